@@ -1,0 +1,57 @@
+// Builds dist/nsbox: the static C stage (musl-gcc), embedded into one compiled Bun binary, then
+// smoke-runs the result (a --bytecode build without --format=esm crashes at start yet exits 0).
+// Usage: bun scripts/build.ts [--stage-only]
+import { mkdirSync } from "node:fs";
+import pkg from "../package.json" with { type: "json" };
+
+const STAGE_SOURCES = "src/native/stage";
+export const STAGE_OUT = "dist/nsbox-stage";
+const OUT = "dist/nsbox";
+
+function sh(argv: string[], what: string): string {
+  const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) {
+    throw new Error(`${what} failed (exit ${r.exitCode}):\n${r.stderr.toString()}${r.stdout.toString()}`);
+  }
+  return r.stdout.toString();
+}
+
+export function buildStage(): void {
+  if (!Bun.which("musl-gcc")) {
+    throw new Error("musl-gcc not found: install the Debian package musl-tools (apt-get install musl-tools)");
+  }
+  mkdirSync("dist", { recursive: true });
+  const sources = [...new Bun.Glob("*.c").scanSync(STAGE_SOURCES)].sort().map((f) => `${STAGE_SOURCES}/${f}`);
+  sh(["musl-gcc", "-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-o", STAGE_OUT, ...sources], "compiling the stage");
+}
+
+function buildBinary(): void {
+  sh(
+    [
+      process.execPath, "build", "src/main.ts", "--compile", "--minify", "--bytecode", "--format=esm",
+      "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--outfile", OUT,
+    ],
+    "bun build --compile",
+  );
+}
+
+function smokeTest(): void {
+  const version = sh([OUT, "--version"], `${OUT} --version`);
+  if (!version.includes(pkg.version)) throw new Error(`${OUT} --version printed '${version.trim()}', expected ${pkg.version}`);
+  const plan = sh([OUT, "plan", "--", "true"], `${OUT} plan -- true`);
+  if (!plan.includes("command: true")) throw new Error(`${OUT} plan printed no command line:\n${plan}`);
+}
+
+if (import.meta.main) {
+  try {
+    buildStage();
+    if (!process.argv.includes("--stage-only")) {
+      buildBinary();
+      smokeTest();
+    }
+    console.log(`built ${process.argv.includes("--stage-only") ? STAGE_OUT : OUT}`);
+  } catch (e) {
+    console.error(`build: ${(e as Error).message}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,111 @@
+// The command table (crun's commands[]): cac routes, prints help and the version; each command
+// lives in its own file and ends in one call into spec/ or core/. runCli returns the exit code.
+import { cac, type CAC } from "cac";
+import pkg from "../../package.json" with { type: "json" };
+import { EXIT, NsboxError, UsageError } from "../core/errors.ts";
+import type { PlanContext } from "../spec/context.ts";
+import { readPlanContext } from "./context.ts";
+import { PLAN_FLAGS, PLAN_USAGE, planCommand } from "./plan.ts";
+import { RUN_USAGE, runCommand } from "./run.ts";
+import { PROFILE_FLAG } from "./sandbox-command.ts";
+import { SANDBOX_OPTIONS } from "./sandbox-options.ts";
+import { LOG_FLAGS } from "./log-flags.ts";
+import type { ExtraFlag } from "./parse-args.ts";
+
+export const VERSION: string = pkg.version;
+
+export interface CliIo {
+  stdout(data: string | Uint8Array): void;
+  context(): PlanContext;
+}
+
+const defaultIo: CliIo = {
+  stdout: (data) => void process.stdout.write(data),
+  context: readPlanContext,
+};
+
+function optionName(name: string, args: readonly string[]): string {
+  return `--${name}${args.map((a) => ` <${a}>`).join("")}`;
+}
+
+function addSandboxOptions(cmd: ReturnType<CAC["command"]>, extras: readonly ExtraFlag[]): void {
+  for (const o of SANDBOX_OPTIONS) cmd.option(optionName(o.name, o.args), o.help);
+  for (const f of [PROFILE_FLAG, ...extras]) cmd.option(optionName(f.name, f.args), f.help);
+}
+
+/** Everything after the command word, untouched (cac's parse is only used to route and for help). */
+function argsAfter(cli: CAC, command: string): string[] {
+  const raw = cli.rawArgs;
+  return raw.slice(raw.indexOf(command, 2) + 1);
+}
+
+export function createCli(io: CliIo = defaultIo): CAC {
+  const cli = cac("nsbox");
+  const run = cli
+    .command("run [...command]", "Run a command in a sandbox (strict by default)")
+    .usage(RUN_USAGE.replace(/^nsbox /, ""))
+    .allowUnknownOptions()
+    .example("  nsbox run -- id                        # root inside, an unprivileged uid outside")
+    .example("  nsbox run --bind /srv/data /data -- sh -c 'echo hi > /data/x'")
+    .example("  nsbox run --ro-bind /etc/app /etc/app --hostname web --net none -- /usr/bin/app")
+    .example("  nsbox run --profile web.toml --setenv MODE prod -- ./serve")
+    .action(() => runCommand(argsAfter(cli, "run"), io.context()));
+  addSandboxOptions(run, LOG_FLAGS);
+  const plan = cli
+    .command("plan [...command]", "Print the sandbox `run` would build, one line per step (no root, no side effects)")
+    .usage(PLAN_USAGE.replace(/^nsbox /, ""))
+    .allowUnknownOptions()
+    .example("  nsbox plan -- true")
+    .example("  nsbox plan --json --share net -- curl example.org")
+    .action(() => io.stdout(planCommand(argsAfter(cli, "plan"), io.context())));
+  addSandboxOptions(plan, PLAN_FLAGS);
+  cli
+    .command("help [command]", "Show help for a command")
+    .action((name?: string) => {
+      const target = cli.commands.find((c) => c.name === name);
+      if (name && !target) throw new UsageError(`unknown command '${name}'`, "see nsbox --help");
+      (target ?? cli.globalCommand).outputHelp();
+    });
+  cli.help();
+  cli.version(VERSION);
+  return cli;
+}
+
+function isHelpRequest(argv: readonly string[]): boolean {
+  const end = argv.indexOf("--");
+  const head = end < 0 ? argv : argv.slice(0, end);
+  return head.includes("--help") || head.includes("-h");
+}
+
+/** Runs one invocation; returns the exit code (a successful `run` never returns: it execs). */
+export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
+  const cli = createCli(io);
+  try {
+    const words = argv.slice(2);
+    if (words.length === 0) {
+      cli.outputHelp();
+      return EXIT.usage;
+    }
+    cli.parse([...argv], { run: false });
+    if (isHelpRequest(words) || cli.options.version) return EXIT.ok; // cac printed it
+    if (!cli.matchedCommand) throw new UsageError(`unknown command '${words[0]}'`, "see nsbox --help");
+    await cli.runMatchedCommand();
+    return EXIT.ok;
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+function reportError(e: unknown): number {
+  if (e instanceof NsboxError) {
+    process.stderr.write(`nsbox: ${e.message}${e.hint ? ` (${e.hint})` : ""}\n`);
+    return e.exitCode;
+  }
+  if (e instanceof Error && e.name === "CACError") {
+    process.stderr.write(`nsbox: ${e.message} (see nsbox --help)\n`);
+    return EXIT.usage;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`nsbox: internal error: ${message}${process.env.NSBOX_DEBUG ? `\n${(e as Error).stack}` : " (set NSBOX_DEBUG=1 for details)"}\n`);
+  return EXIT.failed;
+}

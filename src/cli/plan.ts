@@ -1,0 +1,27 @@
+// `nsbox plan [OPTIONS] -- COMMAND`: print the normalised sandbox, one line per step, as JSON
+// (--json) or as the stage's wire bytes (--wire). Needs no root and changes nothing.
+import { describeSpec } from "../spec/describe.ts";
+import type { PlanContext } from "../spec/context.ts";
+import { encodeWire } from "../native/wire.ts";
+import { UsageError } from "../core/errors.ts";
+import type { ExtraFlag } from "./parse-args.ts";
+import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
+import { planFromArgs } from "./sandbox-command.ts";
+
+export const PLAN_USAGE = "nsbox plan [OPTIONS] [--json|--wire] -- COMMAND [ARG...]";
+
+export const PLAN_FLAGS: readonly ExtraFlag[] = [
+  ...LOG_FLAGS,
+  { name: "json", args: [], help: "print the spec as JSON" },
+  { name: "wire", args: [], help: "print the stage's wire format (run it later: nsbox-stage --spec-fd 3 3<FILE)" },
+];
+
+/** Returns what to print on stdout. */
+export function planCommand(args: readonly string[], ctx: PlanContext): string | Uint8Array {
+  const { spec, extras } = planFromArgs(args, PLAN_FLAGS, PLAN_USAGE, ctx);
+  applyLogFlags(extras);
+  if (extras.has("json") && extras.has("wire")) throw new UsageError("--json and --wire exclude each other");
+  if (extras.has("wire")) return encodeWire(spec);
+  if (extras.has("json")) return `${JSON.stringify(spec, null, 2)}\n`;
+  return `${describeSpec(spec).join("\n")}\n`;
+}

@@ -1,0 +1,188 @@
+// The sandbox options of `run`, `plan` and the commands built on them, as one table. Flags and
+// profile files both become a list of (option, values) applied in order to a spec draft, so the
+// two can never disagree. Order matters like in bubblewrap: `--clearenv --setenv A 1` keeps A.
+import * as v from "valibot";
+import { AbsPath, NS_KINDS, NET_MODES, PROPAGATIONS, type NsKind, type SandboxSpecInput } from "../spec/schema.ts";
+import { HOST_ROOT_MOUNT, PRIVATE_MOUNTS } from "../spec/defaults.ts";
+import { UsageError } from "../core/errors.ts";
+import type { PlanContext } from "../spec/context.ts";
+
+type MountInput = NonNullable<SandboxSpecInput["mounts"]>[number];
+
+/** The spec as options build it up; `toSpecInput` turns it into a SandboxSpec input. */
+export interface SpecDraft {
+  namespaces: Partial<Record<NsKind, { mode: "new" } | { mode: "host" } | { mode: "join"; path: string }>>;
+  root: "host" | "empty";
+  mounts: MountInput[];
+  env: Record<string, string>;
+  spec: Omit<SandboxSpecInput, "namespaces" | "mounts" | "process"> & {
+    users: NonNullable<SandboxSpecInput["users"]>;
+    network: NonNullable<SandboxSpecInput["network"]>;
+    process: Omit<SandboxSpecInput["process"], "argv" | "env">;
+    security: NonNullable<SandboxSpecInput["security"]>;
+  };
+}
+
+export interface SandboxOption {
+  /** Long name without `--`. */
+  name: string;
+  /** Metavariables of the values it takes, e.g. ["SRC", "DST"]; empty for a switch. */
+  args: readonly string[];
+  help: string;
+  apply(draft: SpecDraft, values: string[], where: string): void;
+}
+
+function parseNumber(value: string, where: string, max = 0xffffffff): number {
+  if (!/^(0|[1-9][0-9]*)$/.test(value) || Number(value) > max)
+    throw new UsageError(`${where}: '${value}' is not a whole number from 0 to ${max}`);
+  return Number(value);
+}
+
+function parseKinds(list: string, where: string): NsKind[] {
+  const kinds = list.split(",").map((k) => k.trim());
+  if (kinds.length === 1 && kinds[0] === "all") return [...NS_KINDS];
+  for (const k of kinds) {
+    if (!(NS_KINDS as readonly string[]).includes(k))
+      throw new UsageError(`${where}: unknown namespace '${k}' (use ${NS_KINDS.join(",")} or all)`);
+  }
+  return kinds as NsKind[];
+}
+
+function pickOne<T extends string>(value: string, allowed: readonly T[], where: string): T {
+  if (!(allowed as readonly string[]).includes(value))
+    throw new UsageError(`${where}: '${value}' is not one of ${allowed.join(", ")}`);
+  return value as T;
+}
+
+/** Checks path-shaped values where the flag is named, so the message points at the flag. */
+function checkPaths(values: string[], metas: readonly string[], where: string): void {
+  values.forEach((value, i) => {
+    if (metas[i] === "TARGET") return; // a symlink target may be relative
+    const result = v.safeParse(AbsPath, value);
+    if (!result.success) throw new UsageError(`${where}: ${metas[i]} '${value}' ${result.issues[0].message}`);
+  });
+}
+
+function mountOption(name: string, args: string[], help: string, make: (v: string[]) => MountInput): SandboxOption {
+  return {
+    name, args, help,
+    apply: (d, values, where) => {
+      checkPaths(values, args, where);
+      d.mounts.push(make(values));
+    },
+  };
+}
+
+const bind = (readonly: boolean, optional: boolean) => (v: string[]): MountInput => ({ kind: "bind", src: v[0]!, dst: v[1]!, readonly, optional });
+
+export const SANDBOX_OPTIONS: readonly SandboxOption[] = [
+  {
+    name: "unshare", args: ["LIST"], help: "create these namespaces (user,mnt,pid,net,uts,ipc,cgroup,time or all)",
+    apply: (d, [list], w) => parseKinds(list!, w).forEach((k) => (d.namespaces[k] = { mode: "new" })),
+  },
+  {
+    name: "share", args: ["LIST"], help: "use the host's namespaces of these kinds instead of new ones",
+    apply: (d, [list], w) =>
+      parseKinds(list!, w).forEach((k) => {
+        d.namespaces[k] = { mode: "host" };
+        if (k === "net") d.spec.network.mode = "host";
+      }),
+  },
+  { name: "hostname", args: ["NAME"], help: "hostname inside (default: nsbox, or the sandbox name)", apply: (d, [n]) => void (d.spec.hostname = n) },
+  {
+    name: "root", args: ["MODE"], help: "host: the host's root read-only (default); empty: a bare tmpfs root",
+    apply: (d, [m], w) => void (d.root = pickOne(m!, ["host", "empty"] as const, w)),
+  },
+  mountOption("ro-bind", ["SRC", "DST"], "bind SRC read-only at DST", bind(true, false)),
+  mountOption("bind", ["SRC", "DST"], "bind SRC writable at DST (writes reach the host)", bind(false, false)),
+  mountOption("ro-bind-try", ["SRC", "DST"], "like --ro-bind, skipped when SRC does not exist", bind(true, true)),
+  mountOption("bind-try", ["SRC", "DST"], "like --bind, skipped when SRC does not exist", bind(false, true)),
+  mountOption("tmpfs", ["DST"], "a fresh tmpfs at DST", ([dst]) => ({ kind: "tmpfs", dst: dst!, mode: 0o755 })),
+  mountOption("proc", ["DST"], "a procfs of the sandbox's PID namespace at DST", ([dst]) => ({ kind: "proc", dst: dst! })),
+  mountOption("dev", ["DST"], "a minimal /dev at DST", ([dst]) => ({ kind: "dev", dst: dst! })),
+  mountOption("mqueue", ["DST"], "a POSIX message queue filesystem at DST", ([dst]) => ({ kind: "mqueue", dst: dst! })),
+  mountOption("dir", ["DST"], "create the directory DST", ([dst]) => ({ kind: "dir", dst: dst!, mode: 0o755 })),
+  mountOption("symlink", ["TARGET", "LINK"], "create the symlink LINK pointing to TARGET", ([target, dst]) => ({ kind: "symlink", target: target!, dst: dst! })),
+  {
+    name: "propagation", args: ["MODE"], help: "what / becomes: slave (default), private, shared or unchanged",
+    apply: (d, [m], w) => void (d.spec.propagation = pickOne(m!, PROPAGATIONS, w)),
+  },
+  { name: "map-root", args: [], help: "rootless: map your uid to root inside", apply: (d) => void (d.spec.users.mapRoot = true) },
+  {
+    name: "map-host-root", args: [], help: "DANGEROUS: root inside is real host root (default: an unprivileged host range)",
+    apply: (d) => void (d.spec.users.mapHostRoot = true),
+  },
+  {
+    name: "map-users", args: ["INSIDE:OUTSIDE:COUNT"], help: "map a uid and gid range (repeatable; replaces the default map)",
+    apply: (d, [spec], w) => {
+      const parts = spec!.split(":");
+      if (parts.length !== 3) throw new UsageError(`${w}: '${spec}' is not INSIDE:OUTSIDE:COUNT`);
+      const [inside, outside, count] = parts.map((p) => parseNumber(p, w)) as [number, number, number];
+      const users = d.spec.users;
+      users.uidMap = [...(users.uidMap ?? []), { inside, outside, count }];
+      users.gidMap = [...(users.gidMap ?? []), { inside, outside, count }];
+    },
+  },
+  { name: "uid", args: ["UID"], help: "uid the command runs as, inside (default 0)", apply: (d, [n], w) => void (d.spec.users.uid = parseNumber(n!, w)) },
+  { name: "gid", args: ["GID"], help: "gid the command runs as, inside (default 0)", apply: (d, [n], w) => void (d.spec.users.gid = parseNumber(n!, w)) },
+  {
+    name: "chdir", args: ["DIR"], help: "working directory inside (default /)",
+    apply: (d, values, w) => {
+      checkPaths(values, ["DIR"], w);
+      d.spec.process.cwd = values[0];
+    },
+  },
+  { name: "setenv", args: ["KEY", "VALUE"], help: "set an environment variable", apply: (d, [k, val]) => void (d.env[k!] = val!) },
+  { name: "unsetenv", args: ["KEY"], help: "remove an environment variable", apply: (d, [k]) => void delete d.env[k!] },
+  { name: "clearenv", args: [], help: "start from an empty environment", apply: (d) => void (d.env = {}) },
+  {
+    name: "keep-fd", args: ["FD"], help: "pass this fd to the command (repeatable); all others are closed",
+    apply: (d, [fd], w) => void (d.spec.process.keepFds = [...(d.spec.process.keepFds ?? []), parseNumber(fd!, w, 65535)]),
+  },
+  { name: "no-init", args: [], help: "run the command as PID 1 itself (it then must reap and handle signals)", apply: (d) => void (d.spec.process.init = false) },
+  { name: "die-with-parent", args: [], help: "kill the sandbox when nsbox's parent dies", apply: (d) => void (d.spec.process.dieWithParent = true) },
+  {
+    name: "net", args: ["MODE"], help: "loopback (default): only lo; none: no interface; host: the host's network",
+    apply: (d, [m], w) => {
+      const mode = pickOne(m!, NET_MODES, w);
+      d.spec.network.mode = mode;
+      d.namespaces.net = { mode: mode === "host" ? "host" : "new" };
+    },
+  },
+  {
+    name: "name", args: ["NAME"], help: "name of the sandbox (also its default hostname)",
+    apply: (d, [n]) => void (d.spec.name = n),
+  },
+];
+
+const BY_NAME = new Map(SANDBOX_OPTIONS.map((o) => [o.name, o]));
+
+export function findSandboxOption(name: string): SandboxOption | undefined {
+  return BY_NAME.get(name);
+}
+
+export function newDraft(ctx: PlanContext): SpecDraft {
+  return {
+    namespaces: {},
+    root: "host",
+    mounts: [],
+    env: { ...ctx.env },
+    spec: { users: {}, network: {}, process: {}, security: {} },
+  };
+}
+
+/** The SandboxSpec input for a draft with the command to run: defaults first, then what was asked. */
+export function toSpecInput(draft: SpecDraft, argv: string[]): SandboxSpecInput {
+  const shared = (k: NsKind) => draft.namespaces[k]?.mode === "host";
+  // Sharing the host's mount namespace means no mounts at all; sharing its PID namespace means
+  // no proc of our own (the kernel refuses it from a new user namespace; the host's stays visible).
+  const defaults = shared("mnt")
+    ? []
+    : [...(draft.root === "host" ? [HOST_ROOT_MOUNT] : []), ...PRIVATE_MOUNTS.filter((m) => !(m.kind === "proc" && shared("pid")))];
+  return {
+    ...draft.spec,
+    namespaces: draft.namespaces,
+    mounts: [...defaults, ...draft.mounts],
+    process: { ...draft.spec.process, argv, env: draft.env },
+  };
+}

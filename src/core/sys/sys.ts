@@ -1,0 +1,13 @@
+// The Sys seam: the few system calls the TypeScript side makes before it execs into the stage.
+// core/ talks to this interface; sys/ffi.ts implements it over libc, tests can record calls.
+
+export interface Sys {
+  /** memfd_create(2) holding `bytes`, sealed against change; returns the fd. */
+  sealedMemfd(name: string, bytes: Uint8Array, opts: { exec: boolean; cloexec: boolean }): number;
+  /** Clears FD_CLOEXEC so the fd survives execve (Bun marks inherited fds close-on-exec). */
+  keepAcrossExec(fd: number): void;
+  /** True when fd is open in this process. */
+  isOpen(fd: number): boolean;
+  /** execve(2); returns only by throwing a SysError. */
+  execve(path: string, argv: readonly string[], env: readonly string[]): never;
+}

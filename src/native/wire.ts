@@ -1,0 +1,85 @@
+// Encodes a normalised spec into the stage's wire format (WIRE.md beside this file): NUL-ended
+// tokens, a magic and a version, fixed-arity records, `end`. Pure; the stage re-validates all of it.
+import { capabilityMask } from "../spec/capabilities.ts";
+import type { NormalSpec } from "../spec/normalize.ts";
+import type { MountStep, NsKind } from "../spec/schema.ts";
+
+export const WIRE_MAGIC = "nsbox-wire";
+export const WIRE_VERSION = 1;
+
+/** clone(2) flags per namespace kind; time is special-cased by the stage (unshare after clone). */
+export const CLONE_FLAGS: Record<NsKind, number> = {
+  user: 0x10000000,
+  mnt: 0x00020000,
+  pid: 0x20000000,
+  net: 0x40000000,
+  uts: 0x04000000,
+  ipc: 0x08000000,
+  cgroup: 0x02000000,
+  time: 0x00000080,
+};
+
+/** bind FLAGS bits (WIRE.md). */
+const BIND_READONLY = 1;
+const BIND_OPTIONAL = 2;
+const BIND_DEVICES = 4;
+
+type Record_ = readonly (string | number | bigint)[];
+
+function mountRecord(m: MountStep): Record_ {
+  switch (m.kind) {
+    case "bind": {
+      const flags = (m.readonly ? BIND_READONLY : 0) | (m.optional ? BIND_OPTIONAL : 0) | (m.devices ? BIND_DEVICES : 0);
+      return ["bind", m.src, m.dst, flags];
+    }
+    case "tmpfs":
+      return ["tmpfs", m.dst, m.mode.toString(8), m.size];
+    case "dir":
+      return ["dir", m.dst, m.mode.toString(8)];
+    case "symlink":
+      return ["symlink", m.target, m.dst];
+    case "proc":
+    case "dev":
+    case "mqueue":
+      return [m.kind, m.dst];
+  }
+}
+
+/** The records of a spec, in the order the wire carries them. */
+export function wireRecords(spec: NormalSpec): Record_[] {
+  const records: Record_[] = [];
+  let cloneFlags = 0;
+  for (const [kind, ns] of Object.entries(spec.namespaces) as [NsKind, NormalSpec["namespaces"][NsKind]][]) {
+    if (ns.mode === "new") cloneFlags |= CLONE_FLAGS[kind];
+    if (ns.mode === "join") records.push(["join", kind, ns.path]);
+  }
+  records.unshift(["clone", cloneFlags >>> 0]);
+  const u = spec.users;
+  if (spec.namespaces.user.mode === "new") {
+    records.push(["setgroups", u.setgroups]);
+    for (const r of u.uidMap) records.push(["uidmap", r.inside, r.outside, r.count]);
+    for (const r of u.gidMap) records.push(["gidmap", r.inside, r.outside, r.count]);
+  }
+  if (spec.namespaces.mnt.mode === "new") {
+    records.push(["propagation", spec.propagation]);
+    records.push(...spec.mounts.map(mountRecord));
+  }
+  if (spec.hostname !== undefined && spec.namespaces.uts.mode === "new") records.push(["hostname", spec.hostname]);
+  if (spec.network.mode === "loopback" && spec.namespaces.net.mode === "new") records.push(["lo-up"]);
+  const p = spec.process;
+  records.push(["uid", u.uid], ["gid", u.gid], ["cwd", p.cwd]);
+  for (const [k, val] of Object.entries(p.env)) records.push(["env", `${k}=${val}`]);
+  for (const fd of p.keepFds) records.push(["keep-fd", fd]);
+  records.push(["init", p.init ? 1 : 0], ["new-session", p.newSession ? 1 : 0], ["die-with-parent", p.dieWithParent ? 1 : 0]);
+  records.push(["no-new-privs", 1], ["caps", capabilityMask(spec.security.capabilities)]);
+  for (const arg of p.argv) records.push(["argv", arg]);
+  return records;
+}
+
+/** The wire bytes the stage reads from its spec fd. */
+export function encodeWire(spec: NormalSpec): Uint8Array {
+  const tokens: string[] = [WIRE_MAGIC, String(WIRE_VERSION)];
+  for (const record of wireRecords(spec)) for (const t of record) tokens.push(String(t));
+  tokens.push("end");
+  return new TextEncoder().encode(tokens.map((t) => `${t}\0`).join(""));
+}

@@ -1,0 +1,29 @@
+// The embedded default sandbox: what `nsbox run -- CMD` gives with no options. Every namespace
+// but time is new, the host root is visible read-only, and every writable or communicating path
+// (/tmp, /var/tmp, /run with its unix sockets, /dev/shm, /proc, /dev) is a fresh private one.
+import type { MountStep, SandboxSpecInput } from "./schema.ts";
+
+type MountStepInput = Extract<SandboxSpecInput["mounts"], unknown[]>[number];
+
+/** The read-only host root; left out with `--root empty`. */
+export const HOST_ROOT_MOUNT: MountStepInput = { kind: "bind", src: "/", dst: "/", readonly: true };
+
+/** Private replacements for everything under the root that is writable or reaches other processes. */
+export const PRIVATE_MOUNTS: readonly MountStepInput[] = [
+  { kind: "dev", dst: "/dev" }, // minimal /dev with a private devpts and /dev/shm
+  { kind: "proc", dst: "/proc" },
+  { kind: "tmpfs", dst: "/tmp", mode: 0o1777 },
+  { kind: "tmpfs", dst: "/var/tmp", mode: 0o1777 },
+  // /run holds the host's unix sockets (dbus, systemd, docker): a read-only bind would still let
+  // the payload connect to them, since connect(2) needs only write permission on the socket inode.
+  { kind: "tmpfs", dst: "/run", mode: 0o755 },
+];
+
+export const DEFAULT_HOSTNAME = "nsbox";
+
+/** Default subordinate range when /etc/subuid has no `nsbox` entry: above every range useradd
+ * hands out (SUB_UID_MAX defaults to 600100000, login.defs(5)) and below 2^31. */
+export const DEFAULT_SUBID_START = 1879048192;
+export const DEFAULT_SUBID_COUNT = 65536;
+
+export type { MountStep };

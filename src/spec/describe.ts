@@ -1,0 +1,88 @@
+// describe(): one line per decision of a normalised spec, for `nsbox plan` and debug logs
+// (nsjail's describeMountPt, for the whole sandbox). Says what each choice means, not just its value.
+import { NS_KINDS, type MountStep } from "./schema.ts";
+import type { NormalSpec } from "./normalize.ts";
+
+const octal = (mode: number) => `0${mode.toString(8)}`;
+
+/** One mount step as a line: `ro-bind /srv -> /srv`. */
+export function describeMount(m: MountStep): string {
+  switch (m.kind) {
+    case "bind": {
+      const verb = `${m.devices ? "dev-" : m.readonly ? "ro-" : ""}bind${m.optional ? "-try" : ""}`;
+      return m.src === m.dst ? `${verb} ${m.src}` : `${verb} ${m.src} -> ${m.dst}`;
+    }
+    case "tmpfs":
+      return `tmpfs ${m.dst} (mode ${octal(m.mode)}${m.size ? `, ${m.size} bytes` : ""})`;
+    case "dir":
+      return `dir ${m.dst} (mode ${octal(m.mode)})`;
+    case "symlink":
+      return `symlink ${m.dst} -> ${m.target}`;
+    case "dev":
+      return `dev ${m.dst} (null zero full random urandom tty, private devpts, private shm)`;
+    case "proc":
+    case "mqueue":
+      return `${m.kind} ${m.dst}`;
+  }
+}
+
+const PROPAGATION_MEANING = {
+  slave: "host mounts made later appear inside; nothing made inside reaches the host",
+  private: "no mount events cross in either direction",
+  shared: "mount events cross both ways; mounts made inside can appear on the host",
+  unchanged: "the host's propagation is kept as it is",
+} as const;
+
+function describeMaps(spec: NormalSpec): string {
+  const u = spec.users;
+  if (spec.namespaces.user.mode !== "new") return `users: host user namespace; payload runs as ${u.uid}:${u.gid}`;
+  const map = (ranges: typeof u.uidMap) =>
+    ranges.map((r) => (r.count === 1 ? `${r.inside}->${r.outside}` : `${r.inside}-${r.inside + r.count - 1}->${r.outside}-${r.outside + r.count - 1}`)).join(", ");
+  const hostRoot = u.uidMap.some((r) => r.inside <= u.uid && u.uid < r.inside + r.count && r.outside + (u.uid - r.inside) === 0);
+  return `users: uid ${map(u.uidMap)}; gid ${map(u.gidMap)}; setgroups ${u.setgroups}; payload runs as ${u.uid}:${u.gid}${hostRoot ? " (REAL HOST ROOT)" : ""}`;
+}
+
+function describeNetwork(spec: NormalSpec): string {
+  switch (spec.network.mode) {
+    case "host":
+      return "network: the host's network namespace (no network isolation)";
+    case "none":
+      return "network: new namespace, no interface up (not even loopback)";
+    case "loopback":
+      return "network: new namespace with loopback only (lo up)";
+  }
+}
+
+function describeProcess(spec: NormalSpec): string[] {
+  const p = spec.process;
+  const envKeys = Object.keys(p.env);
+  return [
+    `process: ${p.init ? "init as PID 1 forwards signals and reaps, payload is PID 2" : "payload is PID 1 (no init)"}; ${p.newSession ? "new session (setsid)" : "caller's session"}${p.dieWithParent ? "; dies with its parent" : ""}`,
+    `process: cwd ${p.cwd}; env ${envKeys.length} variable${envKeys.length === 1 ? "" : "s"}${envKeys.length ? ` (${envKeys.slice(0, 6).join(", ")}${envKeys.length > 6 ? ", ..." : ""})` : ""}; fds 0-2${p.keepFds.length ? `, ${p.keepFds.join(", ")}` : ""}, every other fd closed`,
+  ];
+}
+
+/** The whole sandbox, one line per step, in the order the stage performs them. */
+export function describeSpec(spec: NormalSpec): string[] {
+  const created = NS_KINDS.filter((k) => spec.namespaces[k].mode === "new");
+  const shared = NS_KINDS.filter((k) => spec.namespaces[k].mode === "host");
+  const lines = [
+    `namespaces: new ${created.join(", ") || "none"}${shared.length ? `; host ${shared.join(", ")}` : ""}`,
+    ...NS_KINDS.flatMap((k) => {
+      const ns = spec.namespaces[k];
+      return ns.mode === "join" ? [`namespaces: join ${k} ${ns.path}`] : [];
+    }),
+    describeMaps(spec),
+  ];
+  if (spec.namespaces.mnt.mode === "new") {
+    lines.push(`propagation: / is ${spec.propagation} (${PROPAGATION_MEANING[spec.propagation]})`);
+    lines.push(...spec.mounts.map((m) => `mount: ${describeMount(m)}`));
+  }
+  if (spec.hostname !== undefined) lines.push(`hostname: ${spec.hostname}`);
+  lines.push(describeNetwork(spec));
+  lines.push(...describeProcess(spec));
+  const caps = spec.security.capabilities;
+  lines.push(`security: no_new_privs; capabilities: ${caps.length ? caps.join(", ") : "none (all sets empty)"}`);
+  lines.push(`command: ${spec.process.argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(" ")}`);
+  return lines;
+}

@@ -1,0 +1,87 @@
+// Cross-field rules: what a schema-valid spec may still get wrong ("hostname requires a uts
+// namespace"). Each rule returns issues with a path and a way out; nothing throws.
+import type { PlanContext } from "./context.ts";
+import type { IdRange, SandboxSpec } from "./schema.ts";
+
+export interface SpecIssue {
+  message: string;
+  /** Dotted path into the spec, e.g. `mounts.0.dst`. */
+  path: string;
+}
+
+type Rule = (spec: SandboxSpec, ctx: PlanContext) => SpecIssue[];
+
+const isNew = (spec: SandboxSpec, kind: keyof SandboxSpec["namespaces"]) => spec.namespaces[kind].mode === "new";
+
+function inRanges(id: number, ranges: IdRange[]): boolean {
+  return ranges.some((r) => id >= r.inside && id < r.inside + r.count);
+}
+
+function overlaps(ranges: IdRange[], side: "inside" | "outside"): boolean {
+  const sorted = [...ranges].sort((a, b) => a[side] - b[side]);
+  return sorted.some((r, i) => i > 0 && sorted[i - 1]![side] + sorted[i - 1]!.count > r[side]);
+}
+
+const namespaceRules: Rule = (spec) => {
+  const issues: SpecIssue[] = [];
+  if (spec.hostname !== undefined && !isNew(spec, "uts"))
+    issues.push({ path: "hostname", message: "--hostname requires a new uts namespace (drop --share uts)" });
+  if (spec.mounts.length > 0 && !isNew(spec, "mnt"))
+    issues.push({ path: "mounts", message: "mount steps require a new mnt namespace (drop --share mnt, or --root empty with no mounts)" });
+  if (spec.network.mode !== "host" && spec.namespaces.net.mode === "host")
+    issues.push({ path: "network.mode", message: `--net ${spec.network.mode} requires a new net namespace (use --net host to share the host's)` });
+  spec.mounts.forEach((m, i) => {
+    if (m.kind === "mqueue" && !isNew(spec, "ipc"))
+      issues.push({ path: `mounts.${i}`, message: "an mqueue mount requires a new ipc namespace" });
+    if (m.kind === "proc" && !isNew(spec, "pid") && isNew(spec, "user"))
+      issues.push({ path: `mounts.${i}`, message: "a proc mount in a new user namespace requires a new pid namespace" });
+  });
+  return issues;
+};
+
+const userRules: Rule = (spec, ctx) => {
+  const issues: SpecIssue[] = [];
+  const u = spec.users;
+  const userIsNew = isNew(spec, "user");
+  const explicitMaps = u.uidMap.length > 0 || u.gidMap.length > 0;
+  if (u.mapHostRoot && ctx.uid !== 0)
+    issues.push({ path: "users.mapHostRoot", message: "--map-host-root needs nsbox to run as root" });
+  if (u.mapHostRoot && (explicitMaps || u.mapRoot))
+    issues.push({ path: "users.mapHostRoot", message: "--map-host-root cannot be combined with --map-users or --map-root" });
+  if (explicitMaps && !userIsNew)
+    issues.push({ path: "users.uidMap", message: "--map-users requires a new user namespace (drop --share user)" });
+  if (explicitMaps && (u.uidMap.length === 0 || u.gidMap.length === 0))
+    issues.push({ path: "users.gidMap", message: "give both a uid map and a gid map" });
+  if (u.uidMap.length > 340 || u.gidMap.length > 340)
+    issues.push({ path: "users.uidMap", message: "at most 340 map lines (user_namespaces(7))" });
+  for (const [side, path] of [["inside", "users.uidMap"], ["outside", "users.uidMap"]] as const) {
+    if (overlaps(u.uidMap, side) || overlaps(u.gidMap, side))
+      issues.push({ path, message: `map ranges overlap on the ${side} side` });
+  }
+  if (ctx.uid !== 0) {
+    if (!userIsNew)
+      issues.push({ path: "namespaces.user", message: "without root, nsbox needs a new user namespace (drop --share user)" });
+    const own = (m: IdRange[], id: number) => m.every((r) => r.outside === id && r.count === 1) && m.length <= 1;
+    if (explicitMaps && !(own(u.uidMap, ctx.uid) && own(u.gidMap, ctx.gid)))
+      issues.push({ path: "users.uidMap", message: `without root only your own ids can be mapped (uid ${ctx.uid}, gid ${ctx.gid}, count 1)` });
+  }
+  if (userIsNew && explicitMaps) {
+    if (u.uid !== undefined && !inRanges(u.uid, u.uidMap))
+      issues.push({ path: "users.uid", message: `uid ${u.uid} is not mapped inside the user namespace` });
+    if (u.gid !== undefined && !inRanges(u.gid, u.gidMap))
+      issues.push({ path: "users.gid", message: `gid ${u.gid} is not mapped inside the user namespace` });
+  }
+  return issues;
+};
+
+const processRules: Rule = (spec) => {
+  const fds = spec.process.keepFds;
+  return new Set(fds).size === fds.length ? [] : [{ path: "process.keepFds", message: "an fd is given twice in --keep-fd" }];
+};
+
+const RULES: readonly Rule[] = [namespaceRules, userRules, processRules];
+
+/** Every cross-field issue of a schema-valid spec; empty when it can run. */
+export function checkRules(spec: SandboxSpec, ctx: PlanContext): SpecIssue[] {
+  return RULES.flatMap((rule) => rule(spec, ctx));
+}

@@ -1,0 +1,153 @@
+// The SandboxSpec: a whole sandbox as plain data. This valibot schema is the single source of
+// truth for its TypeScript types; flags, profile files and plugins all produce an input for it.
+import * as v from "valibot";
+import { isCapabilityName } from "./capabilities.ts";
+
+/** Namespace kinds, named as in /proc/PID/ns. */
+export const NS_KINDS = ["user", "mnt", "pid", "net", "uts", "ipc", "cgroup", "time"] as const;
+export type NsKind = (typeof NS_KINDS)[number];
+
+const MAX_PATH = 4095;
+
+/** An absolute path with no empty, `.` or `..` components: what the stage accepts (WIRE.md). */
+export const AbsPath = v.pipe(
+  v.string(),
+  v.startsWith("/", "must be an absolute path"),
+  v.maxLength(MAX_PATH, "is longer than 4095 bytes"),
+  v.check((p) => !p.includes("\0"), "must not contain a NUL byte"),
+  v.check(
+    (p) => p === "/" || p.slice(1).split("/").every((c) => c !== "" && c !== "." && c !== ".."),
+    "must not contain empty, '.' or '..' components or end with '/'",
+  ),
+);
+
+const Uint32 = v.pipe(v.number(), v.integer("must be an integer"), v.minValue(0), v.maxValue(0xffffffff));
+const FileMode = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0o7777, "must be a mode up to 07777"));
+
+/** How a sandbox gets one namespace: a fresh one, the host's, or one that already exists. */
+export const NamespaceMode = v.variant("mode", [
+  v.strictObject({ mode: v.literal("new") }),
+  v.strictObject({ mode: v.literal("host") }),
+  v.strictObject({ mode: v.literal("join"), path: AbsPath }),
+]);
+export type NamespaceMode = v.InferOutput<typeof NamespaceMode>;
+
+const nsEntries = Object.fromEntries(
+  NS_KINDS.map((k) => [k, v.optional(NamespaceMode, { mode: k === "time" ? "host" : "new" })]),
+) as Record<NsKind, v.OptionalSchema<typeof NamespaceMode, { mode: "new" | "host" }>>;
+export const Namespaces = v.strictObject(nsEntries);
+
+/** One line of uid_map/gid_map (user_namespaces(7)). */
+export const IdRange = v.pipe(
+  v.strictObject({ inside: Uint32, outside: Uint32, count: v.pipe(Uint32, v.minValue(1, "must be at least 1")) }),
+  v.check((r) => r.inside + r.count <= 2 ** 32 && r.outside + r.count <= 2 ** 32, "range overflows 2^32"),
+);
+export type IdRange = v.InferOutput<typeof IdRange>;
+
+export const Users = v.strictObject({
+  /** Empty means "decided by the normaliser from who runs nsbox" (see normalize.ts). */
+  uidMap: v.optional(v.array(IdRange), []),
+  gidMap: v.optional(v.array(IdRange), []),
+  /** Map root inside to the caller (rootless) instead of the caller's own uid. */
+  mapRoot: v.optional(v.boolean(), false),
+  /** Keep real host root as root inside: explicit, and warned about. */
+  mapHostRoot: v.optional(v.boolean(), false),
+  /** Ids the payload runs as, inside the user namespace; default: root (or the caller, rootless). */
+  uid: v.optional(Uint32),
+  gid: v.optional(Uint32),
+  /** /proc/PID/setgroups; "deny" is forced for rootless maps (user_namespaces(7)). */
+  setgroups: v.optional(v.picklist(["allow", "deny"])),
+});
+
+const BindStep = v.strictObject({
+  kind: v.literal("bind"),
+  src: AbsPath,
+  dst: AbsPath,
+  readonly: v.optional(v.boolean(), false),
+  /** Skip when the source does not exist (bubblewrap --bind-try, nsjail mandatory=false). */
+  optional: v.optional(v.boolean(), false),
+  /** Keep device nodes usable (no nodev). */
+  devices: v.optional(v.boolean(), false),
+});
+const TmpfsStep = v.strictObject({
+  kind: v.literal("tmpfs"),
+  dst: AbsPath,
+  mode: v.optional(FileMode, 0o755),
+  /** Bytes; 0 leaves the kernel default (half of RAM). */
+  size: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 0),
+});
+const ProcStep = v.strictObject({ kind: v.literal("proc"), dst: AbsPath });
+const DevStep = v.strictObject({ kind: v.literal("dev"), dst: AbsPath });
+const MqueueStep = v.strictObject({ kind: v.literal("mqueue"), dst: AbsPath });
+const DirStep = v.strictObject({ kind: v.literal("dir"), dst: AbsPath, mode: v.optional(FileMode, 0o755) });
+const SymlinkStep = v.strictObject({
+  kind: v.literal("symlink"),
+  target: v.pipe(v.string(), v.nonEmpty("must not be empty"), v.maxLength(MAX_PATH)),
+  dst: AbsPath,
+});
+
+/** One step of building the sandbox's root, run in order after normalisation. */
+export const MountStep = v.variant("kind", [
+  BindStep,
+  TmpfsStep,
+  ProcStep,
+  DevStep,
+  MqueueStep,
+  DirStep,
+  SymlinkStep,
+]);
+export type MountStep = v.InferOutput<typeof MountStep>;
+
+export const PROPAGATIONS = ["private", "slave", "shared", "unchanged"] as const;
+export type Propagation = (typeof PROPAGATIONS)[number];
+
+/** What the sandbox's network is. `zone` and `join` are filled by later layers. */
+export const NET_MODES = ["none", "loopback", "host"] as const;
+export const Network = v.strictObject({ mode: v.optional(v.picklist(NET_MODES), "loopback") });
+
+const EnvName = v.pipe(
+  v.string(),
+  v.nonEmpty("must not be empty"),
+  v.check((k) => !k.includes("=") && !k.includes("\0"), "must not contain '=' or NUL"),
+);
+const EnvValue = v.pipe(v.string(), v.check((s) => !s.includes("\0"), "must not contain a NUL byte"));
+
+export const Process = v.strictObject({
+  argv: v.pipe(
+    v.array(v.pipe(v.string(), v.check((s) => !s.includes("\0"), "must not contain a NUL byte"))),
+    v.minLength(1, "needs a command: nsbox run [OPTIONS] -- COMMAND [ARG...]"),
+  ),
+  env: v.optional(v.record(EnvName, EnvValue), {}),
+  cwd: v.optional(AbsPath, "/"),
+  /** Fds (>= 3) handed to the payload unchanged; all others are closed. */
+  keepFds: v.optional(v.array(v.pipe(Uint32, v.minValue(3, "fds 0-2 are always kept"), v.maxValue(65535))), []),
+  newSession: v.optional(v.boolean(), true),
+  init: v.optional(v.boolean(), true),
+  dieWithParent: v.optional(v.boolean(), false),
+});
+
+export const Security = v.strictObject({
+  noNewPrivs: v.optional(v.literal(true), true),
+  /** Capabilities the payload keeps, as CAP_* names; none by default. */
+  capabilities: v.optional(v.array(v.pipe(v.string(), v.check(isCapabilityName, "is not a capability name (see capabilities(7))"))), []),
+});
+
+export const SandboxSpec = v.strictObject({
+  /** Version of this schema; a saved plan names the one it was written for. */
+  version: v.optional(v.literal(1), 1),
+  name: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "must be 1-63 letters, digits, '_', '.' or '-'"))),
+  namespaces: v.optional(Namespaces, {}),
+  users: v.optional(Users, {}),
+  /** What `/` becomes in the new mount namespace (default slave, as bubblewrap and systemd do). */
+  propagation: v.optional(v.picklist(PROPAGATIONS), "slave"),
+  mounts: v.optional(v.array(MountStep), []),
+  hostname: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/, "must be 1-64 letters, digits, '.' or '-'"))),
+  network: v.optional(Network, {}),
+  process: Process,
+  security: v.optional(Security, {}),
+});
+
+/** What a flag set, profile or plugin produces. */
+export type SandboxSpecInput = v.InferInput<typeof SandboxSpec>;
+/** A parsed spec with every default filled in. */
+export type SandboxSpec = v.InferOutput<typeof SandboxSpec>;

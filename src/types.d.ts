@@ -1,0 +1,5 @@
+// Bun's `with { type: "file" }` import of the built stage yields its path (embedded when compiled).
+declare module "*/nsbox-stage" {
+  const path: string;
+  export default path;
+}

@@ -1,0 +1,105 @@
+import { describe, expect, test } from "bun:test";
+import { UsageError } from "../../src/core/errors.ts";
+import { parseSandboxArgs } from "../../src/cli/parse-args.ts";
+import { parseProfile } from "../../src/cli/profile.ts";
+import { planFromArgs } from "../../src/cli/sandbox-command.ts";
+import { rootCtx } from "../helpers.ts";
+
+const plan = (...args: string[]) => planFromArgs(args, [], "nsbox run", rootCtx).spec;
+const usageError = (f: () => unknown) => {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(UsageError);
+    return (e as UsageError).message;
+  }
+  throw new Error("expected a UsageError");
+};
+
+describe("parseSandboxArgs", () => {
+  test("keeps order and takes two-value options", () => {
+    const p = parseSandboxArgs(["--tmpfs", "/a", "--bind", "/s", "/d", "--", "ls", "-l"], [], "u");
+    expect(p.options.map((o) => [o.option.name, o.values])).toEqual([["tmpfs", ["/a"]], ["bind", ["/s", "/d"]]]);
+    expect(p.command).toEqual(["ls", "-l"]);
+  });
+  test("the command may start without --", () => {
+    expect(parseSandboxArgs(["--hostname", "h", "echo", "--x"], [], "u").command).toEqual(["echo", "--x"]);
+  });
+  test("--name=value works for one-value options", () => {
+    expect(parseSandboxArgs(["--hostname=h", "--", "x"], [], "u").options[0]!.values).toEqual(["h"]);
+  });
+  test("bad flags are usage errors naming the flag", () => {
+    expect(usageError(() => parseSandboxArgs(["--frob", "--", "x"], [], "u"))).toContain("--frob");
+    expect(usageError(() => parseSandboxArgs(["--bind", "/a", "--", "x"], [], "u"))).toContain("--bind needs 2 values (SRC DST)");
+    expect(usageError(() => parseSandboxArgs(["-x"], [], "u"))).toContain("'-x'");
+    expect(usageError(() => parseSandboxArgs(["--clearenv=1"], [], "u"))).toContain("takes no value");
+  });
+});
+
+describe("options into a spec", () => {
+  test("defaults: everything but time is new, the host root read-only, private writable dirs", () => {
+    const s = plan("--", "true");
+    expect(s.mounts.map((m) => `${m.kind} ${m.dst}`)).toEqual(["bind /", "dev /dev", "proc /proc", "tmpfs /tmp", "tmpfs /run", "tmpfs /var/tmp"]);
+    expect(s.mounts[0]).toMatchObject({ src: "/", readonly: true });
+    expect(s.network.mode).toBe("loopback");
+  });
+  test("env is built in order", () => {
+    expect(plan("--setenv", "A", "1", "--clearenv", "--setenv", "B", "2", "--", "x").process.env).toEqual({ B: "2" });
+    expect(plan("--unsetenv", "HOME", "--", "x").process.env).toEqual({ PATH: "/usr/bin:/bin" });
+  });
+  test("--share and --unshare", () => {
+    const s = plan("--share", "net,ipc", "--unshare", "time", "--", "x");
+    expect(s.namespaces.net.mode).toBe("host");
+    expect(s.namespaces.ipc.mode).toBe("host");
+    expect(s.namespaces.time.mode).toBe("new");
+    expect(s.network.mode).toBe("host");
+    expect(plan("--unshare", "all", "--", "x").namespaces.time.mode).toBe("new");
+    expect(usageError(() => plan("--share", "nett", "--", "x"))).toContain("unknown namespace 'nett'");
+  });
+  test("--share mnt drops every mount; --share pid drops the private /proc", () => {
+    expect(plan("--share", "mnt", "--", "x").mounts).toEqual([]);
+    expect(plan("--share", "pid", "--", "x").mounts.some((m) => m.kind === "proc")).toBe(false);
+  });
+  test("--root empty leaves the host root out", () => {
+    expect(plan("--root", "empty", "--", "x").mounts[0]!.kind).toBe("dev");
+  });
+  test("a flag replaces the default for the same path", () => {
+    const tmp = plan("--bind", "/srv", "/tmp", "--", "x").mounts.filter((m) => m.dst === "/tmp");
+    expect(tmp).toEqual([{ kind: "bind", src: "/srv", dst: "/tmp", readonly: false, optional: false, devices: false }]);
+  });
+  test("--map-users maps uids and gids", () => {
+    const s = plan("--map-users", "0:100000:1000", "--uid", "5", "--", "x");
+    expect(s.users.uidMap).toEqual([{ inside: 0, outside: 100000, count: 1000 }]);
+    expect(s.users.uid).toBe(5);
+    expect(usageError(() => plan("--map-users", "0:1", "--", "x"))).toContain("INSIDE:OUTSIDE:COUNT");
+    expect(usageError(() => plan("--uid", "-1", "--", "x"))).toContain("'-1' is not a whole number");
+  });
+  test("bad values name the flag", () => {
+    expect(usageError(() => plan("--bind", "rel", "/x", "--", "x"))).toBe("--bind: SRC 'rel' must be an absolute path");
+    expect(usageError(() => plan("--net", "wifi", "--", "x"))).toContain("'wifi' is not one of none, loopback, host");
+    expect(usageError(() => plan("--propagation", "rslave", "--", "x"))).toContain("--propagation");
+    expect(usageError(() => plan("--hostname", "bad_name!", "--", "x"))).toContain("at hostname");
+    expect(usageError(() => plan("--hostname", "h"))).toContain("no command given");
+  });
+});
+
+describe("profiles", () => {
+  test("TOML keys are flag names; profile first, flags override", () => {
+    const entries = parseProfile(
+      'hostname = "web"\nro-bind = [["/etc", "/etc2"], ["/srv", "/srv"]]\nclearenv = true\nsetenv = { MODE = "prod" }\nkeep-fd = 3\n',
+      "p.toml",
+    );
+    expect(entries.map((e) => [e.option.name, e.values])).toEqual([
+      ["hostname", ["web"]], ["ro-bind", ["/etc", "/etc2"]], ["ro-bind", ["/srv", "/srv"]], ["clearenv", []], ["setenv", ["MODE", "prod"]], ["keep-fd", ["3"]],
+    ]);
+  });
+  test("JSON works the same", () => {
+    expect(parseProfile('{"tmpfs": ["/a", "/b"], "no-init": false}', "p.json").map((e) => e.values)).toEqual([["/a"], ["/b"]]);
+  });
+  test("bad profiles say where", () => {
+    expect(usageError(() => parseProfile("frob = 1", "p.toml"))).toContain("'frob' is not a sandbox option");
+    expect(usageError(() => parseProfile("bind = [1]", "p.toml"))).toContain("at bind");
+    expect(usageError(() => parseProfile("clearenv = 'yes'", "p.toml"))).toContain("true or false");
+    expect(usageError(() => parseProfile("x = [", "p.toml"))).toContain("not valid TOML");
+  });
+});

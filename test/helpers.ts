@@ -1,0 +1,13 @@
+// Shared test fixtures: a fixed PlanContext (root, and a rootless user) so plans are deterministic.
+import type { PlanContext } from "../src/spec/context.ts";
+
+export const rootCtx: PlanContext = {
+  uid: 0,
+  gid: 0,
+  env: { PATH: "/usr/bin:/bin", HOME: "/root" },
+  cwd: "/",
+  subuid: { start: 1879048192, count: 65536, source: "test" },
+  subgid: { start: 1879048192, count: 65536, source: "test" },
+};
+
+export const userCtx: PlanContext = { ...rootCtx, uid: 1000, gid: 1000, env: { PATH: "/usr/bin:/bin", HOME: "/home/u" } };

@@ -1,0 +1,49 @@
+import { expect, test } from "bun:test";
+import { encodeWire } from "../../src/native/wire.ts";
+import { planSpec } from "../../src/spec/plan.ts";
+import { rootCtx } from "../helpers.ts";
+
+function tokens(input: object): string[] {
+  const r = planSpec({ process: { argv: ["echo", "a b"], env: { PATH: "/bin" } }, ...input }, rootCtx);
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  const text = new TextDecoder().decode(encodeWire(r.spec));
+  expect(text.endsWith("end\0")).toBe(true);
+  return text.slice(0, -1).split("\0");
+}
+
+test("the default sandbox on the wire", () => {
+  expect(tokens({ mounts: [{ kind: "bind", src: "/", dst: "/", readonly: true }, { kind: "tmpfs", dst: "/tmp", mode: 0o1777 }] })).toEqual([
+    "nsbox-wire", "1",
+    "clone", String(0x10000000 | 0x00020000 | 0x20000000 | 0x40000000 | 0x04000000 | 0x08000000 | 0x02000000),
+    "setgroups", "allow",
+    "uidmap", "0", "1879048192", "65536",
+    "gidmap", "0", "1879048192", "65536",
+    "propagation", "slave",
+    "bind", "/", "/", "1",
+    "tmpfs", "/tmp", "1777", "0",
+    "hostname", "nsbox",
+    "lo-up",
+    "uid", "0", "gid", "0", "cwd", "/",
+    "env", "PATH=/bin",
+    "init", "1", "new-session", "1", "die-with-parent", "0",
+    "no-new-privs", "1", "caps", "0",
+    "argv", "echo", "argv", "a b",
+    "end",
+  ]);
+});
+
+test("joins, host namespaces, kept fds and capabilities", () => {
+  const t = tokens({
+    namespaces: { net: { mode: "join", path: "/run/netns/x" }, user: { mode: "host" }, pid: { mode: "host" } },
+    network: { mode: "none" },
+    process: { argv: ["x"], keepFds: [3, 7] },
+    security: { capabilities: ["CAP_NET_ADMIN", "CAP_CHOWN"] },
+  });
+  expect(t.slice(2, 4)).toEqual(["clone", String(0x00020000 | 0x04000000 | 0x08000000 | 0x02000000)]);
+  expect(t).toContain("/run/netns/x");
+  expect(t).not.toContain("uidmap");
+  expect(t).not.toContain("lo-up");
+  expect(t.join(" ")).toContain("keep-fd 3 keep-fd 7");
+  expect(t.join(" ")).toContain(`caps ${(1n << 12n) | 1n}`);
+  expect(t.join(" ")).toContain("init 0");
+});
