@@ -10,6 +10,8 @@ import { RUN_USAGE, runCommand } from "./run.ts";
 import { PROFILE_FLAG } from "./sandbox-command.ts";
 import { SANDBOX_OPTIONS } from "./sandbox-options.ts";
 import { LOG_FLAGS } from "./log-flags.ts";
+import { registerCheck } from "./check.ts";
+import { registerNs } from "./ns.ts";
 import type { ExtraFlag } from "./parse-args.ts";
 
 export const VERSION: string = pkg.version;
@@ -59,6 +61,8 @@ export function createCli(io: CliIo = defaultIo): CAC {
     .example("  nsbox plan --json --share net -- curl example.org")
     .action(() => io.stdout(planCommand(argsAfter(cli, "plan"), io.context())));
   addSandboxOptions(plan, PLAN_FLAGS);
+  registerCheck(cli, io);
+  registerNs(cli, io);
   cli
     .command("help [command]", "Show help for a command")
     .action((name?: string) => {

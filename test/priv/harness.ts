@@ -1,0 +1,51 @@
+// Helpers for the privileged tests: they run the real dist/nsbox on the real kernel as root.
+// Outside CI without root they are skipped with a reason; in CI (CI=true) missing root fails.
+import { describe } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const NSBOX = resolve(import.meta.dir, "../../dist/nsbox");
+
+const isRoot = process.getuid?.() === 0;
+if (!isRoot && process.env.CI) throw new Error("test/priv must run as root in CI");
+
+/** `describe` for tests that need root: skipped, with the reason in its name, without it. */
+export const describeRoot: typeof describe = isRoot ? describe : ((name: string, fn: () => void) => describe.skip(`${name} (skipped: needs root)`, fn)) as typeof describe;
+
+export interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs dist/nsbox with `args`; never throws on a non-zero exit. */
+export function nsbox(args: string[], opts: { env?: Record<string, string>; stdin?: string; timeout?: number } = {}): Result {
+  const r = Bun.spawnSync([NSBOX, ...args], {
+    env: { PATH: "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", ...opts.env },
+    stdin: opts.stdin === undefined ? "ignore" : Buffer.from(opts.stdin),
+    timeout: opts.timeout ?? 20_000,
+  });
+  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+/** `nsbox run [opts] -- sh -c script`. */
+export function inSandbox(script: string, opts: string[] = []): Result {
+  return nsbox(["run", ...opts, "--", "sh", "-c", script]);
+}
+
+/** Runs a shell script on the host (for host-side setup and checks). */
+export function host(script: string): Result {
+  const r = Bun.spawnSync(["sh", "-c", script], { timeout: 20_000 });
+  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+/** A fresh temporary directory for one test. */
+export function tempDir(prefix = "nsbox-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Mount points listed in this process's mountinfo (field 5). */
+export function hostMountPoints(): string[] {
+  return host("cut -d' ' -f5 /proc/self/mountinfo").stdout.trim().split("\n");
+}
