@@ -1,0 +1,112 @@
+/* kernel.h: the kernel ABI the stage needs and musl 1.2 does not wrap: constants and structs
+ * copied by value from the Linux UAPI headers (musl-gcc does not see /usr/include/linux), and
+ * thin raw-syscall wrappers. Only numbers and layouts live here, no logic. */
+#ifndef NSBOX_KERNEL_H
+#define NSBOX_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* include/uapi/linux/sched.h. CLONE_INTO_CGROUP is clone3-only (Linux 5.7). */
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+struct k_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+	uint64_t stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+/* include/uapi/linux/mount.h: the new mount API (Linux 5.2) and mount_setattr (5.12). */
+#define OPEN_TREE_CLONE 1u
+#define MOVE_MOUNT_F_EMPTY_PATH 0x04u
+#define MOVE_MOUNT_T_EMPTY_PATH 0x40u
+#define FSOPEN_CLOEXEC 0x1u
+#define FSCONFIG_SET_FLAG 0u
+#define FSCONFIG_SET_STRING 1u
+#define FSCONFIG_CMD_CREATE 6u
+#define FSMOUNT_CLOEXEC 0x1u
+#define MOUNT_ATTR_RDONLY 0x1u
+#define MOUNT_ATTR_NOSUID 0x2u
+#define MOUNT_ATTR_NODEV 0x4u
+#define MOUNT_ATTR_NOEXEC 0x8u
+struct k_mount_attr {
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+/* include/uapi/linux/openat2.h (Linux 5.6). */
+struct k_open_how {
+	uint64_t flags, mode, resolve;
+};
+#define RESOLVE_NO_MAGICLINKS 0x02u
+#define RESOLVE_IN_ROOT 0x10u
+
+/* include/uapi/linux/close_range.h: the CLOEXEC flag needs Linux 5.11. */
+#define CLOSE_RANGE_CLOEXEC (1u << 2)
+
+/* include/uapi/linux/capability.h: version 3 uses two 32-bit words per set. */
+#define K_CAPABILITY_VERSION_3 0x20080522u
+#define K_CAP_SYS_ADMIN 21
+#define K_CAP_KILL 5
+struct k_cap_header {
+	uint32_t version;
+	int pid;
+};
+struct k_cap_data {
+	uint32_t effective, permitted, inheritable;
+};
+
+/* include/uapi/linux/filter.h and seccomp.h. */
+struct k_sock_filter {
+	uint16_t code;
+	uint8_t jt, jf;
+	uint32_t k;
+};
+struct k_sock_fprog {
+	unsigned short len;
+	const struct k_sock_filter *filter;
+};
+#define K_SECCOMP_MODE_FILTER 2
+#define K_BPF_MAXINSNS 4096
+
+static inline long k_clone3(struct k_clone_args *a) { return syscall(SYS_clone3, a, sizeof *a); }
+static inline int k_open_tree(int dfd, const char *path, unsigned flags)
+{
+	return (int)syscall(SYS_open_tree, dfd, path, flags);
+}
+static inline int k_move_mount(int fdfd, const char *fpath, int tdfd, const char *tpath, unsigned flags)
+{
+	return (int)syscall(SYS_move_mount, fdfd, fpath, tdfd, tpath, flags);
+}
+static inline int k_fsopen(const char *fs, unsigned flags) { return (int)syscall(SYS_fsopen, fs, flags); }
+static inline int k_fsconfig(int fd, unsigned cmd, const char *key, const void *val, int aux)
+{
+	return (int)syscall(SYS_fsconfig, fd, cmd, key, val, aux);
+}
+static inline int k_fsmount(int fd, unsigned flags, unsigned attrs)
+{
+	return (int)syscall(SYS_fsmount, fd, flags, attrs);
+}
+static inline int k_mount_setattr(int dfd, const char *path, unsigned flags, struct k_mount_attr *a)
+{
+	return (int)syscall(SYS_mount_setattr, dfd, path, flags, a, sizeof *a);
+}
+static inline int k_openat2(int dfd, const char *path, struct k_open_how *how)
+{
+	return (int)syscall(SYS_openat2, dfd, path, how, sizeof *how);
+}
+static inline int k_close_range(unsigned first, unsigned last, unsigned flags)
+{
+	return (int)syscall(SYS_close_range, first, last, flags);
+}
+static inline int k_pivot_root(const char *new_root, const char *put_old)
+{
+	return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+static inline int k_capset(struct k_cap_header *h, struct k_cap_data d[2])
+{
+	return (int)syscall(SYS_capset, h, d);
+}
+
+#endif

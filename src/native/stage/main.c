@@ -1,0 +1,196 @@
+/* main.c: `nsbox-stage --spec-fd N [--check]`: reads and decodes the wire spec, then runs the
+ * sandbox: the supervisor's steps (run), then the child's (child). The order is the design's
+ * (DESIGN.md section 2); each module says why its own steps are what they are. */
+#include "kernel.h"
+#include "report.h"
+#include "stage.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct stage_fds stage_fds = {-1, -1, 022};
+static struct spec spec; /* large but in .bss: only the pages a spec uses become resident */
+
+static _Noreturn void usage(void)
+{
+	static const char msg[] = "nsbox-stage: usage: nsbox-stage --spec-fd N [--check]\n";
+	if (write(2, msg, sizeof msg - 1) < 0)
+		_exit(EXIT_USAGE);
+	_exit(EXIT_USAGE);
+}
+
+/* The spec fd may be a pipe (read to EOF) or a memfd/file (read from offset 0 with pread:
+ * its writer usually left the offset at the end). One byte more than the limit is read so
+ * an oversize stream is seen as such; the buffer is reserved, not touched, up front. */
+static char *read_spec(int fd, size_t *len)
+{
+	size_t cap = WIRE_MAX_STREAM + 1, got = 0;
+	struct stat st;
+	char *buf;
+	int regular;
+
+	if (fstat(fd, &st) < 0)
+		die(EXIT_SETUP, "spec-fd", errno, "fd %d", fd);
+	regular = S_ISREG(st.st_mode);
+	buf = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (buf == MAP_FAILED)
+		die(EXIT_SETUP, "spec-fd", errno, "buffer");
+	while (got < cap) {
+		ssize_t n = regular ? pread(fd, buf + got, cap - got, (off_t)got) : read(fd, buf + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die(EXIT_SETUP, "spec-fd", errno, "read fd %d", fd);
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	*len = got;
+	return buf;
+}
+
+/* The child: PID 1 of the new namespaces (or the payload's parent when init is 0). */
+static _Noreturn void child(const struct spec *s, int err[2], int sync[2], int proc_fd, int cgroup_fd)
+{
+	char byte;
+	ssize_t n;
+
+	report_use_pipe(err[1]);
+	stage_fds.error_w = err[1];
+	stage_fds.lifeline = sync[0];
+	/* Only the supervisor may hold the sync write end: EOF on it must mean it died. The
+	 * host /proc and cgroup fds are the supervisor's business: the init must not keep
+	 * them for the sandbox's lifetime. */
+	close(err[0]);
+	close(sync[1]);
+	if (proc_fd >= 0)
+		close(proc_fd);
+	if (cgroup_fd >= 0)
+		close(cgroup_fd);
+	/* Killing the supervisor, even with SIGKILL, kills the whole sandbox. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* Wait until the supervisor wrote our id maps; EOF: it died or gave up on us. */
+	while ((n = read(sync[0], &byte, 1)) < 0 && errno == EINTR)
+		;
+	if (n != 1)
+		_exit(EXIT_SETUP);
+	if (s->clone_flags & CLONE_NEWUSER) {
+		ids_become_root(s);
+		tie_to_supervisor();
+	}
+	ns_unshare_late(s);
+	/* umask 0 while building: modes in the spec are meant exactly. */
+	stage_fds.umask = umask(0);
+	if (s->clone_flags & CLONE_NEWNS)
+		mount_build_root(s);
+	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
+		die(EXIT_SETUP, "hostname", errno, "%s", s->hostname);
+	if (s->lo_up)
+		net_lo_up();
+	if (s->init)
+		init_run(s);
+	payload_exec(s);
+}
+
+/* The supervisor: everything before the clone, then the id maps, then supervising. */
+static _Noreturn void run(struct spec *s, char *buf)
+{
+	struct sigaction dfl = {0};
+	int err[2], sync[2], proc_fd = -1, cgroup_fd = -1, fd;
+	unsigned i;
+	pid_t ppid = getppid(), pid;
+
+	/* fds 0-2 are opened on /dev/null when missing, so no pipe or directory fd of ours
+	 * can land there and reach the payload as its stdin/stdout/stderr. */
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			die(EXIT_SETUP, "stdio", errno, "fd %d", fd);
+	for (i = 0; i < s->n_keep_fd; i++)
+		if (fcntl((int)s->keep_fd[i], F_GETFD) < 0)
+			die(EXIT_SETUP, "keep-fd", errno, "%u", s->keep_fd[i]);
+	/* If the caller left SIGCHLD ignored, children would be reaped for us and the exit
+	 * status lost (wait(2) NOTES). */
+	dfl.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &dfl, NULL);
+	/* Opened in the caller's namespaces, before any join: /proc for the child's id maps,
+	 * the cgroup directory to clone into. */
+	if ((s->clone_flags & CLONE_NEWUSER) &&
+	    (proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die(EXIT_SETUP, "uid_map", errno, "open /proc");
+	if (s->cgroup && (cgroup_fd = open(s->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die(EXIT_SETUP, "cgroup", errno, "%s", s->cgroup);
+	ns_join(s);
+	/* Armed after the joins: joining a user namespace changes credentials, which clears it. */
+	if (s->die_with_parent) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (getppid() != ppid)
+			die(EXIT_SETUP, "die-with-parent", 0, "the parent already exited");
+	}
+	if (pipe2(err, O_CLOEXEC) < 0 || pipe2(sync, O_CLOEXEC) < 0)
+		die(EXIT_SETUP, "pipe", errno, "error and sync pipes");
+	supervisor_block_signals();
+	if ((pid = ns_clone(s, cgroup_fd)) == 0)
+		child(s, err, sync, proc_fd, cgroup_fd);
+	report_kill_on_die(pid);
+	close(err[1]);
+	close(sync[0]);
+	if (cgroup_fd >= 0)
+		close(cgroup_fd);
+	/* The supervisor does not want to die of a write to a pipe whose reader is gone. */
+	signal(SIGPIPE, SIG_IGN);
+	supervisor_forward_to(pid);
+	if (s->clone_flags & CLONE_NEWUSER) {
+		ids_write_maps(s, proc_fd, pid);
+		close(proc_fd);
+	}
+	/* Release the child; the write end stays open as its lifeline. */
+	if (write(sync[1], "1", 1) != 1)
+		die(EXIT_SETUP, "sync", errno, "release the child");
+	/* The supervisor keeps nothing of the spec: give the memory back. */
+	munmap(buf, WIRE_MAX_STREAM + 1);
+	supervisor_wait(pid, err[0]);
+}
+
+int main(int argc, char **argv)
+{
+	struct wire_error e;
+	int i, fd = -1, check = 0;
+	size_t len;
+	char *buf, *end;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--check") == 0 && !check) {
+			check = 1;
+		} else if (strcmp(argv[i], "--spec-fd") == 0 && i + 1 < argc && fd < 0) {
+			long v;
+			errno = 0;
+			v = strtol(argv[++i], &end, 10);
+			/* 0-2 are the payload's stdio, not a place for the spec. */
+			if (errno || *end || end == argv[i] || v < 3 || v > 1 << 20)
+				usage();
+			fd = (int)v;
+		} else {
+			usage();
+		}
+	}
+	if (fd < 0)
+		usage();
+	buf = read_spec(fd, &len);
+	if (wire_decode(buf, len, &spec, &e) < 0)
+		die(EXIT_SETUP, "invalid wire spec", 0, "%s (at token %u)", e.reason, e.token);
+	if (check) {
+		static const char ok[] = "ok\n";
+		return write(1, ok, sizeof ok - 1) == sizeof ok - 1 ? 0 : EXIT_SETUP;
+	}
+	run(&spec, buf);
+}

@@ -1,0 +1,177 @@
+/* mount.c: the sandbox's file system tree: the propagation of `/` in the new mount namespace,
+ * a staging tmpfs that holds the host root (/oldroot) and the new root (/newroot) while the
+ * steps run, and the final pivot_root that leaves only the new root reachable. */
+#include "kernel.h"
+#include "report.h"
+#include "stage.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* statx(2) with STATX_MNT_ID (Linux 5.8): only stx_mnt_id (offset 0x90) is read. */
+#define K_STATX_MNT_ID 0x1000u
+struct k_statx {
+	unsigned char head[0x90];
+	uint64_t mnt_id;
+	unsigned char tail[0x100 - 0x98];
+};
+
+/* Whether the mount holding fd is shared (a "shared:N" tag in mountinfo, proc(5)). */
+static int mount_is_shared(int fd)
+{
+	struct k_statx sx;
+	char buf[8192], id[24];
+	size_t have = 0, idlen;
+	int mi, found = -1;
+
+	if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH, K_STATX_MNT_ID, &sx) < 0)
+		return -1;
+	idlen = (size_t)snprintf(id, sizeof id, "%llu ", (unsigned long long)sx.mnt_id);
+	if ((mi = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	for (;;) {
+		ssize_t n = read(mi, buf + have, sizeof buf - 1 - have);
+		char *line = buf, *nl;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		buf[have] = 0;
+		while ((nl = strchr(line, '\n'))) {
+			*nl = 0;
+			if (strncmp(line, id, idlen) == 0) {
+				char *dash = strstr(line, " - ");
+				if (dash)
+					*dash = 0;
+				found = strstr(line, " shared:") != NULL;
+				break;
+			}
+			line = nl + 1;
+		}
+		if (found >= 0)
+			break;
+		have -= (size_t)(line - buf);
+		memmove(buf, line, have);
+		if (have == sizeof buf - 1) /* an absurdly long line: drop it */
+			have = 0;
+	}
+	close(mi);
+	if (found < 0)
+		errno = ENOENT;
+	return found;
+}
+
+/* mount_namespaces(7): a new mount namespace starts with copies of the host's mounts in the
+ * host's peer groups, so a mount made here could appear on the host. slave: host mounts
+ * still propagate in, nothing propagates out (bubblewrap's choice). shared is done as
+ * slave now and shared again once the new root is built (see finish()): the sandbox's
+ * mounts must never reach the host, or the staging tmpfs and every mount under it would. */
+static void set_propagation(const struct spec *s)
+{
+	unsigned long f = s->propagation == PROP_PRIVATE ? MS_PRIVATE : MS_SLAVE;
+	if (s->propagation == PROP_UNCHANGED)
+		return;
+	if (mount(NULL, "/", NULL, MS_REC | f, NULL) < 0)
+		die(EXIT_SETUP, "propagation", errno, "/");
+}
+
+/* The staging root is a tmpfs attached over an existing directory of the host tree (in this
+ * mount namespace only), like bubblewrap's /tmp: pivot_root needs new_root to be a mount in
+ * our namespace. pivot_root moves it away from that directory again, so sources under it
+ * stay reachable at /oldroot. */
+static void enter_staging(const struct spec *s)
+{
+	static const char *const points[] = {"/tmp", "/run", "/mnt"};
+	const char *kv[] = {"mode", "0700", NULL, NULL};
+	const char *root_kv[] = {"mode", "0755", NULL, NULL};
+	unsigned i;
+	int st, at = -1, nr, nrdir;
+
+	for (i = 0; i < sizeof points / sizeof points[0] && at < 0; i++)
+		at = open(points[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (at < 0)
+		die(EXIT_SETUP, "staging", errno, "none of /tmp /run /mnt to stage the new root on");
+	if (s->propagation == PROP_UNCHANGED) {
+		/* Both the mount the staging lands on and / (which binds of / are cloned from,
+		 * and other steps mount onto) must be unshared, or mounts leak to the host. */
+		int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		int shared = root < 0 ? -1 : mount_is_shared(root);
+		if (shared == 0)
+			shared = mount_is_shared(at);
+		if (shared < 0)
+			die(EXIT_SETUP, "propagation", errno, "unchanged: cannot tell if / or %s is shared",
+			    points[i - 1]);
+		if (shared)
+			die(EXIT_SETUP, "propagation", 0,
+			    "unchanged: / or %s is a shared mount, so the sandbox's mounts would appear on "
+			    "the host (use slave or private)", points[i - 1]);
+		close(root);
+	}
+	if ((st = fs_new("tmpfs", kv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) < 0 ||
+	    mkdirat(st, "newroot", 0755) < 0 || mkdirat(st, "oldroot", 0755) < 0 || attach(st, at) < 0)
+		die(EXIT_SETUP, "staging", errno, "tmpfs on %s", points[i - 1]);
+	close(at);
+	/* pivot_root(2): new_root "." (the staging mount, via fchdir on its fd) becomes /, the
+	 * host root moves to ./oldroot. */
+	if (fchdir(st) < 0 || k_pivot_root(".", "oldroot") < 0 || chdir("/") < 0)
+		die(EXIT_SETUP, "pivot_root", errno, "staging");
+	close(st);
+	/* The sandbox's own root: a tmpfs, so a spec without a bind on / gets an empty tree
+	 * rather than the staging area. */
+	if ((nr = fs_new("tmpfs", root_kv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)) < 0 ||
+	    (nrdir = open("/newroot", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    attach(nr, nrdir) < 0)
+		die(EXIT_SETUP, "staging", errno, "tmpfs on /newroot");
+	close(nrdir);
+	close(nr);
+}
+
+/* Leave only the new root: detach the host tree (MNT_DETACH: busy mounts go once unused),
+ * then pivot_root(".", ".") stacks the staging root on top of the new root, where the
+ * second umount2 detaches it (the trick documented in pivot_root(2)). */
+static void finish(const struct spec *s)
+{
+	/* An unmount propagates to the peers of the parent mount: with `unchanged`, detaching
+	 * a host tree that still has shared mounts (/run/netns/NAME...) would unmount them on
+	 * the host too. Made private first, the old tree goes away alone. */
+	if (mount(NULL, "/oldroot", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    umount2("/oldroot", MNT_DETACH) < 0)
+		die(EXIT_SETUP, "pivot_root", errno, "detach the old root");
+	if (chdir("/newroot") < 0 || k_pivot_root(".", ".") < 0 || umount2(".", MNT_DETACH) < 0 ||
+	    chdir("/") < 0)
+		die(EXIT_SETUP, "pivot_root", errno, "/newroot");
+	/* pivot_root refuses shared mounts, so `shared` is applied last, to the new tree only:
+	 * the sandbox's mounts become peers among the sandbox's own mount namespaces. */
+	if (s->propagation == PROP_SHARED && mount(NULL, "/", NULL, MS_REC | MS_SHARED, NULL) < 0)
+		die(EXIT_SETUP, "propagation", errno, "shared /");
+}
+
+void mount_build_root(const struct spec *s)
+{
+	unsigned i;
+	int oldroot, newroot;
+
+	set_propagation(s);
+	/* No steps: a private view of the host's tree (like unshare -m), no new root. */
+	if (!s->n_steps)
+		return;
+	enter_staging(s);
+	if ((oldroot = open("/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die(EXIT_SETUP, "staging", errno, "open /oldroot");
+	for (i = 0; i < s->n_steps; i++) {
+		/* Reopened for every step: a step may mount over the new root itself (bind / /),
+		 * and an fd keeps pointing at the covered mount, where nothing would be seen. */
+		if ((newroot = open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+			die(EXIT_SETUP, "staging", errno, "open /newroot");
+		step_run(&s->steps[i], oldroot, newroot);
+		close(newroot);
+	}
+	close(oldroot);
+	finish(s);
+}

@@ -1,0 +1,63 @@
+/* stage.h: the entry points of the stage's modules, one block per file, in the order the
+ * sandbox is built (see main.c for the flow and DESIGN.md section 2 for the why). */
+#ifndef NSBOX_STAGE_H
+#define NSBOX_STAGE_H
+
+#include <sys/types.h>
+
+#include "wire.h"
+
+/* What the sandbox's processes share besides the spec: set once in the child (main.c). */
+struct stage_fds {
+	int error_w;   /* write end of the CLOEXEC error pipe */
+	int lifeline;  /* read end of the sync pipe: POLLHUP once the supervisor is gone */
+	mode_t umask;  /* the caller's umask, given back to the payload */
+};
+extern struct stage_fds stage_fds;
+
+/* ns.c: joining given namespaces (supervisor), cloning the child, late unshares (child). */
+void ns_join(const struct spec *s);
+pid_t ns_clone(const struct spec *s, int cgroup_fd);
+void ns_unshare_late(const struct spec *s);
+
+/* ids.c: id maps written by the supervisor; the child becoming root of its user ns. */
+void ids_write_maps(const struct spec *s, int proc_fd, pid_t child);
+void ids_become_root(const struct spec *s);
+
+/* mount.c: propagation, the staging root, the steps in order, pivot_root. */
+void mount_build_root(const struct spec *s);
+
+/* path.c: resolving and creating paths strictly inside a root fd (openat2 RESOLVE_IN_ROOT).
+ * All return -1 with errno set on failure. */
+int path_open(int root, const char *abs, int flags);
+int path_parent(int root, const char *abs, char leaf[256]);
+int path_mountpoint(int root, const char *abs, int is_dir);
+
+/* steps.c: bind, tmpfs, proc, mqueue, dir, symlink; helpers for filesystem mounts. */
+void step_run(const struct mount_step *m, int oldroot, int newroot);
+int fs_new(const char *type, const char *const *kv, unsigned attrs);
+int attach(int mnt_fd, int dst_fd);
+
+/* dev.c: the minimal /dev. */
+void step_dev(const struct mount_step *m, int oldroot, int newroot);
+
+/* net.c: loopback up. */
+void net_lo_up(void);
+
+/* caps.c: ids, capabilities and securebits of the payload; what the init keeps. */
+void caps_apply(const struct spec *s);
+void caps_drop_for_init(void);
+
+/* init.c: PID 1 of the sandbox: forks the payload, forwards signals, reaps. */
+_Noreturn void init_run(const struct spec *s);
+
+/* payload.c: the last steps of the payload process and execve. */
+_Noreturn void payload_exec(const struct spec *s);
+
+/* supervisor.c: the process the caller waits on; and the tie from the sandbox back to it. */
+void supervisor_block_signals(void);
+void supervisor_forward_to(pid_t child);
+_Noreturn void supervisor_wait(pid_t child, int error_r);
+void tie_to_supervisor(void);
+
+#endif

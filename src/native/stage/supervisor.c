@@ -1,0 +1,86 @@
+/* supervisor.c: the stage's own process after the clone: what the caller (shell, cron,
+ * systemd) waits on. It forwards signals to the sandbox, prints the one error line if setup
+ * failed, and exits with the sandbox's status. Also the tie back from the sandbox to it. */
+#include "report.h"
+#include "stage.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* What a caller sends to stop, reload or resize a service. SIGTSTP/TTIN/TTOU are not
+ * forwarded: they stop the supervisor itself, as job control expects. */
+static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1,
+				SIGUSR2, SIGALRM, SIGWINCH, SIGCONT};
+static volatile pid_t child_pid;
+
+static void forward(int sig)
+{
+	int saved = errno;
+	if (child_pid > 0)
+		kill(child_pid, sig);
+	errno = saved;
+}
+
+static void forwarded_set(sigset_t *set)
+{
+	unsigned i;
+	sigemptyset(set);
+	for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		sigaddset(set, forwarded[i]);
+}
+
+/* Called before the clone: a signal arriving before the handlers exist stays pending
+ * instead of killing the supervisor with the sandbox half-built. The child inherits the
+ * mask; the payload clears it, so a pending SIGTERM still ends the payload. */
+void supervisor_block_signals(void)
+{
+	sigset_t set;
+	forwarded_set(&set);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+void supervisor_forward_to(pid_t child)
+{
+	struct sigaction sa = {0};
+	sigset_t set;
+	unsigned i;
+	child_pid = child;
+	sa.sa_handler = forward;
+	sigfillset(&sa.sa_mask);
+	/* No SA_RESTART: reads are retried on EINTR by hand. */
+	for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		sigaction(forwarded[i], &sa, NULL);
+	forwarded_set(&set);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+_Noreturn void supervisor_wait(pid_t child, int error_r)
+{
+	int code = report_collect(error_r), status;
+	close(error_r);
+	/* A report means setup failed: make sure nothing of the sandbox is left running. */
+	if (code)
+		kill(child, SIGKILL);
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			die(EXIT_SETUP, "wait", errno, "child %d", (int)child);
+	if (code)
+		_exit(code);
+	_exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+}
+
+/* prctl(2): the parent-death signal is cleared whenever credentials change, so it is armed
+ * again after each change. It fires when the supervisor dies, even by SIGKILL; and if it
+ * already died before the signal was armed, the lifeline (the sync pipe, whose write end
+ * only the supervisor holds) reports POLLHUP. */
+void tie_to_supervisor(void)
+{
+	struct pollfd p = {stage_fds.lifeline, 0, 0};
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
+		_exit(EXIT_SETUP);
+}

@@ -1,0 +1,299 @@
+/* wire.c: the WIRE.md v1 decoder: framing (NUL-terminated tokens, size limits), the op table
+ * (argument counts, repeat limits) and records into struct spec. Input is hostile: lengths are
+ * checked before use, nothing is allocated. Arguments: wire-args.c; cross rules: wire-check.c. */
+#include "wire-args.h"
+
+#include <sched.h>
+#include <string.h>
+
+const struct ns_kind_info ns_kinds[NS_COUNT] = {
+	[NS_USER] = {"user", CLONE_NEWUSER},   [NS_MNT] = {"mnt", CLONE_NEWNS},
+	[NS_PID] = {"pid", CLONE_NEWPID},      [NS_NET] = {"net", CLONE_NEWNET},
+	[NS_UTS] = {"uts", CLONE_NEWUTS},      [NS_IPC] = {"ipc", CLONE_NEWIPC},
+	[NS_CGROUP] = {"cgroup", CLONE_NEWCGROUP}, [NS_TIME] = {"time", CLONE_NEWTIME},
+};
+
+/* max: how many records of the op may appear (0 = only the global record limit applies). */
+static const struct {
+	const char *name;
+	unsigned nargs, max;
+} ops[OP_COUNT] = {
+	[OP_CLONE] = {"clone", 1, 1},          [OP_JOIN] = {"join", 2, NS_COUNT},
+	[OP_UIDMAP] = {"uidmap", 3, WIRE_MAX_MAP}, [OP_GIDMAP] = {"gidmap", 3, WIRE_MAX_MAP},
+	[OP_SETGROUPS] = {"setgroups", 1, 1},  [OP_PROPAGATION] = {"propagation", 1, 1},
+	[OP_BIND] = {"bind", 3, 0},            [OP_TMPFS] = {"tmpfs", 3, 0},
+	[OP_PROC] = {"proc", 1, 0},            [OP_DEV] = {"dev", 1, 0},
+	[OP_MQUEUE] = {"mqueue", 1, 0},        [OP_DIR] = {"dir", 2, 0},
+	[OP_SYMLINK] = {"symlink", 2, 0},      [OP_HOSTNAME] = {"hostname", 1, 1},
+	[OP_LO_UP] = {"lo-up", 0, 1},          [OP_UID] = {"uid", 1, 1},
+	[OP_GID] = {"gid", 1, 1},              [OP_CWD] = {"cwd", 1, 1},
+	[OP_ENV] = {"env", 1, WIRE_MAX_ENV},   [OP_ENV_PID] = {"env-pid", 1, 1},
+	[OP_KEEP_FD] = {"keep-fd", 1, WIRE_MAX_KEEP_FD}, [OP_INIT] = {"init", 1, 1},
+	[OP_NEW_SESSION] = {"new-session", 1, 1}, [OP_DIE_WITH_PARENT] = {"die-with-parent", 1, 1},
+	[OP_NO_NEW_PRIVS] = {"no-new-privs", 1, 1}, [OP_CAPS] = {"caps", 1, 1},
+	[OP_RLIMIT] = {"rlimit", 3, WIRE_MAX_RLIMIT}, [OP_SECCOMP] = {"seccomp", 1, 1},
+	[OP_CGROUP] = {"cgroup", 1, 1},        [OP_ARGV] = {"argv", 1, 0},
+};
+
+struct cursor {
+	char *buf;
+	size_t len, pos;
+	unsigned idx;
+};
+
+/* Returns 1 with a token, 0 at the end of the stream, -1 on a framing error. The NUL is
+ * searched for within one maximal token only, so a hostile stream without NULs costs at most
+ * 128 KiB of scanning per token. */
+static int next_token(struct cursor *c, struct tok *t, struct wire_error *e)
+{
+	size_t left, scan;
+	char *nul;
+	if (c->pos == c->len)
+		return 0;
+	left = c->len - c->pos;
+	scan = left < WIRE_MAX_TOKEN ? left : WIRE_MAX_TOKEN;
+	nul = memchr(c->buf + c->pos, 0, scan);
+	if (!nul) {
+		if (left >= WIRE_MAX_TOKEN)
+			return wire_fail(e, c->idx, "token longer than %u bytes", WIRE_MAX_TOKEN - 1);
+		return wire_fail(e, c->idx, "truncated: the last token has no terminating NUL");
+	}
+	t->p = c->buf + c->pos;
+	t->len = (size_t)(nul - t->p);
+	t->idx = c->idx++;
+	c->pos += t->len + 1;
+	return 1;
+}
+
+static int add_step(struct spec *s, uint8_t kind, const char *src, const struct tok *dst,
+		    unsigned at, struct wire_error *e)
+{
+	struct mount_step *m = &s->steps[s->n_steps++]; /* bounded: one step per record */
+	if (arg_path(dst, e))
+		return -1;
+	m->kind = kind;
+	m->at = at;
+	m->src = src;
+	m->dst = dst->p;
+	return 0;
+}
+
+static int parse_record(struct spec *s, enum op op, struct tok *a, unsigned at, struct wire_error *e)
+{
+	static const char *const sg[] = {"allow", "deny"};
+	static const char *const prop[] = {"slave", "private", "shared", "unchanged"};
+	const char *kinds[NS_COUNT];
+	uint64_t v;
+	int i;
+	char b[44];
+
+	switch (op) {
+	case OP_CLONE: {
+		uint64_t all = 0;
+		if (arg_num(&a[0], UINT64_MAX, &s->clone_flags, e))
+			return -1;
+		for (i = 0; i < NS_COUNT; i++)
+			all |= ns_kinds[i].flag;
+		if (s->clone_flags & ~all)
+			return wire_fail(e, a[0].idx, "clone has bits other than namespace flags: 0x%llx",
+					 (unsigned long long)(s->clone_flags & ~all));
+		return 0;
+	}
+	case OP_JOIN:
+		for (i = 0; i < NS_COUNT; i++)
+			kinds[i] = ns_kinds[i].name;
+		if ((i = arg_pick(&a[0], kinds, NS_COUNT, "namespace kind", e)) < 0 || arg_path(&a[1], e))
+			return -1;
+		if (s->join[i])
+			return wire_fail(e, a[0].idx, "duplicate join of kind '%s'", kinds[i]);
+		s->join[i] = a[1].p;
+		s->join_at[i] = at;
+		return 0;
+	case OP_UIDMAP:
+		return arg_map(a, &s->uidmap[s->n_uidmap++], e);
+	case OP_GIDMAP:
+		return arg_map(a, &s->gidmap[s->n_gidmap++], e);
+	case OP_SETGROUPS:
+		if ((i = arg_pick(&a[0], sg, 2, "setgroups value", e)) < 0)
+			return -1;
+		s->setgroups = i == 0 ? SETGROUPS_ALLOW : SETGROUPS_DENY;
+		return 0;
+	case OP_PROPAGATION:
+		if ((i = arg_pick(&a[0], prop, 4, "propagation", e)) < 0)
+			return -1;
+		s->propagation = (enum propagation)i;
+		return 0;
+	case OP_BIND:
+		if (arg_path(&a[0], e) || add_step(s, STEP_BIND, a[0].p, &a[1], at, e) ||
+		    arg_num(&a[2], UINT32_MAX, &v, e))
+			return -1;
+		if (v & ~(uint64_t)(BIND_RO | BIND_OPTIONAL | BIND_DEV))
+			return wire_fail(e, a[2].idx, "bind flags has unknown bits (known: 1 2 4)");
+		s->steps[s->n_steps - 1].flags = (uint32_t)v;
+		return 0;
+	case OP_TMPFS:
+		if (add_step(s, STEP_TMPFS, NULL, &a[0], at, e) ||
+		    arg_mode(&a[1], &s->steps[s->n_steps - 1].mode, e) ||
+		    arg_num(&a[2], UINT64_MAX, &s->steps[s->n_steps - 1].size, e))
+			return -1;
+		return 0;
+	case OP_PROC:
+		return add_step(s, STEP_PROC, NULL, &a[0], at, e);
+	case OP_DEV:
+		return add_step(s, STEP_DEV, NULL, &a[0], at, e);
+	case OP_MQUEUE:
+		return add_step(s, STEP_MQUEUE, NULL, &a[0], at, e);
+	case OP_DIR:
+		if (add_step(s, STEP_DIR, NULL, &a[0], at, e))
+			return -1;
+		return arg_mode(&a[1], &s->steps[s->n_steps - 1].mode, e);
+	case OP_SYMLINK:
+		if (a[0].len == 0 || a[0].len > WIRE_MAX_PATH)
+			return wire_fail(e, a[0].idx, "symlink target must be 1 to %u bytes", WIRE_MAX_PATH);
+		return add_step(s, STEP_SYMLINK, a[0].p, &a[1], at, e);
+	case OP_HOSTNAME:
+		if (a[0].len == 0 || a[0].len > WIRE_MAX_HOSTNAME)
+			return wire_fail(e, a[0].idx, "hostname must be 1 to %u bytes", WIRE_MAX_HOSTNAME);
+		s->hostname = a[0].p;
+		return 0;
+	case OP_LO_UP:
+		s->lo_up = 1;
+		return 0;
+	case OP_UID:
+	case OP_GID: {
+		uint32_t *id = op == OP_UID ? &s->uid : &s->gid;
+		if (arg_u32(&a[0], id, e))
+			return -1;
+		/* (uid_t)-1 means "leave unchanged" to setresuid(2): never a real id. */
+		if (*id == UINT32_MAX)
+			return wire_fail(e, a[0].idx, "id 4294967295 is reserved");
+		return 0;
+	}
+	case OP_CWD:
+		if (arg_path(&a[0], e))
+			return -1;
+		s->cwd = a[0].p;
+		return 0;
+	case OP_ENV: {
+		const char *eq = memchr(a[0].p, '=', a[0].len);
+		if (!eq || eq == a[0].p)
+			return wire_fail(e, a[0].idx, "env '%s' is not KEY=VALUE with a non-empty KEY",
+					 arg_show(&a[0], b));
+		s->env[s->n_env++] = a[0].p;
+		return 0;
+	}
+	case OP_ENV_PID:
+		if (a[0].len == 0 || a[0].len > WIRE_MAX_ENV_KEY || memchr(a[0].p, '=', a[0].len))
+			return wire_fail(e, a[0].idx, "env-pid KEY must be 1 to %u bytes without '='",
+					 WIRE_MAX_ENV_KEY);
+		s->env_pid = a[0].p;
+		return 0;
+	case OP_KEEP_FD: {
+		unsigned k;
+		if (arg_num(&a[0], 65535, &v, e))
+			return -1;
+		/* 0-2 always reach the payload; the stage's own fds are above them. */
+		if (v < 3)
+			return wire_fail(e, a[0].idx, "keep-fd must be 3 to 65535");
+		for (k = 0; k < s->n_keep_fd; k++)
+			if (s->keep_fd[k] == v)
+				return wire_fail(e, a[0].idx, "duplicate keep-fd %llu", (unsigned long long)v);
+		s->keep_fd[s->n_keep_fd++] = (uint32_t)v;
+		return 0;
+	}
+	case OP_INIT:
+		return arg_bool(&a[0], &s->init, e);
+	case OP_NEW_SESSION:
+		return arg_bool(&a[0], &s->new_session, e);
+	case OP_DIE_WITH_PARENT:
+		return arg_bool(&a[0], &s->die_with_parent, e);
+	case OP_NO_NEW_PRIVS:
+		return arg_bool(&a[0], &s->no_new_privs, e);
+	case OP_CAPS:
+		return arg_num(&a[0], UINT64_MAX, &s->caps, e);
+	case OP_RLIMIT:
+		return arg_rlimit(s, a, e);
+	case OP_SECCOMP:
+		return arg_seccomp(s, &a[0], e);
+	case OP_CGROUP:
+		if (arg_path(&a[0], e))
+			return -1;
+		s->cgroup = a[0].p;
+		return 0;
+	case OP_ARGV:
+		/* argv[0] is looked up in PATH and built into a path: keep it a usable name. */
+		if (s->n_argv == 0 && (a[0].len == 0 || a[0].len > WIRE_MAX_PATH))
+			return wire_fail(e, a[0].idx, "argv[0] must be 1 to %u bytes", WIRE_MAX_PATH);
+		s->argv[s->n_argv++] = a[0].p;
+		return 0;
+	case OP_COUNT:
+		break;
+	}
+	return wire_fail(e, a[0].idx, "internal: unhandled op");
+}
+
+int wire_decode(char *buf, size_t len, struct spec *s, struct wire_error *e)
+{
+	struct cursor c = {buf, len, 0, 0};
+	struct tok t, args[3];
+	unsigned counts[OP_COUNT] = {0}, records = 0, k;
+	char b[44];
+	int r;
+
+	if (len > WIRE_MAX_STREAM)
+		return wire_fail(e, 0, "stream larger than %u bytes", WIRE_MAX_STREAM);
+	if (len == 0)
+		return wire_fail(e, 0, "empty input");
+	s->propagation = PROP_SLAVE;
+	s->init = -1; /* default depends on clone: resolved by wire_check */
+	s->new_session = 1;
+	s->no_new_privs = 1;
+	s->cwd = "/";
+
+	if ((r = next_token(&c, &t, e)) <= 0)
+		return r < 0 ? -1 : wire_fail(e, 0, "truncated: no magic");
+	if (t.len != sizeof WIRE_MAGIC - 1 || memcmp(t.p, WIRE_MAGIC, t.len) != 0)
+		return wire_fail(e, 0, "bad magic '%s' (expected '%s')", arg_show(&t, b), WIRE_MAGIC);
+	if ((r = next_token(&c, &t, e)) <= 0)
+		return r < 0 ? -1 : wire_fail(e, 1, "truncated: no version");
+	if (t.len != 1 || t.p[0] != '1')
+		return wire_fail(e, 1, "unsupported version '%s' (this stage reads version 1)", arg_show(&t, b));
+
+	for (;;) {
+		enum op op;
+		if ((r = next_token(&c, &t, e)) < 0)
+			return -1;
+		if (r == 0)
+			return wire_fail(e, c.idx, "truncated: missing 'end'");
+		if (t.len == 3 && memcmp(t.p, "end", 3) == 0) {
+			if (c.pos != c.len)
+				return wire_fail(e, c.idx, "%zu bytes after 'end'", c.len - c.pos);
+			s->end_at = t.idx;
+			break;
+		}
+		for (op = 0; op < OP_COUNT; op++)
+			if (strlen(ops[op].name) == t.len && memcmp(ops[op].name, t.p, t.len) == 0)
+				break;
+		if (op == OP_COUNT)
+			return wire_fail(e, t.idx, "unknown op '%s'", arg_show(&t, b));
+		if (++records > WIRE_MAX_RECORDS)
+			return wire_fail(e, t.idx, "too many records (max %u)", WIRE_MAX_RECORDS);
+		if (ops[op].max && ++counts[op] > ops[op].max) {
+			if (ops[op].max == 1)
+				return wire_fail(e, t.idx, "duplicate '%s' (allowed once)", ops[op].name);
+			return wire_fail(e, t.idx, "too many '%s' records (max %u)", ops[op].name, ops[op].max);
+		}
+		if (!s->op_at[op])
+			s->op_at[op] = t.idx;
+		for (k = 0; k < ops[op].nargs; k++) {
+			if ((r = next_token(&c, &args[k], e)) < 0)
+				return -1;
+			if (r == 0)
+				return wire_fail(e, c.idx, "truncated: '%s' needs %u argument%s", ops[op].name,
+						 ops[op].nargs, ops[op].nargs == 1 ? "" : "s");
+		}
+		if (parse_record(s, op, ops[op].nargs ? args : &t, t.idx, e))
+			return -1;
+	}
+	return wire_check(s, e);
+}

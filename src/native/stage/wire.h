@@ -1,0 +1,117 @@
+/* wire.h: the decoded form of a WIRE.md v1 spec (struct spec) and the decoder's entry point.
+ * Every limit below is a rule of WIRE.md; the arrays are sized by them, so decoding never
+ * allocates and no count can outgrow its array. */
+#ifndef NSBOX_WIRE_H
+#define NSBOX_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WIRE_MAGIC "nsbox-wire"
+#define WIRE_VERSION "1"
+#define WIRE_MAX_STREAM (4u << 20)  /* 4 MiB */
+#define WIRE_MAX_TOKEN 131072u      /* bytes of a token counting its NUL: MAX_ARG_STRLEN */
+#define WIRE_MAX_RECORDS 4096u
+#define WIRE_MAX_MAP 340u           /* the kernel's limit on uid_map lines since 4.15 */
+#define WIRE_MAX_ENV 4096u
+#define WIRE_MAX_KEEP_FD 1024u
+#define WIRE_MAX_RLIMIT 16u
+#define WIRE_MAX_PATH 4095u
+#define WIRE_MAX_HOSTNAME 64u       /* HOST_NAME_MAX */
+#define WIRE_MAX_ENV_KEY 255u       /* env-pid KEY */
+
+enum ns_kind { NS_USER, NS_MNT, NS_PID, NS_NET, NS_UTS, NS_IPC, NS_CGROUP, NS_TIME, NS_COUNT };
+struct ns_kind_info {
+	const char *name;
+	uint64_t flag;
+};
+extern const struct ns_kind_info ns_kinds[NS_COUNT];
+
+enum step_kind { STEP_BIND, STEP_TMPFS, STEP_PROC, STEP_DEV, STEP_MQUEUE, STEP_DIR, STEP_SYMLINK };
+#define BIND_RO 1u
+#define BIND_OPTIONAL 2u
+#define BIND_DEV 4u
+
+struct mount_step {
+	uint8_t kind;
+	uint32_t flags;       /* bind: BIND_* */
+	uint32_t mode;        /* tmpfs, dir */
+	uint64_t size;        /* tmpfs: bytes, 0 = kernel default */
+	const char *src;      /* bind: host path; symlink: TARGET */
+	const char *dst;      /* DST, or LINK for symlink */
+	unsigned at;          /* token index of the op, for messages */
+};
+
+struct id_range {
+	uint32_t inside, outside, count;
+};
+
+struct rlimit_rec {
+	int resource;
+	uint64_t soft, hard;  /* UINT64_MAX = RLIM_INFINITY, as in the kernel ABI */
+};
+
+enum propagation { PROP_SLAVE, PROP_PRIVATE, PROP_SHARED, PROP_UNCHANGED };
+enum setgroups_mode { SETGROUPS_UNSET, SETGROUPS_ALLOW, SETGROUPS_DENY };
+
+/* Ops, in the order of WIRE.md's table; spec.op_at[OP] is the token index of the op's first
+ * record (0 = absent: token 0 is the magic, never an op), so rules can point at it. */
+enum op {
+	OP_CLONE, OP_JOIN, OP_UIDMAP, OP_GIDMAP, OP_SETGROUPS, OP_PROPAGATION, OP_BIND, OP_TMPFS,
+	OP_PROC, OP_DEV, OP_MQUEUE, OP_DIR, OP_SYMLINK, OP_HOSTNAME, OP_LO_UP, OP_UID, OP_GID,
+	OP_CWD, OP_ENV, OP_ENV_PID, OP_KEEP_FD, OP_INIT, OP_NEW_SESSION, OP_DIE_WITH_PARENT,
+	OP_NO_NEW_PRIVS, OP_CAPS, OP_RLIMIT, OP_SECCOMP, OP_CGROUP, OP_ARGV, OP_COUNT
+};
+
+struct spec {
+	uint64_t clone_flags;
+	const char *join[NS_COUNT];              /* NULL = not joined */
+	unsigned join_at[NS_COUNT];
+	struct id_range uidmap[WIRE_MAX_MAP], gidmap[WIRE_MAX_MAP];
+	unsigned n_uidmap, n_gidmap;
+	enum setgroups_mode setgroups;
+	enum propagation propagation;
+	struct mount_step steps[WIRE_MAX_RECORDS];
+	unsigned n_steps;
+	const char *hostname;
+	int lo_up;
+	uint32_t uid, gid;
+	const char *cwd;
+	const char *env[WIRE_MAX_ENV + 2];       /* + env-pid + NULL */
+	unsigned n_env;
+	const char *env_pid;
+	uint32_t keep_fd[WIRE_MAX_KEEP_FD];
+	unsigned n_keep_fd;
+	int init, new_session, die_with_parent, no_new_privs;
+	uint64_t caps;
+	struct rlimit_rec rlimits[WIRE_MAX_RLIMIT];
+	unsigned n_rlimits;
+	const unsigned char *seccomp;            /* decoded in place in the input buffer */
+	size_t seccomp_len;                      /* bytes, a multiple of 8 */
+	const char *cgroup;
+	const char *argv[WIRE_MAX_RECORDS + 1];  /* NULL-terminated */
+	unsigned n_argv;
+	unsigned op_at[OP_COUNT];
+	unsigned end_at;
+};
+
+struct wire_error {
+	char reason[200];
+	unsigned token;
+};
+
+/* Decodes buf[0..len) (modified in place: seccomp hex becomes bytes) into *s, which must be
+ * zeroed. Returns 0, or -1 with *e filled. Pointers in *s point into buf. */
+int wire_decode(char *buf, size_t len, struct spec *s, struct wire_error *e);
+
+/* "NOFILE" for RLIMIT_NOFILE, for messages. */
+const char *wire_rlimit_name(int resource);
+
+/* Cross-field rules, run by wire_decode after `end` (wire-check.c). */
+int wire_check(struct spec *s, struct wire_error *e);
+
+/* Shared by wire.c and wire-check.c: sets *e and returns -1. */
+int wire_fail(struct wire_error *e, unsigned token, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

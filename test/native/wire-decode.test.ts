@@ -1,0 +1,361 @@
+// The stage's wire decoder (src/native/stage/wire*.c) against hostile and valid input, through
+// `nsbox-stage --spec-fd 3 --check`: no root needed, no side effects. Builds dist/nsbox-stage
+// with the build script's exact musl-gcc command when it is missing or older than its sources.
+import { beforeAll, describe, expect, test } from "bun:test";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dir, "../..");
+const STAGE = join(ROOT, "dist/nsbox-stage");
+const SOURCES = join(ROOT, "src/native/stage");
+
+function ensureStage(): void {
+  const files = readdirSync(SOURCES);
+  const newest = Math.max(...files.map((f) => statSync(join(SOURCES, f)).mtimeMs));
+  if (existsSync(STAGE) && statSync(STAGE).mtimeMs >= newest) return;
+  mkdirSync(join(ROOT, "dist"), { recursive: true });
+  const sources = files.filter((f) => f.endsWith(".c")).sort().map((f) => `src/native/stage/${f}`);
+  const r = Bun.spawnSync(
+    ["musl-gcc", "-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-o", "dist/nsbox-stage", ...sources],
+    { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
+  );
+  if (r.exitCode !== 0) throw new Error(`building dist/nsbox-stage failed:\n${r.stderr.toString()}`);
+}
+
+const enc = new TextEncoder();
+let dir = "";
+
+/** The bytes of a stream: each token NUL-terminated, nothing added. */
+function rawTokens(...tokens: string[]): Uint8Array {
+  return enc.encode(tokens.map((t) => `${t}\0`).join(""));
+}
+
+/** A whole stream: magic, version, the tokens, `end`. */
+function wire(...tokens: (string | number | bigint)[]): Uint8Array {
+  return rawTokens("nsbox-wire", "1", ...tokens.map(String), "end");
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+interface Checked {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs --check with the spec on fd 3, from a regular file. */
+function check(bytes: Uint8Array): Checked {
+  const path = join(dir, "spec.wire");
+  writeFileSync(path, bytes);
+  const fd = openSync(path, "r");
+  try {
+    const r = Bun.spawnSync([STAGE, "--spec-fd", "3", "--check"], { stdio: ["ignore", "pipe", "pipe", fd], timeout: 10_000 });
+    return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Runs --check with the spec on fd 3 being a pipe (sh moves its stdin there). */
+function checkPipe(bytes: Uint8Array): Checked {
+  const r = Bun.spawnSync(["sh", "-c", `exec "$0" --spec-fd 3 --check 3<&0 0</dev/null`, STAGE], {
+    stdin: bytes,
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 10_000,
+  });
+  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+function expectOk(r: Checked): void {
+  expect(r.stderr).toBe("");
+  expect(r.stdout).toBe("ok\n");
+  expect(r.code).toBe(0);
+}
+
+/** Rejected with exit 125 and exactly one line naming the reason (and the token, when given). */
+function expectRejected(r: Checked, reason: RegExp, token?: number): void {
+  expect(r.stdout).toBe("");
+  expect(r.code).toBe(125);
+  const lines = r.stderr.split("\n").filter(Boolean);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toStartWith("nsbox: invalid wire spec: ");
+  expect(lines[0]).toMatch(reason);
+  if (token !== undefined) expect(lines[0]).toEndWith(`(at token ${token})`);
+}
+
+const USER = 0x10000000, NS = 0x00020000, PID = 0x20000000, UTS = 0x04000000, NET = 0x40000000;
+const DEFAULT_CLONE = 0x7e020000; // USER|NS|PID|UTS|IPC|NET|CGROUP
+const minimal = ["clone", 0, "argv", "true"] as const;
+const idmaps = ["uidmap", 0, 1879048192, 65536, "gidmap", 0, 1879048192, 65536] as const;
+
+beforeAll(() => {
+  ensureStage();
+  dir = mkdtempSync(join(tmpdir(), "nsbox-wire-"));
+  return () => rmSync(dir, { recursive: true, force: true });
+});
+
+describe("valid specs", () => {
+  test("the smallest spec", () => expectOk(check(wire(...minimal))));
+
+  test("a default-like sandbox", () => {
+    expectOk(check(wire(
+      "clone", DEFAULT_CLONE, ...idmaps, "setgroups", "allow", "propagation", "slave",
+      "bind", "/", "/", 1, "dev", "/dev", "proc", "/proc", "tmpfs", "/tmp", "1777", 0, "tmpfs", "/run", "0755", 0,
+      "hostname", "sandbox", "lo-up", "env", "PATH=/usr/bin:/bin", "argv", "sh", "argv", "-c", "argv", "exit 3",
+    )));
+  });
+
+  test("every op at once", () => {
+    expectOk(check(wire(
+      "clone", DEFAULT_CLONE | 0x80, "uidmap", 0, 1000, 1, "gidmap", 0, 1000, 1, "setgroups", "deny", "propagation", "private",
+      "bind", "/usr", "/usr", 7, "dev", "/dev", "proc", "/proc", "mqueue", "/dev/mqueue", "dir", "/var/x", "700",
+      "symlink", "usr/lib", "/lib", "tmpfs", "/tmp", "1777", 1048576, "hostname", "h", "lo-up", "uid", 0, "gid", 0,
+      "cwd", "/tmp", "env", "A=", "env-pid", "LISTEN_PID", "keep-fd", 3, "keep-fd", 65535, "init", 1, "new-session", 0,
+      "die-with-parent", 1, "no-new-privs", 1, "caps", "18446744073709551615", "rlimit", "NOFILE", 1024, "inf",
+      "rlimit", "CORE", 0, 0, "seccomp", "0600000000000000", "cgroup", "/sys/fs/cgroup/nsbox/x",
+      "argv", "end", "argv", "", "argv", "end",
+    )));
+  });
+
+  test("a spec read from a pipe", () => {
+    expectOk(checkPipe(wire("clone", NS | USER, ...idmaps, "bind", "/", "/", 1, "argv", "true")));
+    expectRejected(checkPipe(wire("clone", 0)), /missing 'argv'/);
+  });
+
+  test("tokens may carry any byte but NUL", () => {
+    expectOk(check(wire("clone", 0, "env", "X=a\nb\u00ff\u0001", "argv", "sh\t ")));
+  });
+});
+
+describe("framing", () => {
+  test("empty input", () => expectRejected(check(new Uint8Array()), /empty input/, 0));
+  test("wrong magic", () => expectRejected(check(rawTokens("nsbox-wir", "1", ...minimal.map(String), "end")), /bad magic/, 0));
+  test("wrong version", () => {
+    expectRejected(check(rawTokens("nsbox-wire", "2", ...minimal.map(String), "end")), /unsupported version '2'/, 1);
+    expectRejected(check(rawTokens("nsbox-wire", "01", ...minimal.map(String), "end")), /unsupported version/, 1);
+  });
+  test("only the magic", () => expectRejected(check(rawTokens("nsbox-wire")), /truncated: no version/));
+  test("truncated mid-token", () => {
+    const full = wire(...minimal);
+    expectRejected(check(full.subarray(0, full.length - 3)), /truncated: the last token has no terminating NUL/);
+  });
+  test("missing end", () => expectRejected(check(rawTokens("nsbox-wire", "1", ...minimal.map(String))), /truncated: missing 'end'/, 6));
+  test("bytes after end", () => {
+    expectRejected(check(concat(wire(...minimal), enc.encode("x"))), /1 bytes after 'end'/);
+    expectRejected(check(concat(wire(...minimal), rawTokens("argv", "x"))), /bytes after 'end'/);
+  });
+  test("unknown op", () => expectRejected(check(wire("clone", 0, "frobnicate", "argv", "true")), /unknown op 'frobnicate'/, 4));
+  test("an op is case-sensitive", () => expectRejected(check(wire("CLONE", 0, "argv", "true")), /unknown op 'CLONE'/, 2));
+  test("missing arguments at the end of the stream", () => {
+    expectRejected(check(rawTokens("nsbox-wire", "1", "clone", "0", "argv", "true", "uidmap", "0")), /truncated: 'uidmap' needs 3 arguments/);
+  });
+  test("a missing argument swallows the next op", () => {
+    expectRejected(check(wire("clone", 0, "bind", "/a", "/b", "argv", "true")), /mount steps require|bad number/);
+    expectRejected(check(wire("clone", NS, "uidmap", 0, 1, "argv", "true")), /bad number 'argv'/);
+  });
+  test("oversize token", () => {
+    expectRejected(check(wire("clone", 0, "argv", "x".repeat(131072))), /token longer than 131071 bytes/, 5);
+    expectOk(check(wire("clone", 0, "argv", "x", "argv", "y".repeat(131071))));
+  });
+  test("oversize stream", () => {
+    const big = Array.from({ length: 33 }, () => ["env", `A=${"x".repeat(131000)}`]).flat();
+    expectRejected(check(wire("clone", 0, ...big, "argv", "true")), /stream larger than 4194304 bytes/, 0);
+  });
+  test("too many records", () => {
+    const argv = Array.from({ length: 4096 }, () => ["argv", "a"]).flat();
+    expectOk(check(wire("clone", 0, ...argv.slice(2))));
+    expectRejected(check(wire("clone", 0, ...argv)), /too many records \(max 4096\)/);
+  });
+  test("garbage bytes", () => {
+    expectRejected(check(new Uint8Array([0xff, 0xfe, 0, 0, 0])), /bad magic/);
+    expectRejected(check(new Uint8Array([0, 0, 0])), /bad magic ''/);
+    expectRejected(check(enc.encode("\x1b[31mnsbox\0")), /bad magic '\?\[31mnsbox'/);
+  });
+});
+
+describe("numbers", () => {
+  test("non-numeric", () => expectRejected(check(wire("clone", 0, "uid", "1x", "argv", "true")), /bad number '1x'/, 5));
+  test("empty", () => expectRejected(check(wire("clone", "", "argv", "true")), /bad number ''/, 3));
+  test("negative", () => expectRejected(check(wire("clone", 0, "uid", "-1", "argv", "true")), /bad number '-1'/));
+  test("a plus sign or spaces", () => {
+    expectRejected(check(wire("clone", 0, "uid", "+1", "argv", "true")), /bad number/);
+    expectRejected(check(wire("clone", 0, "uid", " 1", "argv", "true")), /bad number/);
+  });
+  test("leading zero", () => {
+    expectRejected(check(wire("clone", 0, "uid", "01", "argv", "true")), /bad number '01'/);
+    expectRejected(check(wire("clone", "00", "argv", "true")), /bad number '00'/);
+  });
+  test("overflowing u32 and u64", () => {
+    expectRejected(check(wire("clone", 0, "uid", "4294967296", "argv", "true")), /out of range \(max 4294967295\)/);
+    expectRejected(check(wire("clone", 0, "caps", "18446744073709551616", "argv", "true")), /out of range/);
+    expectRejected(check(wire("clone", 0, "caps", "99999999999999999999999", "argv", "true")), /out of range/);
+    expectOk(check(wire("clone", 0, "caps", "18446744073709551615", "argv", "true")));
+  });
+  test("uid 4294967295 is reserved", () => expectRejected(check(wire("clone", 0, "uid", "4294967295", "argv", "true")), /reserved/));
+  test("keep-fd bounds", () => {
+    expectRejected(check(wire("clone", 0, "keep-fd", 2, "argv", "true")), /keep-fd must be 3 to 65535/, 5);
+    expectRejected(check(wire("clone", 0, "keep-fd", 65536, "argv", "true")), /out of range/);
+    expectRejected(check(wire("clone", 0, "keep-fd", 4, "keep-fd", 4, "argv", "true")), /duplicate keep-fd 4/);
+  });
+  test("modes", () => {
+    expectRejected(check(wire("clone", NS, "tmpfs", "/tmp", "1778", 0, "argv", "true")), /bad mode '1778'/);
+    expectRejected(check(wire("clone", NS, "tmpfs", "/tmp", "01777", 0, "argv", "true")), /bad mode/);
+    expectRejected(check(wire("clone", NS, "dir", "/x", "", "argv", "true")), /bad mode/);
+    expectOk(check(wire("clone", NS, "tmpfs", "/tmp", "0755", 0, "dir", "/x", "7", "argv", "true")));
+  });
+  test("booleans", () => {
+    expectRejected(check(wire("clone", 0, "new-session", "2", "argv", "true")), /expected 0 or 1, got '2'/);
+    expectRejected(check(wire("clone", 0, "no-new-privs", "true", "argv", "true")), /expected 0 or 1/);
+  });
+});
+
+describe("paths", () => {
+  const bindTo = (dst: string) => wire("clone", NS, "bind", "/usr", dst, 0, "argv", "true");
+  test("relative", () => expectRejected(check(bindTo("usr")), /path 'usr' is not absolute/, 6));
+  test("empty", () => expectRejected(check(bindTo("")), /not absolute/));
+  test("'..' component", () => expectRejected(check(bindTo("/usr/../etc")), /'\.' or '\.\.' component/, 6));
+  test("'.' component", () => expectRejected(check(bindTo("/usr/./lib")), /'\.' or '\.\.' component/));
+  test("a trailing '..'", () => expectRejected(check(bindTo("/..")), /'\.\.' component/));
+  test("trailing slash", () => expectRejected(check(bindTo("/usr/")), /trailing '\/'/, 6));
+  test("empty component", () => expectRejected(check(bindTo("/usr//lib")), /empty component/));
+  test("too long", () => expectRejected(check(bindTo(`/${"a".repeat(4095)}`)), /path longer than 4095 bytes/));
+  test("names that only look like dots are fine", () => expectOk(check(bindTo("/usr/...x/.a/..b"))));
+  test("the root itself", () => expectOk(check(bindTo("/"))));
+  test("sources, cwd, join and cgroup paths are checked too", () => {
+    expectRejected(check(wire("clone", NS, "bind", "./usr", "/usr", 0, "argv", "true")), /not absolute/, 5);
+    expectRejected(check(wire("clone", 0, "cwd", "/tmp/", "argv", "true")), /trailing/);
+    expectRejected(check(wire("clone", 0, "join", "net", "run/netns/x", "argv", "true")), /not absolute/);
+    expectRejected(check(wire("clone", 0, "cgroup", "/sys/fs/cgroup/../x", "argv", "true")), /'\.\.' component/);
+  });
+  test("symlink targets may be relative but not empty", () => {
+    expectOk(check(wire("clone", NS, "symlink", "../lib", "/lib64", "argv", "true")));
+    expectRejected(check(wire("clone", NS, "symlink", "", "/lib64", "argv", "true")), /symlink target must be 1 to 4095 bytes/);
+  });
+});
+
+describe("records", () => {
+  test("duplicate once-only ops", () => {
+    for (const [op, arg] of [["hostname", "a"], ["uid", 0], ["cwd", "/"], ["init", 0], ["caps", 0], ["seccomp", "0600000000000000"], ["cgroup", "/x"]] as const) {
+      const clone = op === "hostname" ? UTS : 0;
+      expectRejected(check(wire("clone", clone, op, arg, op, arg, "argv", "true")), new RegExp(`duplicate '${op}' \\(allowed once\\)`));
+    }
+    expectRejected(check(wire("clone", 0, "clone", 0, "argv", "true")), /duplicate 'clone'/, 4);
+    expectRejected(check(wire("clone", NET, "lo-up", "lo-up", "argv", "true")), /duplicate 'lo-up'/, 5);
+  });
+  test("bad clone bits", () => {
+    expectRejected(check(wire("clone", 1, "argv", "true")), /clone has bits other than namespace flags: 0x1/, 3);
+    expectRejected(check(wire("clone", 0x00010000, "argv", "true")), /0x10000/); // CLONE_THREAD
+    expectRejected(check(wire("clone", 0x200000000n, "argv", "true")), /0x200000000/); // CLONE_INTO_CGROUP
+  });
+  test("bind flags", () => expectRejected(check(wire("clone", NS, "bind", "/a", "/b", 8, "argv", "true")), /unknown bits/));
+  test("hostname", () => {
+    expectRejected(check(wire("clone", 0, "hostname", "box", "argv", "true")), /hostname requires CLONE_NEWUTS/, 4);
+    expectRejected(check(wire("clone", UTS, "hostname", "", "argv", "true")), /hostname must be 1 to 64 bytes/);
+    expectRejected(check(wire("clone", UTS, "hostname", "h".repeat(65), "argv", "true")), /1 to 64 bytes/);
+    expectOk(check(wire("clone", UTS, "hostname", "h".repeat(64), "argv", "true")));
+  });
+  test("lo-up without NEWNET", () => expectRejected(check(wire("clone", 0, "lo-up", "argv", "true")), /lo-up requires CLONE_NEWNET/));
+  test("init 1 without NEWPID; the default follows NEWPID", () => {
+    expectRejected(check(wire("clone", 0, "init", 1, "argv", "true")), /init 1 requires CLONE_NEWPID/);
+    expectOk(check(wire("clone", PID, "argv", "true")));
+    expectOk(check(wire("clone", PID, "init", 0, "argv", "true")));
+  });
+  test("join and clone of the same kind", () => {
+    expectRejected(check(wire("clone", NET, "join", "net", "/run/netns/x", "argv", "true")), /join 'net' while clone also creates it/, 4);
+    expectOk(check(wire("clone", NS, "join", "net", "/run/netns/x", "join", "user", "/proc/1/ns/user", "argv", "true")));
+    expectRejected(check(wire("clone", 0, "join", "net", "/a", "join", "net", "/b", "argv", "true")), /duplicate join of kind 'net'/);
+    expectRejected(check(wire("clone", 0, "join", "nett", "/a", "argv", "true")), /unknown namespace kind 'nett'/);
+  });
+  test("mount steps and propagation need NEWNS", () => {
+    expectRejected(check(wire("clone", 0, "tmpfs", "/tmp", "1777", 0, "argv", "true")), /mount steps require CLONE_NEWNS/, 4);
+    expectRejected(check(wire("clone", 0, "propagation", "slave", "argv", "true")), /propagation requires CLONE_NEWNS/);
+    expectRejected(check(wire("clone", NS, "propagation", "rshared", "argv", "true")), /unknown propagation 'rshared'/);
+  });
+  test("required records", () => {
+    expectRejected(check(wire("argv", "true")), /missing 'clone'/, 4);
+    expectRejected(check(wire("clone", 0)), /missing 'argv'/, 4);
+    expectRejected(check(wire("clone", 0, "argv", "")), /argv\[0\] must be 1 to 4095 bytes/);
+  });
+  test("env", () => {
+    expectRejected(check(wire("clone", 0, "env", "FOO", "argv", "true")), /env 'FOO' is not KEY=VALUE/, 5);
+    expectRejected(check(wire("clone", 0, "env", "=bar", "argv", "true")), /not KEY=VALUE/);
+    expectOk(check(wire("clone", 0, "env", "FOO==", "argv", "true")));
+    expectRejected(check(wire("clone", 0, "env-pid", "A=B", "argv", "true")), /env-pid KEY/);
+    // 4096 env records cannot coexist with the required clone and argv: the record limit wins.
+    expectRejected(check(wire("clone", 0, ...Array.from({ length: 4095 }, () => ["env", "A=1"]).flat(), "argv", "true")), /too many records/);
+    expectOk(check(wire("clone", 0, ...Array.from({ length: 4094 }, () => ["env", "A=1"]).flat(), "argv", "true")));
+  });
+  test("seccomp hex", () => {
+    expectRejected(check(wire("clone", 0, "seccomp", "060000000000000", "argv", "true")), /seccomp must be 1 to 4096 BPF instructions/); // odd length
+    expectRejected(check(wire("clone", 0, "seccomp", "06000000000000", "argv", "true")), /BPF instructions/); // not a whole instruction
+    expectRejected(check(wire("clone", 0, "seccomp", "", "argv", "true")), /BPF instructions/);
+    expectRejected(check(wire("clone", 0, "seccomp", "060000000000FF7F", "argv", "true")), /seccomp is not lowercase hex/); // uppercase
+    expectRejected(check(wire("clone", 0, "seccomp", "0600000000000g00", "argv", "true")), /not lowercase hex/);
+    expectRejected(check(wire("clone", 0, "seccomp", "06".repeat(8 * 4097), "argv", "true")), /BPF instructions/);
+    expectOk(check(wire("clone", 0, "seccomp", "0600000000000000".repeat(4096), "argv", "true")));
+    expectRejected(check(wire("clone", 0, "no-new-privs", 0, "seccomp", "0600000000000000", "argv", "true")), /seccomp requires no-new-privs 1/);
+    expectOk(check(wire("clone", 0, "no-new-privs", 0, "caps", 1 << 21, "seccomp", "0600000000000000", "argv", "true")));
+  });
+  test("rlimits", () => {
+    expectRejected(check(wire("clone", 0, "rlimit", "nofile", 1, 1, "argv", "true")), /unknown rlimit resource 'nofile'/);
+    expectRejected(check(wire("clone", 0, "rlimit", "NOFILE", 2, 1, "argv", "true")), /soft limit above hard limit/);
+    expectRejected(check(wire("clone", 0, "rlimit", "NOFILE", "inf", 1, "argv", "true")), /soft limit above hard limit/);
+    expectRejected(check(wire("clone", 0, "rlimit", "CORE", 0, 0, "rlimit", "CORE", 0, 0, "argv", "true")), /duplicate rlimit CORE/);
+    expectRejected(check(wire("clone", 0, "rlimit", "CORE", "INF", "inf", "argv", "true")), /bad number 'INF'/);
+  });
+});
+
+describe("user namespace records", () => {
+  test("maps need NEWUSER and NEWUSER needs maps", () => {
+    expectRejected(check(wire("clone", 0, "uidmap", 0, 0, 1, "argv", "true")), /require CLONE_NEWUSER/, 4);
+    expectRejected(check(wire("clone", 0, "setgroups", "deny", "argv", "true")), /require CLONE_NEWUSER/);
+    expectRejected(check(wire("clone", USER, "uidmap", 0, 0, 1, "argv", "true")), /CLONE_NEWUSER requires uidmap and gidmap/);
+    expectOk(check(wire("clone", USER, "uidmap", 0, 65534, 1, "gidmap", 0, 65534, 1, "setgroups", "deny", "argv", "true")));
+  });
+  test("map ranges", () => {
+    const map = (...line: (number | string)[]) => wire("clone", USER, "uidmap", ...line, "gidmap", 0, 0, 1, "argv", "true");
+    expectRejected(check(map(0, 0, 0)), /map count must be at least 1/);
+    expectRejected(check(map(4294967295, 0, 1)), /overflows/);
+    expectRejected(check(map(0, 4294967000, 1000)), /overflows/);
+    expectOk(check(map(0, 4294967294, 1)));
+    expectRejected(check(wire("clone", USER, "uidmap", 0, 0, 10, "uidmap", 5, 100, 10, "gidmap", 0, 0, 1, "argv", "true")), /uidmap ranges overlap inside/);
+    expectRejected(check(wire("clone", USER, "uidmap", 0, 0, 10, "uidmap", 10, 5, 10, "gidmap", 0, 0, 1, "argv", "true")), /uidmap ranges overlap outside/);
+  });
+  test("at most 340 lines, and under one page written out", () => {
+    const lines = (n: number, wide: boolean) => Array.from({ length: n }, (_, i) => ["gidmap", wide ? 1000000000 + i : i, wide ? 3000000000 + i : 1000 + i, 1]).flat();
+    expectOk(check(wire("clone", USER, "uidmap", 0, 0, 1, ...lines(340, false), "argv", "true")));
+    expectRejected(check(wire("clone", USER, "uidmap", 0, 0, 1, ...lines(341, false), "argv", "true")), /too many 'gidmap' records \(max 340\)/);
+    expectRejected(check(wire("clone", USER, "uidmap", 0, 0, 1, "gidmap", 0, 0, 1, ...lines(200, true), "argv", "true")), /the kernel takes under 4096/);
+  });
+  test("the payload's ids must be mapped", () => {
+    expectRejected(check(wire("clone", USER, "uidmap", 0, 1000, 1, "gidmap", 0, 1000, 1, "uid", 1, "argv", "true")), /uid 1 is not mapped/);
+    expectRejected(check(wire("clone", USER, "uidmap", 5, 1000, 1, "gidmap", 0, 1000, 1, "argv", "true")), /uid 0 is not mapped/);
+    expectOk(check(wire("clone", USER, "uidmap", 5, 1000, 1, "gidmap", 7, 1000, 1, "uid", 5, "gid", 7, "argv", "true")));
+  });
+});
+
+describe("command line", () => {
+  const run = (args: string[]) => Bun.spawnSync([STAGE, ...args], { stdout: "pipe", stderr: "pipe" });
+  test("usage errors exit 2", () => {
+    for (const args of [[], ["--check"], ["--spec-fd"], ["--spec-fd", "x"], ["--spec-fd", "1"], ["--spec-fd", "3", "--frob"]]) {
+      const r = run(args);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr.toString()).toContain("usage: nsbox-stage --spec-fd N [--check]");
+    }
+  });
+  test("a spec fd that is not open", () => {
+    const r = run(["--spec-fd", "97", "--check"]);
+    expect(r.exitCode).toBe(125);
+    expect(r.stderr.toString()).toBe("nsbox: spec-fd: fd 97: Bad file descriptor (EBADF)\n");
+  });
+});

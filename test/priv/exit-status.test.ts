@@ -1,0 +1,86 @@
+// Exit status, signals, reaping and errors, through the compiled binary on the real kernel.
+import { expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { describeRoot, hostMountPoints, inSandbox, nsbox, NSBOX } from "./harness.ts";
+
+function stagePids(): string[] {
+  return readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, "utf8").startsWith("nsbox\0--spec-fd");
+    } catch {
+      return false;
+    }
+  });
+}
+
+describeRoot("exit status", () => {
+  test("payload exit N gives N", () => {
+    expect(inSandbox("exit 0").code).toBe(0);
+    expect(inSandbox("exit 3").code).toBe(3);
+    expect(inSandbox("exit 77", ["--no-init"]).code).toBe(77);
+  });
+
+  test("killed by signal N gives 128+N", () => {
+    expect(inSandbox("kill -KILL $$").code).toBe(137);
+    expect(inSandbox("kill -SEGV $$").code).toBe(139);
+  });
+
+  test("SIGTERM sent to the nsbox pid reaches the payload promptly", async () => {
+    const p = Bun.spawn([NSBOX, "run", "--", "sleep", "60"], { stdout: "ignore", stderr: "pipe" });
+    await Bun.sleep(500);
+    const t0 = performance.now();
+    p.kill("SIGTERM");
+    const code = await p.exited;
+    expect(code).toBe(143);
+    expect(performance.now() - t0).toBeLessThan(5000); // "promptly": far below sleep's 60 s
+  });
+
+  test("orphans inside are reaped: no zombies", () => {
+    // Three background children are orphaned when their parent sh exits; init must reap them.
+    const r = inSandbox("sh -c 'sleep 0.2 & sleep 0.2 & sleep 0.2 &'; sleep 0.8; grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l");
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe("0");
+  });
+});
+
+describeRoot("errors", () => {
+  test("a missing command gives 127 and one line", () => {
+    const r = nsbox(["run", "--", "/no/such/command"]);
+    expect(r.code).toBe(127);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain("/no/such/command");
+  });
+
+  test("a non-executable command gives 126", () => {
+    const r = nsbox(["run", "--", "/etc/hostname"]);
+    expect(r.code).toBe(126);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  test("an unknown option or a bad value: one line naming it, exit 2", () => {
+    for (const args of [["run", "--frobnicate", "--", "true"], ["run", "--net", "wifi", "--", "true"], ["run", "--uid", "x", "--", "true"], ["run"], ["nosuchcommand"]]) {
+      const r = nsbox(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).not.toContain("    at ");
+    }
+    expect(nsbox(["run", "--frobnicate", "--", "true"]).stderr).toContain("--frobnicate");
+  });
+
+  test("a setup failure names the step, the path and the errno, exits 125 and leaves nothing behind", () => {
+    const mounts = hostMountPoints();
+    const r = nsbox(["run", "--ro-bind", "/does/not/exist", "/x", "--", "true"]);
+    expect(r.code).toBe(125);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("ro-bind");
+    expect(lines[0]).toContain("/does/not/exist");
+    expect(lines[0]).toContain("ENOENT");
+    expect(hostMountPoints()).toEqual(mounts);
+    expect(stagePids()).toEqual([]);
+  });
+
+  test("--ro-bind-try skips a missing source", () => {
+    expect(nsbox(["run", "--ro-bind-try", "/does/not/exist", "/x", "--", "true"]).code).toBe(0);
+  });
+});

@@ -1,0 +1,58 @@
+// Mount propagation between the host and the sandbox. The "host" side runs in a throwaway mount
+// namespace with private propagation (unshare -m), so no mount here ever reaches the real host.
+import { expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { describeRoot, host, NSBOX, tempDir } from "./harness.ts";
+
+/**
+ * In a private mount namespace: a shared tmpfs at D; start a sandbox that waits, then mount a
+ * tmpfs with a marker at D/late from outside and report whether the sandbox saw the marker.
+ */
+function seesLateHostMount(propagation: string): string {
+  const d = tempDir();
+  try {
+    const script = `
+      set -e
+      mount -t tmpfs nsbox-test ${d}; mount --make-shared ${d}; mkdir ${d}/late
+      ${NSBOX} run --propagation ${propagation} --bind ${d} ${d} -- sh -c 'sleep 1; cat ${d}/late/marker 2>/dev/null || echo absent' > ${d}.out &
+      sleep 0.4
+      mount -t tmpfs nsbox-late ${d}/late; echo present > ${d}/late/marker
+      wait
+      cat ${d}.out`;
+    const r = host(`unshare -m --propagation private sh -c '${script.replace(/'/g, "'\\''")}'`);
+    if (r.code !== 0) throw new Error(r.stderr);
+    return r.stdout.trim();
+  } finally {
+    rmSync(`${d}.out`, { force: true });
+    rmSync(d, { recursive: true, force: true });
+  }
+}
+
+describeRoot("propagation", () => {
+  test("a host mount made after start appears inside with slave (the default) and shared", () => {
+    expect(seesLateHostMount("slave")).toBe("present");
+    expect(seesLateHostMount("shared")).toBe("present");
+  });
+
+  test("and not with private", () => {
+    expect(seesLateHostMount("private")).toBe("absent");
+  });
+
+  test("a mount made inside never appears on the host, even with shared propagation", () => {
+    const d = tempDir();
+    try {
+      const script = `
+        set -e
+        mount -t tmpfs nsbox-test ${d}; mount --make-shared ${d}
+        ${NSBOX} run --propagation shared --bind ${d} ${d} --tmpfs ${d}/inner -- sh -c 'grep -c " ${d}/inner " /proc/self/mountinfo; sleep 1' &
+        sleep 0.5
+        grep -c " ${d}/inner " /proc/self/mountinfo || true
+        wait`;
+      const r = host(`unshare -m --propagation private sh -c '${script.replace(/'/g, "'\\''")}'`);
+      // Inside: the tmpfs is there (1). On the host, while the sandbox runs: nothing (0).
+      expect(r.stdout.trim().split("\n")).toEqual(["1", "0"]);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
