@@ -1,7 +1,6 @@
 // Can this host run nsbox, and what will it get? Each requirement is one entry of HOST_CHECKS: an
 // item name and a function from HostFacts to a finding. The checks only read; they never try a
 // syscall (probing with unshare from Bun's threaded process would lie, see DESIGN.md §2).
-import { gunzipSync } from "node:zlib";
 import { NS_KINDS, type NsKind } from "../spec/schema.ts";
 import type { HostFacts } from "./host-facts.ts";
 import { parseMountinfo, type MountInfo } from "./mountinfo.ts";
@@ -92,7 +91,7 @@ export function readKernelConfig(facts: HostFacts): { source: string; options: M
   const gz = facts.readBytes("/proc/config.gz");
   if (gz) {
     try {
-      return { source: "/proc/config.gz", options: parseKernelConfig(gunzipSync(gz).toString("utf8")) };
+      return { source: "/proc/config.gz", options: parseKernelConfig(new TextDecoder().decode(Bun.gunzipSync(new Uint8Array(gz)))) };
     } catch {
       // A corrupt or truncated config.gz: try /boot instead.
     }

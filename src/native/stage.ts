@@ -1,12 +1,16 @@
 // The driver of the native stage: finds the stage executable embedded in this binary and makes
 // it executable from a place nobody else can write (a sealed memfd, or a verified root-only cache
 // file where memfd exec is off), so the sandbox can never replace it (CVE-2019-5736).
-import { createHash } from "node:crypto";
 import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import stagePath from "../../dist/nsbox-stage" with { type: "file" };
 import { NsboxError, SysError } from "../core/errors.ts";
 import type { Sys } from "../core/sys/sys.ts";
+
+// Bun's hasher rather than node:crypto, whose start-up cost (~15 ms) every command would pay.
+function sha256Hex(bytes: Uint8Array): string {
+  return new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
+}
 
 export function stageBytes(): Uint8Array {
   return readFileSync(stagePath);
@@ -35,11 +39,11 @@ function cachedStage(bytes: Uint8Array, uid: number, env: Readonly<Record<string
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
   assertPrivateDir(dir, uid);
-  const digest = createHash("sha256").update(bytes).digest("hex");
+  const digest = sha256Hex(bytes);
   const file = join(dir, `nsbox-stage-${digest.slice(0, 32)}`);
   const current = (() => {
     try {
-      return createHash("sha256").update(readFileSync(file)).digest("hex");
+      return sha256Hex(readFileSync(file));
     } catch {
       return undefined;
     }
