@@ -12,6 +12,10 @@ import { SANDBOX_OPTIONS } from "./sandbox-options.ts";
 import { LOG_FLAGS } from "./log-flags.ts";
 import { registerCheck } from "./check.ts";
 import { registerNs } from "./ns.ts";
+import { registerPs } from "./ps.ts";
+import { registerStop } from "./stop.ts";
+import { registerExec } from "./exec.ts";
+import { registerGc } from "./gc.ts";
 import type { ExtraFlag } from "./parse-args.ts";
 
 export const VERSION: string = pkg.version;
@@ -61,8 +65,12 @@ export function createCli(io: CliIo = defaultIo): CAC {
     .example("  nsbox plan --json --share net -- curl example.org")
     .action(() => io.stdout(planCommand(argsAfter(cli, "plan"), io.context())));
   addSandboxOptions(plan, PLAN_FLAGS);
-  registerCheck(cli, io);
+  registerPs(cli, io);
+  registerExec(cli, io);
+  registerStop(cli, io);
   registerNs(cli, io);
+  registerGc(cli, io);
+  registerCheck(cli, io);
   cli
     .command("help [command]", "Show help for a command")
     .action((name?: string) => {

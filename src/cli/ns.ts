@@ -1,25 +1,32 @@
-// `nsbox ns SUBCOMMAND`: inspecting namespaces. cac has no sub-sub-commands, so `ns [...args]`
-// dispatches on its first word through NS_SUBCOMMANDS. For now: `ns ls [--type KIND] [--json]`,
-// every namespace on the host like util-linux lsns.
+// `nsbox ns SUBCOMMAND`: namespaces themselves. cac has no sub-sub-commands, so `ns [...args]`
+// dispatches on its first word through NS_SUBCOMMANDS: `ls` (every namespace on the host, like
+// util-linux lsns), `persist NAME` (namespaces that live without a process) and `rm NAME`.
 import type { CAC } from "cac";
-import { UsageError } from "../core/errors.ts";
+import { EXIT, NsboxError, UsageError } from "../core/errors.ts";
 import { hostFacts, type HostFacts } from "../core/host-facts.ts";
 import { listNamespaces, type NsEntry, type NsRef } from "../core/ns-list.ts";
 import { NS_KINDS, type NsKind } from "../spec/schema.ts";
+import type { PlanContext } from "../spec/context.ts";
+import { persistNamespaces, readPersistRecord, removePersisted } from "../core/persist.ts";
+import { sandboxNamer } from "../core/sandbox-names.ts";
+import { checkName } from "./names.ts";
+import { readPlanContext } from "./context.ts";
 import { addLogOptions, applyLogOptions } from "./command-flags.ts";
 import type { CliIo } from "./index.ts";
 
-export const NS_USAGE = "nsbox ns ls [--type KIND] [--json]";
+export const NS_USAGE = "nsbox ns ls [--type KIND] [--json] | ns persist NAME [--unshare LIST] | ns rm NAME";
 
 export interface NsDeps {
   facts?: HostFacts;
-  /** Names the nsbox sandbox a namespace belongs to (filled by a later issue from /run/nsbox). */
+  /** Names the nsbox sandbox a namespace belongs to; default: running sandboxes and persisted ones. */
   nameOf?: (ns: NsRef) => string | null;
+  context?: () => PlanContext;
 }
 
 interface NsOptions {
   type?: unknown;
   json?: unknown;
+  unshare?: unknown;
 }
 
 function parseKind(value: unknown): NsKind | undefined {
@@ -55,13 +62,39 @@ export function formatNsTable(entries: readonly NsEntry[]): string {
 
 function nsLs(rest: readonly string[], options: NsOptions, deps: NsDeps): string {
   if (rest.length > 0) throw new UsageError(`ns ls: unexpected argument '${rest[0]}'`, `see ${NS_USAGE}`);
-  const entries = listNamespaces(deps.facts ?? hostFacts, { kind: parseKind(options.type), nameOf: deps.nameOf });
+  const entries = listNamespaces(deps.facts ?? hostFacts, { kind: parseKind(options.type), nameOf: deps.nameOf ?? sandboxNamer() });
   return options.json ? `${JSON.stringify(entries, null, 2)}\n` : formatNsTable(entries);
+}
+
+function oneName(rest: readonly string[], word: string): string {
+  if (rest.length !== 1) throw new UsageError(`ns ${word} needs exactly one NAME`, `see ${NS_USAGE}`);
+  return checkName(rest[0]!, `ns ${word}`);
+}
+
+function nsPersist(rest: readonly string[], options: NsOptions, deps: NsDeps): string {
+  const name = oneName(rest, "persist");
+  const list = options.unshare === undefined ? "net" : String(options.unshare);
+  const kinds = [...new Set(list.split(",").map((k) => k.trim()))];
+  for (const k of kinds) {
+    if (!(NS_KINDS as readonly string[]).includes(k)) throw new UsageError(`--unshare: unknown namespace kind '${k}'`, `use some of ${NS_KINDS.join(",")}`);
+  }
+  const record = persistNamespaces(name, kinds as NsKind[], (deps.context ?? readPlanContext)());
+  return `${record.files.join("\n")}\n`;
+}
+
+function nsRm(rest: readonly string[]): string {
+  const name = oneName(rest, "rm");
+  const record = readPersistRecord(name);
+  if (!record) throw new NsboxError(`no persistent namespaces named ${name}`, EXIT.failed, "see nsbox ns ls");
+  removePersisted(record);
+  return "";
 }
 
 /** The words `ns` understands; each returns what to print. */
 const NS_SUBCOMMANDS: Readonly<Record<string, (rest: readonly string[], options: NsOptions, deps: NsDeps) => string>> = {
   ls: nsLs,
+  persist: nsPersist,
+  rm: nsRm,
 };
 
 /** Dispatches `ns WORD ...`; returns what to print on stdout. */
@@ -81,8 +114,11 @@ export function registerNs(cli: CAC, io: CliIo, deps: NsDeps = {}): void {
     .usage(NS_USAGE.replace(/^nsbox /, ""))
     .option("--type <kind>", `only namespaces of this kind (${NS_KINDS.join(",")})`)
     .option("--json", "print an array of objects")
+    .option("--unshare <list>", "ns persist: the kinds to create and keep (default net; pid cannot be kept)")
     .example("  nsbox ns ls")
     .example("  nsbox ns ls --type net --json")
+    .example("  nsbox ns persist lab --unshare net,uts && nsbox run --join net=lab -- ip addr")
+    .example("  nsbox ns rm lab")
     .action((args: string[], options: NsOptions & Record<string, unknown>) => {
       applyLogOptions(options);
       io.stdout(nsCommand(args, options, deps));

@@ -4,6 +4,7 @@ import { describeSpec } from "../spec/describe.ts";
 import type { PlanContext } from "../spec/context.ts";
 import { encodeWire } from "../native/wire.ts";
 import { UsageError } from "../core/errors.ts";
+import { compileSeccomp } from "../core/seccomp.ts";
 import type { ExtraFlag } from "./parse-args.ts";
 import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
 import { planFromArgs } from "./sandbox-command.ts";
@@ -21,7 +22,8 @@ export function planCommand(args: readonly string[], ctx: PlanContext): string |
   const { spec, extras } = planFromArgs(args, PLAN_FLAGS, PLAN_USAGE, ctx);
   applyLogFlags(extras);
   if (extras.has("json") && extras.has("wire")) throw new UsageError("--json and --wire exclude each other");
-  if (extras.has("wire")) return encodeWire(spec);
+  // A saved wire spec runs without nsbox: it carries the compiled filter (needs libseccomp).
+  if (extras.has("wire")) return encodeWire(spec, { seccompBpf: compileSeccomp(spec.security.seccomp) });
   if (extras.has("json")) return `${JSON.stringify(spec, null, 2)}\n`;
   return `${describeSpec(spec).join("\n")}\n`;
 }

@@ -6,6 +6,11 @@ import { AbsPath, NS_KINDS, NET_MODES, PROPAGATIONS, type NsKind, type SandboxSp
 import { HOST_ROOT_MOUNT, PRIVATE_MOUNTS } from "../spec/defaults.ts";
 import { UsageError } from "../core/errors.ts";
 import type { PlanContext } from "../spec/context.ts";
+import { existsSync } from "node:fs";
+import { persistedPath } from "../core/persist.ts";
+import { checkName } from "./names.ts";
+import { isCapabilityName } from "../spec/capabilities.ts";
+import { SECCOMP_OPTIONS } from "./seccomp-options.ts";
 
 type MountInput = NonNullable<SandboxSpecInput["mounts"]>[number];
 
@@ -88,6 +93,20 @@ export const SANDBOX_OPTIONS: readonly SandboxOption[] = [
         if (k === "net") d.spec.network.mode = "host";
       }),
   },
+  {
+    name: "join", args: ["KIND=PATH|NAME"], help: "join an existing namespace: a ns file, or one persisted with `nsbox ns persist NAME` (repeatable)",
+    apply: (d, [spec], w) => {
+      const eq = spec!.indexOf("=");
+      const [kind] = parseKinds(eq > 0 ? spec!.slice(0, eq) : "", w);
+      const target = eq > 0 ? spec!.slice(eq + 1) : "";
+      if (!kind || !target) throw new UsageError(`${w}: '${spec}' is not KIND=PATH or KIND=NAME`);
+      const path = target.startsWith("/") ? target : persistedPath(checkName(target, w), kind);
+      checkPaths([path], ["PATH"], w);
+      if (!existsSync(path)) throw new UsageError(`${w}: ${path} does not exist`, target.startsWith("/") ? undefined : `persist it first: nsbox ns persist ${target} --unshare ${kind}`);
+      d.namespaces[kind] = { mode: "join", path };
+      if (kind === "net") d.spec.network.mode = "none";
+    },
+  },
   { name: "hostname", args: ["NAME"], help: "hostname inside (default: nsbox, or the sandbox name)", apply: (d, [n]) => void (d.spec.hostname = n) },
   {
     name: "root", args: ["MODE"], help: "host: the host's root read-only (default); empty: a bare tmpfs root",
@@ -150,9 +169,18 @@ export const SANDBOX_OPTIONS: readonly SandboxOption[] = [
     },
   },
   {
+    name: "cap-add", args: ["CAP[,CAP...]"], help: "keep these capabilities (default: none); CAP_ prefix optional",
+    apply: (d, [list], w) => {
+      const caps = list!.split(",").map((c) => c.trim().toUpperCase()).map((c) => (c.startsWith("CAP_") ? c : `CAP_${c}`));
+      for (const c of caps) if (!isCapabilityName(c)) throw new UsageError(`${w}: unknown capability '${c}' (see capabilities(7))`);
+      d.spec.security.capabilities = [...new Set([...(d.spec.security.capabilities ?? []), ...caps])];
+    },
+  },
+  {
     name: "name", args: ["NAME"], help: "name of the sandbox (also its default hostname)",
     apply: (d, [n]) => void (d.spec.name = n),
   },
+  ...SECCOMP_OPTIONS,
 ];
 
 const BY_NAME = new Map(SANDBOX_OPTIONS.map((o) => [o.name, o]));

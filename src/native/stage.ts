@@ -65,11 +65,12 @@ function cachedStage(bytes: Uint8Array, uid: number, env: Readonly<Record<string
 /**
  * A path the stage can be exec'ed from: /proc/self/fd/N of a sealed, close-on-exec memfd
  * (execve opens it before closing CLOEXEC fds), or the verified cache file as a fallback.
+ * A child spawned to run the stage is given `/proc/<our pid>` instead: it reads our fd.
  */
-export function stageExecutable(sys: Sys, uid: number, env: Readonly<Record<string, string | undefined>>): string {
+export function stageExecutable(sys: Sys, uid: number, env: Readonly<Record<string, string | undefined>>, proc = "/proc/self"): string {
   const bytes = stageBytes();
   try {
-    return `/proc/self/fd/${sys.sealedMemfd("nsbox-stage", bytes, { exec: true, cloexec: true })}`;
+    return `${proc}/fd/${sys.sealedMemfd("nsbox-stage", bytes, { exec: true, cloexec: true })}`;
   } catch (e) {
     // EACCES/EPERM: the memfd_noexec policy refuses executable memfds here.
     if (!(e instanceof SysError) || (e.errnoName !== "EACCES" && e.errnoName !== "EPERM")) throw e;

@@ -26,6 +26,36 @@ const BIND_DEVICES = 4;
 
 type Record_ = readonly (string | number | bigint)[];
 
+/**
+ * What the host side adds to a spec for one execution: things that are not part of the sandbox
+ * as a value (its description stays the same) but that the stage must do for this run.
+ */
+export interface HostWire {
+  /** Files the supervisor removes when the sandbox ends: its state records. */
+  onExitUnlink?: readonly string[];
+  /** Fds (opened on namespace files) the stage joins through and closes before the payload. */
+  nsFds?: readonly number[];
+  /** Persist mode: bind the new namespaces under `dir` (and at `links`) instead of running a payload. */
+  persist?: { dir: string; links: readonly { kind: NsKind; path: string }[] };
+  /**
+   * spec.security.seccomp compiled to BPF (core/seccomp.ts): compiling needs libseccomp, which
+   * this pure encoder does not call. The stage loads it last, just before execve.
+   */
+  seccompBpf?: Uint8Array;
+}
+
+/** Lowercase hex, as the `seccomp` record takes it. */
+const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+function hostRecords(host: HostWire): Record_[] {
+  return [
+    ...(host.onExitUnlink ?? []).map((path) => ["on-exit-unlink", path] as const),
+    ...(host.nsFds ?? []).map((fd) => ["ns-fd", fd] as const),
+    ...(host.persist ? [["persist", host.persist.dir] as const, ...host.persist.links.map((l) => ["persist-link", l.kind, l.path] as const)] : []),
+    ...(host.seccompBpf ? [["seccomp", hex(host.seccompBpf)] as const] : []),
+  ];
+}
+
 function mountRecord(m: MountStep): Record_ {
   switch (m.kind) {
     case "bind": {
@@ -77,9 +107,9 @@ export function wireRecords(spec: NormalSpec): Record_[] {
 }
 
 /** The wire bytes the stage reads from its spec fd. */
-export function encodeWire(spec: NormalSpec): Uint8Array {
+export function encodeWire(spec: NormalSpec, host: HostWire = {}): Uint8Array {
   const tokens: string[] = [WIRE_MAGIC, String(WIRE_VERSION)];
-  for (const record of wireRecords(spec)) for (const t of record) tokens.push(String(t));
+  for (const record of [...wireRecords(spec), ...hostRecords(host)]) for (const t of record) tokens.push(String(t));
   tokens.push("end");
   return new TextEncoder().encode(tokens.map((t) => `${t}\0`).join(""));
 }

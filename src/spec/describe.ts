@@ -2,6 +2,8 @@
 // (nsjail's describeMountPt, for the whole sandbox). Says what each choice means, not just its value.
 import { NS_KINDS, type MountStep } from "./schema.ts";
 import type { NormalSpec } from "./normalize.ts";
+import { riskWarnings } from "./risks.ts";
+import { describeSeccomp } from "./seccomp-policy.ts";
 
 const octal = (mode: number) => `0${mode.toString(8)}`;
 
@@ -43,6 +45,8 @@ function describeMaps(spec: NormalSpec): string {
 }
 
 function describeNetwork(spec: NormalSpec): string {
+  const net = spec.namespaces.net;
+  if (net.mode === "join") return `network: the joined namespace ${net.path}, as it is`;
   switch (spec.network.mode) {
     case "host":
       return "network: the host's network namespace (no network isolation)";
@@ -83,6 +87,8 @@ export function describeSpec(spec: NormalSpec): string[] {
   lines.push(...describeProcess(spec));
   const caps = spec.security.capabilities;
   lines.push(`security: no_new_privs; capabilities: ${caps.length ? caps.join(", ") : "none (all sets empty)"}`);
+  lines.push(describeSeccomp(spec.security.seccomp));
+  lines.push(...riskWarnings(spec).map((w) => `warning: ${w}`));
   lines.push(`command: ${spec.process.argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(" ")}`);
   return lines;
 }

@@ -2,6 +2,7 @@
 // namespace"). Each rule returns issues with a path and a way out; nothing throws.
 import type { PlanContext } from "./context.ts";
 import type { IdRange, SandboxSpec } from "./schema.ts";
+import { seccompIssues } from "./seccomp-policy.ts";
 
 export interface SpecIssue {
   message: string;
@@ -59,8 +60,8 @@ const userRules: Rule = (spec, ctx) => {
       issues.push({ path, message: `map ranges overlap on the ${side} side` });
   }
   if (ctx.uid !== 0) {
-    if (!userIsNew)
-      issues.push({ path: "namespaces.user", message: "without root, nsbox needs a new user namespace (drop --share user)" });
+    if (spec.namespaces.user.mode === "host")
+      issues.push({ path: "namespaces.user", message: "without root, nsbox needs a user namespace of its own (drop --share user)" });
     const own = (m: IdRange[], id: number) => m.every((r) => r.outside === id && r.count === 1) && m.length <= 1;
     if (explicitMaps && !(own(u.uidMap, ctx.uid) && own(u.gidMap, ctx.gid)))
       issues.push({ path: "users.uidMap", message: `without root only your own ids can be mapped (uid ${ctx.uid}, gid ${ctx.gid}, count 1)` });
@@ -79,7 +80,14 @@ const processRules: Rule = (spec) => {
   return new Set(fds).size === fds.length ? [] : [{ path: "process.keepFds", message: "an fd is given twice in --keep-fd" }];
 };
 
-const RULES: readonly Rule[] = [namespaceRules, userRules, processRules];
+/** `pid-N` names the sandboxes started without --name; a user's name must not look like one. */
+const nameRules: Rule = (spec) =>
+  spec.name !== undefined && /^pid-\d+$/.test(spec.name) ? [{ path: "name", message: "names of the form pid-N are reserved for unnamed sandboxes" }] : [];
+
+/** A syscall both allowed and denied: which one was meant is not ours to guess. */
+const seccompRule: Rule = (spec) => seccompIssues(spec.security.seccomp);
+
+const RULES: readonly Rule[] = [namespaceRules, userRules, processRules, nameRules, seccompRule];
 
 /** Every cross-field issue of a schema-valid spec; empty when it can run. */
 export function checkRules(spec: SandboxSpec, ctx: PlanContext): SpecIssue[] {

@@ -2,6 +2,7 @@
 // truth for its TypeScript types; flags, profile files and plugins all produce an input for it.
 import * as v from "valibot";
 import { isCapabilityName } from "./capabilities.ts";
+import { SeccompPolicy } from "./seccomp-policy.ts";
 
 /** Namespace kinds, named as in /proc/PID/ns. */
 export const NS_KINDS = ["user", "mnt", "pid", "net", "uts", "ipc", "cgroup", "time"] as const;
@@ -130,12 +131,17 @@ export const Security = v.strictObject({
   noNewPrivs: v.optional(v.literal(true), true),
   /** Capabilities the payload keeps, as CAP_* names; none by default. */
   capabilities: v.optional(v.array(v.pipe(v.string(), v.check(isCapabilityName, "is not a capability name (see capabilities(7))"))), []),
+  /** The system call filter, as a policy (seccomp-policy.ts); every run gets the default one. */
+  seccomp: v.optional(SeccompPolicy, {}),
 });
+
+/** Names of sandboxes and persistent namespaces: they become file names, so no '/' and no '..'. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
 export const SandboxSpec = v.strictObject({
   /** Version of this schema; a saved plan names the one it was written for. */
   version: v.optional(v.literal(1), 1),
-  name: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "must be 1-63 letters, digits, '_', '.' or '-'"))),
+  name: v.optional(v.pipe(v.string(), v.regex(NAME_PATTERN, "must be 1-63 letters, digits, '_', '.' or '-'"))),
   namespaces: v.optional(Namespaces, {}),
   users: v.optional(Users, {}),
   /** What `/` becomes in the new mount namespace (default slave, as bubblewrap and systemd do). */

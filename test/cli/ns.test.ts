@@ -59,7 +59,9 @@ describe("nsbox ns", () => {
     expect(await runNs(["ls", "--type", "net", "--type", "pid"])).toMatchObject({ code: 2 });
     expect(await runNs(["ls", "--type"])).toMatchObject({ code: 2 });
     expect(await runNs(["ls", "extra"])).toMatchObject({ code: 2, message: "ns ls: unexpected argument 'extra'" });
-    expect(await runNs(["rm"])).toMatchObject({ code: 2, message: "unknown ns subcommand 'rm'" });
+    expect(await runNs(["frob"])).toMatchObject({ code: 2, message: "unknown ns subcommand 'frob'" });
+    expect(await runNs(["rm"])).toMatchObject({ code: 2, message: "ns rm needs exactly one NAME" });
+    expect(await runNs(["persist", "a/b"])).toMatchObject({ code: 2 });
     expect(await runNs([])).toMatchObject({ code: 2, message: "ns needs a subcommand" });
     expect(await runNs(["ls", "--bogus"])).toMatchObject({ code: 2 });
   });

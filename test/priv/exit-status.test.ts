@@ -1,17 +1,6 @@
 // Exit status, signals, reaping and errors, through the compiled binary on the real kernel.
 import { expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
-import { describeRoot, hostMountPoints, inSandbox, nsbox, NSBOX } from "./harness.ts";
-
-function stagePids(): string[] {
-  return readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, "utf8").startsWith("nsbox\0--spec-fd");
-    } catch {
-      return false;
-    }
-  });
-}
+import { describeRoot, hostMountPoints, inSandbox, nsbox, NSBOX, stagePids } from "./harness.ts";
 
 describeRoot("exit status", () => {
   test("payload exit N gives N", () => {

@@ -1,7 +1,7 @@
 // Helpers for the privileged tests: they run the real dist/nsbox on the real kernel as root.
 // Outside CI without root they are skipped with a reason; in CI (CI=true) missing root fails.
 import { describe } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -48,4 +48,15 @@ export function tempDir(prefix = "nsbox-test-"): string {
 /** Mount points listed in this process's mountinfo (field 5). */
 export function hostMountPoints(): string[] {
   return host("cut -d' ' -f5 /proc/self/mountinfo").stdout.trim().split("\n");
+}
+
+/** Processes running the stage (its argv is `nsbox --spec-fd N`): none may outlive a test. */
+export function stagePids(): string[] {
+  return readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, "utf8").startsWith("nsbox\0--spec-fd");
+    } catch {
+      return false;
+    }
+  });
 }

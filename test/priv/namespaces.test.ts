@@ -1,7 +1,7 @@
 // Each namespace proven from inside and from the host, as the default `nsbox run` builds it.
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, chownSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { describeRoot, host, hostMountPoints, inSandbox, NSBOX, tempDir } from "./harness.ts";
+import { chmodSync, chownSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { describeRoot, host, hostMountPoints, inSandbox, NSBOX, stagePids, tempDir } from "./harness.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -161,13 +161,6 @@ describeRoot("users", () => {
 describeRoot("nsbox leaves nothing behind", () => {
   test("no leftover processes after a run", () => {
     inSandbox("sleep 0.1 & sleep 0.1 & wait");
-    const left = readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, "utf8").startsWith("nsbox\0--spec-fd");
-      } catch {
-        return false;
-      }
-    });
-    expect(left).toEqual([]);
+    expect(stagePids()).toEqual([]);
   });
 });

@@ -29,7 +29,7 @@ describe("rules", () => {
     expect(issuesOf({ users: maps })).toEqual([]);
   });
   test("rootless needs a new user namespace", () => {
-    expect(issuesOf({ namespaces: { user: { mode: "host" } } }, userCtx)).toContainEqual(expect.stringContaining("needs a new user namespace"));
+    expect(issuesOf({ namespaces: { user: { mode: "host" } } }, userCtx)).toContainEqual(expect.stringContaining("needs a user namespace of its own"));
   });
   test("the payload's uid must be mapped", () => {
     const maps = { uidMap: [{ inside: 0, outside: 100000, count: 10 }], gidMap: [{ inside: 0, outside: 100000, count: 10 }], uid: 10 };

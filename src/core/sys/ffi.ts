@@ -27,6 +27,8 @@ function openLibc() {
     close: { args: [FFIType.i32], returns: FFIType.i32 },
     lseek: { args: [FFIType.i32, FFIType.i64, FFIType.i32], returns: FFIType.i64 },
     execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+    mount: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+    umount2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
     __errno_location: { args: [], returns: FFIType.ptr },
   }).symbols;
 }
@@ -90,6 +92,16 @@ export const ffiSys: Sys = {
   },
   isOpen(fd) {
     return libc().fcntl(fd, F_GETFD, 0) >= 0;
+  },
+  mount(source, target, fstype, flags) {
+    const src = cstr(source);
+    const dst = cstr(target);
+    const type = fstype === null ? null : cstr(fstype);
+    if (libc().mount(ptr(src), ptr(dst), type ? ptr(type) : null, flags, null) < 0) fail("mount", target);
+  },
+  umount(target, flags) {
+    const dst = cstr(target);
+    if (libc().umount2(ptr(dst), flags) < 0) fail("umount2", target);
   },
   execve(path, argv, env) {
     const keep: Buffer[] = [];

@@ -8,6 +8,10 @@ export interface Sys {
   keepAcrossExec(fd: number): void;
   /** True when fd is open in this process. */
   isOpen(fd: number): boolean;
+  /** mount(2), for the few host-side mounts nsbox owns (the private directory of persisted namespaces). */
+  mount(source: string, target: string, fstype: string | null, flags: number): void;
+  /** umount2(2). */
+  umount(target: string, flags: number): void;
   /** execve(2); returns only by throwing a SysError. */
   execve(path: string, argv: readonly string[], env: readonly string[]): never;
 }

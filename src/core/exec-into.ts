@@ -1,0 +1,68 @@
+// `nsbox exec`: a new process inside a running sandbox, under every restriction the sandbox runs
+// under. It joins the namespaces of the sandbox's first process through fds opened and checked
+// here (a pid alone could be reused), and takes ids, capabilities, no_new_privs, seccomp,
+// rlimits, cwd and environment from the sandbox's own record, so joining never weakens it
+// (firejail's --join bypass, CVE-2022-31214, is what happens otherwise).
+import { closeSync, openSync } from "node:fs";
+import type { PlanContext } from "../spec/context.ts";
+import type { NormalSpec } from "../spec/normalize.ts";
+import { formatIssue, planSpec } from "../spec/plan.ts";
+import { NS_KINDS, type NsKind, type SandboxSpecInput } from "../spec/schema.ts";
+import { NsboxError, UsageError } from "./errors.ts";
+import { isRunning, sandboxInit, type SandboxRecord } from "./sandbox-record.ts";
+import { isSameProcess, startTime } from "./proc.ts";
+
+export interface ExecPlan {
+  spec: NormalSpec;
+  /** Open fds on the sandbox's namespace files, to join through. */
+  nsFds: number[];
+}
+
+/** Kinds that carry the sandbox's root and ids: leaving them out could not re-apply either. */
+const REQUIRED_KINDS: readonly NsKind[] = ["user", "mnt"];
+
+export function planExec(record: SandboxRecord, argv: string[], only: NsKind[] | undefined, ctx: PlanContext): ExecPlan {
+  const own = NS_KINDS.filter((k) => record.spec.namespaces[k].mode !== "host");
+  const kinds = only ?? own;
+  for (const k of kinds) {
+    if (!own.includes(k)) throw new UsageError(`--ns: the sandbox ${record.name} has no ${k} namespace of its own`);
+  }
+  for (const k of REQUIRED_KINDS) {
+    if (own.includes(k) && !kinds.includes(k))
+      throw new UsageError(`--ns must include ${k}: without it nsbox cannot re-apply the sandbox's ${k === "user" ? "ids" : "root"}`, "exec refuses to weaken a sandbox");
+  }
+  const init = sandboxInit(record);
+  const initStart = init === undefined ? undefined : startTime(init);
+  if (init === undefined || initStart === undefined) throw new NsboxError(`the sandbox ${record.name} has no process inside yet (or any more)`);
+
+  const nsFds: number[] = [];
+  try {
+    const namespaces: Record<string, { mode: "join"; path: string } | { mode: "host" }> = {};
+    for (const k of NS_KINDS) {
+      if (!kinds.includes(k)) {
+        namespaces[k] = { mode: "host" };
+        continue;
+      }
+      const fd = openSync(`/proc/${init}/ns/${k}`, "r");
+      nsFds.push(fd);
+      namespaces[k] = { mode: "join", path: `/proc/self/fd/${fd}` };
+    }
+    // Checked after opening: the fds belong to the sandbox's process, not to a reused pid.
+    if (!isRunning(record) || !isSameProcess(init, initStart)) throw new NsboxError(`the sandbox ${record.name} ended`);
+    const s = record.spec;
+    const input: SandboxSpecInput = {
+      namespaces,
+      users: { uid: s.users.uid, gid: s.users.gid },
+      mounts: [],
+      network: { mode: kinds.includes("net") ? "none" : "host" },
+      process: { ...s.process, argv, keepFds: [], init: false, dieWithParent: false },
+      security: s.security,
+    };
+    const plan = planSpec(input, ctx);
+    if (!plan.ok) throw new UsageError(formatIssue(plan.issues[0]!));
+    return { spec: plan.spec, nsFds };
+  } catch (e) {
+    for (const fd of nsFds) closeSync(fd);
+    throw e;
+  }
+}

@@ -1,0 +1,81 @@
+// `nsbox gc`: finds and removes what killed runs left behind. It only ever looks at what nsbox
+// recorded before making it (DESIGN.md §2), so it never guesses and never touches anything else.
+// Each collector lists leftovers of one kind; later kinds (cgroups, veths, nft tables) add one.
+import { readFileSync, rmSync } from "node:fs";
+import { listRecords, recordFiles } from "./sandbox-record.ts";
+import { isRunning } from "./sandbox-record.ts";
+import { parseMountinfo } from "./mountinfo.ts";
+import { listPersistRecords, removePersisted } from "./persist.ts";
+
+export interface Leftover {
+  /** What it is, for the report: `sandbox record web (pid 123, gone)`. */
+  what: string;
+  remove(): void;
+}
+
+export interface Collector {
+  name: string;
+  find(): Leftover[];
+}
+
+const sandboxRecords: Collector = {
+  name: "sandbox records",
+  find: () =>
+    listRecords().flatMap(({ file, record }) => {
+      if (record && isRunning(record)) return [];
+      const files = record ? recordFiles(record.name, record.pid) : undefined;
+      return [{
+        what: record ? `sandbox record ${record.name} (pid ${record.pid}, gone)` : `unreadable sandbox record ${file}`,
+        remove() {
+          rmSync(file, { force: true });
+          // The name file is only the dead sandbox's if it still points at its pid.
+          if (files && readPid(files.name) === record!.pid) rmSync(files.name, { force: true });
+        },
+      }];
+    }),
+};
+
+function readPid(file: string): number | undefined {
+  try {
+    return Number(readFileSync(file, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Persisted namespaces whose bind mounts are not all there: a persist that was killed midway. */
+const halfPersisted: Collector = {
+  name: "persistent namespaces",
+  find() {
+    const mounted = new Set(parseMountinfo(readFileSync("/proc/self/mountinfo", "utf8")).filter((m) => m.fstype === "nsfs").map((m) => m.mountPoint));
+    return listPersistRecords()
+      .filter((r) => !r.files.every((f) => mounted.has(f)))
+      .map((r) => ({ what: `half-made persistent namespaces ${r.name}`, remove: () => removePersisted(r) }));
+  },
+};
+
+export const COLLECTORS: Collector[] = [sandboxRecords, halfPersisted];
+
+export interface GcResult {
+  removed: string[];
+  failed: { what: string; error: string }[];
+}
+
+export function collectGarbage(dryRun: boolean, collectors: readonly Collector[] = COLLECTORS): GcResult {
+  const result: GcResult = { removed: [], failed: [] };
+  for (const c of collectors) {
+    for (const left of c.find()) {
+      if (dryRun) {
+        result.removed.push(left.what);
+        continue;
+      }
+      try {
+        left.remove();
+        result.removed.push(left.what);
+      } catch (e) {
+        result.failed.push({ what: left.what, error: (e as Error).message });
+      }
+    }
+  }
+  return result;
+}

@@ -1,0 +1,168 @@
+// Namespace primitives on the real kernel: ns ls against stat(2), persist and join, named
+// sandboxes with ps/exec/stop, gc after kill -9 at every phase, and bad input.
+import { afterAll, expect, test } from "bun:test";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { describeRoot, host, hostMountPoints, nsbox, NSBOX, stagePids } from "./harness.ts";
+
+const started: Bun.Subprocess[] = [];
+afterAll(() => {
+  for (const p of started) p.kill("SIGKILL");
+  nsbox(["gc"]);
+});
+
+function startNamed(name: string, script: string, opts: string[] = []): Bun.Subprocess {
+  const p = Bun.spawn([NSBOX, "run", "--name", name, ...opts, "--", "sh", "-c", script], { stdout: "ignore", stderr: "pipe" });
+  started.push(p);
+  return p;
+}
+
+async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await Bun.sleep(20);
+  }
+}
+
+const children = (pid: number) => readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+const psNames = () => (JSON.parse(nsbox(["ps", "--json"]).stdout) as { name: string }[]).map((e) => e.name);
+
+describeRoot("named sandboxes", () => {
+  test("ns ls --json agrees with the kernel and names the sandbox", async () => {
+    const p = startNamed("t-lsns", "sleep 30");
+    await waitFor(() => psNames().includes("t-lsns") && children(p.pid).length > 0);
+    const init = children(p.pid)[0]!;
+    const entries = JSON.parse(nsbox(["ns", "ls", "--json"]).stdout) as { kind: string; inode: number; nprocs: number; name: string | null }[];
+    for (const kind of ["user", "mnt", "pid", "net", "uts", "ipc", "cgroup"]) {
+      const inode = statSync(`/proc/${init}/ns/${kind}`).ino;
+      const e = entries.find((x) => x.kind === kind && x.inode === inode);
+      expect(e).toBeDefined();
+      expect(e!.nprocs).toBeGreaterThanOrEqual(1);
+      expect(e!.name).toBe("t-lsns");
+    }
+    expect(nsbox(["stop", "t-lsns"]).code).toBe(0);
+    expect(await p.exited).toBe(143);
+    expect(psNames()).not.toContain("t-lsns");
+  });
+
+  test("a second sandbox with a running name is refused", async () => {
+    const p = startNamed("t-dup", "sleep 30");
+    await waitFor(() => psNames().includes("t-dup"));
+    const r = nsbox(["run", "--name", "t-dup", "--", "true"]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain("a sandbox named t-dup is running");
+    nsbox(["stop", "t-dup", "--timeout", "2"]);
+    await p.exited;
+  });
+
+  test("exec joins the sandbox with all of its restrictions and returns the exit status", async () => {
+    const p = startNamed("t-exec", "echo inside > /tmp/marker; sleep 30", ["--hostname", "h-exec"]);
+    await waitFor(() => psNames().includes("t-exec") && children(p.pid).length > 0);
+    await Bun.sleep(200);
+    const r = nsbox(["exec", "t-exec", "--", "sh", "-c", "hostname; echo $$; cat /tmp/marker; cat /proc/1/cmdline | tr '\\0' ' '; echo; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status; exit 7"]);
+    expect(r.code).toBe(7);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[0]).toBe("h-exec");
+    expect(Number(lines[1])).toBeGreaterThan(2); // in the sandbox's PID namespace, after init and payload
+    expect(lines[2]).toBe("inside"); // the sandbox's own /tmp: its root and mounts
+    expect(lines[3]).toStartWith("nsbox --spec-fd"); // PID 1 there is the sandbox's init
+    expect(r.stdout).toMatch(/CapEff:\s+0+\n/);
+    expect(r.stdout).toMatch(/CapBnd:\s+0+\n/);
+    expect(r.stdout).toMatch(/NoNewPrivs:\s+1/);
+    // The same through --pid.
+    expect(nsbox(["exec", "--pid", String(p.pid), "--", "hostname"]).stdout.trim()).toBe("h-exec");
+    // Leaving out the mount namespace would lose the sandbox's root: refused, not weakened.
+    const weak = nsbox(["exec", "t-exec", "--ns", "net,uts", "--", "true"]);
+    expect(weak.code).toBe(2);
+    expect(weak.stderr).toContain("--ns must include");
+    nsbox(["stop", "t-exec"]);
+    await p.exited;
+  });
+
+  test("exec into a missing name, or a record whose pid was reused, fails with 125", async () => {
+    const missing = nsbox(["exec", "no-such-sandbox", "--", "true"]);
+    expect(missing.code).toBe(125);
+    expect(missing.stderr).toContain("no running sandbox named no-such-sandbox");
+    // A record for a live pid with another start time: what a reused pid looks like.
+    const p = startNamed("t-reuse", "sleep 30");
+    await waitFor(() => psNames().includes("t-reuse"));
+    const file = `/run/nsbox/sandboxes/${p.pid}.json`;
+    const rec = JSON.parse(readFileSync(file, "utf8"));
+    writeFileSync(file, JSON.stringify({ ...rec, startTime: rec.startTime + 1 }));
+    const r = nsbox(["exec", "t-reuse", "--", "true"]);
+    expect(r.code).toBe(125);
+    p.kill("SIGTERM");
+    await p.exited;
+  });
+});
+
+describeRoot("persistent namespaces", () => {
+  test("a persisted netns survives without a process, is joinable twice, shows in ip netns, and is gone after rm", () => {
+    nsbox(["ns", "rm", "t-pnet"]);
+    const made = nsbox(["ns", "persist", "t-pnet", "--unshare", "net,uts"]);
+    expect(made.code).toBe(0);
+    expect(host("ip netns list").stdout).toContain("t-pnet");
+    const entries = JSON.parse(nsbox(["ns", "ls", "--json", "--type", "net"]).stdout) as { nprocs: number; path: string | null; name: string | null }[];
+    const kept = entries.find((e) => e.path?.endsWith("/t-pnet/net"));
+    expect(kept).toMatchObject({ nprocs: 0, name: "t-pnet" });
+    // First run: real root with only CAP_NET_ADMIN adds an address in the persisted netns.
+    const add = nsbox(["run", "--join", "net=t-pnet", "--share", "user", "--cap-add", "NET_ADMIN", "--", "ip", "addr", "add", "10.77.0.1/32", "dev", "lo"]);
+    expect(add.code).toBe(0);
+    // Second run, the default sandbox: sees it.
+    const show = nsbox(["run", "--join", "net=t-pnet", "--", "ip", "-o", "addr", "show", "dev", "lo"]);
+    expect(show.stdout).toContain("10.77.0.1/32");
+    expect(nsbox(["ns", "rm", "t-pnet"]).code).toBe(0);
+    expect(host("ip netns list").stdout).not.toContain("t-pnet");
+    expect(hostMountPoints().some((m) => m.includes("t-pnet"))).toBe(false);
+  });
+
+  test("a pid namespace cannot be persisted; names are checked before anything is made", () => {
+    expect(nsbox(["ns", "persist", "t-pid", "--unshare", "pid"]).code).toBe(2);
+    for (const bad of ["a/b", "..", "x".repeat(64), "-x"]) {
+      const r = nsbox(["ns", "persist", bad]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+    expect(existsSync("/run/nsbox/ns/a")).toBe(false);
+  });
+});
+
+describeRoot("gc after kill -9", () => {
+  test("at every phase of a named run, gc leaves no record, mount, namespace or process", async () => {
+    const mountsBefore = hostMountPoints();
+    const nsCount = () => (JSON.parse(nsbox(["ns", "ls", "--json"]).stdout) as unknown[]).length;
+    const namespacesBefore = nsCount();
+    for (const delay of [0, 5, 15, 30, 60, 300]) {
+      const name = `t-kill-${delay}`;
+      const p = Bun.spawn([NSBOX, "run", "--name", name, "--", "sleep", "30"], { stdout: "ignore", stderr: "ignore" });
+      await Bun.sleep(delay);
+      p.kill("SIGKILL");
+      await p.exited;
+      await Bun.sleep(50);
+      expect(nsbox(["gc"]).code).toBe(0);
+      const records = existsSync("/run/nsbox/sandboxes") ? readdirSync("/run/nsbox/sandboxes") : [];
+      expect(records.filter((f) => f === `${p.pid}.json`)).toEqual([]);
+      expect(existsSync(`/run/nsbox/names/${name}`)).toBe(false);
+      const named = (JSON.parse(nsbox(["ns", "ls", "--json"]).stdout) as { name: string | null }[]).filter((e) => e.name === name);
+      expect(named).toEqual([]);
+      expect(stagePids()).toEqual([]);
+    }
+    expect(hostMountPoints()).toEqual(mountsBefore);
+    expect(nsCount()).toBe(namespacesBefore);
+  });
+});
+
+describeRoot("bad input", () => {
+  test("each command with wrong or missing arguments: one line, exit 2", () => {
+    for (const args of [
+      ["stop"], ["exec", "--", "true"], ["exec", "x"], ["exec", "--pid", "abc", "--", "true"], ["ns", "persist"], ["ns", "rm"],
+      ["ns", "frob"], ["ns", "ls", "--type", "bogus"], ["run", "--name", "../x", "--", "true"], ["run", "--name", "pid-12", "--", "true"],
+      ["run", "--join", "net", "--", "true"], ["run", "--join", "bogus=/x", "--", "true"], ["run", "--join", "net=no-such-ns", "--", "true"],
+      ["stop", "x", "--signal", "NOPE"], ["stop", "x", "--timeout", "-1"], ["run", "--cap-add", "CAP_NOPE", "--", "true"],
+    ]) {
+      const r = nsbox(args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+  });
+});
