@@ -49,7 +49,7 @@ export function registerExec(cli: CAC, io: CliIo): void {
       if (argv.length === 0) throw new UsageError("exec needs a command after --", `usage: ${USAGE}`);
       const record = findTarget(name, options.pid);
       const plan = planExec(record, argv, parseNs(options.ns), io.context());
-      return execute(plan.spec, { host: { nsFds: plan.nsFds }, record: false });
+      return execute(plan.spec, { host: { nsFds: plan.nsFds, cgroups: plan.cgroups }, record: false });
     });
   addLogOptions(cmd);
 }

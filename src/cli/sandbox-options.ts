@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { persistedPath } from "../core/persist.ts";
 import { checkName } from "./names.ts";
 import { isCapabilityName } from "../spec/capabilities.ts";
+import { parseBytes, parseCpu, parseRlimit } from "../spec/limits.ts";
 import { SECCOMP_OPTIONS } from "./seccomp-options.ts";
 
 type MountInput = NonNullable<SandboxSpecInput["mounts"]>[number];
@@ -25,6 +26,7 @@ export interface SpecDraft {
     network: NonNullable<SandboxSpecInput["network"]>;
     process: Omit<SandboxSpecInput["process"], "argv" | "env">;
     security: NonNullable<SandboxSpecInput["security"]>;
+    limits: NonNullable<SandboxSpecInput["limits"]>;
   };
 }
 
@@ -177,6 +179,38 @@ export const SANDBOX_OPTIONS: readonly SandboxOption[] = [
     },
   },
   {
+    name: "rlimit", args: ["NAME=SOFT[:HARD]"], help: "a setrlimit(2) limit for the command, e.g. NOFILE=1024:4096 (repeatable)",
+    apply: (d, [text], w) => {
+      const r = parseRlimit(text!);
+      if (typeof r === "string") throw new UsageError(`${w}: ${r}`);
+      d.spec.limits.rlimits = { ...d.spec.limits.rlimits, [r.name]: { soft: r.soft, hard: r.hard } };
+    },
+  },
+  {
+    name: "memory", args: ["BYTES"], help: "memory limit for the whole sandbox (cgroup), e.g. 256M, 2G",
+    apply: (d, [text], w) => {
+      const bytes = parseBytes(text!);
+      if (bytes === undefined) throw new UsageError(`${w}: '${text}' is not a size (e.g. 512K, 256M, 2G)`);
+      d.spec.limits.memory = bytes;
+    },
+  },
+  {
+    name: "pids", args: ["N"], help: "most processes and threads at once (cgroup)",
+    apply: (d, [n], w) => void (d.spec.limits.pids = parseNumber(n!, w, 4194304)),
+  },
+  {
+    name: "cpu", args: ["CPUS"], help: "CPU time as a number of CPUs, e.g. 0.5 (cgroup)",
+    apply: (d, [text], w) => {
+      const quota = parseCpu(text!);
+      if (quota === undefined) throw new UsageError(`${w}: '${text}' is not a number of CPUs from 0.01 to 4096`);
+      d.spec.limits.cpuQuota = quota;
+    },
+  },
+  {
+    name: "new-session", args: ["yes|no"], help: "no: keep the caller's session (TIOCSTI stays blocked by seccomp); default yes",
+    apply: (d, [yn], w) => void (d.spec.process.newSession = pickOne(yn!, ["yes", "no"] as const, w) === "yes"),
+  },
+  {
     name: "name", args: ["NAME"], help: "name of the sandbox (also its default hostname)",
     apply: (d, [n]) => void (d.spec.name = n),
   },
@@ -195,7 +229,7 @@ export function newDraft(ctx: PlanContext): SpecDraft {
     root: "host",
     mounts: [],
     env: { ...ctx.env },
-    spec: { users: {}, network: {}, process: {}, security: {} },
+    spec: { users: {}, network: {}, process: {}, security: {}, limits: {} },
   };
 }
 

@@ -3,7 +3,9 @@
 // here (a pid alone could be reused), and takes ids, capabilities, no_new_privs, seccomp,
 // rlimits, cwd and environment from the sandbox's own record, so joining never weakens it
 // (firejail's --join bypass, CVE-2022-31214, is what happens otherwise).
-import { closeSync, openSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
+import type { HostWire } from "../native/wire.ts";
+import { planCgroups, readCgroupHost, sandboxCgroupId } from "./cgroup.ts";
 import type { PlanContext } from "../spec/context.ts";
 import type { NormalSpec } from "../spec/normalize.ts";
 import { formatIssue, planSpec } from "../spec/plan.ts";
@@ -16,6 +18,17 @@ export interface ExecPlan {
   spec: NormalSpec;
   /** Open fds on the sandbox's namespace files, to join through. */
   nsFds: number[];
+  /** The sandbox's own cgroups, joined (never created, never removed). */
+  cgroups?: HostWire["cgroups"];
+}
+
+/** The cgroups the sandbox was started in: the same plan, to join only. Missing dirs: refuse. */
+function sandboxCgroups(record: SandboxRecord): HostWire["cgroups"] {
+  const plan = planCgroups(record.spec.limits, sandboxCgroupId(record.pid, record.startTime), readCgroupHost());
+  if (!plan) return undefined;
+  const missing = plan.dirs.find((d) => !existsSync(d.path));
+  if (missing) throw new NsboxError(`the sandbox's cgroup ${missing.path} is gone: its limits cannot be re-applied`, 125, "exec refuses to weaken a sandbox");
+  return { cloneInto: plan.wire.cloneInto, join: plan.wire.join, watch: [], remove: [] };
 }
 
 /** Kinds that carry the sandbox's root and ids: leaving them out could not re-apply either. */
@@ -57,10 +70,11 @@ export function planExec(record: SandboxRecord, argv: string[], only: NsKind[] |
       network: { mode: kinds.includes("net") ? "none" : "host" },
       process: { ...s.process, argv, keepFds: [], init: false, dieWithParent: false },
       security: s.security,
+      limits: s.limits,
     };
     const plan = planSpec(input, ctx);
     if (!plan.ok) throw new UsageError(formatIssue(plan.issues[0]!));
-    return { spec: plan.spec, nsFds };
+    return { spec: plan.spec, nsFds, cgroups: sandboxCgroups(record) };
   } catch (e) {
     for (const fd of nsFds) closeSync(fd);
     throw e;

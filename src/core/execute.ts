@@ -8,6 +8,7 @@ import { UsageError } from "./errors.ts";
 import { logger } from "./log.ts";
 import { createRecord, removeRecord } from "./sandbox-record.ts";
 import { compileSeccomp } from "./seccomp.ts";
+import { createCgroups, planCgroups, readCgroupHost, removeCgroupsOf, sandboxCgroupId } from "./cgroup.ts";
 import { ffiSys } from "./sys/ffi.ts";
 import type { Sys } from "./sys/sys.ts";
 
@@ -35,16 +36,25 @@ export function execute(spec: NormalSpec, { host = {}, record = true, sys = ffiS
   // 1. Recorded before it exists, so `ps`, `exec` and `gc` know it; the stage unlinks the
   //    record when the sandbox ends, `gc` when a killed run could not.
   const files = record ? createRecord(spec, spec.name ?? `pid-${process.pid}`) : undefined;
+  let cgroupRecord: string | undefined;
   try {
-    // 2. The whole sandbox, as wire bytes in a sealed memfd the stage reads and closes.
-    const unlink = [...(host.onExitUnlink ?? []), ...(files ? [files.record, files.name] : [])];
-    const wire = encodeWire(spec, { ...host, onExitUnlink: unlink, seccompBpf });
+    // 2. Its cgroups, limits written before the first process exists (recorded for gc).
+    let cgroups = host.cgroups;
+    const cgPlan = files ? planCgroups(spec.limits, sandboxCgroupId(process.pid, files.startTime), readCgroupHost()) : undefined;
+    if (cgPlan && files) {
+      cgroupRecord = createCgroups(cgPlan, sandboxCgroupId(process.pid, files.startTime), { pid: process.pid, startTime: files.startTime }).record;
+      cgroups = cgPlan.wire;
+    }
+    // 3. The whole sandbox, as wire bytes in a sealed memfd the stage reads and closes.
+    const unlink = [...(host.onExitUnlink ?? []), ...(files ? [files.record, files.name] : []), ...(cgroupRecord ? [cgroupRecord] : [])];
+    const wire = encodeWire(spec, { ...host, cgroups, onExitUnlink: unlink, seccompBpf });
     const specFd = sys.sealedMemfd("nsbox-spec", wire, { exec: false, cloexec: false });
-    // 3. The stage from a place nobody can write; then Bun is gone (kilobytes instead of ~27 MB).
+    // 4. The stage from a place nobody can write; then Bun is gone (kilobytes instead of ~27 MB).
     const stage = stageExecutable(sys, process.getuid!(), process.env);
     log.debug(`exec ${stage} with the spec on fd ${specFd}`);
     sys.execve(stage, ["nsbox", "--spec-fd", String(specFd)], []);
   } catch (e) {
+    if (cgroupRecord) removeCgroupsOf(cgroupRecord);
     if (files) removeRecord(files);
     throw e;
   }

@@ -6,6 +6,7 @@ import { listRecords, recordFiles } from "./sandbox-record.ts";
 import { isRunning } from "./sandbox-record.ts";
 import { parseMountinfo } from "./mountinfo.ts";
 import { listPersistRecords, removePersisted } from "./persist.ts";
+import { removeCgroupDirs, staleCgroupRecords } from "./cgroup.ts";
 
 export interface Leftover {
   /** What it is, for the report: `sandbox record web (pid 123, gone)`. */
@@ -54,7 +55,20 @@ const halfPersisted: Collector = {
   },
 };
 
-export const COLLECTORS: Collector[] = [sandboxRecords, halfPersisted];
+/** Cgroup dirs of sandboxes that are gone (the supervisor removes them itself when it can). */
+const cgroups: Collector = {
+  name: "cgroups",
+  find: () =>
+    staleCgroupRecords().map(({ file, record }) => ({
+      what: `cgroup ${record.dirs.join(", ")} (pid ${record.pid}, gone)`,
+      remove() {
+        removeCgroupDirs(record.dirs);
+        rmSync(file, { force: true });
+      },
+    })),
+};
+
+export const COLLECTORS: Collector[] = [sandboxRecords, halfPersisted, cgroups];
 
 export interface GcResult {
   removed: string[];

@@ -2,21 +2,30 @@
 // process for good, since pids are reused) and children. Reads only; nothing here signals.
 import { readFileSync } from "node:fs";
 
-/** Field 22 of /proc/PID/stat (proc(5)): start time in clock ticks after boot; undefined if gone. */
-export function startTime(pid: number): number | undefined {
+/** Fields 3 on of /proc/PID/stat (proc(5)); undefined when the process is gone. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // The command (field 2) may contain spaces and parentheses: split after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[19]);
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   } catch {
     return undefined;
   }
 }
 
-/** True while `pid` is still the process that started at `start`. */
+/** Field 22 of /proc/PID/stat: start time in clock ticks after boot; undefined if gone. */
+export function startTime(pid: number): number | undefined {
+  const fields = statFields(pid);
+  return fields ? Number(fields[19]) : undefined;
+}
+
+/**
+ * True while `pid` is still the process that started at `start` and has not exited: a zombie
+ * (state Z, or X while being reaped) keeps its pid and start time until its parent reaps it.
+ */
 export function isSameProcess(pid: number, start: number): boolean {
-  return startTime(pid) === start;
+  const fields = statFields(pid);
+  return fields !== undefined && Number(fields[19]) === start && fields[0] !== "Z" && fields[0] !== "X";
 }
 
 /** Direct children of a process (/proc/PID/task/PID/children, Linux 3.5+). */

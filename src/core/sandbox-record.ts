@@ -22,12 +22,14 @@ export interface SandboxRecord {
 export interface RecordFiles {
   record: string;
   name: string;
+  /** The start time of the recorded process (with its pid, names it for good). */
+  startTime: number;
 }
 
 const sandboxesDir = () => stateDir("sandboxes");
 const namesDir = () => stateDir("names");
 
-export function recordFiles(name: string, pid: number): RecordFiles {
+export function recordFiles(name: string, pid: number): Omit<RecordFiles, "startTime"> {
   return { record: join(sandboxesDir(), `${pid}.json`), name: join(namesDir(), name) };
 }
 
@@ -82,9 +84,9 @@ export function findByPid(pid: number): SandboxRecord | undefined {
  * record atomically. Returns the files for the stage to unlink when the sandbox ends.
  */
 export function createRecord(spec: NormalSpec, name: string, pid = process.pid): RecordFiles {
-  const files = recordFiles(name, pid);
   const start = startTime(pid);
   if (start === undefined) throw new NsboxError(`cannot read the start time of pid ${pid}`);
+  const files = { ...recordFiles(name, pid), startTime: start };
   for (let attempt = 0; ; attempt++) {
     try {
       const fd = openSync(files.name, "wx", 0o600);
@@ -104,7 +106,7 @@ export function createRecord(spec: NormalSpec, name: string, pid = process.pid):
   return files;
 }
 
-export function removeRecord(files: RecordFiles): void {
+export function removeRecord(files: Omit<RecordFiles, "startTime">): void {
   rmSync(files.record, { force: true });
   rmSync(files.name, { force: true });
 }

@@ -1,6 +1,7 @@
 // Encodes a normalised spec into the stage's wire format (WIRE.md beside this file): NUL-ended
 // tokens, a magic and a version, fixed-arity records, `end`. Pure; the stage re-validates all of it.
 import { capabilityMask } from "../spec/capabilities.ts";
+import { blocksNestedUserns } from "../spec/userns.ts";
 import type { NormalSpec } from "../spec/normalize.ts";
 import type { MountStep, NsKind } from "../spec/schema.ts";
 
@@ -35,6 +36,13 @@ export interface HostWire {
   onExitUnlink?: readonly string[];
   /** Fds (opened on namespace files) the stage joins through and closes before the payload. */
   nsFds?: readonly number[];
+  /** The sandbox's cgroups (core/cgroup.ts): v2 to clone into, v1 dirs to join, counters to report. */
+  cgroups?: {
+    cloneInto?: string;
+    join: readonly string[];
+    watch: readonly { file: string; key: string; message: string }[];
+    remove: readonly string[];
+  };
   /** Persist mode: bind the new namespaces under `dir` (and at `links`) instead of running a payload. */
   persist?: { dir: string; links: readonly { kind: NsKind; path: string }[] };
   /**
@@ -53,6 +61,10 @@ function hostRecords(host: HostWire): Record_[] {
     ...(host.nsFds ?? []).map((fd) => ["ns-fd", fd] as const),
     ...(host.persist ? [["persist", host.persist.dir] as const, ...host.persist.links.map((l) => ["persist-link", l.kind, l.path] as const)] : []),
     ...(host.seccompBpf ? [["seccomp", hex(host.seccompBpf)] as const] : []),
+    ...(host.cgroups?.cloneInto ? [["cgroup", host.cgroups.cloneInto] as const] : []),
+    ...(host.cgroups?.join ?? []).map((dir) => ["cgroup-join", dir] as const),
+    ...(host.cgroups?.watch ?? []).map((w) => ["watch", w.file, w.key, w.message] as const),
+    ...(host.cgroups?.remove ?? []).map((dir) => ["on-exit-rmdir", dir] as const),
   ];
 }
 
@@ -71,6 +83,8 @@ function mountRecord(m: MountStep): Record_ {
     case "proc":
     case "dev":
     case "mqueue":
+    case "mask":
+    case "remount-ro":
       return [m.kind, m.dst];
   }
 }
@@ -102,6 +116,11 @@ export function wireRecords(spec: NormalSpec): Record_[] {
   for (const fd of p.keepFds) records.push(["keep-fd", fd]);
   records.push(["init", p.init ? 1 : 0], ["new-session", p.newSession ? 1 : 0], ["die-with-parent", p.dieWithParent ? 1 : 0]);
   records.push(["no-new-privs", 1], ["caps", capabilityMask(spec.security.capabilities)]);
+  for (const [name, r] of Object.entries(spec.limits.rlimits)) records.push(["rlimit", name, r.soft, r.hard]);
+  // Nested user namespaces are off unless asked: the limit lives in the sandbox's own user
+  // namespace, where the payload has no CAP_SYS_RESOURCE to raise it (user_namespaces(7)).
+  // It is written through the sandbox's /proc, so only where the sandbox has one.
+  if (blocksNestedUserns(spec)) records.push(["sysctl", "user/max_user_namespaces", "0"]);
   for (const arg of p.argv) records.push(["argv", arg]);
   return records;
 }

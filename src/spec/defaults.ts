@@ -8,6 +8,19 @@ type MountStepInput = Extract<SandboxSpecInput["mounts"], unknown[]>[number];
 /** The read-only host root; left out with `--root empty`. */
 export const HOST_ROOT_MOUNT: MountStepInput = { kind: "bind", src: "/", dst: "/", readonly: true };
 
+/**
+ * What runc and bubblewrap hide or freeze in /proc and /sys: kernel memory and keys, timers and
+ * scheduler internals that leak other processes' activity, and the knobs (sysctl, irq, bus,
+ * sysrq) that would change the host. A mask resolves its path without following symlinks, so a
+ * path swapped for a symlink cannot redirect it (CVE-2025-31133). Missing paths are skipped.
+ */
+const KERNEL_INTERFACE_MOUNTS: readonly MountStepInput[] = [
+  ...["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"].map(
+    (dst): MountStepInput => ({ kind: "mask", dst }),
+  ),
+  ...["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"].map((dst): MountStepInput => ({ kind: "remount-ro", dst })),
+];
+
 /** Private replacements for everything under the root that is writable or reaches other processes. */
 export const PRIVATE_MOUNTS: readonly MountStepInput[] = [
   { kind: "dev", dst: "/dev" }, // minimal /dev with a private devpts and /dev/shm
@@ -17,6 +30,7 @@ export const PRIVATE_MOUNTS: readonly MountStepInput[] = [
   // /run holds the host's unix sockets (dbus, systemd, docker): a read-only bind would still let
   // the payload connect to them, since connect(2) needs only write permission on the socket inode.
   { kind: "tmpfs", dst: "/run", mode: 0o755 },
+  ...KERNEL_INTERFACE_MOUNTS,
 ];
 
 export const DEFAULT_HOSTNAME = "nsbox";

@@ -3,6 +3,7 @@
 import { NS_KINDS, type MountStep } from "./schema.ts";
 import type { NormalSpec } from "./normalize.ts";
 import { riskWarnings } from "./risks.ts";
+import { blocksNestedUserns } from "./userns.ts";
 import { describeSeccomp } from "./seccomp-policy.ts";
 
 const octal = (mode: number) => `0${mode.toString(8)}`;
@@ -25,7 +26,45 @@ export function describeMount(m: MountStep): string {
     case "proc":
     case "mqueue":
       return `${m.kind} ${m.dst}`;
+    case "mask":
+      return `mask ${m.dst} (hidden if present)`;
+    case "remount-ro":
+      return `read-only ${m.dst} (if present)`;
   }
+}
+
+/** Mount lines; the long runs of masks and read-only paths are folded into one line each. */
+function describeMounts(mounts: readonly MountStep[]): string[] {
+  const folded = { mask: "mask (hidden where present):", "remount-ro": "read-only (where present):" } as const;
+  const lines: string[] = [];
+  let open: { kind: keyof typeof folded; paths: string[] } | undefined;
+  const flush = () => {
+    if (open) lines.push(`mount: ${folded[open.kind]} ${open.paths.join(" ")}`);
+    open = undefined;
+  };
+  for (const m of mounts) {
+    if (m.kind === "mask" || m.kind === "remount-ro") {
+      if (open?.kind !== m.kind) flush();
+      open ??= { kind: m.kind, paths: [] };
+      open.paths.push(m.dst);
+      continue;
+    }
+    flush();
+    lines.push(`mount: ${describeMount(m)}`);
+  }
+  flush();
+  return lines;
+}
+
+function describeLimits(spec: NormalSpec): string[] {
+  const l = spec.limits;
+  const rl = Object.entries(l.rlimits).map(([n, r]) => `${n}=${r.soft}${r.hard !== r.soft ? `:${r.hard}` : ""}`);
+  const cg = [
+    l.memory !== undefined ? `memory ${l.memory} bytes` : "",
+    l.pids !== undefined ? `pids ${l.pids}` : "",
+    l.cpuQuota !== undefined ? `cpu ${l.cpuQuota / 100_000} CPUs` : "",
+  ].filter(Boolean);
+  return [...(rl.length ? [`limits: rlimits ${rl.join(" ")}`] : []), ...(cg.length ? [`limits: cgroup ${cg.join(", ")} (the sandbox starts inside its cgroup)`] : [])];
 }
 
 const PROPAGATION_MEANING = {
@@ -80,7 +119,7 @@ export function describeSpec(spec: NormalSpec): string[] {
   ];
   if (spec.namespaces.mnt.mode === "new") {
     lines.push(`propagation: / is ${spec.propagation} (${PROPAGATION_MEANING[spec.propagation]})`);
-    lines.push(...spec.mounts.map((m) => `mount: ${describeMount(m)}`));
+    lines.push(...describeMounts(spec.mounts));
   }
   if (spec.hostname !== undefined) lines.push(`hostname: ${spec.hostname}`);
   lines.push(describeNetwork(spec));
@@ -88,6 +127,9 @@ export function describeSpec(spec: NormalSpec): string[] {
   const caps = spec.security.capabilities;
   lines.push(`security: no_new_privs; capabilities: ${caps.length ? caps.join(", ") : "none (all sets empty)"}`);
   lines.push(describeSeccomp(spec.security.seccomp));
+  if (blocksNestedUserns(spec)) lines.push("security: no nested user namespaces (user.max_user_namespaces=0 inside)");
+  lines.push("security: a fresh session keyring (the caller's keys are out of reach)");
+  lines.push(...describeLimits(spec));
   lines.push(...riskWarnings(spec).map((w) => `warning: ${w}`));
   lines.push(`command: ${spec.process.argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(" ")}`);
   return lines;

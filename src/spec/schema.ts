@@ -2,6 +2,7 @@
 // truth for its TypeScript types; flags, profile files and plugins all produce an input for it.
 import * as v from "valibot";
 import { isCapabilityName } from "./capabilities.ts";
+import { RLIMIT_NAMES } from "./limits.ts";
 import { SeccompPolicy } from "./seccomp-policy.ts";
 
 /** Namespace kinds, named as in /proc/PID/ns. */
@@ -87,6 +88,11 @@ const SymlinkStep = v.strictObject({
   dst: AbsPath,
 });
 
+/** Hides a path: an empty read-only tmpfs on a directory, a read-only /dev/null on anything else. */
+const MaskStep = v.strictObject({ kind: v.literal("mask"), dst: AbsPath });
+/** Makes an existing path (and everything under it) read-only. */
+const RemountRoStep = v.strictObject({ kind: v.literal("remount-ro"), dst: AbsPath });
+
 /** One step of building the sandbox's root, run in order after normalisation. */
 export const MountStep = v.variant("kind", [
   BindStep,
@@ -96,6 +102,8 @@ export const MountStep = v.variant("kind", [
   MqueueStep,
   DirStep,
   SymlinkStep,
+  MaskStep,
+  RemountRoStep,
 ]);
 export type MountStep = v.InferOutput<typeof MountStep>;
 
@@ -135,6 +143,19 @@ export const Security = v.strictObject({
   seccomp: v.optional(SeccompPolicy, {}),
 });
 
+const RlimitValue = v.union([v.pipe(v.number(), v.integer(), v.minValue(0)), v.literal("inf")]);
+
+/** Limits for the payload (rlimits) and for the whole sandbox (cgroup v2, or v1 where v2 lacks the controller). */
+export const Limits = v.strictObject({
+  rlimits: v.optional(v.record(v.picklist(RLIMIT_NAMES, "is not an rlimit name"), v.strictObject({ soft: RlimitValue, hard: RlimitValue })), {}),
+  /** Bytes of memory for the whole sandbox; past it the kernel's OOM killer acts inside it. */
+  memory: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1024 * 1024, "must be at least 1M"))),
+  /** Processes and threads at once. */
+  pids: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  /** CPU time per 100 ms period, in microseconds (50000 = half a CPU). */
+  cpuQuota: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1000))),
+});
+
 /** Names of sandboxes and persistent namespaces: they become file names, so no '/' and no '..'. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
@@ -151,6 +172,7 @@ export const SandboxSpec = v.strictObject({
   network: v.optional(Network, {}),
   process: Process,
   security: v.optional(Security, {}),
+  limits: v.optional(Limits, {}),
 });
 
 /** What a flag set, profile or plugin produces. */

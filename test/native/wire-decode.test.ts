@@ -127,6 +127,29 @@ describe("valid specs", () => {
     )));
   });
 
+  test("every op added for hardening, limits, joins and cleanup at once", () => {
+    expectOk(check(wire(
+      "clone", DEFAULT_CLONE, ...idmaps, "ns-fd", 3, "ns-fd", 65535, "join", "time", "/proc/self/fd/3",
+      "proc", "/proc", "remount-ro", "/proc/sys", "mask", "/proc/kcore", "mask", "/proc/acpi", "remount-ro", "/",
+      "sysctl", "user/max_user_namespaces", "0", "sysctl", "net/ipv4/conf/eth0.100/forwarding", "1",
+      "sysctl", "net/ipv4/ip_local_port_range", "1024 65000",
+      "cgroup", "/sys/fs/cgroup/unified/nsbox/x", "cgroup-join", "/sys/fs/cgroup/memory/nsbox/x", "cgroup-join", "/sys/fs/cgroup/pids/nsbox/x",
+      "watch", "/sys/fs/cgroup/memory/nsbox/x/memory.oom_control", "oom_kill", "the sandbox ran out of memory",
+      "watch", "/sys/fs/cgroup/pids/nsbox/x/pids.events", "max.imposed", "~ fork failed: 100% of pids.max ~",
+      "on-exit-unlink", "/run/nsbox/sandboxes/x.json", "on-exit-rmdir", "/sys/fs/cgroup/memory/nsbox/x",
+      "argv", "true",
+    )));
+  });
+
+  test("a persist spec: no argv, the payload's records allowed and unused", () => {
+    expectOk(check(wire(
+      "clone", NET | UTS | USER | NS | 0x80, ...idmaps, "persist", "/run/nsbox/ns/lab", "persist-link", "net", "/run/netns/lab",
+      "persist-link", "uts", "/run/nsbox/uts-lab", "hostname", "lab", "lo-up", "sysctl", "user/max_user_namespaces", "0",
+      "bind", "/", "/", 1, "init", 0, "uid", 0, "gid", 0, "cwd", "/", "env", "A=b", "keep-fd", 3, "caps", 0,
+      "on-exit-unlink", "/run/nsbox/x", "die-with-parent", 1,
+    )));
+  });
+
   test("a spec read from a pipe", () => {
     expectOk(checkPipe(wire("clone", NS | USER, ...idmaps, "bind", "/", "/", 1, "argv", "true")));
     expectRejected(checkPipe(wire("clone", 0)), /missing 'argv'/);
@@ -357,5 +380,172 @@ describe("command line", () => {
     const r = run(["--spec-fd", "97", "--check"]);
     expect(r.exitCode).toBe(125);
     expect(r.stderr.toString()).toBe("nsbox: spec-fd: fd 97: Bad file descriptor (EBADF)\n");
+  });
+});
+
+describe("ns-fd", () => {
+  test("bounds, duplicates and the count", () => {
+    expectRejected(check(wire("clone", 0, "ns-fd", 2, "argv", "true")), /ns-fd must be 3 to 65535/, 5);
+    expectRejected(check(wire("clone", 0, "ns-fd", 65536, "argv", "true")), /out of range \(max 65535\)/, 5);
+    expectRejected(check(wire("clone", 0, "ns-fd", "07", "argv", "true")), /bad number '07'/);
+    expectRejected(check(wire("clone", 0, "ns-fd", -3, "argv", "true")), /bad number/);
+    expectRejected(check(wire("clone", 0, "ns-fd", 9, "ns-fd", 9, "argv", "true")), /duplicate ns-fd 9/, 7);
+    const fds = (n: number) => Array.from({ length: n }, (_, i) => ["ns-fd", 10 + i]).flat();
+    expectOk(check(wire("clone", 0, ...fds(8), "argv", "true")));
+    expectRejected(check(wire("clone", 0, ...fds(9), "argv", "true")), /too many 'ns-fd' records \(max 8\)/, 20);
+  });
+  test("an fd cannot be both an ns-fd (closed after the joins) and a keep-fd, in either order", () => {
+    expectRejected(check(wire("clone", 0, "ns-fd", 5, "keep-fd", 5, "argv", "true")), /fd 5 is both an ns-fd and a keep-fd/, 4);
+    expectRejected(check(wire("clone", 0, "keep-fd", 5, "ns-fd", 4, "ns-fd", 5, "argv", "true")), /fd 5 is both an ns-fd and a keep-fd/);
+    expectOk(check(wire("clone", 0, "keep-fd", 5, "ns-fd", 6, "join", "net", "/proc/self/fd/6", "argv", "true")));
+  });
+  test("a join through /proc/self/fd/N needs ns-fd N", () => {
+    expectRejected(check(wire("clone", 0, "join", "net", "/proc/self/fd/7", "argv", "true")), /join net \/proc\/self\/fd\/7: an fd joined through must be declared with ns-fd/, 4);
+    expectRejected(check(wire("clone", 0, "ns-fd", 7, "join", "uts", "/proc/self/fd/8", "argv", "true")), /join uts/, 6);
+    expectRejected(check(wire("clone", 0, "ns-fd", 7, "join", "net", "/proc/self/fd/7x", "argv", "true")), /declared with ns-fd/);
+    expectRejected(check(wire("clone", 0, "ns-fd", 7, "join", "net", "/proc/self/fd/07", "argv", "true")), /declared with ns-fd/);
+    expectRejected(check(wire("clone", 0, "ns-fd", 7, "join", "net", "/proc/self/fd/99999999999", "argv", "true")), /declared with ns-fd/);
+    expectOk(check(wire("clone", 0, "join", "user", "/proc/self/fd/7", "ns-fd", 7, "join", "net", "/proc/1/ns/net", "argv", "true")));
+  });
+});
+
+describe("on-exit-unlink, on-exit-rmdir, cgroup-join", () => {
+  for (const op of ["on-exit-unlink", "on-exit-rmdir", "cgroup-join"]) {
+    test(`${op}: paths are checked, at most 16, no duplicates`, () => {
+      expectRejected(check(wire("clone", 0, op, "run/x", "argv", "true")), /path 'run\/x' is not absolute/, 5);
+      expectRejected(check(wire("clone", 0, op, "/run/../x", "argv", "true")), /'\.' or '\.\.' component/);
+      expectRejected(check(wire("clone", 0, op, "/run/x/", "argv", "true")), /trailing/);
+      expectRejected(check(wire("clone", 0, op, "", "argv", "true")), /not absolute/);
+      expectRejected(check(wire("clone", 0, op, "/a", op, "/a", "argv", "true")), new RegExp(`duplicate ${op} '/a'`), 7);
+      const many = (n: number) => Array.from({ length: n }, (_, i) => [op, `/x/${i}`]).flat();
+      expectOk(check(wire("clone", 0, ...many(16), "argv", "true")));
+      expectRejected(check(wire("clone", 0, ...many(17), "argv", "true")), new RegExp(`too many '${op}' records \\(max 16\\)`));
+    });
+  }
+  test("a missing argument swallows the next op", () => {
+    expectRejected(check(rawTokens("nsbox-wire", "1", "clone", "0", "argv", "true", "on-exit-unlink")), /truncated: 'on-exit-unlink' needs 1 argument/);
+  });
+});
+
+describe("watch", () => {
+  const w = (file: string, key: string, msg: string) => wire("clone", 0, "watch", file, key, msg, "argv", "true");
+  test("valid keys and messages", () => {
+    expectOk(check(w("/sys/fs/cgroup/x/memory.events", "oom_group_kill", "m")));
+    expectOk(check(w("/x", "k".repeat(64), "m".repeat(200))));
+    expectOk(check(w("/x", "Max.imposed-2", " ~!\"#$%&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}")));
+  });
+  test("the file must be a WIRE path", () => {
+    expectRejected(check(w("memory.events", "max", "m")), /not absolute/, 5);
+    expectRejected(check(w("/x/../memory.events", "max", "m")), /'\.\.' component/, 5);
+  });
+  test("keys: 1-64 letters, digits, '_', '.', '-'", () => {
+    expectRejected(check(w("/x", "", "m")), /watch key must be 1 to 64 bytes/, 6);
+    expectRejected(check(w("/x", "k".repeat(65), "m")), /watch key must be 1 to 64 bytes/, 6);
+    for (const key of ["oom kill", "max\n", "a=b", "a/b", "\u00e9", "max\t"]) expectRejected(check(w("/x", key, "m")), /bad watch key/, 6);
+  });
+  test("messages: 1-200 printable ASCII bytes, one line", () => {
+    expectRejected(check(w("/x", "max", "")), /watch message must be 1 to 200 bytes/, 7);
+    expectRejected(check(w("/x", "max", "m".repeat(201))), /watch message must be 1 to 200 bytes/, 7);
+    expectRejected(check(w("/x", "max", "two\nlines")), /watch message has a byte that is not printable ASCII \(at 3\)/, 7);
+    expectRejected(check(w("/x", "max", "\u001b[31mred")), /not printable ASCII \(at 0\)/);
+    expectRejected(check(w("/x", "max", "del\u007f")), /not printable ASCII/);
+    expectRejected(check(w("/x", "max", "caf\u00e9")), /not printable ASCII/);
+    expectRejected(check(w("/x", "max", "tab\there")), /not printable ASCII/);
+  });
+  test("at most 8; three arguments each", () => {
+    const many = (n: number) => Array.from({ length: n }, (_, i) => ["watch", `/x/${i}`, "max", "m"]).flat();
+    expectOk(check(wire("clone", 0, ...many(8), "argv", "true")));
+    expectRejected(check(wire("clone", 0, ...many(9), "argv", "true")), /too many 'watch' records \(max 8\)/);
+    expectRejected(check(rawTokens("nsbox-wire", "1", "clone", "0", "argv", "true", "watch", "/x", "max")), /truncated: 'watch' needs 3 arguments/);
+  });
+});
+
+describe("sysctl", () => {
+  const sc = (name: string, value = "0") => wire("clone", 0, "sysctl", name, value, "argv", "true");
+  test("valid names", () => {
+    for (const name of ["user/max_user_namespaces", "kernel/shmmax", "net/ipv4/conf/eth0.100/rp_filter", "net/ipv6/conf/veth-a_1/disable_ipv6", "vm", "a1_/b"]) {
+      expectOk(check(sc(name)));
+    }
+  });
+  test("names: [a-z0-9_]+ then /[a-z0-9_.-]+, no '.' or '..'", () => {
+    for (const name of ["/user/max_user_namespaces", "user/", "user//x", "User/x", "user/X", "-x/y", ".x", "x.y", "a b", "user/max user", "sys\u0001", "net/ipv4/\u00e9"]) {
+      expectRejected(check(sc(name)), /bad sysctl name|empty or '\.' component|contains '\.\.'/, 5);
+    }
+    expectRejected(check(sc("../x")), /contains '\.\.'/, 5);
+    expectRejected(check(sc("user/../../etc/passwd")), /contains '\.\.'/, 5);
+    expectRejected(check(sc("net/..")), /contains '\.\.'/, 5);
+    expectRejected(check(sc("net/a..b")), /contains '\.\.'/, 5);
+    expectRejected(check(sc("net/./ipv4")), /empty or '\.' component/, 5);
+    expectRejected(check(sc("net/ipv4/.")), /empty or '\.' component/, 5);
+    expectRejected(check(sc("")), /sysctl name must be 1 to 255 bytes/, 5);
+    expectRejected(check(sc(`net/${"a".repeat(252)}`)), /sysctl name must be 1 to 255 bytes/, 5);
+    expectOk(check(sc(`net/${"a".repeat(251)}`)));
+  });
+  test("values: 1-64 printable ASCII bytes", () => {
+    expectOk(check(sc("net/ipv4/ip_local_port_range", "32768 60999")));
+    expectOk(check(sc("kernel/x", "v".repeat(64))));
+    expectRejected(check(sc("kernel/x", "")), /sysctl value must be 1 to 64 bytes/, 6);
+    expectRejected(check(sc("kernel/x", "v".repeat(65))), /sysctl value must be 1 to 64 bytes/, 6);
+    expectRejected(check(sc("kernel/x", "1\n2")), /sysctl value has a byte that is not printable ASCII/, 6);
+    expectRejected(check(sc("kernel/x", "32768\t60999")), /not printable ASCII/, 6);
+  });
+  test("no duplicate name; at most 16", () => {
+    expectRejected(check(wire("clone", 0, "sysctl", "kernel/a", "1", "sysctl", "kernel/a", "2", "argv", "true")), /duplicate sysctl 'kernel\/a'/, 8);
+    const many = (n: number) => Array.from({ length: n }, (_, i) => ["sysctl", `kernel/k${i}`, "1"]).flat();
+    expectOk(check(wire("clone", 0, ...many(16), "argv", "true")));
+    expectRejected(check(wire("clone", 0, ...many(17), "argv", "true")), /too many 'sysctl' records \(max 16\)/);
+  });
+});
+
+describe("mask and remount-ro", () => {
+  test("are mount steps: they need NEWNS and WIRE paths", () => {
+    for (const op of ["mask", "remount-ro"]) {
+      expectRejected(check(wire("clone", 0, op, "/proc/kcore", "argv", "true")), /mount steps require CLONE_NEWNS/, 4);
+      expectRejected(check(wire("clone", NS, op, "proc/kcore", "argv", "true")), /not absolute/, 5);
+      expectRejected(check(wire("clone", NS, op, "/proc/../etc", "argv", "true")), /'\.' or '\.\.' component/, 5);
+      expectRejected(check(wire("clone", NS, op, "/proc/sys/", "argv", "true")), /trailing/, 5);
+      expectOk(check(wire("clone", NS, op, "/proc/sys", op, "/proc/sys", "argv", "true")));
+    }
+  });
+  test("mask / would hide everything; remount-ro / is fine", () => {
+    expectRejected(check(wire("clone", NS, "mask", "/", "argv", "true")), /mask \/ would hide the whole root/, 5);
+    expectOk(check(wire("clone", NS, "remount-ro", "/", "argv", "true")));
+  });
+});
+
+describe("persist", () => {
+  const P = ["persist", "/run/nsbox/ns/x"] as const;
+  test("argv must be absent in persist mode and present otherwise", () => {
+    expectRejected(check(wire("clone", NET, ...P, "argv", "true")), /persist runs no payload: argv must be absent/, 6);
+    expectRejected(check(wire("clone", NET)), /missing 'argv'/);
+    expectOk(check(wire("clone", NET, ...P)));
+  });
+  test("no PID namespace, no init, something to keep", () => {
+    expectRejected(check(wire("clone", NET | PID, ...P)), /persist refuses CLONE_NEWPID/, 2);
+    expectRejected(check(wire("clone", NET | PID, "init", 0, ...P)), /persist refuses CLONE_NEWPID/);
+    expectRejected(check(wire("clone", NET, "init", 1, ...P)), /init 1 requires CLONE_NEWPID/);
+    expectOk(check(wire("clone", NET, "init", 0, ...P)));
+    expectRejected(check(wire("clone", 0, ...P)), /persist requires clone to create a namespace/, 4);
+    expectRejected(check(wire("clone", 0, "join", "net", "/run/netns/a", ...P)), /persist requires clone to create a namespace/);
+  });
+  test("not with a joined mount namespace; other joins are fine", () => {
+    expectRejected(check(wire("clone", NET, "join", "mnt", "/proc/1/ns/mnt", ...P)), /persist cannot be combined with join mnt/, 4);
+    expectOk(check(wire("clone", NET, "join", "user", "/proc/1/ns/user", ...P)));
+  });
+  test("persist DIR is a WIRE path, once", () => {
+    expectRejected(check(wire("clone", NET, "persist", "run/x")), /not absolute/, 5);
+    expectRejected(check(wire("clone", NET, ...P, ...P)), /duplicate 'persist' \(allowed once\)/, 6);
+  });
+  test("persist-link: needs persist, a kind clone creates, a WIRE path, no duplicate path, at most 8", () => {
+    expectRejected(check(wire("clone", NET, "persist-link", "net", "/run/netns/x", "argv", "true")), /persist-link requires persist/, 4);
+    expectRejected(check(wire("clone", NET, ...P, "persist-link", "uts", "/run/x")), /persist-link 'uts': clone does not create it/, 6);
+    expectRejected(check(wire("clone", NET, ...P, "persist-link", "pid", "/run/x")), /persist-link 'pid': clone does not create it/);
+    expectRejected(check(wire("clone", NET, ...P, "persist-link", "network", "/run/x")), /unknown namespace kind 'network'/, 7);
+    expectRejected(check(wire("clone", NET, ...P, "persist-link", "net", "run/x")), /not absolute/, 8);
+    expectRejected(check(wire("clone", NET, ...P, "persist-link", "net", "/run/x", "persist-link", "net", "/run/x")), /duplicate persist-link '\/run\/x'/, 11);
+    expectOk(check(wire("clone", NET, ...P, "persist-link", "net", "/run/x", "persist-link", "net", "/run/y")));
+    const many = (n: number) => Array.from({ length: n }, (_, i) => ["persist-link", "net", `/run/netns/${i}`]).flat();
+    expectOk(check(wire("clone", NET, ...P, ...many(8))));
+    expectRejected(check(wire("clone", NET, ...P, ...many(9))), /too many 'persist-link' records \(max 8\)/);
   });
 });

@@ -78,8 +78,11 @@ void step_dev(const struct mount_step *m, int oldroot, int newroot)
 	/* The nodes are their own mounts, so this tmpfs can be nodev. After attach, the
 	 * detached mount fd is the root of the mounted tmpfs: everything below is made
 	 * relative to it, never through a path. */
-	if ((dev = fs_new("tmpfs", tmpfs_kv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) < 0 ||
-	    (dst = path_mountpoint(newroot, m->dst, 1)) < 0 || attach(dev, dst) < 0)
+	if ((dev = fs_new("tmpfs", tmpfs_kv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) < 0)
+		die(EXIT_SETUP, "dev", errno, "%s", m->dst);
+	if ((dst = path_mountpoint(newroot, m->dst, 1)) < 0)
+		die_create("dev", errno, m->dst);
+	if (attach(dev, dst) < 0)
 		die(EXIT_SETUP, "dev", errno, "%s", m->dst);
 	close(dst);
 	for (i = 0; i < sizeof nodes / sizeof nodes[0]; i++)

@@ -40,7 +40,32 @@ struct k_open_how {
 	uint64_t flags, mode, resolve;
 };
 #define RESOLVE_NO_MAGICLINKS 0x02u
+#define RESOLVE_NO_SYMLINKS 0x04u
+#define RESOLVE_BENEATH 0x08u
 #define RESOLVE_IN_ROOT 0x10u
+
+/* include/uapi/linux/stat.h: statx(2) (Linux 4.11; STATX_MNT_ID and the mount-root attribute
+ * 5.8). Only the fields the stage reads are named; the offsets are the UAPI's. */
+#define K_STATX_MNT_ID 0x1000u
+#define K_STATX_ATTR_MOUNT_ROOT 0x2000u
+struct k_statx {
+	uint32_t mask, blksize;
+	uint64_t attributes;               /* 0x08 */
+	unsigned char pad1[0x38 - 0x10];
+	uint64_t attributes_mask;          /* 0x38 */
+	unsigned char pad2[0x90 - 0x40];
+	uint64_t mnt_id;                   /* 0x90 */
+	unsigned char tail[0x100 - 0x98];
+};
+
+/* include/uapi/linux/magic.h */
+#define K_PROC_SUPER_MAGIC 0x9fa0
+
+/* include/uapi/linux/nsfs.h: NS_GET_MNTNS_ID = _IOR(0xb7, 0x5, __u64) (Linux 6.8). */
+#define K_NS_GET_MNTNS_ID 0x8008b705u
+
+/* include/uapi/linux/keyctl.h */
+#define K_KEYCTL_JOIN_SESSION_KEYRING 1
 
 /* include/uapi/linux/close_range.h: the CLOEXEC flag needs Linux 5.11. */
 #define CLOSE_RANGE_CLOEXEC (1u << 2)
@@ -103,6 +128,10 @@ static inline int k_close_range(unsigned first, unsigned last, unsigned flags)
 static inline int k_pivot_root(const char *new_root, const char *put_old)
 {
 	return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+static inline int k_statx(int dfd, const char *path, int flags, unsigned mask, struct k_statx *sx)
+{
+	return (int)syscall(SYS_statx, dfd, path, flags, mask, sx);
 }
 static inline int k_capset(struct k_cap_header *h, struct k_cap_data d[2])
 {

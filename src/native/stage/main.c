@@ -60,26 +60,29 @@ static char *read_spec(int fd, size_t *len)
 }
 
 /* The child: PID 1 of the new namespaces (or the payload's parent when init is 0). */
-static _Noreturn void child(const struct spec *s, int err[2], int sync[2], int proc_fd, int cgroup_fd)
+static _Noreturn void child(const struct spec *s, int err[2], int sync[2], int proc_fd)
 {
 	char byte;
 	ssize_t n;
 
 	report_use_pipe(err[1]);
+	report_at_exit(NULL); /* the exit actions are the supervisor's alone */
 	stage_fds.error_w = err[1];
 	stage_fds.lifeline = sync[0];
 	/* Only the supervisor may hold the sync write end: EOF on it must mean it died. The
-	 * host /proc and cgroup fds are the supervisor's business: the init must not keep
-	 * them for the sandbox's lifetime. */
+	 * host /proc, cgroup, watched, persist and on-exit files are the supervisor's: the init
+	 * must not keep them for the sandbox's lifetime. */
 	close(err[0]);
 	close(sync[1]);
 	if (proc_fd >= 0)
 		close(proc_fd);
-	if (cgroup_fd >= 0)
-		close(cgroup_fd);
+	cgroup_close();
+	watch_close();
+	persist_close();
+	on_exit_close();
 	/* Killing the supervisor, even with SIGKILL, kills the whole sandbox. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	/* Wait until the supervisor wrote our id maps; EOF: it died or gave up on us. */
+	/* Wait until the supervisor wrote our id maps and cgroups; EOF: it died or gave up. */
 	while ((n = read(sync[0], &byte, 1)) < 0 && errno == EINTR)
 		;
 	if (n != 1)
@@ -89,6 +92,9 @@ static _Noreturn void child(const struct spec *s, int err[2], int sync[2], int p
 		tie_to_supervisor();
 	}
 	ns_unshare_late(s);
+	/* Before anything is built in it: a mount namespace to be kept may need replacing. */
+	if (s->persist)
+		persist_order_mnt_ns();
 	/* umask 0 while building: modes in the spec are meant exactly. */
 	stage_fds.umask = umask(0);
 	if (s->clone_flags & CLONE_NEWNS)
@@ -97,19 +103,21 @@ static _Noreturn void child(const struct spec *s, int err[2], int sync[2], int p
 		die(EXIT_SETUP, "hostname", errno, "%s", s->hostname);
 	if (s->lo_up)
 		net_lo_up();
+	/* Last of the sandbox's setup: /proc is the sandbox's own now, and the capabilities
+	 * that writing needs are still held. */
+	sysctl_apply(s);
+	if (s->persist)
+		persist_stop();
 	if (s->init)
 		init_run(s);
 	payload_exec(s);
 }
 
-/* The supervisor: everything before the clone, then the id maps, then supervising. */
-static _Noreturn void run(struct spec *s, char *buf)
+/* fds the spec names must be open when the stage starts: anything else is a caller's bug. */
+static void check_fds(const struct spec *s)
 {
-	struct sigaction dfl = {0};
-	int err[2], sync[2], proc_fd = -1, cgroup_fd = -1, fd;
 	unsigned i;
-	pid_t ppid = getppid(), pid;
-
+	int fd;
 	/* fds 0-2 are opened on /dev/null when missing, so no pipe or directory fd of ours
 	 * can land there and reach the payload as its stdin/stdout/stderr. */
 	for (fd = 0; fd < 3; fd++)
@@ -118,17 +126,34 @@ static _Noreturn void run(struct spec *s, char *buf)
 	for (i = 0; i < s->n_keep_fd; i++)
 		if (fcntl((int)s->keep_fd[i], F_GETFD) < 0)
 			die(EXIT_SETUP, "keep-fd", errno, "%u", s->keep_fd[i]);
+	for (i = 0; i < s->n_ns_fd; i++)
+		if (fcntl((int)s->ns_fd[i], F_GETFD) < 0)
+			die(EXIT_SETUP, "ns-fd", errno, "%u", s->ns_fd[i]);
+}
+
+/* The supervisor: everything before the clone, then the id maps, then supervising. */
+static _Noreturn void run(struct spec *s, char *buf)
+{
+	struct sigaction dfl = {0};
+	int err[2], sync[2], proc_fd = -1, cgroup_fd;
+	pid_t ppid = getppid(), pid;
+
+	/* From here every way out removes what on-exit names, setup failures included. */
+	on_exit_init(s);
+	report_at_exit(supervisor_finish);
+	check_fds(s);
 	/* If the caller left SIGCHLD ignored, children would be reaped for us and the exit
 	 * status lost (wait(2) NOTES). */
 	dfl.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &dfl, NULL);
 	/* Opened in the caller's namespaces, before any join: /proc for the child's id maps,
-	 * the cgroup directory to clone into. */
+	 * the cgroups to start in, the watched counters, the files persist binds onto. */
 	if ((s->clone_flags & CLONE_NEWUSER) &&
 	    (proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		die(EXIT_SETUP, "uid_map", errno, "open /proc");
-	if (s->cgroup && (cgroup_fd = open(s->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		die(EXIT_SETUP, "cgroup", errno, "%s", s->cgroup);
+	cgroup_fd = cgroup_open(s);
+	watch_open(s);
+	persist_open(s);
 	ns_join(s);
 	/* Armed after the joins: joining a user namespace changes credentials, which clears it. */
 	if (s->die_with_parent) {
@@ -140,12 +165,13 @@ static _Noreturn void run(struct spec *s, char *buf)
 		die(EXIT_SETUP, "pipe", errno, "error and sync pipes");
 	supervisor_block_signals();
 	if ((pid = ns_clone(s, cgroup_fd)) == 0)
-		child(s, err, sync, proc_fd, cgroup_fd);
+		child(s, err, sync, proc_fd);
 	report_kill_on_die(pid);
 	close(err[1]);
 	close(sync[0]);
-	if (cgroup_fd >= 0)
-		close(cgroup_fd);
+	/* Into the v1 cgroups while the child still waits: it never runs outside its limits. */
+	cgroup_join_child(s, pid);
+	cgroup_close();
 	/* The supervisor does not want to die of a write to a pipe whose reader is gone. */
 	signal(SIGPIPE, SIG_IGN);
 	supervisor_forward_to(pid);
@@ -153,12 +179,15 @@ static _Noreturn void run(struct spec *s, char *buf)
 		ids_write_maps(s, proc_fd, pid);
 		close(proc_fd);
 	}
+	/* The counters' baseline: the last thing before anything of the sandbox runs. */
+	watch_arm();
 	/* Release the child; the write end stays open as its lifeline. */
 	if (write(sync[1], "1", 1) != 1)
 		die(EXIT_SETUP, "sync", errno, "release the child");
-	/* The supervisor keeps nothing of the spec: give the memory back. */
+	/* The supervisor keeps nothing of the spec (what it still needs was copied with
+	 * supervisor_keep): give the memory back. */
 	munmap(buf, WIRE_MAX_STREAM + 1);
-	supervisor_wait(pid, err[0]);
+	supervisor_wait(pid, err[0], s->persist != NULL);
 }
 
 int main(int argc, char **argv)

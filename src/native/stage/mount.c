@@ -13,14 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* statx(2) with STATX_MNT_ID (Linux 5.8): only stx_mnt_id (offset 0x90) is read. */
-#define K_STATX_MNT_ID 0x1000u
-struct k_statx {
-	unsigned char head[0x90];
-	uint64_t mnt_id;
-	unsigned char tail[0x100 - 0x98];
-};
-
 /* Whether the mount holding fd is shared (a "shared:N" tag in mountinfo, proc(5)). */
 static int mount_is_shared(int fd)
 {
@@ -29,7 +21,7 @@ static int mount_is_shared(int fd)
 	size_t have = 0, idlen;
 	int mi, found = -1;
 
-	if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH, K_STATX_MNT_ID, &sx) < 0)
+	if (k_statx(fd, "", AT_EMPTY_PATH, K_STATX_MNT_ID, &sx) < 0)
 		return -1;
 	idlen = (size_t)snprintf(id, sizeof id, "%llu ", (unsigned long long)sx.mnt_id);
 	if ((mi = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)) < 0)

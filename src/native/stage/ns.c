@@ -37,6 +37,11 @@ void ns_join(const struct spec *s)
 			die(EXIT_SETUP, "join", errno, "%s %s", ns_kinds[k].name, s->join[k]);
 		close(fds[k]);
 	}
+	/* An ns-fd is a namespace of the caller's choosing handed in for a join through
+	 * /proc/self/fd/N (opened above, so already used): closed before the clone, so neither
+	 * the init nor the payload ever holds it. */
+	for (i = 0; (unsigned)i < s->n_ns_fd; i++)
+		close((int)s->ns_fd[i]);
 }
 
 /* The child is made by clone3 so it can start inside its cgroup (CLONE_INTO_CGROUP): it

@@ -23,6 +23,18 @@ int path_open(int root, const char *abs, int flags)
 	return k_openat2(root, abs[1] ? abs + 1 : ".", &how);
 }
 
+/* For paths whose mount must land exactly there (mask, remount-ro): no symlink at all, not even
+ * one that stays inside the root. A masked path swapped for a symlink would otherwise redirect
+ * the mask onto its target (runc CVE-2025-31133). With O_PATH|O_NOFOLLOW a symlink as the last
+ * component is opened itself (openat2(2)), for the caller to refuse. */
+int path_open_strict(int root, const char *abs, int flags)
+{
+	struct k_open_how how = {0};
+	how.flags = (uint64_t)(flags | O_CLOEXEC);
+	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	return k_openat2(root, abs[1] ? abs + 1 : ".", &how);
+}
+
 /* Opens the parent directory of abs, creating missing ancestors (0755) one component at a
  * time; each component is re-resolved from root, and mkdirat never follows a symlink, so a
  * dangling link is an error instead of a directory created somewhere else. */

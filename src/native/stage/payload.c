@@ -1,5 +1,5 @@
 /* payload.c: the last steps of the payload process, in the order WIRE.md and DESIGN.md give:
- * session, rlimits, cwd, ids and capabilities, no_new_privs, signals, fds, environment,
+ * session, rlimits, cwd, keyring, ids and capabilities, no_new_privs, signals, fds, environment,
  * seccomp, execve. Each step only narrows what the next ones and the payload can do. */
 #include "kernel.h"
 #include "report.h"
@@ -149,6 +149,8 @@ _Noreturn void payload_exec(const struct spec *s)
 	/* After pivot_root this resolves inside the new root only. */
 	if (chdir(s->cwd) < 0)
 		die(EXIT_SETUP, "cwd", errno, "%s", s->cwd);
+	/* The caller's session keyring must not follow the payload in. */
+	keyring_new_session();
 	caps_apply(s);
 	/* The uid change cleared the parent-death signal (commit_creds): arm it again. */
 	tie_to_supervisor();

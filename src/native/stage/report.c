@@ -25,6 +25,7 @@ struct record {
 
 static int pipe_fd = -1;
 static pid_t kill_pid;
+static void (*at_exit_fn)(void);
 static struct record rec; /* static: the supervisor keeps no big buffer on its stack */
 
 #define N(e) [e] = #e
@@ -54,6 +55,7 @@ const char *errno_name(int err)
 
 void report_use_pipe(int fd) { pipe_fd = fd; }
 void report_kill_on_die(pid_t pid) { kill_pid = pid; }
+void report_at_exit(void (*fn)(void)) { at_exit_fn = fn; }
 
 /* One write(2) of the whole line, so lines from concurrent sandboxes do not mix. */
 static void print_line(const char *step, int err, const char *detail)
@@ -73,6 +75,16 @@ static void print_line(const char *step, int err, const char *detail)
 		n = sizeof line - 1;
 	while (write(2, line, (size_t)n) < 0 && errno == EINTR)
 		;
+}
+
+void warn(const char *step, int err, const char *fmt, ...)
+{
+	char detail[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	print_line(step, err, detail);
 }
 
 _Noreturn void die(int code, const char *step, int err, const char *fmt, ...)
@@ -97,6 +109,11 @@ _Noreturn void die(int code, const char *step, int err, const char *fmt, ...)
 			;
 	}
 	print_line(rec.step, rec.err, rec.detail);
+	if (at_exit_fn) {
+		void (*fn)(void) = at_exit_fn;
+		at_exit_fn = NULL; /* once, even if an exit action were to die */
+		fn();
+	}
 	_exit(code);
 }
 

@@ -17,6 +17,13 @@ void report_use_pipe(int fd);
 /* In the supervisor: die() first kills and reaps this child (0 = none). */
 void report_kill_on_die(pid_t pid);
 
+/* In the supervisor: die() runs fn after the line is printed and before it exits (the exit
+ * actions: watches, on-exit-unlink, on-exit-rmdir). */
+void report_at_exit(void (*fn)(void));
+
+/* Prints one line as die() would, and returns: for what must not change the exit status. */
+void warn(const char *step, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Reports `<step>: <detail>: <strerror(err)> (<ERRNO>)` (err 0: no errno part) and exits
  * with code; never returns. */
 _Noreturn void die(int code, const char *step, int err, const char *fmt, ...)

@@ -15,7 +15,8 @@ struct stage_fds {
 };
 extern struct stage_fds stage_fds;
 
-/* ns.c: joining given namespaces (supervisor), cloning the child, late unshares (child). */
+/* ns.c: joining given namespaces (supervisor; ns-fd fds are closed right after), cloning the
+ * child, late unshares (child). */
 void ns_join(const struct spec *s);
 pid_t ns_clone(const struct spec *s, int cgroup_fd);
 void ns_unshare_late(const struct spec *s);
@@ -31,18 +32,30 @@ void mount_build_root(const struct spec *s);
  * All return -1 with errno set on failure. */
 int path_open(int root, const char *abs, int flags);
 int path_parent(int root, const char *abs, char leaf[256]);
+int path_open_strict(int root, const char *abs, int flags);
 int path_mountpoint(int root, const char *abs, int is_dir);
 
 /* steps.c: bind, tmpfs, proc, mqueue, dir, symlink; helpers for filesystem mounts. */
 void step_run(const struct mount_step *m, int oldroot, int newroot);
 int fs_new(const char *type, const char *const *kv, unsigned attrs);
 int attach(int mnt_fd, int dst_fd);
+_Noreturn void die_create(const char *step, int err, const char *what);
+
+/* protect.c: mask and remount-ro. */
+void step_mask(const struct mount_step *m, int oldroot, int newroot);
+void step_remount_ro(const struct mount_step *m, int newroot);
 
 /* dev.c: the minimal /dev. */
 void step_dev(const struct mount_step *m, int oldroot, int newroot);
 
 /* net.c: loopback up. */
 void net_lo_up(void);
+
+/* sysctl.c: the sandbox's sysctls, written by the child. */
+void sysctl_apply(const struct spec *s);
+
+/* keyring.c: a fresh session keyring for the payload. */
+void keyring_new_session(void);
 
 /* caps.c: ids, capabilities and securebits of the payload; what the init keeps. */
 void caps_apply(const struct spec *s);
@@ -54,10 +67,36 @@ _Noreturn void init_run(const struct spec *s);
 /* payload.c: the last steps of the payload process and execve. */
 _Noreturn void payload_exec(const struct spec *s);
 
+/* cgroup.c: the v2 cgroup to clone into (returned by cgroup_open) and v1 cgroup-join dirs. */
+int cgroup_open(const struct spec *s);
+void cgroup_join_child(const struct spec *s, pid_t child);
+void cgroup_close(void);
+
+/* watch.c: counters read before the child runs and after it is gone. */
+void watch_open(const struct spec *s);
+void watch_arm(void);
+void watch_report(void);
+void watch_close(void);
+
+/* persist.c: persist mode: targets opened early (supervisor), the child's stop, the binds. */
+void persist_open(const struct spec *s);
+void persist_close(void);
+void persist_order_mnt_ns(void);
+_Noreturn void persist_stop(void);
+void persist_bind(pid_t child);
+
+/* on-exit.c: on-exit-unlink and on-exit-rmdir. */
+void on_exit_init(const struct spec *s);
+void on_exit_close(void);
+void on_exit_run(void);
+
 /* supervisor.c: the process the caller waits on; and the tie from the sandbox back to it. */
+const char *supervisor_keep(const char *str);
+void supervisor_finish(void);
+_Noreturn void supervisor_exit(int code);
 void supervisor_block_signals(void);
 void supervisor_forward_to(pid_t child);
-_Noreturn void supervisor_wait(pid_t child, int error_r);
+_Noreturn void supervisor_wait(pid_t child, int error_r, int persist);
 void tie_to_supervisor(void);
 
 #endif

@@ -38,6 +38,21 @@ int attach(int mnt_fd, int dst_fd)
 	return k_move_mount(mnt_fd, "", dst_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 }
 
+/* EROFS while creating a missing destination (or a parent of it): the usual cause is a
+ * destination under a read-only bind (`bind / /` read-only, then `bind /srv /data`), which a
+ * bare "Read-only file system" does not explain. */
+_Noreturn void die_create(const char *step, int err, const char *what)
+{
+	int made = strcmp(step, "dir") == 0 || strcmp(step, "symlink") == 0;
+	if (err == EROFS && made)
+		die(EXIT_SETUP, step, err, "%s: cannot create it under a read-only mount; mount a tmpfs "
+		    "on a writable parent first", what);
+	if (err == EROFS)
+		die(EXIT_SETUP, step, err, "%s: cannot create the mount point under a read-only mount; "
+		    "bind onto an existing path, or mount a tmpfs on a writable parent first", what);
+	die(EXIT_SETUP, step, err, "%s", what);
+}
+
 static const char *bind_name(uint32_t flags)
 {
 	return (flags & BIND_RO) ? "ro-bind" : (flags & BIND_DEV) ? "dev-bind" : "bind";
@@ -74,7 +89,12 @@ static void step_bind(const struct mount_step *m, int oldroot, int newroot)
 		attr.attr_set |= MOUNT_ATTR_NODEV;
 	if (k_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) < 0)
 		die(EXIT_SETUP, name, errno, "%s -> %s: set flags", m->src, m->dst);
-	if ((dst = path_mountpoint(newroot, m->dst, S_ISDIR(st.st_mode))) < 0 || attach(tree, dst) < 0)
+	if ((dst = path_mountpoint(newroot, m->dst, S_ISDIR(st.st_mode))) < 0) {
+		char what[2 * WIRE_MAX_PATH + 8];
+		snprintf(what, sizeof what, "%s -> %s", m->src, m->dst);
+		die_create(name, errno, what);
+	}
+	if (attach(tree, dst) < 0)
 		die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
 	close(dst);
 	close(tree);
@@ -86,7 +106,9 @@ static void mount_fs(const char *step, const char *type, const char *const *kv, 
 	int mnt, dst;
 	if ((mnt = fs_new(type, kv, attrs)) < 0)
 		die(EXIT_SETUP, step, errno, "%s", m->dst);
-	if ((dst = path_mountpoint(newroot, m->dst, 1)) < 0 || attach(mnt, dst) < 0)
+	if ((dst = path_mountpoint(newroot, m->dst, 1)) < 0)
+		die_create(step, errno, m->dst);
+	if (attach(mnt, dst) < 0)
 		die(EXIT_SETUP, step, errno, "%s", m->dst);
 	close(dst);
 	close(mnt);
@@ -116,10 +138,9 @@ static void step_dir(const struct mount_step *m, int newroot)
 		close(fd);
 		return;
 	}
-	if (errno != ENOENT || (parent = path_parent(newroot, m->dst, leaf)) < 0)
-		die(EXIT_SETUP, "dir", errno, "%s", m->dst);
-	if (mkdirat(parent, leaf, (mode_t)m->mode) < 0)
-		die(EXIT_SETUP, "dir", errno, "%s", m->dst);
+	if (errno != ENOENT || (parent = path_parent(newroot, m->dst, leaf)) < 0 ||
+	    mkdirat(parent, leaf, (mode_t)m->mode) < 0)
+		die_create("dir", errno, m->dst);
 	close(parent);
 }
 
@@ -127,16 +148,17 @@ static void step_dir(const struct mount_step *m, int newroot)
  * at LINK is an error rather than something silently replaced. */
 static void step_symlink(const struct mount_step *m, int newroot)
 {
-	char leaf[256], cur[WIRE_MAX_PATH + 1];
-	int parent;
+	char leaf[256], cur[WIRE_MAX_PATH + 1], what[2 * WIRE_MAX_PATH + 8];
+	int parent, err;
 	ssize_t n;
+	snprintf(what, sizeof what, "%s -> %s", m->dst, m->src);
 	if ((parent = path_parent(newroot, m->dst, leaf)) < 0)
-		die(EXIT_SETUP, "symlink", errno, "%s -> %s", m->dst, m->src);
+		die_create("symlink", errno, what);
 	if (symlinkat(m->src, parent, leaf) < 0) {
-		int err = errno;
+		err = errno;
 		if (err != EEXIST || (n = readlinkat(parent, leaf, cur, sizeof cur - 1)) < 0 ||
 		    (cur[n] = 0, strcmp(cur, m->src) != 0))
-			die(EXIT_SETUP, "symlink", err, "%s -> %s", m->dst, m->src);
+			die_create("symlink", err, what);
 	}
 	close(parent);
 }
@@ -169,6 +191,12 @@ void step_run(const struct mount_step *m, int oldroot, int newroot)
 		break;
 	case STEP_SYMLINK:
 		step_symlink(m, newroot);
+		break;
+	case STEP_MASK:
+		step_mask(m, oldroot, newroot);
+		break;
+	case STEP_REMOUNT_RO:
+		step_remount_ro(m, newroot);
 		break;
 	}
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,19 +59,54 @@ void supervisor_forward_to(pid_t child)
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
-_Noreturn void supervisor_wait(pid_t child, int error_r)
+/* Strings of the spec the supervisor still needs after it unmapped the spec buffer (paths to
+ * remove, messages to print): copied here. Sized for every such record at its maximum; only
+ * the pages written become resident. Returns "" if it were ever full, never NULL. */
+const char *supervisor_keep(const char *str)
+{
+	static char arena[(2 * WIRE_MAX_ON_EXIT + NS_COUNT + WIRE_MAX_PERSIST_LINK + 2 * WIRE_MAX_WATCH) *
+			  (WIRE_MAX_PATH + 16)];
+	static size_t used;
+	size_t len = strlen(str) + 1;
+	char *p;
+	if (len > sizeof arena - used)
+		return "";
+	p = memcpy(arena + used, str, len);
+	used += len;
+	return p;
+}
+
+/* The last thing the supervisor does on every way out once the spec is read (die() too, via
+ * report_at_exit): report the watches, then remove what on-exit names. */
+void supervisor_finish(void)
+{
+	watch_report();
+	on_exit_run();
+}
+
+_Noreturn void supervisor_exit(int code)
+{
+	report_at_exit(NULL);
+	supervisor_finish();
+	_exit(code);
+}
+
+_Noreturn void supervisor_wait(pid_t child, int error_r, int persist)
 {
 	int code = report_collect(error_r), status;
 	close(error_r);
 	/* A report means setup failed: make sure nothing of the sandbox is left running. */
 	if (code)
 		kill(child, SIGKILL);
+	else if (persist)
+		persist_bind(child); /* binds, then kills the child; dies on failure */
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR)
 			die(EXIT_SETUP, "wait", errno, "child %d", (int)child);
-	if (code)
-		_exit(code);
-	_exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+	report_kill_on_die(0); /* reaped: its pid may be reused */
+	if (code || persist)
+		supervisor_exit(code);
+	supervisor_exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
 }
 
 /* prctl(2): the parent-death signal is cleared whenever credentials change, so it is armed

@@ -142,6 +142,81 @@ int arg_path(const struct tok *t, struct wire_error *e)
 	return 0;
 }
 
+/* An fd number of the stage: 0-2 are the payload's stdio, and nsbox never passes fds that
+ * high (the default soft RLIMIT_NOFILE is 1024). */
+int arg_fd(const struct tok *t, const char *what, uint32_t *out, struct wire_error *e)
+{
+	uint64_t v;
+	if (arg_num(t, 65535, &v, e))
+		return -1;
+	if (v < 3)
+		return wire_fail(e, t->idx, "%s must be 3 to 65535", what);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* 1 to max printable ASCII bytes: text the stage prints or writes verbatim, so it can carry
+ * no escape sequence and no newline (a sysctl value or a message is one line). */
+int arg_text(const struct tok *t, size_t max, const char *what, struct wire_error *e)
+{
+	size_t i;
+	if (t->len == 0 || t->len > max)
+		return wire_fail(e, t->idx, "%s must be 1 to %zu bytes", what, max);
+	for (i = 0; i < t->len; i++)
+		if ((unsigned char)t->p[i] < 0x20 || (unsigned char)t->p[i] > 0x7e)
+			return wire_fail(e, t->idx, "%s has a byte that is not printable ASCII (at %zu)", what, i);
+	return 0;
+}
+
+/* A key of a flat-keyed counter file (memory.events, pids.events, memory.oom_control):
+ * 1 to max of [A-Za-z0-9_.-], so it cannot contain the separator it is matched against. */
+int arg_word(const struct tok *t, size_t max, const char *what, struct wire_error *e)
+{
+	char b[44];
+	size_t i;
+	if (t->len == 0 || t->len > max)
+		return wire_fail(e, t->idx, "%s must be 1 to %zu bytes", what, max);
+	for (i = 0; i < t->len; i++) {
+		char c = t->p[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return wire_fail(e, t->idx, "bad %s '%s' (letters, digits, '_', '.', '-')", what,
+					 arg_show(t, b));
+	}
+	return 0;
+}
+
+/* NAME below /proc/sys: [a-z0-9_]+(/[a-z0-9_.-]+)*, no '.' or '..' component and no '..'
+ * at all: the file is opened with RESOLVE_BENEATH anyway, but a name that needs it is a bug
+ * in whoever wrote the spec. '.' is allowed after the first component for interface names
+ * (net/ipv4/conf/eth0.100/forwarding). */
+int arg_sysctl_name(const struct tok *t, struct wire_error *e)
+{
+	char b[44];
+	size_t i, start = 0;
+	if (t->len == 0 || t->len > WIRE_MAX_SYSCTL_NAME)
+		return wire_fail(e, t->idx, "sysctl name must be 1 to %u bytes", WIRE_MAX_SYSCTL_NAME);
+	for (i = 0; i + 1 < t->len; i++)
+		if (t->p[i] == '.' && t->p[i + 1] == '.')
+			return wire_fail(e, t->idx, "sysctl name '%s' contains '..'", arg_show(t, b));
+	for (i = 0; i <= t->len; i++) {
+		char c = i < t->len ? t->p[i] : '/';
+		if (c == '/') {
+			if (i == start || (i - start == 1 && t->p[start] == '.'))
+				return wire_fail(e, t->idx, "sysctl name '%s' has an empty or '.' component",
+						 arg_show(t, b));
+			start = i + 1;
+			continue;
+		}
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+		    (start > 0 && (c == '.' || c == '-')))
+			continue;
+		return wire_fail(e, t->idx, "bad sysctl name '%s' ([a-z0-9_]+ then /[a-z0-9_.-]+ components)",
+				 arg_show(t, b));
+	}
+	return 0;
+}
+
 int arg_pick(const struct tok *t, const char *const *names, int n, const char *what,
 		struct wire_error *e)
 {

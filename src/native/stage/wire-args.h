@@ -19,6 +19,10 @@ int arg_mode(const struct tok *t, uint32_t *out, struct wire_error *e);
 int arg_path(const struct tok *t, struct wire_error *e);
 int arg_pick(const struct tok *t, const char *const *names, int n, const char *what,
 	     struct wire_error *e);
+int arg_fd(const struct tok *t, const char *what, uint32_t *out, struct wire_error *e);
+int arg_text(const struct tok *t, size_t max, const char *what, struct wire_error *e);
+int arg_word(const struct tok *t, size_t max, const char *what, struct wire_error *e);
+int arg_sysctl_name(const struct tok *t, struct wire_error *e);
 int arg_map(const struct tok *a, struct id_range *r, struct wire_error *e);
 int arg_rlimit(struct spec *s, const struct tok *a, struct wire_error *e);
 int arg_seccomp(struct spec *s, const struct tok *t, struct wire_error *e);

@@ -4,6 +4,7 @@
 #include "wire.h"
 
 #include <sched.h>
+#include <string.h>
 
 static unsigned digits(uint32_t v)
 {
@@ -58,16 +59,72 @@ static int needs(const struct spec *s, uint64_t flag, const char *flag_name, uns
 	return 0;
 }
 
+/* Persist mode (WIRE.md "Persist"): the child builds the namespaces and stops; the supervisor
+ * binds their files and kills it. */
+static int check_persist(const struct spec *s, struct wire_error *e)
+{
+	const unsigned *at = s->op_at;
+	unsigned i;
+	if (s->n_argv)
+		return wire_fail(e, at[OP_ARGV], "persist runs no payload: argv must be absent");
+	/* pid_namespaces(7): once the init of a PID namespace is gone, no process can enter it. */
+	if (s->clone_flags & CLONE_NEWPID)
+		return wire_fail(e, at[OP_CLONE], "persist refuses CLONE_NEWPID (a PID namespace "
+				 "without its init cannot be entered)");
+	if (!(s->clone_flags & ~(uint64_t)CLONE_NEWPID))
+		return wire_fail(e, at[OP_PERSIST], "persist requires clone to create a namespace");
+	/* The binds are made by the supervisor in its own mount namespace, on files it opened
+	 * there; a joined mount namespace would make them cross namespaces (EINVAL). */
+	if (s->join[NS_MNT])
+		return wire_fail(e, s->join_at[NS_MNT], "persist cannot be combined with join mnt");
+	for (i = 0; i < s->n_persist_link; i++)
+		if (!(s->clone_flags & ns_kinds[s->persist_link[i].kind].flag))
+			return wire_fail(e, at[OP_PERSIST_LINK], "persist-link '%s': clone does not create it",
+					 ns_kinds[s->persist_link[i].kind].name);
+	return 0;
+}
+
 int wire_check(struct spec *s, struct wire_error *e)
 {
 	const unsigned *at = s->op_at;
 	uint64_t f = s->clone_flags;
+	unsigned k;
 	int i;
 
 	if (!at[OP_CLONE])
 		return wire_fail(e, s->end_at, "missing 'clone' (required)");
-	if (s->n_argv == 0)
+	if (s->persist) {
+		if (check_persist(s, e))
+			return -1;
+	} else if (s->n_argv == 0) {
 		return wire_fail(e, s->end_at, "missing 'argv' (at least one required)");
+	} else if (s->n_persist_link) {
+		return wire_fail(e, at[OP_PERSIST_LINK], "persist-link requires persist");
+	}
+	/* A join through an fd of the stage must declare it, or the fd would stay open in the
+	 * supervisor and the init for the sandbox's whole life. */
+	for (i = 0; i < NS_COUNT; i++) {
+		const char *n = s->join[i];
+		uint32_t fd = 0;
+		if (!n || strncmp(n, "/proc/self/fd/", 14) != 0)
+			continue;
+		n += 14;
+		if (n[0] == '0') /* canonical, as every number of the wire */
+			n = "x";
+		for (; *n >= '0' && *n <= '9' && fd < 100000; n++)
+			fd = fd * 10 + (uint32_t)(*n - '0');
+		for (k = 0; k < s->n_ns_fd && s->ns_fd[k] != fd; k++)
+			;
+		if (*n || k == s->n_ns_fd)
+			return wire_fail(e, s->join_at[i], "join %s %s: an fd joined through must be declared "
+					 "with ns-fd", ns_kinds[i].name, s->join[i]);
+	}
+	/* An ns-fd is closed by the supervisor right after the joins; keeping it for the payload
+	 * as well would contradict that (and hand it a namespace of the caller's choosing). */
+	for (i = 0; (unsigned)i < s->n_ns_fd; i++)
+		for (k = 0; k < s->n_keep_fd; k++)
+			if (s->keep_fd[k] == s->ns_fd[i])
+				return wire_fail(e, at[OP_NS_FD], "fd %u is both an ns-fd and a keep-fd", s->ns_fd[i]);
 
 	for (i = 0; i < NS_COUNT; i++)
 		if (s->join[i] && (f & ns_kinds[i].flag))

@@ -19,20 +19,27 @@ static const struct {
 	unsigned nargs, max;
 } ops[OP_COUNT] = {
 	[OP_CLONE] = {"clone", 1, 1},          [OP_JOIN] = {"join", 2, NS_COUNT},
+	[OP_NS_FD] = {"ns-fd", 1, WIRE_MAX_NS_FD},
 	[OP_UIDMAP] = {"uidmap", 3, WIRE_MAX_MAP}, [OP_GIDMAP] = {"gidmap", 3, WIRE_MAX_MAP},
 	[OP_SETGROUPS] = {"setgroups", 1, 1},  [OP_PROPAGATION] = {"propagation", 1, 1},
 	[OP_BIND] = {"bind", 3, 0},            [OP_TMPFS] = {"tmpfs", 3, 0},
 	[OP_PROC] = {"proc", 1, 0},            [OP_DEV] = {"dev", 1, 0},
 	[OP_MQUEUE] = {"mqueue", 1, 0},        [OP_DIR] = {"dir", 2, 0},
-	[OP_SYMLINK] = {"symlink", 2, 0},      [OP_HOSTNAME] = {"hostname", 1, 1},
-	[OP_LO_UP] = {"lo-up", 0, 1},          [OP_UID] = {"uid", 1, 1},
+	[OP_SYMLINK] = {"symlink", 2, 0},      [OP_MASK] = {"mask", 1, 0},
+	[OP_REMOUNT_RO] = {"remount-ro", 1, 0}, [OP_HOSTNAME] = {"hostname", 1, 1},
+	[OP_LO_UP] = {"lo-up", 0, 1},          [OP_SYSCTL] = {"sysctl", 2, WIRE_MAX_SYSCTL},
+	[OP_UID] = {"uid", 1, 1},
 	[OP_GID] = {"gid", 1, 1},              [OP_CWD] = {"cwd", 1, 1},
 	[OP_ENV] = {"env", 1, WIRE_MAX_ENV},   [OP_ENV_PID] = {"env-pid", 1, 1},
 	[OP_KEEP_FD] = {"keep-fd", 1, WIRE_MAX_KEEP_FD}, [OP_INIT] = {"init", 1, 1},
 	[OP_NEW_SESSION] = {"new-session", 1, 1}, [OP_DIE_WITH_PARENT] = {"die-with-parent", 1, 1},
 	[OP_NO_NEW_PRIVS] = {"no-new-privs", 1, 1}, [OP_CAPS] = {"caps", 1, 1},
 	[OP_RLIMIT] = {"rlimit", 3, WIRE_MAX_RLIMIT}, [OP_SECCOMP] = {"seccomp", 1, 1},
-	[OP_CGROUP] = {"cgroup", 1, 1},        [OP_ARGV] = {"argv", 1, 0},
+	[OP_CGROUP] = {"cgroup", 1, 1},        [OP_CGROUP_JOIN] = {"cgroup-join", 1, WIRE_MAX_CGROUP_JOIN},
+	[OP_WATCH] = {"watch", 3, WIRE_MAX_WATCH}, [OP_ARGV] = {"argv", 1, 0},
+	[OP_PERSIST] = {"persist", 1, 1},      [OP_PERSIST_LINK] = {"persist-link", 2, WIRE_MAX_PERSIST_LINK},
+	[OP_ON_EXIT_UNLINK] = {"on-exit-unlink", 1, WIRE_MAX_ON_EXIT},
+	[OP_ON_EXIT_RMDIR] = {"on-exit-rmdir", 1, WIRE_MAX_ON_EXIT},
 };
 
 struct cursor {
@@ -78,11 +85,35 @@ static int add_step(struct spec *s, uint8_t kind, const char *src, const struct 
 	return 0;
 }
 
+/* A path record that may repeat: an absolute WIRE path, not given twice (a second unlink,
+ * join or bind of the same file is a bug in whoever wrote the spec). */
+static int add_path(const char **list, unsigned *n, const struct tok *t, const char *op,
+		    struct wire_error *e)
+{
+	char b[44];
+	unsigned k;
+	if (arg_path(t, e))
+		return -1;
+	for (k = 0; k < *n; k++)
+		if (strcmp(list[k], t->p) == 0)
+			return wire_fail(e, t->idx, "duplicate %s '%s'", op, arg_show(t, b));
+	list[(*n)++] = t->p;
+	return 0;
+}
+
+static int pick_kind(const struct tok *t, struct wire_error *e)
+{
+	const char *kinds[NS_COUNT];
+	int i;
+	for (i = 0; i < NS_COUNT; i++)
+		kinds[i] = ns_kinds[i].name;
+	return arg_pick(t, kinds, NS_COUNT, "namespace kind", e);
+}
+
 static int parse_record(struct spec *s, enum op op, struct tok *a, unsigned at, struct wire_error *e)
 {
 	static const char *const sg[] = {"allow", "deny"};
 	static const char *const prop[] = {"slave", "private", "shared", "unchanged"};
-	const char *kinds[NS_COUNT];
 	uint64_t v;
 	int i;
 	char b[44];
@@ -100,15 +131,24 @@ static int parse_record(struct spec *s, enum op op, struct tok *a, unsigned at, 
 		return 0;
 	}
 	case OP_JOIN:
-		for (i = 0; i < NS_COUNT; i++)
-			kinds[i] = ns_kinds[i].name;
-		if ((i = arg_pick(&a[0], kinds, NS_COUNT, "namespace kind", e)) < 0 || arg_path(&a[1], e))
+		if ((i = pick_kind(&a[0], e)) < 0 || arg_path(&a[1], e))
 			return -1;
 		if (s->join[i])
-			return wire_fail(e, a[0].idx, "duplicate join of kind '%s'", kinds[i]);
+			return wire_fail(e, a[0].idx, "duplicate join of kind '%s'", ns_kinds[i].name);
 		s->join[i] = a[1].p;
 		s->join_at[i] = at;
 		return 0;
+	case OP_NS_FD: {
+		uint32_t fd;
+		unsigned k;
+		if (arg_fd(&a[0], "ns-fd", &fd, e))
+			return -1;
+		for (k = 0; k < s->n_ns_fd; k++)
+			if (s->ns_fd[k] == fd)
+				return wire_fail(e, a[0].idx, "duplicate ns-fd %u", fd);
+		s->ns_fd[s->n_ns_fd++] = fd;
+		return 0;
+	}
 	case OP_UIDMAP:
 		return arg_map(a, &s->uidmap[s->n_uidmap++], e);
 	case OP_GIDMAP:
@@ -151,6 +191,13 @@ static int parse_record(struct spec *s, enum op op, struct tok *a, unsigned at, 
 		if (a[0].len == 0 || a[0].len > WIRE_MAX_PATH)
 			return wire_fail(e, a[0].idx, "symlink target must be 1 to %u bytes", WIRE_MAX_PATH);
 		return add_step(s, STEP_SYMLINK, a[0].p, &a[1], at, e);
+	case OP_MASK:
+		/* A tmpfs over the new root would hide the whole sandbox: surely a mistake. */
+		if (a[0].len == 1 && a[0].p[0] == '/')
+			return wire_fail(e, a[0].idx, "mask / would hide the whole root");
+		return add_step(s, STEP_MASK, NULL, &a[0], at, e);
+	case OP_REMOUNT_RO:
+		return add_step(s, STEP_REMOUNT_RO, NULL, &a[0], at, e);
 	case OP_HOSTNAME:
 		if (a[0].len == 0 || a[0].len > WIRE_MAX_HOSTNAME)
 			return wire_fail(e, a[0].idx, "hostname must be 1 to %u bytes", WIRE_MAX_HOSTNAME);
@@ -159,6 +206,17 @@ static int parse_record(struct spec *s, enum op op, struct tok *a, unsigned at, 
 	case OP_LO_UP:
 		s->lo_up = 1;
 		return 0;
+	case OP_SYSCTL: {
+		unsigned k;
+		if (arg_sysctl_name(&a[0], e) || arg_text(&a[1], WIRE_MAX_SYSCTL_VALUE, "sysctl value", e))
+			return -1;
+		for (k = 0; k < s->n_sysctl; k++)
+			if (strcmp(s->sysctl[k].name, a[0].p) == 0)
+				return wire_fail(e, a[0].idx, "duplicate sysctl '%s'", arg_show(&a[0], b));
+		s->sysctl[s->n_sysctl].name = a[0].p;
+		s->sysctl[s->n_sysctl++].value = a[1].p;
+		return 0;
+	}
 	case OP_UID:
 	case OP_GID: {
 		uint32_t *id = op == OP_UID ? &s->uid : &s->gid;
@@ -189,16 +247,15 @@ static int parse_record(struct spec *s, enum op op, struct tok *a, unsigned at, 
 		s->env_pid = a[0].p;
 		return 0;
 	case OP_KEEP_FD: {
+		uint32_t fd;
 		unsigned k;
-		if (arg_num(&a[0], 65535, &v, e))
-			return -1;
 		/* 0-2 always reach the payload; the stage's own fds are above them. */
-		if (v < 3)
-			return wire_fail(e, a[0].idx, "keep-fd must be 3 to 65535");
+		if (arg_fd(&a[0], "keep-fd", &fd, e))
+			return -1;
 		for (k = 0; k < s->n_keep_fd; k++)
-			if (s->keep_fd[k] == v)
-				return wire_fail(e, a[0].idx, "duplicate keep-fd %llu", (unsigned long long)v);
-		s->keep_fd[s->n_keep_fd++] = (uint32_t)v;
+			if (s->keep_fd[k] == fd)
+				return wire_fail(e, a[0].idx, "duplicate keep-fd %u", fd);
+		s->keep_fd[s->n_keep_fd++] = fd;
 		return 0;
 	}
 	case OP_INIT:
@@ -220,6 +277,43 @@ static int parse_record(struct spec *s, enum op op, struct tok *a, unsigned at, 
 			return -1;
 		s->cgroup = a[0].p;
 		return 0;
+	case OP_CGROUP_JOIN:
+		return add_path(s->cgroup_join, &s->n_cgroup_join, &a[0], "cgroup-join", e);
+	case OP_WATCH: {
+		struct watch_rec *w = &s->watch[s->n_watch];
+		if (arg_path(&a[0], e) || arg_word(&a[1], WIRE_MAX_WATCH_KEY, "watch key", e) ||
+		    arg_text(&a[2], WIRE_MAX_WATCH_MESSAGE, "watch message", e))
+			return -1;
+		w->file = a[0].p;
+		w->key = a[1].p;
+		w->message = a[2].p;
+		s->n_watch++;
+		return 0;
+	}
+	case OP_PERSIST:
+		if (arg_path(&a[0], e))
+			return -1;
+		s->persist = a[0].p;
+		return 0;
+	case OP_PERSIST_LINK: {
+		struct persist_link *l = &s->persist_link[s->n_persist_link];
+		const char *paths[WIRE_MAX_PERSIST_LINK];
+		unsigned k, n = s->n_persist_link;
+		if ((i = pick_kind(&a[0], e)) < 0)
+			return -1;
+		for (k = 0; k < n; k++)
+			paths[k] = s->persist_link[k].path;
+		if (add_path(paths, &n, &a[1], "persist-link", e))
+			return -1;
+		l->kind = (enum ns_kind)i;
+		l->path = a[1].p;
+		s->n_persist_link++;
+		return 0;
+	}
+	case OP_ON_EXIT_UNLINK:
+		return add_path(s->on_exit_unlink, &s->n_on_exit_unlink, &a[0], "on-exit-unlink", e);
+	case OP_ON_EXIT_RMDIR:
+		return add_path(s->on_exit_rmdir, &s->n_on_exit_rmdir, &a[0], "on-exit-rmdir", e);
 	case OP_ARGV:
 		/* argv[0] is looked up in PATH and built into a path: keep it a usable name. */
 		if (s->n_argv == 0 && (a[0].len == 0 || a[0].len > WIRE_MAX_PATH))

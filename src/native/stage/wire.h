@@ -19,6 +19,16 @@
 #define WIRE_MAX_PATH 4095u
 #define WIRE_MAX_HOSTNAME 64u       /* HOST_NAME_MAX */
 #define WIRE_MAX_ENV_KEY 255u       /* env-pid KEY */
+#define WIRE_MAX_NS_FD 8u
+#define WIRE_MAX_ON_EXIT 16u        /* each of on-exit-unlink and on-exit-rmdir */
+#define WIRE_MAX_CGROUP_JOIN 16u
+#define WIRE_MAX_WATCH 8u
+#define WIRE_MAX_WATCH_KEY 64u
+#define WIRE_MAX_WATCH_MESSAGE 200u
+#define WIRE_MAX_PERSIST_LINK 8u
+#define WIRE_MAX_SYSCTL 16u
+#define WIRE_MAX_SYSCTL_NAME 255u
+#define WIRE_MAX_SYSCTL_VALUE 64u
 
 enum ns_kind { NS_USER, NS_MNT, NS_PID, NS_NET, NS_UTS, NS_IPC, NS_CGROUP, NS_TIME, NS_COUNT };
 struct ns_kind_info {
@@ -27,7 +37,10 @@ struct ns_kind_info {
 };
 extern const struct ns_kind_info ns_kinds[NS_COUNT];
 
-enum step_kind { STEP_BIND, STEP_TMPFS, STEP_PROC, STEP_DEV, STEP_MQUEUE, STEP_DIR, STEP_SYMLINK };
+enum step_kind {
+	STEP_BIND, STEP_TMPFS, STEP_PROC, STEP_DEV, STEP_MQUEUE, STEP_DIR, STEP_SYMLINK, STEP_MASK,
+	STEP_REMOUNT_RO
+};
 #define BIND_RO 1u
 #define BIND_OPTIONAL 2u
 #define BIND_DEV 4u
@@ -51,22 +64,39 @@ struct rlimit_rec {
 	uint64_t soft, hard;  /* UINT64_MAX = RLIM_INFINITY, as in the kernel ABI */
 };
 
+struct watch_rec {
+	const char *file, *key, *message;
+};
+
+struct persist_link {
+	enum ns_kind kind;
+	const char *path;
+};
+
+struct sysctl_rec {
+	const char *name, *value;  /* NAME is relative to /proc/sys */
+};
+
 enum propagation { PROP_SLAVE, PROP_PRIVATE, PROP_SHARED, PROP_UNCHANGED };
 enum setgroups_mode { SETGROUPS_UNSET, SETGROUPS_ALLOW, SETGROUPS_DENY };
 
 /* Ops, in the order of WIRE.md's table; spec.op_at[OP] is the token index of the op's first
  * record (0 = absent: token 0 is the magic, never an op), so rules can point at it. */
 enum op {
-	OP_CLONE, OP_JOIN, OP_UIDMAP, OP_GIDMAP, OP_SETGROUPS, OP_PROPAGATION, OP_BIND, OP_TMPFS,
-	OP_PROC, OP_DEV, OP_MQUEUE, OP_DIR, OP_SYMLINK, OP_HOSTNAME, OP_LO_UP, OP_UID, OP_GID,
-	OP_CWD, OP_ENV, OP_ENV_PID, OP_KEEP_FD, OP_INIT, OP_NEW_SESSION, OP_DIE_WITH_PARENT,
-	OP_NO_NEW_PRIVS, OP_CAPS, OP_RLIMIT, OP_SECCOMP, OP_CGROUP, OP_ARGV, OP_COUNT
+	OP_CLONE, OP_JOIN, OP_NS_FD, OP_UIDMAP, OP_GIDMAP, OP_SETGROUPS, OP_PROPAGATION, OP_BIND,
+	OP_TMPFS, OP_PROC, OP_DEV, OP_MQUEUE, OP_DIR, OP_SYMLINK, OP_MASK, OP_REMOUNT_RO,
+	OP_HOSTNAME, OP_LO_UP, OP_SYSCTL, OP_UID, OP_GID, OP_CWD, OP_ENV, OP_ENV_PID, OP_KEEP_FD,
+	OP_INIT, OP_NEW_SESSION, OP_DIE_WITH_PARENT, OP_NO_NEW_PRIVS, OP_CAPS, OP_RLIMIT,
+	OP_SECCOMP, OP_CGROUP, OP_CGROUP_JOIN, OP_WATCH, OP_ARGV, OP_PERSIST, OP_PERSIST_LINK,
+	OP_ON_EXIT_UNLINK, OP_ON_EXIT_RMDIR, OP_COUNT
 };
 
 struct spec {
 	uint64_t clone_flags;
 	const char *join[NS_COUNT];              /* NULL = not joined */
 	unsigned join_at[NS_COUNT];
+	uint32_t ns_fd[WIRE_MAX_NS_FD];
+	unsigned n_ns_fd;
 	struct id_range uidmap[WIRE_MAX_MAP], gidmap[WIRE_MAX_MAP];
 	unsigned n_uidmap, n_gidmap;
 	enum setgroups_mode setgroups;
@@ -75,6 +105,8 @@ struct spec {
 	unsigned n_steps;
 	const char *hostname;
 	int lo_up;
+	struct sysctl_rec sysctl[WIRE_MAX_SYSCTL];
+	unsigned n_sysctl;
 	uint32_t uid, gid;
 	const char *cwd;
 	const char *env[WIRE_MAX_ENV + 2];       /* + env-pid + NULL */
@@ -89,8 +121,17 @@ struct spec {
 	const unsigned char *seccomp;            /* decoded in place in the input buffer */
 	size_t seccomp_len;                      /* bytes, a multiple of 8 */
 	const char *cgroup;
+	const char *cgroup_join[WIRE_MAX_CGROUP_JOIN];
+	unsigned n_cgroup_join;
+	struct watch_rec watch[WIRE_MAX_WATCH];
+	unsigned n_watch;
 	const char *argv[WIRE_MAX_RECORDS + 1];  /* NULL-terminated */
 	unsigned n_argv;
+	const char *persist;                     /* persist mode: DIR; NULL = run argv */
+	struct persist_link persist_link[WIRE_MAX_PERSIST_LINK];
+	unsigned n_persist_link;
+	const char *on_exit_unlink[WIRE_MAX_ON_EXIT], *on_exit_rmdir[WIRE_MAX_ON_EXIT];
+	unsigned n_on_exit_unlink, n_on_exit_rmdir;
 	unsigned op_at[OP_COUNT];
 	unsigned end_at;
 };
