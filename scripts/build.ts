@@ -6,6 +6,9 @@ import pkg from "../package.json" with { type: "json" };
 
 const STAGE_SOURCES = "src/native/stage";
 export const STAGE_OUT = "dist/nsbox-stage";
+// The probe program of `nsbox selftest`: static like the stage, embedded the same way.
+const PROBE_SOURCES = "src/native/probe";
+export const PROBE_OUT = "dist/nsbox-probe";
 const OUT = "dist/nsbox";
 
 function sh(argv: string[], what: string): string {
@@ -23,6 +26,11 @@ export function buildStage(): void {
   mkdirSync("dist", { recursive: true });
   const sources = [...new Bun.Glob("*.c").scanSync(STAGE_SOURCES)].sort().map((f) => `${STAGE_SOURCES}/${f}`);
   sh(["musl-gcc", "-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-o", STAGE_OUT, ...sources], "compiling the stage");
+}
+
+export function buildProbe(): void {
+  const sources = [...new Bun.Glob("*.c").scanSync(PROBE_SOURCES)].sort().map((f) => `${PROBE_SOURCES}/${f}`);
+  sh(["musl-gcc", "-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-o", PROBE_OUT, ...sources], "compiling the selftest probe");
 }
 
 function buildBinary(): void {
@@ -45,6 +53,7 @@ function smokeTest(): void {
 if (import.meta.main) {
   try {
     buildStage();
+    buildProbe();
     if (!process.argv.includes("--stage-only")) {
       buildBinary();
       smokeTest();

@@ -3,3 +3,8 @@ declare module "*/nsbox-stage" {
   const path: string;
   export default path;
 }
+// The same for the selftest probe program (src/native/probe.ts).
+declare module "*/nsbox-probe" {
+  const path: string;
+  export default path;
+}

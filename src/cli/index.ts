@@ -16,6 +16,8 @@ import { registerPs } from "./ps.ts";
 import { registerStop } from "./stop.ts";
 import { registerExec } from "./exec.ts";
 import { registerGc } from "./gc.ts";
+import { SELFTEST_FLAGS, SELFTEST_USAGE, selftestCommand } from "./selftest.ts";
+import { EXPLAIN_FLAGS, EXPLAIN_USAGE, explainCommand } from "./explain.ts";
 import type { ExtraFlag } from "./parse-args.ts";
 
 export const VERSION: string = pkg.version;
@@ -65,6 +67,22 @@ export function createCli(io: CliIo = defaultIo): CAC {
     .example("  nsbox plan --json --share net -- curl example.org")
     .action(() => io.stdout(planCommand(argsAfter(cli, "plan"), io.context())));
   addSandboxOptions(plan, PLAN_FLAGS);
+  const selftest = cli
+    .command("selftest", "Probe the sandbox `run` would build from inside and outside: CONTAINED or EXPOSED per probe (exit 1 if any got out)")
+    .usage(SELFTEST_USAGE.replace(/^nsbox /, ""))
+    .allowUnknownOptions()
+    .example("  nsbox selftest")
+    .example("  nsbox selftest --share net,pid --json")
+    .action(() => selftestCommand(argsAfter(cli, "selftest"), io));
+  addSandboxOptions(selftest, SELFTEST_FLAGS);
+  const explain = cli
+    .command("explain [...args]", "Explain the isolation `run` would give, or compare a running sandbox with its spec (exit 1 on drift)")
+    .usage(EXPLAIN_USAGE.replace(/^nsbox /, ""))
+    .allowUnknownOptions()
+    .example("  nsbox explain --share net -- curl example.org")
+    .example("  nsbox explain web --json")
+    .action(() => explainCommand(argsAfter(cli, "explain"), io));
+  addSandboxOptions(explain, EXPLAIN_FLAGS);
   registerPs(cli, io);
   registerExec(cli, io);
   registerStop(cli, io);

@@ -14,6 +14,8 @@ export const DANGEROUS_CAPABILITIES: Readonly<Record<string, string>> = {
 export function riskWarnings(spec: NormalSpec): string[] {
   const warnings: string[] = [];
   if (spec.users.mapHostRoot) warnings.push("--map-host-root: root inside is real root on the host; files it can reach are not protected by permissions");
+  if (spec.namespaces.user.mode === "host" && spec.users.uid === 0)
+    warnings.push("--share user as root: the command runs as real host root; files it can reach are not protected by permissions");
   for (const cap of spec.security.capabilities) {
     const why = DANGEROUS_CAPABILITIES[cap];
     if (why) warnings.push(`${cap} is kept: it allows ${why}`);
