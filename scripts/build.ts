@@ -54,6 +54,7 @@ if (import.meta.main) {
   try {
     buildStage();
     buildProbe();
+    sh([process.execPath, "scripts/build-seccomp.ts"], "compiling the default seccomp filter");
     if (!process.argv.includes("--stage-only")) {
       buildBinary();
       smokeTest();

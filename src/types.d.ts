@@ -8,3 +8,8 @@ declare module "*/nsbox-probe" {
   const path: string;
   export default path;
 }
+// The default seccomp filter compiled at build time (scripts/build-seccomp.ts).
+declare module "*/seccomp-default.bpf" {
+  const path: string;
+  export default path;
+}

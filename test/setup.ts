@@ -4,7 +4,8 @@ import { setLogLevel } from "../src/core/log.ts";
 
 setLogLevel(Number(process.env.NSBOX_TEST_LOG ?? 0));
 
-if (!existsSync(`${import.meta.dir}/../dist/nsbox-stage`) || !existsSync(`${import.meta.dir}/../dist/nsbox-probe`)) {
+const built = ["nsbox-stage", "nsbox-probe", "seccomp-default.bpf"].every((f) => existsSync(`${import.meta.dir}/../dist/${f}`));
+if (!built) {
   const r = Bun.spawnSync([process.execPath, "scripts/build.ts", "--stage-only"], { cwd: `${import.meta.dir}/..`, stderr: "inherit" });
   if (r.exitCode !== 0) throw new Error("could not build dist/nsbox-stage (see above)");
 }

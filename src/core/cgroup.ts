@@ -77,9 +77,11 @@ function watchesFor(c: Controller, dir: string, version: 1 | 2, limits: NormalSp
 }
 
 /** Where each wanted controller lives and what to write there. Pure, given the host's layout. */
-export function planCgroups(limits: NormalSpec["limits"], id: string, host: CgroupHost): CgroupPlan | undefined {
+export function planCgroups(limits: NormalSpec["limits"], id: string, readHost: CgroupHost | (() => CgroupHost)): CgroupPlan | undefined {
   const controllers = wanted(limits);
   if (controllers.length === 0) return undefined;
+  // Read the host's layout only for a sandbox that has limits: most runs need none of it.
+  const host = typeof readHost === "function" ? readHost() : readHost;
   const v2 = host.mounts.find((m) => m.fstype === "cgroup2");
   const plan: CgroupPlan = { dirs: [], enable: [], wire: { join: [], watch: [], remove: [] } };
   const inV2 = controllers.filter((c) => v2 && host.v2Controllers.has(c));

@@ -24,7 +24,7 @@ export interface ExecPlan {
 
 /** The cgroups the sandbox was started in: the same plan, to join only. Missing dirs: refuse. */
 function sandboxCgroups(record: SandboxRecord): HostWire["cgroups"] {
-  const plan = planCgroups(record.spec.limits, sandboxCgroupId(record.pid, record.startTime), readCgroupHost());
+  const plan = planCgroups(record.spec.limits, sandboxCgroupId(record.pid, record.startTime), readCgroupHost);
   if (!plan) return undefined;
   const missing = plan.dirs.find((d) => !existsSync(d.path));
   if (missing) throw new NsboxError(`the sandbox's cgroup ${missing.path} is gone: its limits cannot be re-applied`, 125, "exec refuses to weaken a sandbox");

@@ -40,7 +40,7 @@ export function execute(spec: NormalSpec, { host = {}, record = true, sys = ffiS
   try {
     // 2. Its cgroups, limits written before the first process exists (recorded for gc).
     let cgroups = host.cgroups;
-    const cgPlan = files ? planCgroups(spec.limits, sandboxCgroupId(process.pid, files.startTime), readCgroupHost()) : undefined;
+    const cgPlan = files ? planCgroups(spec.limits, sandboxCgroupId(process.pid, files.startTime), readCgroupHost) : undefined;
     if (cgPlan && files) {
       cgroupRecord = createCgroups(cgPlan, sandboxCgroupId(process.pid, files.startTime), { pid: process.pid, startTime: files.startTime }).record;
       cgroups = cgPlan.wire;

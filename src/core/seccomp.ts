@@ -2,6 +2,7 @@
 // compiles the policy's rules (spec/seccomp-policy.ts) into the BPF program the stage loads last,
 // just before execve. libseccomp is reached through the SeccompLib seam so tests can fake it.
 import { NsboxError, UsageError } from "./errors.ts";
+import { embeddedDefaultFilter } from "./seccomp-default.ts";
 import { seccompRules, type SeccompErrno, type SeccompPolicy, type SeccompRule } from "../spec/seccomp-policy.ts";
 import {
   openLibseccomp, SCMP_ACT_ALLOW, SCMP_ACT_KILL_PROCESS, SCMP_CMP_MASKED_EQ, scmpActErrno, type ScmpFilter, type SeccompLib,
@@ -80,9 +81,11 @@ export function seccompFilter(policy: SeccompPolicy, lib: SeccompLib, rules: rea
  * The BPF program (struct sock_filter[]) for the spec's policy, or undefined when the policy asks
  * for no filter. Fails closed: a policy that needs a filter and no libseccomp stops the run.
  */
-export function compileSeccomp(policy: SeccompPolicy, lib?: SeccompLib): Uint8Array | undefined {
+export function compileSeccomp(policy: SeccompPolicy, lib?: SeccompLib, opts: { embedded?: boolean } = {}): Uint8Array | undefined {
   const rules = seccompRules(policy);
   if (rules.length === 0) return undefined;
+  const prebuilt = opts.embedded !== false && !lib ? embeddedDefaultFilter(policy) : undefined;
+  if (prebuilt) return prebuilt;
   const seccomp = requireLibseccomp(lib ?? loadLibseccomp());
   const { bpf } = seccomp.compile(seccompFilter(policy, seccomp, rules));
   if (bpf.length === 0 || bpf.length % 8 !== 0 || bpf.length / 8 > MAX_INSTRUCTIONS)

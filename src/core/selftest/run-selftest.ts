@@ -98,7 +98,7 @@ export async function runSelftest(spec: NormalSpec, sys: Sys = ffiSys): Promise<
     // Cgroups as execute() makes them, so limits apply to the probes as they would to a run.
     const host: HostWire = { seccompBpf };
     const start = startTime(process.pid);
-    const cgPlan = start === undefined ? undefined : planCgroups(spec.limits, sandboxCgroupId(process.pid, start), readCgroupHost());
+    const cgPlan = start === undefined ? undefined : planCgroups(spec.limits, sandboxCgroupId(process.pid, start), readCgroupHost);
     if (cgPlan && start !== undefined) {
       cgroupRecord = createCgroups(cgPlan, sandboxCgroupId(process.pid, start), { pid: process.pid, startTime: start }).record;
       host.cgroups = cgPlan.wire;
