@@ -68,7 +68,7 @@ function describeLimits(spec: NormalSpec): string[] {
 }
 
 const PROPAGATION_MEANING = {
-  slave: "host mounts made later appear inside; nothing made inside reaches the host",
+  slave: "host mounts made later appear inside, without the read-only flag; nothing made inside reaches the host",
   private: "no mount events cross in either direction",
   shared: "mount events cross both ways; mounts made inside can appear on the host",
   unchanged: "the host's propagation is kept as it is",
