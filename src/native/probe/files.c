@@ -41,16 +41,16 @@ void probe_posix_shm(const char *name, const char *arg)
 	read_and_report(name, path);
 }
 
-void probe_ro_write(const char *name, const char *arg)
+/* Opens PATH for writing (appending), writes DATA, and reports whether both worked. */
+static void write_and_report(const char *name, const char *path, const char *data, size_t len)
 {
-	static const char marker[] = "written from inside the sandbox\n";
 	struct line l;
 	int fd;
-	if (!arg)
+	if (!path)
 		return report_fail(name, "argument", EINVAL);
-	if ((fd = open(arg, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY)) < 0)
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY)) < 0)
 		return report_fail(name, "open", errno);
-	if (write(fd, marker, sizeof marker - 1) < 0) {
+	if (write(fd, data, len) < 0) {
 		int e = errno;
 		close(fd);
 		return report_fail(name, "write", e);
@@ -59,6 +59,12 @@ void probe_ro_write(const char *name, const char *arg)
 	line_start(&l, "probe", name);
 	line_num(&l, "ok", 1);
 	line_emit(&l);
+}
+
+void probe_ro_write(const char *name, const char *arg)
+{
+	static const char marker[] = "written from inside the sandbox\n";
+	write_and_report(name, arg, marker, sizeof marker - 1);
 }
 
 /* Each sysctl (names under /proc/sys, comma-separated) is read and written back changed by one,
@@ -112,20 +118,8 @@ void probe_sysctl_write(const char *name, const char *arg)
 /* Only ever 'h' (print help to the kernel log): harmless if it gets through. */
 void probe_sysrq(const char *name, const char *arg)
 {
-	struct line l;
-	int fd;
 	(void)arg;
-	if ((fd = open("/proc/sysrq-trigger", O_WRONLY | O_CLOEXEC)) < 0)
-		return report_fail(name, "open", errno);
-	if (write(fd, "h", 1) < 0) {
-		int e = errno;
-		close(fd);
-		return report_fail(name, "write", e);
-	}
-	close(fd);
-	line_start(&l, "probe", name);
-	line_num(&l, "ok", 1);
-	line_emit(&l);
+	write_and_report(name, "/proc/sysrq-trigger", "h", 1);
 }
 
 /* Writing 0 to a cgroup.procs moves the writer there: the roots of the v2 tree and of every
