@@ -7,6 +7,7 @@ import { isRunning } from "./sandbox-record.ts";
 import { parseMountinfo } from "./mountinfo.ts";
 import { listPersistRecords, removePersisted } from "./persist.ts";
 import { removeCgroupDirs, staleCgroupRecords } from "./cgroup.ts";
+import { netCollector } from "./net/net-gc.ts";
 
 export interface Leftover {
   /** What it is, for the report: `sandbox record web (pid 123, gone)`. */
@@ -68,7 +69,7 @@ const cgroups: Collector = {
     })),
 };
 
-export const COLLECTORS: Collector[] = [sandboxRecords, halfPersisted, cgroups];
+export const COLLECTORS: Collector[] = [sandboxRecords, halfPersisted, cgroups, netCollector()];
 
 export interface GcResult {
   removed: string[];

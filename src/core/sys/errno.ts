@@ -6,6 +6,11 @@ const NAMES: Record<number, string> = {
   18: "EXDEV", 19: "ENODEV", 20: "ENOTDIR", 21: "EISDIR", 22: "EINVAL", 23: "ENFILE", 24: "EMFILE",
   26: "ETXTBSY", 27: "EFBIG", 28: "ENOSPC", 30: "EROFS", 31: "EMLINK", 32: "EPIPE", 36: "ENAMETOOLONG",
   38: "ENOSYS", 39: "ENOTEMPTY", 40: "ELOOP", 95: "EOPNOTSUPP", 110: "ETIMEDOUT",
+  88: "ENOTSOCK", 97: "EAFNOSUPPORT", 98: "EADDRINUSE", 99: "EADDRNOTAVAIL", 101: "ENETUNREACH",
+  111: "ECONNREFUSED", 113: "EHOSTUNREACH",
+  // more that rtnetlink answers with (rtnetlink(7))
+  6: "ENXIO", 34: "ERANGE", 61: "ENODATA", 71: "EPROTO", 75: "EOVERFLOW", 90: "EMSGSIZE", 92: "ENOPROTOOPT",
+  93: "EPROTONOSUPPORT", 100: "ENETDOWN", 105: "ENOBUFS",
 };
 
 export function errnoName(errno: number): string {
