@@ -18,6 +18,9 @@ import { registerExec } from "./exec.ts";
 import { registerGc } from "./gc.ts";
 import { SELFTEST_FLAGS, SELFTEST_USAGE, selftestCommand } from "./selftest.ts";
 import { EXPLAIN_FLAGS, EXPLAIN_USAGE, explainCommand } from "./explain.ts";
+import { registerPlugin } from "./plugin.ts";
+import { runPluginCommand } from "./plugin-command.ts";
+import { PLUGIN_FLAGS } from "./plugin-args.ts";
 import type { ExtraFlag } from "./parse-args.ts";
 
 export const VERSION: string = pkg.version;
@@ -58,15 +61,15 @@ export function createCli(io: CliIo = defaultIo): CAC {
     .example("  nsbox run --ro-bind /etc/app /etc/app --hostname web --net none -- /usr/bin/app")
     .example("  nsbox run --profile web.toml --setenv MODE prod -- ./serve")
     .action(() => runCommand(argsAfter(cli, "run"), io.context()));
-  addSandboxOptions(run, LOG_FLAGS);
+  addSandboxOptions(run, [...LOG_FLAGS, ...PLUGIN_FLAGS]);
   const plan = cli
     .command("plan [...command]", "Print the sandbox `run` would build, one line per step (no root, no side effects)")
     .usage(PLAN_USAGE.replace(/^nsbox /, ""))
     .allowUnknownOptions()
     .example("  nsbox plan -- true")
     .example("  nsbox plan --json --share net -- curl example.org")
-    .action(() => io.stdout(planCommand(argsAfter(cli, "plan"), io.context())));
-  addSandboxOptions(plan, PLAN_FLAGS);
+    .action(async () => io.stdout(await planCommand(argsAfter(cli, "plan"), io.context())));
+  addSandboxOptions(plan, [...PLAN_FLAGS, ...PLUGIN_FLAGS]);
   const selftest = cli
     .command("selftest", "Probe the sandbox `run` would build from inside and outside: CONTAINED or EXPOSED per probe (exit 1 if any got out)")
     .usage(SELFTEST_USAGE.replace(/^nsbox /, ""))
@@ -89,6 +92,7 @@ export function createCli(io: CliIo = defaultIo): CAC {
   registerNs(cli, io);
   registerGc(cli, io);
   registerCheck(cli, io);
+  registerPlugin(cli, io);
   cli
     .command("help [command]", "Show help for a command")
     .action((name?: string) => {
@@ -116,6 +120,9 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
       cli.outputHelp();
       return EXIT.usage;
     }
+    // A first word that is no nsbox command may be a plugin's: `nsbox NAME SUBCOMMAND ...`.
+    const first = words[0]!;
+    if (!first.startsWith("-") && !cli.commands.some((c) => c.isMatched(first))) return await runPluginCommand(words, io);
     cli.parse([...argv], { run: false });
     if (isHelpRequest(words) || cli.options.version) return EXIT.ok; // cac printed it
     if (!cli.matchedCommand) throw new UsageError(`unknown command '${words[0]}'`, "see nsbox --help");

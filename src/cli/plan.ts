@@ -8,6 +8,7 @@ import { compileSeccomp } from "../core/seccomp.ts";
 import type { ExtraFlag } from "./parse-args.ts";
 import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
 import { planFromArgs } from "./sandbox-command.ts";
+import { pluginFromArgs } from "./plugin-args.ts";
 
 export const PLAN_USAGE = "nsbox plan [OPTIONS] [--json|--wire] -- COMMAND [ARG...]";
 
@@ -18,8 +19,9 @@ export const PLAN_FLAGS: readonly ExtraFlag[] = [
 ];
 
 /** Returns what to print on stdout. */
-export function planCommand(args: readonly string[], ctx: PlanContext): string | Uint8Array {
-  const { spec, extras } = planFromArgs(args, PLAN_FLAGS, PLAN_USAGE, ctx);
+export async function planCommand(args: readonly string[], ctx: PlanContext): Promise<string | Uint8Array> {
+  const { rest, plugin } = await pluginFromArgs(args, PLAN_FLAGS, ctx);
+  const { spec, extras } = planFromArgs(rest, PLAN_FLAGS, PLAN_USAGE, ctx, plugin);
   applyLogFlags(extras);
   if (extras.has("json") && extras.has("wire")) throw new UsageError("--json and --wire exclude each other");
   // A saved wire spec runs without nsbox: it carries the compiled filter (needs libseccomp).

@@ -4,6 +4,7 @@ import { execute } from "../core/execute.ts";
 import type { PlanContext } from "../spec/context.ts";
 import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
 import { planFromArgs } from "./sandbox-command.ts";
+import { pluginFromArgs } from "./plugin-args.ts";
 import { riskWarnings } from "../spec/risks.ts";
 import { logger } from "../core/log.ts";
 
@@ -11,8 +12,9 @@ const log = logger("run");
 
 export const RUN_USAGE = "nsbox run [OPTIONS] -- COMMAND [ARG...]";
 
-export function runCommand(args: readonly string[], ctx: PlanContext): never {
-  const { spec, extras } = planFromArgs(args, LOG_FLAGS, RUN_USAGE, ctx);
+export async function runCommand(args: readonly string[], ctx: PlanContext): Promise<never> {
+  const { rest, plugin } = await pluginFromArgs(args, LOG_FLAGS, ctx);
+  const { spec, extras } = planFromArgs(rest, LOG_FLAGS, RUN_USAGE, ctx, plugin);
   applyLogFlags(extras);
   for (const warning of riskWarnings(spec)) log.warn(warning);
   return execute(spec);

@@ -7,6 +7,8 @@ import { formatIssue, planSpec } from "../spec/plan.ts";
 import { parseSandboxArgs, type ExtraFlag, type ParsedArgs } from "./parse-args.ts";
 import { loadProfile } from "./profile.ts";
 import { newDraft, toSpecInput } from "./sandbox-options.ts";
+import type { SandboxSpecInput } from "../spec/schema.ts";
+import { planWithPlugin, type PluginUse } from "../plugin/plan-with-plugin.ts";
 
 export const PROFILE_FLAG: ExtraFlag = { name: "profile", args: ["FILE"], help: "read options from a TOML or JSON profile first" };
 
@@ -15,18 +17,31 @@ export interface SandboxRequest {
   extras: ParsedArgs["extras"];
 }
 
-export function planFromArgs(args: readonly string[], extraFlags: readonly ExtraFlag[], usage: string, ctx: PlanContext): SandboxRequest {
+/** The spec input flags and profile describe (defaults first), not yet validated. */
+export function inputFromArgs(
+  args: readonly string[],
+  extraFlags: readonly ExtraFlag[],
+  usage: string,
+  ctx: PlanContext,
+  requireCommand = true,
+): { input: SandboxSpecInput; extras: ParsedArgs["extras"] } {
   const parsed = parseSandboxArgs(args, [PROFILE_FLAG, ...extraFlags], usage);
   const profile = parsed.extras.get("profile");
   const draft = newDraft(ctx);
   for (const { option, values, where } of [...(profile ? loadProfile(profile[0]!) : []), ...parsed.options]) {
     option.apply(draft, values, where);
   }
-  if (parsed.command.length === 0) throw new UsageError("no command given", `usage: ${usage}`);
-  const result = planSpec(toSpecInput(draft, parsed.command), ctx);
+  if (requireCommand && parsed.command.length === 0) throw new UsageError("no command given", `usage: ${usage}`);
+  return { input: toSpecInput(draft, parsed.command), extras: parsed.extras };
+}
+
+/** The validated, normalised spec; with a plugin, the one its plan() makes of it (plan-with-plugin.ts). */
+export function planFromArgs(args: readonly string[], extraFlags: readonly ExtraFlag[], usage: string, ctx: PlanContext, plugin?: PluginUse): SandboxRequest {
+  const { input, extras } = inputFromArgs(args, extraFlags, usage, ctx);
+  const result = planSpec(input, ctx);
   if (!result.ok) {
     const more = result.issues.length > 1 ? ` (and ${result.issues.length - 1} more)` : "";
     throw new UsageError(`${formatIssue(result.issues[0]!)}${more}`);
   }
-  return { spec: result.spec, extras: parsed.extras };
+  return { spec: plugin ? planWithPlugin(plugin, input, result.spec, ctx) : result.spec, extras };
 }

@@ -32,7 +32,7 @@ export interface ExecuteOptions {
 export function execute(spec: NormalSpec, { host = {}, record = true, sys = ffiSys }: ExecuteOptions = {}): never {
   // 0. The system call filter first: without libseccomp the run stops here, before anything exists.
   const seccompBpf = compileSeccomp(spec.security.seccomp);
-  passFds([...spec.process.keepFds, ...(host.nsFds ?? [])], sys);
+  passFds([...spec.process.keepFds, ...(host.nsFds ?? []), ...(host.passFds ?? [])], sys);
   // 1. Recorded before it exists, so `ps`, `exec` and `gc` know it; the stage unlinks the
   //    record when the sandbox ends, `gc` when a killed run could not.
   const files = record ? createRecord(spec, spec.name ?? `pid-${process.pid}`) : undefined;

@@ -36,6 +36,12 @@ export interface HostWire {
   onExitUnlink?: readonly string[];
   /** Fds (opened on namespace files) the stage joins through and closes before the payload. */
   nsFds?: readonly number[];
+  /**
+   * Fds nsbox opened for the payload (listening sockets), in order: the stage moves the i-th to
+   * fd 3+i and sets LISTEN_PID to the payload's pid inside (sd_listen_fds(3)); the spec's env
+   * carries LISTEN_FDS and LISTEN_FDNAMES.
+   */
+  passFds?: readonly number[];
   /** The sandbox's cgroups (core/cgroup.ts): v2 to clone into, v1 dirs to join, counters to report. */
   cgroups?: {
     cloneInto?: string;
@@ -59,6 +65,9 @@ function hostRecords(host: HostWire): Record_[] {
   return [
     ...(host.onExitUnlink ?? []).map((path) => ["on-exit-unlink", path] as const),
     ...(host.nsFds ?? []).map((fd) => ["ns-fd", fd] as const),
+    ...(host.passFds ?? []).map((fd) => ["pass-fd", fd] as const),
+    // Only the stage knows the payload's pid as seen inside its PID namespace.
+    ...(host.passFds?.length ? [["env-pid", "LISTEN_PID"] as const] : []),
     ...(host.persist ? [["persist", host.persist.dir] as const, ...host.persist.links.map((l) => ["persist-link", l.kind, l.path] as const)] : []),
     ...(host.seccompBpf ? [["seccomp", hex(host.seccompBpf)] as const] : []),
     ...(host.cgroups?.cloneInto ? [["cgroup", host.cgroups.cloneInto] as const] : []),

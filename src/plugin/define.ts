@@ -4,6 +4,7 @@
 // optional host-side hooks that get a narrow context, never raw system calls.
 import type * as v from "valibot";
 import type { ConsolaInstance } from "consola/core";
+import type { UsageError } from "../core/errors.ts";
 import type { PlanContext } from "../spec/context.ts";
 import type { SandboxSpecInput } from "../spec/schema.ts";
 
@@ -38,6 +39,19 @@ export interface HookContext {
   config: Readonly<Record<string, string>>;
 }
 
+/** What a command gets besides the hook context. */
+export interface CommandContext extends HookContext {
+  plan: PlanContext;
+  /** Writes to nsbox's stdout: a command's data output (logs go to ctx.log, on stderr). */
+  stdout(data: string): void;
+  /**
+   * The sandbox the `nsbox run` options at the start of `args` describe (the same table, with
+   * `--profile`), and the words after them: for commands taking "[run options] -- CMD". A bad
+   * option throws a UsageError. The spec a command returns must not be looser than this one.
+   */
+  sandbox(args: readonly string[]): { spec: SandboxSpecInput; command: string[] };
+}
+
 export interface PluginCommand {
   name: string;
   description: string;
@@ -47,7 +61,7 @@ export interface PluginCommand {
    * Runs the command with its raw arguments. Returns the exit code, or a sandbox to run (the
    * core then execs into it like `nsbox run`).
    */
-  run(args: readonly string[], ctx: HookContext & { plan: PlanContext }): number | Promise<number> | CommandRun;
+  run(args: readonly string[], ctx: CommandContext): number | CommandRun | Promise<number | CommandRun>;
 }
 
 /** A command's request to run a sandbox, with what the host side must add for it. */
@@ -74,6 +88,11 @@ export interface NsboxPlugin<S extends v.GenericSchema = v.GenericSchema> {
   options: S;
   /** Pure: options in, spec out. Throw an Error with a clear message to refuse. */
   plan(options: v.InferOutput<S>, ctx: PluginPlanContext): SandboxSpecInput;
+  /**
+   * Settings `nsbox plugin add NAME --set key=value` accepts, as a valibot object schema of
+   * strings; they reach hooks and commands as ctx.config. Without it, --set is refused.
+   */
+  config?: v.GenericSchema;
   commands?: PluginCommand[];
   hooks?: PluginHooks;
   /** A complete example of using it, shown by `nsbox plugin info`. */
@@ -84,3 +103,20 @@ export interface NsboxPlugin<S extends v.GenericSchema = v.GenericSchema> {
 export function definePlugin<S extends v.GenericSchema>(plugin: NsboxPlugin<S>): NsboxPlugin<S> {
   return plugin;
 }
+
+/**
+ * What a third-party plugin file receives: it cannot resolve nsbox's node_modules from where it
+ * is installed, so its default export is `(api) => api.definePlugin({...})` and it takes
+ * valibot and the helpers from here (docs/plugins.md). Built-in plugins import them directly.
+ */
+export interface PluginApi {
+  apiVersion: typeof PLUGIN_API_VERSION;
+  definePlugin: typeof definePlugin;
+  /** valibot, the same copy nsbox validates with. */
+  v: typeof v;
+  /** Throw it from plan(), a hook or a command for a usage problem: exit 2 instead of 125. */
+  UsageError: typeof UsageError;
+}
+
+/** The default export of a third-party plugin file. */
+export type PluginFactory = (api: PluginApi) => NsboxPlugin<any> | Promise<NsboxPlugin<any>>;

@@ -409,6 +409,40 @@ describe("ns-fd", () => {
   });
 });
 
+describe("pass-fd", () => {
+  test("bounds, canonical numbers, duplicates and the count", () => {
+    expectRejected(check(wire("clone", 0, "pass-fd", 2, "argv", "true")), /pass-fd must be 3 to 65535/, 5);
+    expectRejected(check(wire("clone", 0, "pass-fd", 0, "argv", "true")), /pass-fd must be 3 to 65535/, 5);
+    expectRejected(check(wire("clone", 0, "pass-fd", 65536, "argv", "true")), /out of range \(max 65535\)/, 5);
+    expectRejected(check(wire("clone", 0, "pass-fd", "4294967299", "argv", "true")), /out of range/, 5);
+    expectRejected(check(wire("clone", 0, "pass-fd", "03", "argv", "true")), /bad number '03'/);
+    expectRejected(check(wire("clone", 0, "pass-fd", "+3", "argv", "true")), /bad number/);
+    expectRejected(check(wire("clone", 0, "pass-fd", " 3", "argv", "true")), /bad number/);
+    expectRejected(check(wire("clone", 0, "pass-fd", "", "argv", "true")), /bad number/);
+    expectRejected(check(wire("clone", 0, "pass-fd", 9, "pass-fd", 8, "pass-fd", 9, "argv", "true")), /duplicate pass-fd 9/, 9);
+    expectRejected(check(rawTokens("nsbox-wire", "1", "clone", "0", "pass-fd")), /truncated: 'pass-fd' needs 1 argument/);
+    const fds = (n: number) => Array.from({ length: n }, (_, i) => ["pass-fd", 100 + i]).flat();
+    expectOk(check(wire("clone", 0, ...fds(64), "argv", "true")));
+    expectRejected(check(wire("clone", 0, ...fds(65), "argv", "true")), /too many 'pass-fd' records \(max 64\)/, 132);
+  });
+  test("any order, overlapping the targets, is fine", () => {
+    expectOk(check(wire("clone", 0, "pass-fd", 4, "pass-fd", 3, "argv", "true")));
+    expectOk(check(wire("clone", 0, "pass-fd", 3, "pass-fd", 4, "pass-fd", 5, "argv", "true")));
+    expectOk(check(wire("clone", 0, "pass-fd", 65535, "pass-fd", 3, "env-pid", "LISTEN_PID", "argv", "true")));
+  });
+  test("an fd cannot be both a pass-fd and a keep-fd or an ns-fd, in either order", () => {
+    expectRejected(check(wire("clone", 0, "pass-fd", 9, "keep-fd", 9, "argv", "true")), /fd 9 is both a pass-fd and a keep-fd/, 4);
+    expectRejected(check(wire("clone", 0, "keep-fd", 9, "pass-fd", 8, "pass-fd", 9, "argv", "true")), /fd 9 is both a pass-fd and a keep-fd/, 6);
+    expectRejected(check(wire("clone", 0, "ns-fd", 9, "pass-fd", 9, "argv", "true")), /fd 9 is both a pass-fd and an ns-fd/, 6);
+    expectRejected(check(wire("clone", 0, "pass-fd", 9, "ns-fd", 9, "join", "net", "/proc/self/fd/9", "argv", "true")), /fd 9 is both a pass-fd and an ns-fd/, 4);
+  });
+  test("a keep-fd where a passed fd lands is refused; above them it is fine", () => {
+    expectRejected(check(wire("clone", 0, "pass-fd", 10, "pass-fd", 11, "keep-fd", 4, "argv", "true")), /keep-fd 4 is where a pass-fd goes \(fds 3 to 4\)/, 8);
+    expectRejected(check(wire("clone", 0, "keep-fd", 3, "pass-fd", 10, "argv", "true")), /keep-fd 3 is where a pass-fd goes \(fds 3 to 3\)/, 4);
+    expectOk(check(wire("clone", 0, "pass-fd", 10, "pass-fd", 11, "keep-fd", 5, "argv", "true")));
+  });
+});
+
 describe("on-exit-unlink, on-exit-rmdir, cgroup-join", () => {
   for (const op of ["on-exit-unlink", "on-exit-rmdir", "cgroup-join"]) {
     test(`${op}: paths are checked, at most 16, no duplicates`, () => {

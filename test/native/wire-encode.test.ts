@@ -47,3 +47,12 @@ test("joins, host namespaces, kept fds and capabilities", () => {
   expect(t.join(" ")).toContain(`caps ${(1n << 12n) | 1n}`);
   expect(t.join(" ")).toContain("init 0");
 });
+
+test("passed fds: pass-fd records in order, and LISTEN_PID set by the stage", () => {
+  const r = planSpec({ process: { argv: ["srv"], env: { LISTEN_FDS: "2" } } }, rootCtx);
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  const text = (host: object) => new TextDecoder().decode(encodeWire(r.spec, host)).split("\0").join(" ");
+  expect(text({ passFds: [9, 7] })).toContain("pass-fd 9 pass-fd 7 env-pid LISTEN_PID");
+  expect(text({})).not.toContain("pass-fd");
+  expect(text({ passFds: [] })).not.toContain("env-pid");
+});

@@ -129,6 +129,9 @@ static void check_fds(const struct spec *s)
 	for (i = 0; i < s->n_ns_fd; i++)
 		if (fcntl((int)s->ns_fd[i], F_GETFD) < 0)
 			die(EXIT_SETUP, "ns-fd", errno, "%u", s->ns_fd[i]);
+	for (i = 0; i < s->n_pass_fd; i++)
+		if (fcntl((int)s->pass_fd[i], F_GETFD) < 0)
+			die(EXIT_SETUP, "pass-fd", errno, "%u", s->pass_fd[i]);
 }
 
 /* The supervisor: everything before the clone, then the id maps, then supervising. */

@@ -45,23 +45,71 @@ static void cloexec_range(unsigned first, unsigned last)
 		fcntl((int)fd, F_SETFD, FD_CLOEXEC);
 }
 
-/* Only 0-2 and the keep-fd ones reach the payload. The rest are made close-on-exec rather
- * than closed, so the error pipe keeps working until execve succeeds. */
+/* An fd of the stage moved to at least `floor`, on a number nothing uses (F_DUPFD_CLOEXEC
+ * takes the lowest free one there), keeping close-on-exec. */
+static int lift(int fd, unsigned floor, const char *what)
+{
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, (int)floor);
+	if (high < 0)
+		die(EXIT_SETUP, "pass-fd", errno, "move %s above fd %u", what, floor - 1);
+	return high;
+}
+
+/* pass-fd (sd_listen_fds(3)): the i-th becomes fd 3+i. Sources and targets may overlap
+ * (`pass-fd 4`, `pass-fd 3` swaps them) and the stage's own error pipe and lifeline may sit on
+ * a target, so every one of them is first copied above the targets, then each copy is
+ * dup2()ed down; the copy made by dup2 has close-on-exec off (dup(2)). A source left below
+ * is replaced or, later, closed at execve like any undeclared fd. */
+static void place_pass_fds(const struct spec *s)
+{
+	int high[WIRE_MAX_PASS_FD], moved;
+	unsigned i, n = s->n_pass_fd, floor = 3 + n;
+	char what[24];
+	if (n == 0)
+		return;
+	if (stage_fds.error_w < (int)floor) {
+		moved = lift(stage_fds.error_w, floor, "the error pipe");
+		report_use_pipe(moved);
+		close(stage_fds.error_w);
+		stage_fds.error_w = moved;
+	}
+	if (stage_fds.lifeline >= 0 && stage_fds.lifeline < (int)floor) {
+		moved = lift(stage_fds.lifeline, floor, "the lifeline");
+		close(stage_fds.lifeline);
+		stage_fds.lifeline = moved;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(what, sizeof what, "fd %u", s->pass_fd[i]);
+		high[i] = lift((int)s->pass_fd[i], floor, what);
+	}
+	for (i = 0; i < n; i++) {
+		if (dup2(high[i], (int)(3 + i)) < 0)
+			die(EXIT_SETUP, "pass-fd", errno, "%u to fd %u", s->pass_fd[i], 3 + i);
+		close(high[i]);
+	}
+}
+
+/* Only 0-2, the passed and the keep-fd ones reach the payload. The rest are made
+ * close-on-exec rather than closed, so the error pipe keeps working until execve succeeds. */
 static void prepare_fds(const struct spec *s)
 {
-	uint32_t keep[WIRE_MAX_KEEP_FD];
-	unsigned i, j, next = 3;
-	memcpy(keep, s->keep_fd, s->n_keep_fd * sizeof keep[0]);
-	for (i = 1; i < s->n_keep_fd; i++) /* insertion sort: at most 1024 */
+	uint32_t keep[WIRE_MAX_PASS_FD + WIRE_MAX_KEEP_FD];
+	unsigned i, j, n = 0, next = 3;
+	place_pass_fds(s);
+	for (i = 0; i < s->n_pass_fd; i++)
+		keep[n++] = 3 + i;
+	for (i = 0; i < s->n_keep_fd; i++)
+		keep[n++] = s->keep_fd[i];
+	for (i = 1; i < n; i++) /* insertion sort: at most 1088 */
 		for (j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
 			uint32_t t = keep[j];
 			keep[j] = keep[j - 1];
 			keep[j - 1] = t;
 		}
-	for (i = 0; i < s->n_keep_fd; i++) {
+	for (i = 0; i < n; i++) {
 		/* Bun marks inherited fds close-on-exec; a kept fd must not be. */
 		if (fcntl((int)keep[i], F_SETFD, 0) < 0)
-			die(EXIT_SETUP, "keep-fd", errno, "%u", keep[i]);
+			die(EXIT_SETUP, keep[i] < 3 + s->n_pass_fd ? "pass-fd" : "keep-fd", errno, "%u", keep[i]);
 		cloexec_range(next, keep[i] - 1);
 		next = keep[i] + 1;
 	}

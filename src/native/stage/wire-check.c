@@ -84,6 +84,28 @@ static int check_persist(const struct spec *s, struct wire_error *e)
 	return 0;
 }
 
+/* pass-fd N moves fd N to 3+i (i its position) and keeps it; keep-fd keeps an fd where it is;
+ * ns-fd is closed before the clone. An fd in two of those roles, or a keep-fd where a passed
+ * fd lands, would be silently closed or replaced: refused. */
+static int check_pass_fds(const struct spec *s, struct wire_error *e)
+{
+	const unsigned *at = s->op_at;
+	unsigned i, k;
+	for (i = 0; i < s->n_pass_fd; i++) {
+		for (k = 0; k < s->n_keep_fd; k++)
+			if (s->keep_fd[k] == s->pass_fd[i])
+				return wire_fail(e, at[OP_PASS_FD], "fd %u is both a pass-fd and a keep-fd", s->pass_fd[i]);
+		for (k = 0; k < s->n_ns_fd; k++)
+			if (s->ns_fd[k] == s->pass_fd[i])
+				return wire_fail(e, at[OP_PASS_FD], "fd %u is both a pass-fd and an ns-fd", s->pass_fd[i]);
+	}
+	for (k = 0; k < s->n_keep_fd; k++)
+		if (s->keep_fd[k] < 3 + s->n_pass_fd)
+			return wire_fail(e, at[OP_KEEP_FD], "keep-fd %u is where a pass-fd goes (fds 3 to %u)",
+					 s->keep_fd[k], 2 + s->n_pass_fd);
+	return 0;
+}
+
 int wire_check(struct spec *s, struct wire_error *e)
 {
 	const unsigned *at = s->op_at;
@@ -125,6 +147,9 @@ int wire_check(struct spec *s, struct wire_error *e)
 		for (k = 0; k < s->n_keep_fd; k++)
 			if (s->keep_fd[k] == s->ns_fd[i])
 				return wire_fail(e, at[OP_NS_FD], "fd %u is both an ns-fd and a keep-fd", s->ns_fd[i]);
+
+	if (check_pass_fds(s, e))
+		return -1;
 
 	for (i = 0; i < NS_COUNT; i++)
 		if (s->join[i] && (f & ns_kinds[i].flag))

@@ -31,7 +31,8 @@ static const struct {
 	[OP_UID] = {"uid", 1, 1},
 	[OP_GID] = {"gid", 1, 1},              [OP_CWD] = {"cwd", 1, 1},
 	[OP_ENV] = {"env", 1, WIRE_MAX_ENV},   [OP_ENV_PID] = {"env-pid", 1, 1},
-	[OP_KEEP_FD] = {"keep-fd", 1, WIRE_MAX_KEEP_FD}, [OP_INIT] = {"init", 1, 1},
+	[OP_KEEP_FD] = {"keep-fd", 1, WIRE_MAX_KEEP_FD}, [OP_PASS_FD] = {"pass-fd", 1, WIRE_MAX_PASS_FD},
+	[OP_INIT] = {"init", 1, 1},
 	[OP_NEW_SESSION] = {"new-session", 1, 1}, [OP_DIE_WITH_PARENT] = {"die-with-parent", 1, 1},
 	[OP_NO_NEW_PRIVS] = {"no-new-privs", 1, 1}, [OP_CAPS] = {"caps", 1, 1},
 	[OP_RLIMIT] = {"rlimit", 3, WIRE_MAX_RLIMIT}, [OP_SECCOMP] = {"seccomp", 1, 1},
@@ -256,6 +257,18 @@ static int parse_record(struct spec *s, enum op op, struct tok *a, unsigned at, 
 			if (s->keep_fd[k] == fd)
 				return wire_fail(e, a[0].idx, "duplicate keep-fd %u", fd);
 		s->keep_fd[s->n_keep_fd++] = fd;
+		return 0;
+	}
+	case OP_PASS_FD: {
+		uint32_t fd;
+		unsigned k;
+		/* One socket at two positions would make LISTEN_FDS count it twice: a caller's bug. */
+		if (arg_fd(&a[0], "pass-fd", &fd, e))
+			return -1;
+		for (k = 0; k < s->n_pass_fd; k++)
+			if (s->pass_fd[k] == fd)
+				return wire_fail(e, a[0].idx, "duplicate pass-fd %u", fd);
+		s->pass_fd[s->n_pass_fd++] = fd;
 		return 0;
 	}
 	case OP_INIT:

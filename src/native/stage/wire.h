@@ -15,6 +15,7 @@
 #define WIRE_MAX_MAP 340u           /* the kernel's limit on uid_map lines since 4.15 */
 #define WIRE_MAX_ENV 4096u
 #define WIRE_MAX_KEEP_FD 1024u
+#define WIRE_MAX_PASS_FD 64u        /* become the payload's fds 3..66 (sd_listen_fds(3)) */
 #define WIRE_MAX_RLIMIT 16u
 #define WIRE_MAX_PATH 4095u
 #define WIRE_MAX_HOSTNAME 64u       /* HOST_NAME_MAX */
@@ -86,7 +87,7 @@ enum op {
 	OP_CLONE, OP_JOIN, OP_NS_FD, OP_UIDMAP, OP_GIDMAP, OP_SETGROUPS, OP_PROPAGATION, OP_BIND,
 	OP_TMPFS, OP_PROC, OP_DEV, OP_MQUEUE, OP_DIR, OP_SYMLINK, OP_MASK, OP_REMOUNT_RO,
 	OP_HOSTNAME, OP_LO_UP, OP_SYSCTL, OP_UID, OP_GID, OP_CWD, OP_ENV, OP_ENV_PID, OP_KEEP_FD,
-	OP_INIT, OP_NEW_SESSION, OP_DIE_WITH_PARENT, OP_NO_NEW_PRIVS, OP_CAPS, OP_RLIMIT,
+	OP_PASS_FD, OP_INIT, OP_NEW_SESSION, OP_DIE_WITH_PARENT, OP_NO_NEW_PRIVS, OP_CAPS, OP_RLIMIT,
 	OP_SECCOMP, OP_CGROUP, OP_CGROUP_JOIN, OP_WATCH, OP_ARGV, OP_PERSIST, OP_PERSIST_LINK,
 	OP_ON_EXIT_UNLINK, OP_ON_EXIT_RMDIR, OP_COUNT
 };
@@ -114,6 +115,8 @@ struct spec {
 	const char *env_pid;
 	uint32_t keep_fd[WIRE_MAX_KEEP_FD];
 	unsigned n_keep_fd;
+	uint32_t pass_fd[WIRE_MAX_PASS_FD];      /* the i-th becomes fd 3+i in the payload */
+	unsigned n_pass_fd;
 	int init, new_session, die_with_parent, no_new_privs;
 	uint64_t caps;
 	struct rlimit_rec rlimits[WIRE_MAX_RLIMIT];

@@ -1,0 +1,150 @@
+// Listening sockets nsbox opens in its own network namespace for a sandbox that has none to
+// listen in (`nsbox httpd-worker run`): TCP on IPv4/IPv6 literals and unix sockets, the way
+// systemd's socket units make them (SO_REUSEADDR, IPV6_V6ONLY, backlog 511). A socket keeps the
+// namespace it was made in (socket(7)), so the sandbox accepts host connections without a route.
+import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync } from "node:fs";
+import { NsboxError, SysError } from "./errors.ts";
+import { logger } from "./log.ts";
+import { AF_INET6, AF_UNIX, decodeSockaddr, encodeSockaddr, formatListenAddress, type ListenAddress } from "./sockaddr.ts";
+import { errnoName } from "./sys/errno.ts";
+import { ffiSocketSys, IPPROTO_IPV6, IPV6_V6ONLY, SO_REUSEADDR, SOL_SOCKET, type SocketSys } from "./sys/socket.ts";
+
+const log = logger("listen");
+
+/** nginx's and lighttpd's default; the kernel caps it at net.core.somaxconn (listen(2)). */
+export const LISTEN_BACKLOG = 511;
+
+const ECONNREFUSED = 111;
+const EAGAIN = 11;
+const EINPROGRESS = 115;
+const EADDRINUSE = 98;
+const EACCES = 13;
+const ENOENT = 2;
+
+export interface UnixSocketFile {
+  /** Permission bits of the socket file: who may connect(2) to it (connecting needs write). */
+  mode: number;
+  /** Group of the socket file (a reverse proxy's), or undefined to keep nsbox's own. */
+  gid?: number;
+}
+
+export interface Listener {
+  fd: number;
+  /** What was asked for, canonical. */
+  requested: string;
+  /** What the kernel bound (port 0 becomes the port it chose). */
+  bound: string;
+}
+
+/**
+ * A unix socket path may hold a socket a server left behind (nothing removes it when a server
+ * dies). Remove it only when it is a socket and nothing accepts on it: connect(2) is refused.
+ * A live socket or any other file is an error: replacing it would steal or destroy something.
+ */
+function clearStaleSocket(a: Extract<ListenAddress, { kind: "unix" }>, sys: SocketSys): void {
+  let st;
+  try {
+    st = lstatSync(a.path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw e;
+  }
+  if (!st.isSocket()) throw new NsboxError(`${formatListenAddress(a)}: ${a.path} exists and is not a socket`, 125, "remove it or choose another path");
+  const probe = sys.streamSocket(AF_UNIX, a.path, { nonblock: true });
+  let err: number;
+  try {
+    err = sys.tryConnect(probe, encodeSockaddr(a));
+  } finally {
+    sys.close(probe);
+  }
+  if (err === 0 || err === EAGAIN || err === EINPROGRESS) {
+    throw new NsboxError(`${formatListenAddress(a)}: a server is listening on ${a.path}`, 125, "stop it first, or choose another path");
+  }
+  if (err !== ECONNREFUSED && err !== ENOENT) throw new SysError("connect", err, errnoName(err), `${a.path} (checking for a stale socket)`);
+  log.debug(`removing the stale socket ${a.path}`);
+  unlinkSync(a.path);
+}
+
+function openOne(a: ListenAddress, unixFile: UnixSocketFile, sys: SocketSys): Listener {
+  const text = formatListenAddress(a);
+  if (a.kind === "unix") clearStaleSocket(a, sys);
+  const fd = sys.streamSocket(a.kind === "inet" ? a.family : AF_UNIX, text);
+  let created = false; // our socket file exists: remove it on a later failure, never another's
+  try {
+    if (a.kind === "inet") {
+      // Restart without waiting for TIME_WAIT connections of the previous run (socket(7)).
+      sys.setIntOption(fd, SOL_SOCKET, SO_REUSEADDR, 1, text);
+      // [::]:80 means IPv6 only, as written; 0.0.0.0:80 is a separate --listen (ipv6(7)).
+      if (a.family === AF_INET6) sys.setIntOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, text);
+    }
+    // The file gets the socket inode's mode less the umask at bind (net/unix/af_unix.c), so it
+    // is never wider than asked, even for a moment; the chmod after undoes the umask.
+    if (a.kind === "unix") sys.chmodSocket(fd, unixFile.mode, text);
+    try {
+      sys.bind(fd, encodeSockaddr(a), text);
+    } catch (e) {
+      if (e instanceof SysError && e.errno === EADDRINUSE) throw new NsboxError(`${text}: the address is in use`, 125, "another server listens there");
+      if (e instanceof SysError && e.errno === EACCES && a.kind === "inet") throw new NsboxError(`${text}: permission denied`, 125, "ports below 1024 need root (net.ipv4.ip_unprivileged_port_start)");
+      if (e instanceof SysError && e.errno === ENOENT && a.kind === "unix") throw new NsboxError(`${text}: the directory does not exist`, 125, "create it first");
+      throw e;
+    }
+    created = a.kind === "unix";
+    if (a.kind === "unix") {
+      chmodSync(a.path, unixFile.mode);
+      if (unixFile.gid !== undefined) chownSync(a.path, -1, unixFile.gid);
+    }
+    sys.listen(fd, LISTEN_BACKLOG, text);
+    const bound = decodeSockaddr(sys.sockname(fd, text));
+    return { fd, requested: text, bound: bound ? formatListenAddress(bound) : text };
+  } catch (e) {
+    sys.close(fd);
+    if (created && a.kind === "unix") unlinkQuietly(a.path);
+    throw e;
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+/** Opens every address in order, or none: on a failure the ones already open are closed (and their files removed). */
+export function openListeners(addresses: readonly ListenAddress[], unixFile: UnixSocketFile, sys: SocketSys = ffiSocketSys): Listener[] {
+  const open: Listener[] = [];
+  try {
+    for (const a of addresses) {
+      const l = openOne(a, unixFile, sys);
+      log.debug(`listening on ${l.bound} (fd ${l.fd})`);
+      open.push(l);
+    }
+    return open;
+  } catch (e) {
+    closeListeners(open, addresses, sys);
+    throw e;
+  }
+}
+
+/** Undoes openListeners (for a run that fails before the exec). */
+export function closeListeners(listeners: readonly Listener[], addresses: readonly ListenAddress[], sys: SocketSys = ffiSocketSys): void {
+  listeners.forEach((l, i) => {
+    sys.close(l.fd);
+    const a = addresses[i];
+    if (a?.kind === "unix") unlinkQuietly(a.path);
+  });
+}
+
+/** A gid, or a group name looked up in /etc/group (group(5)); undefined when it is neither. */
+export function groupId(text: string): number | undefined {
+  if (/^(0|[1-9][0-9]{0,9})$/.test(text)) return Number(text) < 0xffffffff ? Number(text) : undefined;
+  let groups = "";
+  try {
+    groups = readFileSync("/etc/group", "utf8");
+  } catch {
+    return undefined;
+  }
+  const gid = groups.split("\n").find((l) => l.split(":")[0] === text)?.split(":")[2];
+  return gid !== undefined && /^\d+$/.test(gid) ? Number(gid) : undefined;
+}

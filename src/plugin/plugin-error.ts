@@ -1,0 +1,28 @@
+// The error for anything a plugin caused or is refused for: its message always starts with
+// `plugin NAME:` (DESIGN.md §3: a plugin's name is in every error it causes).
+import { EXIT, NsboxError } from "../core/errors.ts";
+
+export class PluginError extends NsboxError {
+  constructor(
+    readonly plugin: string,
+    /** The message without the `plugin NAME:` prefix. */
+    readonly detail: string,
+    exitCode: number = EXIT.failed,
+    hint?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`plugin ${plugin}: ${detail}`, exitCode, hint, options);
+  }
+}
+
+/**
+ * Wraps whatever a plugin's own code threw (plan, a hook, a command) into one line naming the
+ * plugin: a UsageError keeps exit 2, anything else is 125. Never a stack trace: the message only.
+ */
+export function pluginFailure(plugin: string, what: string, e: unknown, hint?: string): PluginError {
+  if (e instanceof PluginError) return hint ? new PluginError(e.plugin, e.detail, e.exitCode, hint, { cause: e }) : e;
+  // UsageError (exit 2) included: api.UsageError is nsbox's own class.
+  if (e instanceof NsboxError) return new PluginError(plugin, e.message, e.exitCode, hint ?? e.hint, { cause: e });
+  const message = e instanceof Error ? e.message : String(e);
+  return new PluginError(plugin, `${what}: ${message.split("\n")[0] || "(no message)"}`, EXIT.failed, hint, { cause: e });
+}
