@@ -1,8 +1,7 @@
 // The libc binding: the only file that imports bun:ffi. Each call checks its result and turns
 // -1 into a SysError naming the call, the errno and the object.
-import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
-import { SysError } from "../errors.ts";
-import { errnoName } from "./errno.ts";
+import { dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
+import { failWithErrno as fail, lastErrno as errno } from "./last-errno.ts";
 import type { Sys } from "./sys.ts";
 
 const MFD_CLOEXEC = 0x1;
@@ -29,7 +28,6 @@ function openLibc() {
     execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
     mount: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
     umount2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
-    __errno_location: { args: [], returns: FFIType.ptr },
   }).symbols;
 }
 
@@ -37,14 +35,7 @@ function libc() {
   return (lib ??= openLibc());
 }
 
-function errno(): number {
-  return read.i32(libc().__errno_location() as Pointer, 0);
-}
 
-function fail(syscall: string, object?: string): never {
-  const e = errno();
-  throw new SysError(syscall, e, errnoName(e), object);
-}
 
 function cstr(s: string): Buffer {
   return Buffer.from(`${s}\0`, "utf8");

@@ -1,9 +1,9 @@
 // Kernel keys (keyrings(7)) for `nsbox selftest`: a key with a secret payload in nsbox's own
 // session keyring, which a sandbox must not be able to read. add_key and keyctl have no glibc
 // wrapper, so they go through syscall(2) with this architecture's numbers.
-import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
+import { dlopen, FFIType, ptr } from "bun:ffi";
+import { failWithErrno as fail } from "./last-errno.ts";
 import { SysError } from "../errors.ts";
-import { errnoName } from "./errno.ts";
 
 /** asm/unistd.h: add_key and keyctl on the architectures nsbox supports. */
 const NUMBERS: Record<string, { addKey: number; keyctl: number }> = {
@@ -18,7 +18,6 @@ let lib: ReturnType<typeof openLibc> | undefined;
 function openLibc() {
   return dlopen("libc.so.6", {
     syscall: { args: [FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64, FFIType.i64], returns: FFIType.i64 },
-    __errno_location: { args: [], returns: FFIType.ptr },
   }).symbols;
 }
 
@@ -32,10 +31,6 @@ function numbers() {
   return n;
 }
 
-function fail(syscall: string, object: string): never {
-  const e = read.i32(libc().__errno_location() as Pointer, 0);
-  throw new SysError(syscall, e, errnoName(e), object);
-}
 
 /** add_key(2) of a `user` key into this process's session keyring; returns its serial. */
 export function addSessionKey(description: string, payload: string): number {

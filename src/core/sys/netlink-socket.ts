@@ -2,9 +2,8 @@
 // nothing of messages (core/net/netlink.ts does); it only moves bytes and turns -1 into SysError.
 // The socket belongs to the network namespace of the thread that called socket(2) for good,
 // which is what core/sys/netns-window.ts relies on (network_namespaces(7)).
-import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
-import { SysError } from "../errors.ts";
-import { errnoName } from "./errno.ts";
+import { dlopen, FFIType, ptr } from "bun:ffi";
+import { failWithErrno as fail, lastErrno as errno } from "./last-errno.ts";
 
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;
@@ -40,7 +39,6 @@ function openLibc() {
     sendto: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i64 },
     recvfrom: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i64 },
     close: { args: [FFIType.i32], returns: FFIType.i32 },
-    __errno_location: { args: [], returns: FFIType.ptr },
   }).symbols;
 }
 
@@ -48,11 +46,7 @@ function libc() {
   return (lib ??= openLibc());
 }
 
-const errno = () => read.i32(libc().__errno_location() as Pointer, 0);
 
-function fail(syscall: string, object: string, e: number = errno()): never {
-  throw new SysError(syscall, e, errnoName(e), object);
-}
 
 /** struct sockaddr_nl (12 bytes): family u16, pad u16, pid u32, groups u32; pid 0 is the kernel. */
 function sockaddrNl(): Uint8Array {

@@ -2,8 +2,9 @@
 // namespace, does one synchronous thing there (open a socket), and steps back before any other
 // JS can run. setns(2) and unshare(2) move only the calling thread, and a socket stays in the
 // namespace it was created in (network_namespaces(7)), so the socket outlives the window.
-import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
-import { NsboxError, SysError } from "../errors.ts";
+import { dlopen, FFIType, ptr } from "bun:ffi";
+import { failWithErrno as fail, lastErrno } from "./last-errno.ts";
+import { NsboxError } from "../errors.ts";
 import { errnoName } from "./errno.ts";
 
 const CLONE_NEWNET = 0x40000000;
@@ -20,7 +21,6 @@ function openLibc() {
     unshare: { args: [FFIType.i32], returns: FFIType.i32 },
     open: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
     close: { args: [FFIType.i32], returns: FFIType.i32 },
-    __errno_location: { args: [], returns: FFIType.ptr },
   }).symbols;
 }
 
@@ -28,10 +28,6 @@ function libc() {
   return (lib ??= openLibc());
 }
 
-function fail(syscall: string, object: string): never {
-  const e = read.i32(libc().__errno_location() as Pointer, 0);
-  throw new SysError(syscall, e, errnoName(e), object);
-}
 
 /** open(2) of this thread's network namespace, close-on-exec. */
 function openThreadNetns(): number {
@@ -46,7 +42,7 @@ function openThreadNetns(): number {
  * too. Nothing can be trusted after that; stop the process rather than act on the wrong network.
  */
 function stranded(back: number): never {
-  const e = read.i32(libc().__errno_location() as Pointer, 0);
+  const e = lastErrno();
   process.stderr.write(`nsbox: setns back to the original network namespace failed (fd ${back}: ${errnoName(e)}); stopping\n`);
   process.exit(125);
 }

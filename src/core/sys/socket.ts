@@ -1,9 +1,8 @@
 // Stream sockets over libc (socket(2), setsockopt(2), bind(2), listen(2), getsockname(2),
 // connect(2)), for the listening sockets nsbox opens in its own network namespace and hands to a
 // sandbox. Addresses arrive as struct sockaddr bytes (core/sockaddr.ts builds them).
-import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
-import { SysError } from "../errors.ts";
-import { errnoName } from "./errno.ts";
+import { dlopen, FFIType, ptr } from "bun:ffi";
+import { failWithErrno as fail, lastErrno as errno } from "./last-errno.ts";
 
 const SOCK_STREAM = 1;
 const SOCK_NONBLOCK = 0o4000;
@@ -26,7 +25,6 @@ function openLibc() {
     connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
     fchmod: { args: [FFIType.i32, FFIType.u32], returns: FFIType.i32 },
     close: { args: [FFIType.i32], returns: FFIType.i32 },
-    __errno_location: { args: [], returns: FFIType.ptr },
   }).symbols;
 }
 
@@ -34,14 +32,7 @@ function libc() {
   return (lib ??= openLibc());
 }
 
-function errno(): number {
-  return read.i32(libc().__errno_location() as Pointer, 0);
-}
 
-function fail(syscall: string, object: string): never {
-  const e = errno();
-  throw new SysError(syscall, e, errnoName(e), object);
-}
 
 /** The socket calls core/ makes; a seam so tests can fake them. */
 export interface SocketSys {

@@ -1,8 +1,7 @@
 // SysV shared memory (shmget(2), shmctl(2)) for `nsbox selftest`: a host segment open to every
 // uid, so that only the IPC namespace stands between it and a sandbox.
-import { dlopen, FFIType, read, type Pointer } from "bun:ffi";
-import { SysError } from "../errors.ts";
-import { errnoName } from "./errno.ts";
+import { dlopen, FFIType } from "bun:ffi";
+import { failWithErrno as fail } from "./last-errno.ts";
 
 const IPC_PRIVATE = 0;
 const IPC_CREAT = 0o1000;
@@ -14,7 +13,6 @@ function openLibc() {
   return dlopen("libc.so.6", {
     shmget: { args: [FFIType.i32, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
     shmctl: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
-    __errno_location: { args: [], returns: FFIType.ptr },
   }).symbols;
 }
 
@@ -22,10 +20,6 @@ function libc() {
   return (lib ??= openLibc());
 }
 
-function fail(syscall: string, object: string): never {
-  const e = read.i32(libc().__errno_location() as Pointer, 0);
-  throw new SysError(syscall, e, errnoName(e), object);
-}
 
 /** A new private segment of `size` bytes with permission bits `mode`; returns its id. */
 export function createShmSegment(size: number, mode: number): number {
