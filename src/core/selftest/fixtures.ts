@@ -189,10 +189,18 @@ export async function prepareFixtures(opts: FixtureOptions): Promise<Fixtures> {
 
     const observeHold = async (line: ProbeLine, stagePid: number) => {
       switch (line.name) {
-        case "signal":
-          obs.targetState = parseProcState(readText(`/proc/${target.pid}/stat`) ?? "");
-          if (obs.targetState === "T" || obs.targetState === "t") process.kill(target.pid, "SIGCONT");
+        case "signal": {
+          // kill(2) returns before the target has run to take the stop: wait a little for it.
+          const state = () => parseProcState(readText(`/proc/${target.pid}/stat`) ?? "");
+          const stopped = (s: string | undefined) => s === "T" || s === "t";
+          obs.targetState = state();
+          for (let i = 0; line.fields.ok === "1" && !stopped(obs.targetState) && i < 100; i++) {
+            await Bun.sleep(5);
+            obs.targetState = state();
+          }
+          if (stopped(obs.targetState)) process.kill(target.pid, "SIGCONT");
           return;
+        }
         case "ptrace":
           obs.tracerPid = parseTracerPid(readText(`/proc/${target.pid}/status`) ?? "");
           return;

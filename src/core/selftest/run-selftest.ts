@@ -2,17 +2,16 @@
 // (a sealed memfd passed with keep-fd, exec'ed as /proc/self/fd/N), prepared on the host exactly
 // as execute() prepares a run (filter, cgroups), but the stage is spawned as a child so this
 // process stays to watch from outside; then a verdict per probe. Everything made is removed.
-import { closeSync, existsSync } from "node:fs";
+import { closeSync } from "node:fs";
 import { stageExecutable } from "../../native/stage.ts";
 import { probeBytes, probeMemfd } from "../../native/probe.ts";
-import { encodeWire, type HostWire } from "../../native/wire.ts";
+import { encodeWire } from "../../native/wire.ts";
 import type { NormalSpec } from "../../spec/normalize.ts";
 import { payloadHostIds } from "../../spec/explain.ts";
-import { createCgroups, planCgroups, readCgroupHost, removeCgroupsOf, sandboxCgroupId } from "../cgroup.ts";
-import { NsboxError, UsageError } from "../errors.ts";
+import { NsboxError } from "../errors.ts";
 import { logger } from "../log.ts";
-import { childrenOf, startTime } from "../proc.ts";
-import { compileSeccomp } from "../seccomp.ts";
+import { childrenOf } from "../proc.ts";
+import { prepareHost } from "../prepare-host.ts";
 import { ffiSys } from "../sys/ffi.ts";
 import type { Sys } from "../sys/sys.ts";
 import { prepareFixtures, type Fixtures } from "./fixtures.ts";
@@ -79,14 +78,13 @@ export interface SelftestOutcome {
 }
 
 export async function runSelftest(spec: NormalSpec, sys: Sys = ffiSys): Promise<SelftestOutcome> {
-  // As in execute(): no filter, no run. Compiled before anything is made on the host.
-  const seccompBpf = compileSeccomp(spec.security.seccomp);
   const userFds = spec.process.keepFds;
-  for (const fd of userFds) if (!sys.isOpen(fd)) throw new UsageError(`--keep-fd ${fd}: fd ${fd} is not open in nsbox`);
   const [childSpecFd, childProbeFd] = freeFds(userFds, 2) as [number, number];
   const opened: number[] = [];
   let fx: Fixtures | undefined;
-  let cgroupRecord: string | undefined;
+  // As execute() prepares a run: the filter compiled first (no filter, no run), fds checked, and
+  // cgroups made, so limits apply to the probes as they would to the payload. Not recorded.
+  const prepared = prepareHost(spec, { record: false, cgroups: true, sys });
   try {
     const probeFd = probeMemfd(sys);
     opened.push(probeFd);
@@ -94,16 +92,7 @@ export async function runSelftest(spec: NormalSpec, sys: Sys = ffiSys): Promise<
     const ids = payloadHostIds(spec);
     fx = await prepareFixtures({ probeFd, probeBytes: probeBytes(), hostUid: ids.uid ?? 65534, hostGid: ids.gid ?? 65534 });
     const probing = probeSpec(spec, childProbeFd, fx.probeArgs);
-
-    // Cgroups as execute() makes them, so limits apply to the probes as they would to a run.
-    const host: HostWire = { seccompBpf };
-    const start = startTime(process.pid);
-    const cgPlan = start === undefined ? undefined : planCgroups(spec.limits, sandboxCgroupId(process.pid, start), readCgroupHost);
-    if (cgPlan && start !== undefined) {
-      cgroupRecord = createCgroups(cgPlan, sandboxCgroupId(process.pid, start), { pid: process.pid, startTime: start }).record;
-      host.cgroups = cgPlan.wire;
-      host.onExitUnlink = [cgroupRecord];
-    }
+    const host = prepared.host;
     const specFd = sys.sealedMemfd("nsbox-spec", encodeWire(probing, host), { exec: false, cloexec: true });
     opened.push(specFd);
     // The child execs the stage through our fd table, like runStage does.
@@ -140,8 +129,8 @@ export async function runSelftest(spec: NormalSpec, sys: Sys = ffiSys): Promise<
     return { verdicts: judgeAll(results, fx.obs), exitCode };
   } finally {
     await fx?.cleanup();
-    // The stage removes them when it ends; this is for a run that never got that far.
-    if (cgroupRecord && existsSync(cgroupRecord)) removeCgroupsOf(cgroupRecord);
+    // The stage removes its cgroups when it ends; this is for a run that never got that far.
+    prepared.undo();
     for (const fd of opened) closeSync(fd);
   }
 }
