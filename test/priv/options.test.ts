@@ -1,0 +1,74 @@
+// The remaining run options, each observed from inside the sandbox (or, for --die-with-parent,
+// from the host): mount steps, environment, ids, cwd, kept fds, profiles.
+import { afterAll, expect, test } from "bun:test";
+import { openSync, closeSync, rmSync, writeFileSync } from "node:fs";
+import { describeRoot, inSandbox, nsbox, NSBOX, stagePids, tempDir } from "./harness.ts";
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describeRoot("run options", () => {
+  test("--dir, --symlink, --dev, --tmpfs, --proc and --ro-bind-try build what they say", () => {
+    const r = inSandbox(
+      "test -d /tmp/a/b && echo dir; readlink /tmp/l; test -c /mnt/null && echo dev; grep -c ' /opt ' /proc/self/mountinfo; test -e /srv/x/self && echo proc; test -e /nope || echo try",
+      ["--dir", "/tmp/a/b", "--symlink", "/tmp/a", "/tmp/l", "--dev", "/mnt", "--tmpfs", "/opt", "--tmpfs", "/srv", "--proc", "/srv/x", "--ro-bind-try", "/does/not/exist", "/nope"],
+    );
+    expect(r.stdout.trim().split("\n")).toEqual(["dir", "/tmp/a", "dev", "1", "proc", "try"]);
+  });
+
+  test("--setenv, --unsetenv, --clearenv, --chdir, --uid and --gid", () => {
+    const r = nsbox(["run", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "FOO", "bar", "--setenv", "GONE", "x", "--unsetenv", "GONE", "--chdir", "/tmp", "--uid", "1000", "--gid", "1001", "--", "sh", "-c", "env | sort | tr '\\n' ' '; echo; pwd; id -u; id -g"]);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[0]!.trim().split(" ").filter((kv) => !kv.startsWith("PWD=") && !kv.startsWith("SHLVL=") && !kv.startsWith("_="))).toEqual(["FOO=bar", "PATH=/usr/bin:/bin"]);
+    expect(lines.slice(1)).toEqual(["/tmp", "1000", "1001"]);
+  });
+
+  test("--keep-fd passes exactly that fd; every other one is closed", () => {
+    const d = tempDir();
+    dirs.push(d);
+    writeFileSync(`${d}/kept`, "kept content\n");
+    const kept = openSync(`${d}/kept`, "r");
+    const leaked = openSync(`${d}/kept`, "r");
+    try {
+      // The child gets both open files at the same numbers; only the kept one may arrive.
+      const stdio: (number | "ignore" | "pipe")[] = ["ignore", "pipe", "pipe"];
+      for (let fd = 3; fd <= Math.max(kept, leaked); fd++) stdio[fd] = fd === kept || fd === leaked ? fd : "ignore";
+      const p = Bun.spawnSync([NSBOX, "run", "--keep-fd", String(kept), "--", "sh", "-c", `cat <&${kept}; ls /proc/self/fd | sort -n | tr '\\n' ' '`], {
+        stdio: stdio as ["ignore", "pipe", "pipe"],
+      });
+      const out = p.stdout.toString().trim().split("\n");
+      expect(out[0]).toBe("kept content");
+      // 0-2, the kept fd, and ls's own directory fd; not the other open file.
+      const fds = out[1]!.trim().split(" ").map(Number);
+      expect(fds).toContain(kept);
+      expect(fds.filter((fd) => fd > 2 && fd !== kept)).toHaveLength(1);
+      expect(nsbox(["run", "--keep-fd", "999", "--", "true"]).code).toBe(2);
+    } finally {
+      closeSync(kept);
+      closeSync(leaked);
+    }
+  });
+
+  test("--die-with-parent: the sandbox dies with the process that started nsbox", async () => {
+    const parent = Bun.spawn(["sh", "-c", `${NSBOX} run --die-with-parent -- sleep 60 & sleep 60`], { stdout: "ignore", stderr: "ignore" });
+    await Bun.sleep(500);
+    expect(stagePids().length).toBeGreaterThan(0);
+    parent.kill("SIGKILL");
+    await parent.exited;
+    for (let i = 0; i < 100 && stagePids().length > 0; i++) await Bun.sleep(20);
+    expect(stagePids()).toEqual([]);
+  });
+
+  test("a TOML profile, with flags overriding it; a bad profile is one line and exit 2", () => {
+    const d = tempDir();
+    dirs.push(d);
+    writeFileSync(`${d}/p.toml`, 'hostname = "from-profile"\nsetenv = { MODE = "profile" }\ntmpfs = "/opt"\n');
+    const r = nsbox(["run", "--profile", `${d}/p.toml`, "--setenv", "MODE", "flag", "--", "sh", "-c", "hostname; echo $MODE; grep -c ' /opt ' /proc/self/mountinfo"]);
+    expect(r.stdout.trim().split("\n")).toEqual(["from-profile", "flag", "1"]);
+    writeFileSync(`${d}/bad.toml`, "frobnicate = 1\n");
+    const bad = nsbox(["run", "--profile", `${d}/bad.toml`, "--", "true"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split("\n")).toHaveLength(1);
+    expect(bad.stderr).toContain("frobnicate");
+  });
+});
