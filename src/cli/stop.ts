@@ -5,6 +5,7 @@ import { constants } from "node:os";
 import { EXIT, NsboxError, UsageError } from "../core/errors.ts";
 import { findByName, isRunning, recordFiles, removeRecord } from "../core/sandbox-record.ts";
 import { addLogOptions, applyLogOptions } from "./command-flags.ts";
+import { pidfdClose, pidfdOpen, pidfdSignal } from "../core/sys/pidfd.ts";
 import type { CliIo } from "./index.ts";
 import { checkName } from "./names.ts";
 
@@ -26,17 +27,24 @@ function parseTimeout(value: unknown): number {
 export async function stopSandbox(name: string, signal: NodeJS.Signals, timeout: number): Promise<"stopped" | "killed"> {
   const record = findByName(name);
   if (!record) throw new NsboxError(`no running sandbox named ${name}`, EXIT.failed, "see nsbox ps");
-  process.kill(record.pid, signal);
-  const deadline = Date.now() + timeout * 1000;
-  while (Date.now() < deadline) {
+  // Signals go through a pidfd opened while the record still matched: never to a reused pid.
+  const pidfd = pidfdOpen(record.pid);
+  try {
     if (!isRunning(record)) return "stopped";
-    await Bun.sleep(20);
+    pidfdSignal(pidfd, signal);
+    const deadline = Date.now() + timeout * 1000;
+    while (Date.now() < deadline) {
+      if (!isRunning(record)) return "stopped";
+      await Bun.sleep(20);
+    }
+    if (isRunning(record)) pidfdSignal(pidfd, "SIGKILL");
+    // A killed supervisor cannot remove its record (and its init dies by its parent-death signal).
+    while (isRunning(record)) await Bun.sleep(10);
+    removeRecord(recordFiles(record.name, record.pid));
+    return "killed";
+  } finally {
+    pidfdClose(pidfd);
   }
-  if (isRunning(record)) process.kill(record.pid, "SIGKILL");
-  // A killed supervisor cannot remove its record (and its init dies by its parent-death signal).
-  while (isRunning(record)) await Bun.sleep(10);
-  removeRecord(recordFiles(record.name, record.pid));
-  return "killed";
 }
 
 export function registerStop(cli: CAC, io: CliIo): void {
