@@ -57,7 +57,8 @@ export function createCli(io: CliIo = defaultIo): CAC {
     .usage(RUN_USAGE.replace(/^nsbox /, ""))
     .allowUnknownOptions()
     .example("  nsbox run -- id                        # root inside, an unprivileged uid outside")
-    .example("  nsbox run --bind /srv/data /data -- sh -c 'echo hi > /data/x'")
+    .example("  nsbox run --bind /srv/data /srv/data -- sh -c 'echo hi > /srv/data/x'")
+    .example("  nsbox run --name web --memory 256M --pids 64 -- ./serve   # then: nsbox ps, nsbox exec web -- sh")
     .example("  nsbox run --ro-bind /etc/app /etc/app --hostname web --net none -- /usr/bin/app")
     .example("  nsbox run --profile web.toml --setenv MODE prod -- ./serve")
     .action(() => runCommand(argsAfter(cli, "run"), io.context()));
