@@ -92,7 +92,7 @@ export const SANDBOX_OPTIONS: readonly SandboxOption[] = [
     apply: (d, [list], w) =>
       parseKinds(list!, w).forEach((k) => {
         d.namespaces[k] = { mode: "host" };
-        if (k === "net") d.spec.network.mode = "host";
+        if (k === "net") d.spec.network = { mode: "host" };
       }),
   },
   {
@@ -106,7 +106,7 @@ export const SANDBOX_OPTIONS: readonly SandboxOption[] = [
       checkPaths([path], ["PATH"], w);
       if (!existsSync(path)) throw new UsageError(`${w}: ${path} does not exist`, target.startsWith("/") ? undefined : `persist it first: nsbox ns persist ${target} --unshare ${kind}`);
       d.namespaces[kind] = { mode: "join", path };
-      if (kind === "net") d.spec.network.mode = "none";
+      if (kind === "net") d.spec.network = { mode: "none" };
     },
   },
   { name: "hostname", args: ["NAME"], help: "hostname inside (default: nsbox, or the sandbox name)", apply: (d, [n]) => void (d.spec.hostname = n) },
@@ -166,8 +166,15 @@ export const SANDBOX_OPTIONS: readonly SandboxOption[] = [
     name: "net", args: ["MODE"], help: "loopback (default): only lo; none: no interface; host: the host's network",
     apply: (d, [m], w) => {
       const mode = pickOne(m!, NET_MODES, w);
-      d.spec.network.mode = mode;
+      d.spec.network = { mode };
       d.namespaces.net = { mode: mode === "host" ? "host" : "new" };
+    },
+  },
+  {
+    name: "zone", args: ["NAME"], help: "join the netzone zone NAME: a veth on its bridge, its address and policy (nsbox netzone create)",
+    apply: (d, [z]) => {
+      d.spec.network = { mode: "zone", zone: z! };
+      d.namespaces.net = { mode: "new" };
     },
   },
   {

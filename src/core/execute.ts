@@ -4,23 +4,13 @@
 import { encodeWire, type HostWire } from "../native/wire.ts";
 import { stageExecutable } from "../native/stage.ts";
 import type { NormalSpec } from "../spec/normalize.ts";
-import { UsageError } from "./errors.ts";
 import { logger } from "./log.ts";
-import { createRecord, removeRecord } from "./sandbox-record.ts";
-import { compileSeccomp } from "./seccomp.ts";
-import { createCgroups, planCgroups, readCgroupHost, removeCgroupsOf, sandboxCgroupId } from "./cgroup.ts";
+import { prepareHost } from "./prepare-host.ts";
 import { ffiSys } from "./sys/ffi.ts";
 import type { Sys } from "./sys/sys.ts";
+import { prepareZoneNetns } from "./zone/zone-netns.ts";
 
 const log = logger("run");
-
-/** Declared fds must reach the payload: Bun marked them close-on-exec at start-up. */
-function passFds(fds: readonly number[], sys: Sys): void {
-  for (const fd of fds) {
-    if (!sys.isOpen(fd)) throw new UsageError(`--keep-fd ${fd}: fd ${fd} is not open in nsbox`);
-    sys.keepAcrossExec(fd);
-  }
-}
 
 export interface ExecuteOptions {
   host?: HostWire;
@@ -30,32 +20,30 @@ export interface ExecuteOptions {
 }
 
 export function execute(spec: NormalSpec, { host = {}, record = true, sys = ffiSys }: ExecuteOptions = {}): never {
-  // 0. The system call filter first: without libseccomp the run stops here, before anything exists.
-  const seccompBpf = compileSeccomp(spec.security.seccomp);
-  passFds([...spec.process.keepFds, ...(host.nsFds ?? []), ...(host.passFds ?? [])], sys);
-  // 1. Recorded before it exists, so `ps`, `exec` and `gc` know it; the stage unlinks the
-  //    record when the sandbox ends, `gc` when a killed run could not.
-  const files = record ? createRecord(spec, spec.name ?? `pid-${process.pid}`) : undefined;
-  let cgroupRecord: string | undefined;
+  // 0. A zone member's network namespace, wired to the zone's bridge; the stage joins it by fd.
+  const zone = spec.network.mode === "zone" && spec.namespaces.net.mode === "new" ? prepareZoneNetns(spec) : undefined;
+  if (zone) {
+    spec = zone.spec;
+    host = { ...host, nsFds: [...(host.nsFds ?? []), ...(zone.host.nsFds ?? [])], onExitUnlink: [...(host.onExitUnlink ?? []), ...(zone.host.onExitUnlink ?? [])] };
+  }
+  // 1. The host side: seccomp compiled, fds handed across, recorded, cgroups made.
+  let prepared: ReturnType<typeof prepareHost>;
   try {
-    // 2. Its cgroups, limits written before the first process exists (recorded for gc).
-    let cgroups = host.cgroups;
-    const cgPlan = files ? planCgroups(spec.limits, sandboxCgroupId(process.pid, files.startTime), readCgroupHost) : undefined;
-    if (cgPlan && files) {
-      cgroupRecord = createCgroups(cgPlan, sandboxCgroupId(process.pid, files.startTime), { pid: process.pid, startTime: files.startTime }).record;
-      cgroups = cgPlan.wire;
-    }
-    // 3. The whole sandbox, as wire bytes in a sealed memfd the stage reads and closes.
-    const unlink = [...(host.onExitUnlink ?? []), ...(files ? [files.record, files.name] : []), ...(cgroupRecord ? [cgroupRecord] : [])];
-    const wire = encodeWire(spec, { ...host, cgroups, onExitUnlink: unlink, seccompBpf });
-    const specFd = sys.sealedMemfd("nsbox-spec", wire, { exec: false, cloexec: false });
-    // 4. The stage from a place nobody can write; then Bun is gone (kilobytes instead of ~27 MB).
+    prepared = prepareHost(spec, { host, record, cgroups: record, sys });
+  } catch (e) {
+    zone?.undo();
+    throw e;
+  }
+  try {
+    // 2. The whole sandbox, as wire bytes in a sealed memfd the stage reads and closes.
+    const specFd = sys.sealedMemfd("nsbox-spec", encodeWire(spec, prepared.host), { exec: false, cloexec: false });
+    // 3. The stage from a place nobody can write; then Bun is gone (kilobytes instead of ~27 MB).
     const stage = stageExecutable(sys, process.getuid!(), process.env);
     log.debug(`exec ${stage} with the spec on fd ${specFd}`);
     sys.execve(stage, ["nsbox", "--spec-fd", String(specFd)], []);
   } catch (e) {
-    if (cgroupRecord) removeCgroupsOf(cgroupRecord);
-    if (files) removeRecord(files);
+    prepared.undo();
+    zone?.undo();
     throw e;
   }
   throw new Error("unreachable: execve returned");

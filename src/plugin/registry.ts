@@ -5,9 +5,10 @@ import type { NsboxPlugin } from "./define.ts";
 import { checkPlugin } from "./check-plugin.ts";
 import { PluginError } from "./plugin-error.ts";
 import httpdWorker from "../../plugins/httpd-worker/index.ts";
+import netzone from "../../plugins/netzone/index.ts";
 
 /** Every built-in plugin, in the order `nsbox plugin list` shows them. */
-export const BUILTIN_PLUGINS: readonly NsboxPlugin<any>[] = [httpdWorker];
+export const BUILTIN_PLUGINS: readonly NsboxPlugin<any>[] = [httpdWorker, netzone];
 
 export type Registry = ReadonlyMap<string, NsboxPlugin>;
 

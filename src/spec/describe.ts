@@ -93,6 +93,8 @@ function describeNetwork(spec: NormalSpec): string {
       return "network: new namespace, no interface up (not even loopback)";
     case "loopback":
       return "network: new namespace with loopback only (lo up)";
+    case "zone":
+      return `network: new namespace with a veth on zone ${spec.network.zone}'s bridge (its address, routes and policy)`;
   }
 }
 

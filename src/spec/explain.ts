@@ -29,7 +29,7 @@ export interface Explanation {
     other: string[];
   } | null;
   propagation: { mode: Propagation; meaning: string } | null;
-  network: { mode: "loopback" | "none" | "host" | "joined"; path?: string; reach: string };
+  network: { mode: "loopback" | "none" | "host" | "joined" | "zone"; path?: string; reach: string };
   capabilities: { kept: string[]; mask: string; dangerous: string[] };
   noNewPrivs: boolean;
   /** The stage always gives the payload a fresh session keyring. */
@@ -128,6 +128,7 @@ function explainNetwork(spec: NormalSpec): Explanation["network"] {
     return { mode: "host", reach: "the host's network: every interface, services on the host's 127.0.0.1 and the host's abstract unix sockets" };
   }
   if (spec.network.mode === "none") return { mode: "none", reach: "nothing: no interface is up, not even loopback" };
+  if (spec.network.mode === "zone") return { mode: "zone", reach: `what zone ${spec.network.zone}'s policy allows (nsbox netzone show ${spec.network.zone})` };
   return { mode: "loopback", reach: "its own loopback only: 127.0.0.1 inside is not the host's; no route out" };
 }
 

@@ -31,6 +31,12 @@ const namespaceRules: Rule = (spec) => {
     issues.push({ path: "mounts", message: "mount steps require a new mnt namespace (drop --share mnt, or --root empty with no mounts)" });
   if (spec.network.mode !== "host" && spec.namespaces.net.mode === "host")
     issues.push({ path: "network.mode", message: `--net ${spec.network.mode} requires a new net namespace (use --net host to share the host's)` });
+  if (spec.network.mode === "zone" && spec.network.zone === undefined)
+    issues.push({ path: "network.zone", message: "network mode zone needs a zone name (--zone NAME)" });
+  if (spec.network.mode === "zone" && spec.namespaces.net.mode === "join")
+    issues.push({ path: "network.mode", message: "--zone makes the sandbox's network namespace: it cannot be combined with joining one" });
+  if (spec.network.mode !== "zone" && spec.network.zone !== undefined)
+    issues.push({ path: "network.zone", message: "a zone name needs network mode zone (--zone NAME)" });
   spec.mounts.forEach((m, i) => {
     if (m.kind === "mqueue" && !isNew(spec, "ipc"))
       issues.push({ path: `mounts.${i}`, message: "an mqueue mount requires a new ipc namespace" });

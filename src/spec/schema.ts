@@ -112,7 +112,13 @@ export type Propagation = (typeof PROPAGATIONS)[number];
 
 /** What the sandbox's network is. `zone` and `join` are filled by later layers. */
 export const NET_MODES = ["none", "loopback", "host"] as const;
-export const Network = v.strictObject({ mode: v.optional(v.picklist(NET_MODES), "loopback") });
+/** A netzone zone name (plugins/netzone): its bridge is `nz-NAME`, at most 15 characters. */
+export const ZONE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,11}$/;
+export const Network = v.strictObject({
+  mode: v.optional(v.picklist([...NET_MODES, "zone"]), "loopback"),
+  /** With mode `zone`: the zone the sandbox's veth joins (`nsbox netzone create NAME`). */
+  zone: v.optional(v.pipe(v.string(), v.regex(ZONE_NAME_PATTERN, "must be 1-12 of a-z, 0-9, '-', starting with a letter or digit"))),
+});
 
 const EnvName = v.pipe(
   v.string(),

@@ -73,7 +73,7 @@ describe("nsbox plugin", () => {
   test("errors are one line with the right exit code, and change nothing", async () => {
     const before = existsSync(join(dir, "plugins.toml")) ? readFileSync(join(dir, "plugins.toml"), "utf8") : undefined;
     const cases: [string[], number, string][] = [
-      [["plugin", "add", "netzone"], 2, "nsbox: no built-in plugin named netzone"],
+      [["plugin", "add", "no-such-plugin"], 2, "nsbox: no built-in plugin named no-such-plugin"],
       [["plugin", "add", "./missing"], 2, "nsbox: no plugin file or folder at ./missing"],
       [["plugin", "frobnicate"], 2, "nsbox: unknown plugin subcommand 'frobnicate'"],
       [["plugin", "remove", "hello"], 2, "nsbox: plugin hello is not added"],

@@ -124,7 +124,7 @@ describeRoot("plugin failures: one line, the right exit code, plugins.toml uncha
     expect(ns(["plugin", "add", HELLO]).code).toBe(0);
     const before = configBytes();
     const cases: [string[], number, string][] = [
-      [["plugin", "add", "netzone"], 2, "nsbox: no built-in plugin named netzone"],
+      [["plugin", "add", "no-such-plugin"], 2, "nsbox: no built-in plugin named no-such-plugin"],
       [["plugin", "add", "./missing"], 2, "nsbox: no plugin file or folder at ./missing"],
       [["plugin", "add", join(FIXTURES, "bad-api.ts")], 125, "nsbox: plugin future: it needs plugin API version 2; this nsbox implements version 1"],
       [["plugin", "add", join(FIXTURES, "named-run.ts")], 125, "nsbox: plugin run: its name clashes with the nsbox command 'run'"],

@@ -9,6 +9,7 @@ import { checkIfname } from "./ifname.ts";
 import { NetlinkError } from "./netlink-error.ts";
 import {
   addressRequest,
+  bridgePortIsolatedRequest,
   decodeAddress,
   decodeDone,
   decodeError,
@@ -65,6 +66,8 @@ export interface NetlinkClient {
   setDown(name: string): void;
   /** Enslaves `name` to the bridge `master`; null releases it. */
   setMaster(name: string, master: string | null): void;
+  /** IFLA_BRPORT_ISOLATED on a bridge port: no frames to or from other isolated ports. */
+  setPortIsolated(name: string, isolated: boolean): void;
   /** Moves a link into the namespace of `nsFd`; it leaves this client's namespace. */
   moveToNs(name: string, nsFd: number): void;
   /** `10.0.0.1/24` or `fd00::1/64` on `name`; a bare address gets /32 or /128. */
@@ -130,6 +133,10 @@ export class RtnlClient implements NetlinkClient {
   setMaster(name: string, master: string | null): void {
     const index = master === null ? 0 : this.indexOf(master);
     this.transact(setLinkRequest(checkIfname(name), { master: index }));
+  }
+
+  setPortIsolated(name: string, isolated: boolean): void {
+    this.transact(bridgePortIsolatedRequest(checkIfname(name), this.indexOf(name), isolated));
   }
 
   moveToNs(name: string, nsFd: number): void {

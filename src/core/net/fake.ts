@@ -15,6 +15,7 @@ export type NetlinkCall =
   | { op: "setUp"; name: string }
   | { op: "setDown"; name: string }
   | { op: "setMaster"; name: string; master: string | null }
+  | { op: "setPortIsolated"; name: string; isolated: boolean }
   | { op: "moveToNs"; name: string; nsFd: number }
   | { op: "addAddress"; name: string; cidr: string; noDad: boolean }
   | { op: "addRoute"; route: RouteSpec }
@@ -79,6 +80,12 @@ export class FakeNetlinkClient implements NetlinkClient {
     const l = this.present(name, "RTM_NEWLINK", `link ${name}`);
     l.flags &= ~IFF_UP;
     l.up = false;
+  }
+
+  setPortIsolated(name: string, isolated: boolean): void {
+    checkIfname(name);
+    this.record({ op: "setPortIsolated", name, isolated }, "RTM_SETLINK", `bridge port ${name}`);
+    this.present(name, "RTM_SETLINK", `bridge port ${name}`);
   }
 
   setMaster(name: string, master: string | null): void {

@@ -14,6 +14,7 @@ export const NLMSG_OVERRUN = 4;
 export const RTM_NEWLINK = 16;
 export const RTM_DELLINK = 17;
 export const RTM_GETLINK = 18;
+export const RTM_SETLINK = 19;
 export const RTM_NEWADDR = 20;
 export const RTM_DELADDR = 21;
 export const RTM_GETADDR = 22;
@@ -22,7 +23,7 @@ export const RTM_DELROUTE = 25;
 
 const TYPE_NAMES: Record<number, string> = {
   [NLMSG_NOOP]: "NLMSG_NOOP", [NLMSG_ERROR]: "NLMSG_ERROR", [NLMSG_DONE]: "NLMSG_DONE", [NLMSG_OVERRUN]: "NLMSG_OVERRUN",
-  [RTM_NEWLINK]: "RTM_NEWLINK", [RTM_DELLINK]: "RTM_DELLINK", [RTM_GETLINK]: "RTM_GETLINK",
+  [RTM_NEWLINK]: "RTM_NEWLINK", [RTM_DELLINK]: "RTM_DELLINK", [RTM_GETLINK]: "RTM_GETLINK", [RTM_SETLINK]: "RTM_SETLINK",
   [RTM_NEWADDR]: "RTM_NEWADDR", [RTM_DELADDR]: "RTM_DELADDR", [RTM_GETADDR]: "RTM_GETADDR",
   [RTM_NEWROUTE]: "RTM_NEWROUTE", [RTM_DELROUTE]: "RTM_DELROUTE",
 };
@@ -274,6 +275,21 @@ export function setLinkRequest(name: string, change: LinkChange): Request {
   if (change.nsFd !== undefined) attrs.push(u32Attr(IFLA_NET_NS_FD, change.nsFd));
   const updown = change.up === undefined ? {} : { flags: change.up ? IFF_UP : 0, change: IFF_UP };
   return { type: RTM_NEWLINK, flags: 0, body: concat([encodeIfInfoMsg(updown), encodeAttrs(attrs)]), object: `link ${name}` };
+}
+
+const AF_BRIDGE = 7;
+const IFLA_PROTINFO = 12;
+const IFLA_BRPORT_ISOLATED = 33;
+
+/**
+ * RTM_SETLINK in the AF_BRIDGE family (rtnl_bridge_setlink, which finds the port by index only):
+ * IFLA_PROTINFO nested with IFLA_BRPORT_ISOLATED. An isolated port forwards frames only to
+ * ports that are not isolated (the bridge itself), never to another isolated one.
+ */
+export function bridgePortIsolatedRequest(name: string, index: number, isolated: boolean): Request {
+  // br_setlink reads IFLA_PROTINFO as nested only when NLA_F_NESTED says so (else as an old u8 state).
+  const attrs: Attr[] = [nestAttr(IFLA_PROTINFO | NLA_F_NESTED, [{ type: IFLA_BRPORT_ISOLATED, data: new Uint8Array([isolated ? 1 : 0]) }])];
+  return { type: RTM_SETLINK, flags: 0, body: concat([encodeIfInfoMsg({ family: AF_BRIDGE, index }), encodeAttrs(attrs)]), object: `bridge port ${name}` };
 }
 
 /** RTM_DELLINK by name. Deleting either end of a veth deletes both (veth(4)). */

@@ -1,0 +1,137 @@
+// Makes and removes zones in the host's network namespace: the bridge `nz-NAME` with the gateway
+// address, the zone's `table inet nsbox_NAME` (forward, input and NAT policy), and IPv4 forwarding, whose previous value is kept to restore when the last zone goes.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { UsageError } from "../errors.ts";
+import { openNetlink, type NetlinkClient } from "../net/client.ts";
+import { NetlinkError } from "../net/netlink-error.ts";
+import { nftClient, type NftClient } from "../net/nft.ts";
+import { openLibnftables } from "../sys/libnftables.ts";
+import { bridgeName, buildZone, zoneTable, type HostView, type Zone, type ZoneInput } from "./zone.ts";
+import { forwardFile, leaseDir, listZones, liveLeases, readZone, removeZoneRecord, withZoneLock, writeZone, zoneStore, type ZoneStore } from "./zone-store.ts";
+import { selfOwner } from "../net/net-record.ts";
+
+const ENODEV = 19;
+const IP_FORWARD = "/proc/sys/net/ipv4/ip_forward";
+
+export interface ZoneDeps {
+  store?: ZoneStore;
+  netlink?: () => NetlinkClient;
+  nft?: () => NftClient;
+}
+
+/** The IPv4 default route's interface, from /proc/net/route (this thread's namespace). */
+export function defaultRouteDev(): string | undefined {
+  const lines = readFileSync("/proc/net/route", "utf8").trim().split("\n").slice(1);
+  for (const l of lines) {
+    const f = l.trim().split(/\s+/);
+    if (f[1] === "00000000" && f[7] === "00000000") return f[0];
+  }
+  return undefined;
+}
+
+export function hostView(nl: NetlinkClient, store: ZoneStore): HostView {
+  const links = nl.listLinks();
+  const byIndex = new Map(links.map((l) => [l.index, l.name]));
+  const zones = listZones(store.dir);
+  const zoneBridges = new Set(zones.map((z) => bridgeName(z.name)));
+  // A zone's own gateway is not "the host's network" to the next zone.
+  const addresses = nl
+    .listAddresses()
+    .filter((a) => !zoneBridges.has(byIndex.get(a.index) ?? ""))
+    .map((a) => `${a.address}/${a.prefix}`);
+  return { addresses, links: links.map((l) => l.name), defaultRouteDev: defaultRouteDev(), zones };
+}
+
+function ignoreNoDev(fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    if (!(e instanceof NetlinkError && e.errno === ENODEV)) throw e;
+  }
+}
+
+function writeSysctl(path: string, value: string): void {
+  if (existsSync(path)) writeFileSync(path, value);
+}
+
+/** Turns IPv4 forwarding on, keeping the value found the first time (restoreForwarding puts it back). */
+function enableForwarding(store: ZoneStore): void {
+  const now = readFileSync(IP_FORWARD, "utf8").trim();
+  if (!existsSync(forwardFile(store))) writeFileSync(forwardFile(store), `${now}\n`, { mode: 0o600 });
+  if (now !== "1") writeFileSync(IP_FORWARD, "1");
+}
+
+function restoreForwarding(store: ZoneStore): void {
+  const file = forwardFile(store);
+  if (!existsSync(file)) return;
+  const orig = readFileSync(file, "utf8").trim();
+  if (orig === "0" || orig === "1") writeFileSync(IP_FORWARD, orig);
+  rmSync(file, { force: true });
+}
+
+/** Builds the zone from the flags (every check first), records it, then makes it; undone on failure. */
+export function createZone(input: ZoneInput, deps: ZoneDeps = {}): Zone {
+  const store = deps.store ?? zoneStore();
+  return withZoneLock(store, selfOwner(), () => createLocked(input, store, deps));
+}
+
+function createLocked(input: ZoneInput, store: ZoneStore, deps: ZoneDeps): Zone {
+  const nl = (deps.netlink ?? openNetlink)();
+  try {
+    const zone = buildZone(input, hostView(nl, store));
+    const nft = (deps.nft ?? (() => nftClient(openLibnftables())))();
+    writeZone(store, zone);
+    try {
+      mkdirSync(leaseDir(store, zone.name), { recursive: true, mode: 0o700 });
+      applyZone(zone, nl, nft, store);
+    } catch (e) {
+      undoZone(zone.name, nl, nft);
+      removeZoneRecord(store, zone.name);
+      if (listZones(store.dir).length === 0) restoreForwarding(store);
+      throw e;
+    }
+    return zone;
+  } finally {
+    nl.close();
+  }
+}
+
+function applyZone(zone: Zone, nl: NetlinkClient, nft: NftClient, store: ZoneStore): void {
+  const br = bridgeName(zone.name);
+  nl.createBridge(br);
+  // The zone is IPv4 only: no link-local address, no router solicitations on its bridge.
+  writeSysctl(`/proc/sys/net/ipv6/conf/${br}/disable_ipv6`, "1");
+  nl.addAddress(br, `${zone.gateway}/${zone.subnet.split("/")[1]}`);
+  nl.setUp(br);
+  nft.applyZoneTable(zoneTable(zone));
+  if (zone.policy !== "isolated") enableForwarding(store);
+}
+
+function undoZone(name: string, nl: NetlinkClient, nft: NftClient): void {
+  ignoreNoDev(() => nl.deleteLink(bridgeName(name)));
+  nft.deleteZoneTable(name);
+}
+
+/** Removes a zone and all of it; refused while members run unless `force`. */
+export function removeZone(name: string, opts: { force?: boolean } = {}, deps: ZoneDeps = {}): void {
+  const store = deps.store ?? zoneStore();
+  withZoneLock(store, selfOwner(), () => removeLocked(name, opts, store, deps));
+}
+
+function removeLocked(name: string, opts: { force?: boolean }, store: ZoneStore, deps: ZoneDeps): void {
+  const zone = readZone(store, name);
+  if (!zone) throw new UsageError(`no zone ${name}`, "nsbox netzone ls");
+  const members = liveLeases(store, name);
+  if (members.length > 0 && !opts.force) {
+    throw new UsageError(`zone ${name} has ${members.length} running member(s): ${members.map((m) => `${m.address} (pid ${m.pid})`).join(", ")}`, "stop them first, or --force");
+  }
+  const nl = (deps.netlink ?? openNetlink)();
+  try {
+    // Deleting the bridge releases its ports; members (with --force) lose their link out.
+    undoZone(name, nl, (deps.nft ?? (() => nftClient(openLibnftables())))());
+  } finally {
+    nl.close();
+  }
+  removeZoneRecord(store, name);
+  if (!listZones(store.dir).some((z) => z.policy !== "isolated")) restoreForwarding(store);
+}

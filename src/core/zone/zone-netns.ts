@@ -1,0 +1,112 @@
+// A zone member's network namespace, made before the stage runs (DESIGN.md §2): a new netns (fd),
+// a veth with one end on the zone's bridge and the other born inside as eth0, the leased address,
+// a default route via the gateway (not in isolated zones), lo up, IPv6 off. The stage joins it
+// through the fd; when the sandbox ends the namespace dies and takes the veth with it, and the
+// stage unlinks the lease and the veth's record.
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { stateRoot } from "../state-dir.ts";
+import { UsageError } from "../errors.ts";
+import { openNetlink, openNetlinkIn } from "../net/client.ts";
+import { NetRecorder, selfOwner } from "../net/net-record.ts";
+import { closeNetns, createNetns, withNetns } from "../sys/netns-window.ts";
+import type { NormalSpec } from "../../spec/normalize.ts";
+import type { HostWire } from "../../native/wire.ts";
+import { bridgeName } from "./zone.ts";
+import { readZone, takeLease, zoneStore } from "./zone-store.ts";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+
+/** The host end of a member's veth: `nzv` + the owner's pid in base 36 (≤ 15 characters). */
+export const memberLinkName = (pid: number) => `nzv${pid.toString(36)}`;
+
+export interface ZoneNetns {
+  spec: NormalSpec;
+  host: HostWire;
+  /** Removes what was made, for a start that fails before the stage takes over. */
+  undo(): void;
+}
+
+export function prepareZoneNetns(spec: NormalSpec): ZoneNetns {
+  const name = spec.network.zone;
+  if (spec.network.mode !== "zone" || !name) throw new UsageError("internal: prepareZoneNetns without a zone");
+  const store = zoneStore();
+  const zone = readZone(store, name);
+  if (!zone) throw new UsageError(`no zone ${name}`, `create it first: nsbox netzone create ${name}`);
+  const nl = openNetlink();
+  const undo: (() => void)[] = [];
+  const undoAll = () => {
+    for (const u of undo.reverse()) {
+      try {
+        u();
+      } catch {}
+    }
+  };
+  try {
+    const br = bridgeName(name);
+    if (!nl.getLink(br)) throw new UsageError(`zone ${name}: its bridge ${br} is missing`, `recreate it: nsbox netzone rm ${name} && nsbox netzone create ${name} ...`);
+    const owner = selfOwner();
+    const lease = takeLease(store, zone, owner);
+    undo.push(() => rmSync(lease.file, { force: true }));
+    const fd = createNetns();
+    undo.push(() => closeNetns(fd));
+    const hostEnd = memberLinkName(owner.pid);
+    const rec = new NetRecorder(owner);
+    rec.link(hostEnd);
+    undo.push(() => rec.discard());
+    nl.createVeth(hostEnd, "eth0", fd);
+    undo.push(() => {
+      const n = openNetlink();
+      try {
+        n.deleteLink(hostEnd);
+      } finally {
+        n.close();
+      }
+    });
+    nl.setMaster(hostEnd, br);
+    // Frames between two ports of one bridge never reach the inet hooks (no br_netfilter):
+    // isolated ports keep members apart at layer 2 unless the zone allows peers.
+    if (!zone.peers) nl.setPortIsolated(hostEnd, true);
+    nl.setUp(hostEnd);
+    // IPv6 off inside before eth0 is up: no link-local address, no SLAAC, nothing to police.
+    withNetns(fd, () => {
+      for (const f of ["all", "default"]) {
+        const p = `/proc/sys/net/ipv6/conf/${f}/disable_ipv6`;
+        if (existsSync(p)) writeFileSync(p, "1");
+      }
+      // ping(8) without CAP_NET_RAW (ICMP datagram sockets), as most distributions allow on the host.
+      writeFileSync("/proc/sys/net/ipv4/ping_group_range", "0 2147483647");
+    });
+    const inner = openNetlinkIn(fd);
+    try {
+      inner.setUp("lo");
+      inner.addAddress("eth0", `${lease.address}/${zone.subnet.split("/")[1]}`);
+      inner.setUp("eth0");
+      if (zone.policy !== "isolated") inner.addRoute({ dst: "default", gateway: zone.gateway, dev: "eth0" });
+    } finally {
+      inner.close();
+    }
+    const unlink = [lease.file, rec.file];
+    let mounts = spec.mounts;
+    if (zone.dns.length > 0 && spec.namespaces.mnt.mode === "new") {
+      // Beside the private state root, not in it: the stage binds it from inside the sandbox's
+      // user namespace, where the host's root-only state directory cannot be searched.
+      const dir = `${stateRoot()}-resolv`;
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      const resolv = join(dir, `${name}-${lease.address}`);
+      writeFileSync(resolv, zone.dns.map((d) => `nameserver ${d}\n`).join(""), { mode: 0o644 });
+      undo.push(() => rmSync(resolv, { force: true }));
+      unlink.push(resolv);
+      mounts = [...mounts, { kind: "bind", src: resolv, dst: "/etc/resolv.conf", readonly: true, optional: false, devices: false }];
+    }
+    return {
+      spec: { ...spec, mounts, namespaces: { ...spec.namespaces, net: { mode: "join", path: `/proc/self/fd/${fd}` } } },
+      host: { nsFds: [fd], onExitUnlink: unlink },
+      undo: undoAll,
+    };
+  } catch (e) {
+    undoAll();
+    throw e;
+  } finally {
+    nl.close();
+  }
+}

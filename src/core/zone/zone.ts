@@ -1,0 +1,268 @@
+// netzone zones as plain data: a zone's settings, their validation, the choice of a free subnet,
+// the address pool (.1 the gateway, .2+ the sandboxes) and the nftables rules each policy gets.
+// Pure: nothing here touches the kernel or the disk (zone-host.ts and zone-netns.ts do).
+import { UsageError } from "../errors.ts";
+import { networkOf, parseAddress, parseCidr, formatAddress, type Cidr } from "../net/address.ts";
+import { checkIfname } from "../net/ifname.ts";
+import type { ZoneChain, ZoneRule, ZoneTable } from "../net/nft.ts";
+import { ZONE_NAME_PATTERN } from "../../spec/schema.ts";
+
+export const ZONE_POLICIES = ["internet", "lan", "isolated"] as const;
+export type ZonePolicy = (typeof ZONE_POLICIES)[number];
+
+/** A zone as recorded in the state dir (zone-store.ts), before anything of it is made. */
+export interface Zone {
+  version: 1;
+  name: string;
+  policy: ZonePolicy;
+  /** The zone's IPv4 network, e.g. 10.87.3.0/24. */
+  subnet: string;
+  /** The bridge's address and the sandboxes' default route: the first host of the subnet. */
+  gateway: string;
+  /** Networks that count as "the LAN": internet zones never reach them, lan zones only them. */
+  lan: string[];
+  /** The interface internet zones go out of (masquerade); lan zones go out anywhere but zones. */
+  uplink?: string;
+  dns: string[];
+  /** Host ports (tcp and udp) a zone member may reach on the host itself. */
+  allowHost: number[];
+  /** Members may reach each other across the bridge (default: they may not). */
+  peers: boolean;
+  /** How IPv6 is handled: off inside every member's namespace, dropped at the host. */
+  ipv6: "disabled";
+}
+
+/** Prefixes that are never "the internet": RFC 1918, RFC 6598, loopback, link-local, ULA, multicast. */
+export const DEFAULT_LAN = [
+  "10.0.0.0/8",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+  "100.64.0.0/10",
+  "127.0.0.0/8",
+  "169.254.0.0/16",
+  "224.0.0.0/4",
+  "255.255.255.255/32",
+  "fc00::/7",
+  "fe80::/10",
+  "ff00::/8",
+  "::1/128",
+];
+
+export const bridgeName = (zone: string) => `nz-${zone}`;
+
+export function checkZoneName(name: string): string {
+  if (typeof name !== "string" || !ZONE_NAME_PATTERN.test(name)) {
+    throw new UsageError(`not a valid zone name: ${JSON.stringify(name)}`, "1 to 12 characters of a-z 0-9 '-', starting with a letter or digit");
+  }
+  return name;
+}
+
+const v4ToInt = (b: Uint8Array) => ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+const intToV4 = (n: number) => formatAddress(new Uint8Array([(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]));
+
+/** [first, last] address of an IPv4 network as integers. */
+function v4Range(c: Cidr): [number, number] {
+  const base = v4ToInt(networkOf(c).address.bytes);
+  const size = 2 ** (32 - c.prefix);
+  return [base, base + size - 1];
+}
+
+export function cidrsOverlap(a: string, b: string): boolean {
+  const ca = parseCidr(a);
+  const cb = parseCidr(b);
+  if (ca.address.family !== cb.address.family) return false;
+  if (ca.address.family === 6) {
+    const p = Math.min(ca.prefix, cb.prefix);
+    return networkOf({ ...ca, prefix: p }).address.text === networkOf({ ...cb, prefix: p }).address.text;
+  }
+  const [a0, a1] = v4Range(ca);
+  const [b0, b1] = v4Range(cb);
+  return a0 <= b1 && b0 <= a1;
+}
+
+/** A zone subnet: IPv4, /16 to /29, given as its network. */
+export function checkSubnet(input: string): Cidr {
+  const c = parseCidr(input);
+  if (c.address.family !== 4) throw new UsageError(`--subnet ${input}: zones are IPv4 (IPv6 is disabled in them)`);
+  if (c.prefix < 16 || c.prefix > 29) throw new UsageError(`--subnet ${input}: the prefix must be /16 to /29`);
+  return networkOf(c);
+}
+
+/**
+ * The first free 10.x.y.0/24 (from 10.87.0.0, an unusual corner of 10/8) that overlaps neither
+ * another zone nor any address or route of the host.
+ */
+export function chooseSubnet(taken: readonly string[]): string {
+  for (let x = 87; x < 87 + 256; x++) {
+    for (let y = 0; y < 256; y++) {
+      const cand = `10.${x % 256}.${y}.0/24`;
+      if (!taken.some((t) => cidrsOverlap(t, cand))) return cand;
+    }
+  }
+  throw new UsageError("no free 10.x.y.0/24 for a zone", "give one with --subnet");
+}
+
+/** The gateway (first host) of a subnet. */
+export function gatewayOf(subnet: string): string {
+  const [first] = v4Range(parseCidr(subnet));
+  return intToV4(first + 1);
+}
+
+/** The lowest free sandbox address of the pool (.2 up to the last before broadcast). */
+export function pickLease(subnet: string, used: ReadonlySet<string>): string | undefined {
+  const [first, last] = v4Range(parseCidr(subnet));
+  for (let n = first + 2; n < last; n++) {
+    const a = intToV4(n);
+    if (!used.has(a)) return a;
+  }
+  return undefined;
+}
+
+export interface ZoneInput {
+  name: string;
+  policy?: string;
+  subnet?: string;
+  lan?: readonly string[];
+  uplink?: string;
+  dns?: readonly string[];
+  allowHost?: readonly string[];
+  peers?: boolean;
+}
+
+/** What the host looks like to a new zone: its addresses, routes, links, the other zones. */
+export interface HostView {
+  /** Addresses with prefix of the host's interfaces (10.0.2.15/24, fe80::1/64). */
+  addresses: readonly string[];
+  links: readonly string[];
+  defaultRouteDev?: string;
+  zones: readonly Zone[];
+}
+
+/** A complete zone from the flags and the host's view, or a UsageError naming the bad input. */
+export function buildZone(input: ZoneInput, host: HostView): Zone {
+  const name = checkZoneName(input.name);
+  if (host.zones.some((z) => z.name === name)) throw new UsageError(`zone ${name} exists already`, `nsbox netzone rm ${name} first`);
+  const policy = (input.policy ?? "internet") as ZonePolicy;
+  if (!ZONE_POLICIES.includes(policy)) throw new UsageError(`--policy ${input.policy}: must be internet, lan or isolated`);
+  const zoneNets = host.zones.map((z) => z.subnet);
+  const hostNets = host.addresses.filter((a) => parseCidr(a).address.family === 4).map((a) => networkOf(parseCidr(a)).text);
+  let subnet: string;
+  if (input.subnet !== undefined) {
+    subnet = checkSubnet(input.subnet).text;
+    const clash = host.zones.find((z) => cidrsOverlap(z.subnet, subnet));
+    if (clash) throw new UsageError(`--subnet ${input.subnet} overlaps zone ${clash.name} (${clash.subnet})`);
+    const hostClash = hostNets.find((n) => cidrsOverlap(n, subnet));
+    if (hostClash) throw new UsageError(`--subnet ${input.subnet} overlaps the host's network ${hostClash}`);
+  } else {
+    subnet = chooseSubnet([...zoneNets, ...hostNets]);
+  }
+  const lanExtra = (input.lan ?? []).map((l) => {
+    try {
+      return networkOf(parseCidr(l)).text;
+    } catch (e) {
+      throw new UsageError(`--lan ${l}: not an address or network`, e instanceof UsageError ? e.hint : undefined);
+    }
+  });
+  // Every network the host is on, and each of its own addresses, is LAN too.
+  const hostLan = host.addresses.flatMap((a) => {
+    const c = parseCidr(a);
+    const full = c.address.family === 4 ? 32 : 128;
+    return [networkOf(c).text, `${c.address.text}/${full}`];
+  });
+  const lan = [...new Set([...DEFAULT_LAN, ...hostLan, ...lanExtra])];
+  let uplink: string | undefined;
+  if (policy === "internet") {
+    uplink = input.uplink ?? host.defaultRouteDev;
+    if (uplink === undefined) throw new UsageError("the host has no default route: name the uplink with --uplink IFACE");
+  } else if (input.uplink !== undefined) {
+    uplink = input.uplink;
+  }
+  if (uplink !== undefined) {
+    try {
+      checkIfname(uplink);
+    } catch {
+      throw new UsageError(`--uplink ${JSON.stringify(uplink)}: not an interface name`);
+    }
+    if (!host.links.includes(uplink)) throw new UsageError(`--uplink ${uplink}: no such interface on the host`, `one of: ${host.links.join(", ")}`);
+    if (uplink.startsWith("nz-")) throw new UsageError(`--uplink ${uplink}: that is a zone's bridge`);
+  }
+  const dns = (input.dns ?? []).map((d) => {
+    const a = parseAddress(d);
+    return a.text;
+  });
+  const allowHost = [...new Set((input.allowHost ?? []).map((p) => {
+    if (!/^[1-9][0-9]{0,4}$/.test(p) || Number(p) > 65535) throw new UsageError(`--allow-host ${p}: not a port (1-65535)`);
+    return Number(p);
+  }))];
+  return { version: 1, name, policy, subnet, gateway: gatewayOf(subnet), lan, ...(uplink ? { uplink } : {}), dns, allowHost, peers: input.peers ?? false, ipv6: "disabled" };
+}
+
+/**
+ * The zone's `table inet nsbox_<zone>`. Every decision keys on the zone's bridge as the input
+ * (or output) interface, never on a source address: a member with CAP_NET_ADMIN in its own
+ * namespace can change its address, not the bridge port its packets arrive on. Rules cover
+ * IPv4 and IPv6 alike (inet); IPv6 is also off inside every member.
+ */
+export function zoneTable(z: Zone): ZoneTable {
+  const br = bridgeName(z.name);
+  const fromZone = (r: Omit<ZoneRule, "iifname">): ZoneRule => ({ iifname: br, ...r });
+  const forward: ZoneRule[] = [
+    // Replies to what a member started.
+    { oifname: br, ct: ["established", "related"], verdict: "accept" },
+    // --peers: member to member (bridged frames reach this hook only with br_netfilter, which
+    // names the bridge as both interfaces; routed through the gateway, they do too).
+    ...(z.peers ? [{ iifname: br, oifname: br, verdict: "accept" as const }] : []),
+    // Nothing new enters a zone from outside it: not from the LAN, the internet or another zone.
+    { oifname: br, verdict: "drop" },
+    fromZone({ ct: ["established", "related"], verdict: "accept" }),
+    fromZone({ ct: ["invalid"], verdict: "drop" }),
+  ];
+  const postrouting: ZoneRule[] = [];
+  // The zone's --dns servers answer on port 53 whatever the policy (they may sit on the LAN).
+  const dns = (extra: Partial<ZoneRule> = {}) =>
+    z.dns.flatMap((d) => (["udp", "tcp"] as const).map((proto) => fromZone({ daddr: d, proto, dport: 53, verdict: "accept", ...extra })));
+  if (z.policy !== "isolated") forward.push(...dns());
+  if (z.policy === "internet") {
+    forward.push(...z.lan.map((n) => fromZone({ daddr: n, verdict: "drop" })));
+    forward.push(fromZone({ oifname: z.uplink!, verdict: "accept" }));
+    postrouting.push(fromZone({ oifname: z.uplink!, verdict: "masquerade" }));
+  } else if (z.policy === "lan") {
+    forward.push(...z.lan.map((n) => fromZone({ daddr: n, verdict: "accept" })));
+    // The LAN has no route back to a zone's subnet: members appear as the host, on the LAN only.
+    postrouting.push(...z.lan.filter((n) => !n.includes(":")).map((n) => fromZone({ daddr: n, verdict: "masquerade" })));
+  }
+  forward.push(fromZone({ verdict: "drop" }));
+  const input: ZoneRule[] = [
+    fromZone({ ct: ["established", "related"], verdict: "accept" }),
+    ...(z.policy !== "isolated" ? dns() : []),
+    ...z.allowHost.flatMap((p) => (["tcp", "udp"] as const).map((proto) => fromZone({ proto, dport: p, verdict: "accept" as const }))),
+    fromZone({ verdict: "drop" }),
+  ];
+  const chains: ZoneChain[] = [
+    { name: "forward", base: { type: "filter", hook: "forward", priority: 0, policy: "accept" }, rules: forward },
+    { name: "input", base: { type: "filter", hook: "input", priority: 0, policy: "accept" }, rules: input },
+  ];
+  if (postrouting.length) chains.push({ name: "postrouting", base: { type: "nat", hook: "postrouting", priority: 100 }, rules: postrouting });
+  return { zone: z.name, chains };
+}
+
+/** `show`: the zone as lines of text. */
+export function describeZone(z: Zone, members: readonly { address: string; owner: string }[] = []): string {
+  const lines = [
+    `zone ${z.name}: policy ${z.policy}`,
+    `  subnet ${z.subnet}, gateway ${z.gateway} on bridge ${bridgeName(z.name)}`,
+    `  reaches: ${
+      z.policy === "internet"
+        ? `anything out of ${z.uplink} (masqueraded) except the LAN prefixes`
+        : z.policy === "lan"
+          ? "the LAN prefixes only (masqueraded), nothing beyond"
+          : "nothing (not even the other members)"
+    }`,
+    `  members reach each other: ${z.peers ? "yes" : "no"}; other zones: no; the host: ${z.allowHost.length ? `ports ${z.allowHost.join(", ")} only` : "no"}`,
+    `  IPv6: disabled in every member; dropped at the host`,
+    `  dns: ${z.dns.length ? `${z.dns.join(", ")} (port 53 open to them${z.policy === "isolated" ? ": no, the zone is isolated" : ""})` : "(the sandbox's own /etc/resolv.conf)"}`,
+    `  lan prefixes: ${z.lan.join(" ")}`,
+    `  members: ${members.length ? members.map((m) => `${m.address} (${m.owner})`).join(", ") : "none"}`,
+  ];
+  return lines.join("\n");
+}

@@ -1,0 +1,222 @@
+// netzone without root: zone names, subnet choice and overlap, the lease pool, zone building from
+// flags and a host view, the nft rules each policy renders, `--zone` through the spec and the
+// wire, the plugin's plan and contract check, and its argument parser.
+import { describe, expect, test } from "bun:test";
+import * as v from "valibot";
+import plugin from "../../plugins/netzone/index.ts";
+import { parseArgs } from "../../plugins/netzone/args.ts";
+import { buildZone, checkSubnet, checkZoneName, chooseSubnet, cidrsOverlap, gatewayOf, pickLease, zoneTable, type HostView } from "../../src/core/zone/zone.ts";
+import { renderZoneTable } from "../../src/core/net/nft.ts";
+import { findSandboxOption, newDraft, toSpecInput } from "../../src/cli/sandbox-options.ts";
+import { planSpec } from "../../src/spec/plan.ts";
+import { wireRecords } from "../../src/native/wire.ts";
+import { checkPlugin } from "../../src/plugin/check-plugin.ts";
+import { bridgePortIsolatedRequest } from "../../src/core/net/netlink.ts";
+import { rootCtx } from "../helpers.ts";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { takeLease, withZoneLock } from "../../src/core/zone/zone-store.ts";
+import { startTime } from "../../src/core/proc.ts";
+
+const host: HostView = {
+  addresses: ["10.0.2.15/24", "192.168.1.7/24", "fe80::1/64", "127.0.0.1/8"],
+  links: ["lo", "eth0", "wlan0"],
+  defaultRouteDev: "eth0",
+  zones: [],
+};
+
+describe("zone values", () => {
+  test("names: 1-12 of a-z 0-9 '-', so that nz-NAME is a valid interface name", () => {
+    expect(checkZoneName("web-1")).toBe("web-1");
+    for (const bad of ["", "a/b", "Web", "-a", "abcdefghijklm", "a b", "a;b"]) expect(() => checkZoneName(bad)).toThrow("not a valid zone name");
+  });
+
+  test("subnets: IPv4 /16 to /29, normalised; overlap in both directions", () => {
+    expect(checkSubnet("10.5.6.7/24").text).toBe("10.5.6.0/24");
+    expect(() => checkSubnet("10.0.0.0/33")).toThrow("not an address with a prefix");
+    expect(() => checkSubnet("10.0.0.0/8")).toThrow("/16 to /29");
+    expect(() => checkSubnet("fd00::/64")).toThrow("IPv4");
+    expect(cidrsOverlap("10.0.0.0/8", "10.87.0.0/24")).toBe(true);
+    expect(cidrsOverlap("10.87.0.128/25", "10.87.0.0/24")).toBe(true);
+    expect(cidrsOverlap("10.87.1.0/24", "10.87.0.0/24")).toBe(false);
+    expect(cidrsOverlap("fd00::/8", "10.0.0.0/8")).toBe(false);
+  });
+
+  test("the default subnet avoids other zones and the host's networks", () => {
+    expect(chooseSubnet([])).toBe("10.87.0.0/24");
+    expect(chooseSubnet(["10.87.0.0/24", "10.87.1.0/25"])).toBe("10.87.2.0/24");
+    expect(chooseSubnet(["10.87.0.0/16"])).toBe("10.88.0.0/24");
+  });
+
+  test("the pool: .1 is the gateway, members get the lowest free .2+, never the broadcast", () => {
+    expect(gatewayOf("10.87.3.0/24")).toBe("10.87.3.1");
+    expect(pickLease("10.87.3.0/24", new Set())).toBe("10.87.3.2");
+    expect(pickLease("10.87.3.0/24", new Set(["10.87.3.2", "10.87.3.4"]))).toBe("10.87.3.3");
+    expect(pickLease("10.9.0.0/29", new Set(["10.9.0.2", "10.9.0.3", "10.9.0.4", "10.9.0.5", "10.9.0.6"]))).toBeUndefined();
+  });
+});
+
+describe("buildZone", () => {
+  test("defaults: internet, a free subnet, the default route's uplink, LAN = private ranges and the host's networks", () => {
+    const z = buildZone({ name: "web" }, host);
+    expect(z).toMatchObject({ name: "web", policy: "internet", subnet: "10.87.0.0/24", gateway: "10.87.0.1", uplink: "eth0", peers: false, ipv6: "disabled" });
+    expect(z.lan).toEqual(expect.arrayContaining(["10.0.0.0/8", "100.64.0.0/10", "fc00::/7", "fe80::/10", "224.0.0.0/4", "10.0.2.0/24", "10.0.2.15/32", "192.168.1.0/24"]));
+  });
+
+  test("--lan extends, --dns and --allow-host are checked", () => {
+    const z = buildZone({ name: "w", lan: ["203.0.113.0/24"], dns: ["192.0.2.53"], allowHost: ["3128", "53"] }, host);
+    expect(z.lan).toContain("203.0.113.0/24");
+    expect(z.dns).toEqual(["192.0.2.53"]);
+    expect(z.allowHost).toEqual([3128, 53]);
+    expect(() => buildZone({ name: "w", dns: ["example.com"] }, host)).toThrow("not an IP address");
+    expect(() => buildZone({ name: "w", allowHost: ["0"] }, host)).toThrow("not a port");
+    expect(() => buildZone({ name: "w", lan: ["nope"] }, host)).toThrow("--lan nope");
+  });
+
+  test("refusals: overlapping subnet, the host's subnet, unknown uplink, no default route, duplicate, bad policy", () => {
+    const a = buildZone({ name: "a", subnet: "10.50.0.0/24" }, host);
+    const withA = { ...host, zones: [a] };
+    expect(() => buildZone({ name: "b", subnet: "10.50.0.128/25" }, withA)).toThrow("overlaps zone a (10.50.0.0/24)");
+    expect(() => buildZone({ name: "b", subnet: "10.0.2.0/24" }, host)).toThrow("overlaps the host's network 10.0.2.0/24");
+    expect(() => buildZone({ name: "b", uplink: "nope0" }, host)).toThrow("--uplink nope0: no such interface");
+    expect(() => buildZone({ name: "b", uplink: "a;b" }, host)).toThrow("not an interface name");
+    expect(() => buildZone({ name: "b" }, { ...host, defaultRouteDev: undefined })).toThrow("no default route");
+    expect(buildZone({ name: "b", policy: "lan" }, { ...host, defaultRouteDev: undefined }).uplink).toBeUndefined();
+    expect(() => buildZone({ name: "a" }, withA)).toThrow("zone a exists already");
+    expect(() => buildZone({ name: "b", policy: "open" }, host)).toThrow("must be internet, lan or isolated");
+    expect(buildZone({ name: "b" }, withA).subnet).toBe("10.87.0.0/24");
+  });
+});
+
+describe("rules per policy", () => {
+  const render = (policy: string, extra = {}) => renderZoneTable(zoneTable(buildZone({ name: "z", policy, ...extra }, host)));
+
+  test("internet: replies in, nothing new in, LAN dropped, out of the uplink masqueraded, the host closed", () => {
+    const t = render("internet", { allowHost: ["3128"] });
+    const lines = t.split("\n").map((l) => l.trim());
+    expect(lines).toContain('oifname "nz-z" ct state established,related accept');
+    expect(lines).toContain('oifname "nz-z" drop');
+    expect(lines).toContain('iifname "nz-z" ip daddr 10.0.0.0/8 drop');
+    expect(lines).toContain('iifname "nz-z" ip6 daddr fc00::/7 drop');
+    expect(lines.indexOf('iifname "nz-z" ip daddr 10.0.0.0/8 drop')).toBeLessThan(lines.indexOf('iifname "nz-z" oifname "eth0" accept'));
+    expect(lines).toContain('iifname "nz-z" oifname "eth0" masquerade');
+    expect(lines).toContain('iifname "nz-z" tcp dport 3128 accept');
+    expect(lines).toContain('iifname "nz-z" udp dport 3128 accept');
+    expect(lines.filter((l) => l === 'iifname "nz-z" drop')).toHaveLength(2);
+    // Decisions key on the bridge, never on a source address a member could change.
+    expect(t).not.toContain("saddr");
+  });
+
+  test("--dns servers get port 53 (udp and tcp) before the LAN is dropped, on the host too; not in isolated zones", () => {
+    const lines = render("internet", { dns: ["192.168.1.1"] }).split("\n").map((l) => l.trim());
+    const udp = 'iifname "nz-z" ip daddr 192.168.1.1 udp dport 53 accept';
+    expect(lines.filter((l) => l === udp)).toHaveLength(2);
+    expect(lines).toContain('iifname "nz-z" ip daddr 192.168.1.1 tcp dport 53 accept');
+    expect(lines.indexOf(udp)).toBeLessThan(lines.indexOf('iifname "nz-z" ip daddr 192.168.0.0/16 drop'));
+    expect(render("isolated", { dns: ["192.168.1.1"] })).not.toContain("dport 53");
+  });
+
+  test("lan: only the LAN prefixes, masqueraded; nothing else", () => {
+    const lines = render("lan").split("\n").map((l) => l.trim());
+    expect(lines).toContain('iifname "nz-z" ip daddr 192.168.0.0/16 accept');
+    expect(lines).toContain('iifname "nz-z" ip daddr 192.168.0.0/16 masquerade');
+    expect(lines.some((l) => l.includes('oifname "eth0"'))).toBe(false);
+    expect(lines.at(lines.indexOf("chain input {") - 2)).toBe('iifname "nz-z" drop');
+  });
+
+  test("isolated: every packet from the zone dropped, no NAT chain", () => {
+    const t = render("isolated");
+    expect(t).not.toContain("postrouting");
+    expect(t.split("\n").filter((l) => l.includes("iifname") && l.includes("accept") && !l.includes("established"))).toEqual([]);
+  });
+
+  test("bridge ports isolated by RTM_SETLINK in AF_BRIDGE with IFLA_PROTINFO nested", () => {
+    const r = bridgePortIsolatedRequest("nzv1", 7, true);
+    expect(r.type).toBe(19);
+    expect(Array.from(r.body.slice(0, 8))).toEqual([7, 0, 0, 0, 7, 0, 0, 0]);
+    // nla: len 12, type IFLA_PROTINFO|NLA_F_NESTED; inner: len 5, type 33, value 1.
+    expect(Array.from(r.body.slice(16))).toEqual([12, 0, 12, 0x80, 5, 0, 33, 0, 1, 0, 0, 0]);
+  });
+});
+
+describe("--zone and the plugin", () => {
+  const spec = (...options: [string, ...string[]][]) => {
+    const draft = newDraft(rootCtx);
+    for (const [name, ...values] of options) findSandboxOption(name)!.apply(draft, values, `--${name}`);
+    return planSpec(toSpecInput(draft, ["true"]), rootCtx);
+  };
+
+  test("--zone NAME: network mode zone in a new net namespace; a bad name is an issue", () => {
+    const r = spec(["zone", "web"]);
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    expect(r.spec.network).toEqual({ mode: "zone", zone: "web" });
+    expect(r.spec.namespaces.net).toEqual({ mode: "new" });
+    expect(wireRecords(r.spec).some((x) => x[0] === "lo-up")).toBe(false);
+    const bad = spec(["zone", "A/B"]);
+    expect(bad.ok).toBe(false);
+    const joined = planSpec({ process: { argv: ["true"] }, network: { mode: "zone", zone: "web" }, namespaces: { net: { mode: "join", path: "/proc/1/ns/net" } } }, rootCtx);
+    expect(joined.ok ? [] : joined.issues.map((i) => i.message)).toContain("--zone makes the sandbox's network namespace: it cannot be combined with joining one");
+    const noName = planSpec({ process: { argv: ["true"] }, network: { mode: "zone" } }, rootCtx);
+    expect(noName.ok ? [] : noName.issues.map((i) => i.message)).toContain("network mode zone needs a zone name (--zone NAME)");
+    const shared = spec(["zone", "web"], ["share", "net"]);
+    if (!shared.ok) throw new Error(JSON.stringify(shared.issues));
+    expect(shared.spec.network).toEqual({ mode: "host" });
+    const later = spec(["zone", "web"], ["net", "loopback"]);
+    if (!later.ok) throw new Error(JSON.stringify(later.issues));
+    expect(later.spec.network).toEqual({ mode: "loopback" });
+  });
+
+  test("the plugin passes the contract check and plans a zone member", () => {
+    expect(() => checkPlugin(plugin, { source: "built-in", reservedFlags: new Set(["zone", "net"]) })).not.toThrow();
+    const opts = v.parse(plugin.options, { inZone: "web" });
+    const base = { process: { argv: ["true"] } };
+    expect(plugin.plan(opts, { ...rootCtx, base })).toMatchObject({ network: { mode: "zone", zone: "web" }, namespaces: { net: { mode: "new" } } });
+    expect(() => plugin.plan(opts, { ...rootCtx, base: { ...base, network: { mode: "host" } } })).toThrow("new network namespace");
+    expect(plugin.commands!.map((c) => c.name)).toEqual(["create", "ls", "show", "rm"]);
+  });
+
+  test("argument parser: values, lists (repeated or comma-separated), switches, unknown flags", () => {
+    const p = parseArgs(["web", "--lan", "10.1.0.0/16,10.2.0.0/16", "--lan=10.3.0.0/16", "--policy", "lan", "--peers"], { values: ["policy"], lists: ["lan"], switches: ["peers"] }, "U");
+    expect(p.words).toEqual(["web"]);
+    expect(p.lists.lan).toEqual(["10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16"]);
+    expect(p.values.policy).toBe("lan");
+    expect(p.switches.has("peers")).toBe(true);
+    expect(() => parseArgs(["--nope"], {}, "U")).toThrow("unknown option --nope");
+    expect(() => parseArgs(["--policy"], { values: ["policy"] }, "U")).toThrow("needs a value");
+  });
+});
+
+describe("zone store", () => {
+  const me = { pid: process.pid, startTime: startTime(process.pid)! };
+
+  test("the lock: taken, released, a dead holder's lock taken over", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nz-"));
+    try {
+      expect(withZoneLock({ dir }, me, () => existsSync(join(dir, ".lock")))).toBe(true);
+      expect(existsSync(join(dir, ".lock"))).toBe(false);
+      writeFileSync(join(dir, ".lock"), "999999999 1\n");
+      expect(withZoneLock({ dir }, me, () => 7)).toBe(7);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("leases: exclusive files, lowest free first, a dead owner's lease reused", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nz-"));
+    try {
+      const z = buildZone({ name: "t", subnet: "10.9.0.0/29" }, host);
+      mkdirSync(join(dir, "t.leases"));
+      expect(takeLease({ dir }, z, me).address).toBe("10.9.0.2");
+      expect(takeLease({ dir }, z, me).address).toBe("10.9.0.3");
+      writeFileSync(join(dir, "t.leases", "10.9.0.4"), "999999999 1\n");
+      expect(takeLease({ dir }, z, me).address).toBe("10.9.0.4");
+      takeLease({ dir }, z, me);
+      takeLease({ dir }, z, me);
+      expect(() => takeLease({ dir }, z, me)).toThrow("no free address in 10.9.0.0/29");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
