@@ -12,6 +12,10 @@ const ROOT = resolve(import.meta.dir, "../../..");
 const NSBOX = resolve(ROOT, "dist/nsbox");
 const ECHO = resolve(import.meta.dir, "echo.py");
 const PROBE = resolve(import.meta.dir, "probe.py");
+// Inside a sandbox the checkout may be invisible (a clone under /tmp meets the private /tmp):
+// the fixtures are bound in read-only at a path of their own.
+const INSIDE = "/run/nsbox-test-fixtures";
+const BIND_FIXTURES = ["--ro-bind", import.meta.dir, INSIDE];
 const PORT = "7007";
 const INTERNET = "198.51.100.2";
 const LAN = "10.99.0.2";
@@ -33,7 +37,8 @@ function peerLink(peer: Netns, host: string, inner: string, hostAddr: string, in
 }
 
 async function listen(argv: string[], tag: string, udpAddr?: string): Promise<Bun.Subprocess<"ignore", "pipe", "pipe">> {
-  const p = Bun.spawn([...argv, "python3", ECHO, PORT, tag, "170", ...(udpAddr ? [udpAddr] : [])], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const echo = argv[0] === NSBOX ? `${INSIDE}/echo.py` : ECHO;
+  const p = Bun.spawn([...argv, "python3", echo, PORT, tag, "170", ...(udpAddr ? [udpAddr] : [])], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const reader = p.stdout.getReader();
   const { value } = await Promise.race([reader.read(), Bun.sleep(8000).then(() => ({ value: undefined }))]);
   reader.releaseLock();
@@ -42,8 +47,8 @@ async function listen(argv: string[], tag: string, udpAddr?: string): Promise<Bu
 }
 
 function probe(zone: string, targets: string[], extra: string[] = [], pre = ""): { code: number | null; reach: Record<string, { tcp: string | false; udp: string | false; icmp: boolean }>; stderr: string; pre: string } {
-  const script = `${pre}exec python3 ${PROBE} ${PORT} ${targets.join(" ")}`;
-  const r = nsbox(["run", "--zone", zone, ...extra, "--", "sh", "-c", script], 40_000);
+  const script = `${pre}exec python3 ${INSIDE}/probe.py ${PORT} ${targets.join(" ")}`;
+  const r = nsbox(["run", "--zone", zone, ...BIND_FIXTURES, ...extra, "--", "sh", "-c", script], 40_000);
   const lines = r.stdout.trim().split("\n");
   let reach = {};
   try {
@@ -91,7 +96,7 @@ async function matrix() {
     const show = nsbox(["netzone", "show", "web"]).stdout;
 
     // A long-running member of zone "other", listening: the target "another zone's member".
-    procs.push(await listen([NSBOX, "run", "--zone", "other", "--"], "member"));
+    procs.push(await listen([NSBOX, "run", "--zone", "other", ...BIND_FIXTURES, "--"], "member"));
     const otherLeases = readdirSync("/run/nsbox/zones/other.leases");
     const member = otherLeases[0]!;
     // A second member of the same zone gets another address, and cannot reach the first.
@@ -199,7 +204,7 @@ async function peers(mode?: string) {
   const out: Record<string, unknown> = { brnf: must(["cat", "/proc/sys/net/bridge/bridge-nf-call-iptables"]).trim() };
   for (const [zone, flags] of [["p", ["--peers"]], ["q", []]] as const) {
     const ok = nsbox(["netzone", "create", zone, "--policy", "isolated", ...flags]).code;
-    const a = await listen([NSBOX, "run", "--zone", zone, "--"], "peer");
+    const a = await listen([NSBOX, "run", "--zone", zone, ...BIND_FIXTURES, "--"], "peer");
     try {
       const first = readdirSync(`/run/nsbox/zones/${zone}.leases`)[0]!;
       const gw = JSON.parse(nsbox(["netzone", "show", zone, "--json"]).stdout).gateway;
