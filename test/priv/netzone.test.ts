@@ -59,6 +59,10 @@ describeRoot("netzone (in throwaway namespaces)", () => {
       for (const k of ["labRoot", "isoRoot", "webRoot"]) expect(f.capped[k].pre).toContain("198.51.100.77/24");
       for (const k of ["lab", "iso", "web"]) expect(f.capped[k].pre).toContain("Operation not permitted");
       expect(f.control).toEqual({ tcp: "member:t", udp: "member:u", icmp: true });
+      // Forwarding is on for the zones, and for nothing else.
+      expect(f.guard.tables).toContain("table inet nsbox_forward_guard");
+      expect(f.guard.guarded).toEqual(none);
+      expect(f.guard.unguarded).toEqual({ tcp: "internet:t", udp: "internet:u", icmp: true });
       // A zone with a running member is not removed.
       expect(f.rmBusy.code).toBe(2);
       expect(f.rmBusy.stderr.split("\n")).toHaveLength(1);

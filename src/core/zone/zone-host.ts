@@ -1,5 +1,7 @@
 // Makes and removes zones in the host's network namespace: the bridge `nz-NAME` with the gateway
-// address, the zone's `table inet nsbox_NAME` (forward, input and NAT policy), and IPv4 forwarding, whose previous value is kept to restore when the last zone goes.
+// address, the zone's `table inet nsbox_NAME` (forward, input and NAT policy), and IPv4
+// forwarding with a guard that forwards zone traffic only; the previous value is kept to restore
+// when the last zone goes.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { UsageError } from "../errors.ts";
 import { openNetlink, type NetlinkClient } from "../net/client.ts";
@@ -54,18 +56,45 @@ function writeSysctl(path: string, value: string): void {
   if (existsSync(path)) writeFileSync(path, value);
 }
 
-/** Turns IPv4 forwarding on, keeping the value found the first time (restoreForwarding puts it back). */
-function enableForwarding(store: ZoneStore): void {
+/**
+ * While forwarding is on because of nsbox, the host forwards zone traffic and nothing else: an
+ * nsbox-owned forward chain drops every forwarded packet that neither enters nor leaves a zone
+ * bridge. A drop in any table is final, an accept is not, so the zones' own tables still decide
+ * what zone traffic may do. Installed before forwarding goes on, removed after it goes off.
+ */
+export const FORWARD_GUARD_TABLE = "nsbox_forward_guard";
+const FORWARD_GUARD = [
+  `table inet ${FORWARD_GUARD_TABLE}`,
+  `delete table inet ${FORWARD_GUARD_TABLE}`,
+  `table inet ${FORWARD_GUARD_TABLE} {`,
+  "  chain forward {",
+  "    type filter hook forward priority -10; policy drop;",
+  '    iifname "nz-*" accept',
+  '    oifname "nz-*" accept',
+  "  }",
+  "}",
+  "",
+].join("\n");
+
+/**
+ * Turns IPv4 forwarding on, keeping the value found the first time (restoreForwarding puts it
+ * back). A host that already forwarded was made a router by its admin: nsbox then leaves its
+ * forwarding policy alone; otherwise it installs the guard first.
+ */
+function enableForwarding(store: ZoneStore, nft: NftClient): void {
   const now = readFileSync(IP_FORWARD, "utf8").trim();
   if (!existsSync(forwardFile(store))) writeFileSync(forwardFile(store), `${now}\n`, { mode: 0o600 });
-  if (now !== "1") writeFileSync(IP_FORWARD, "1");
+  if (now === "1") return;
+  nft.run(FORWARD_GUARD, `table inet ${FORWARD_GUARD_TABLE}`);
+  writeFileSync(IP_FORWARD, "1");
 }
 
-function restoreForwarding(store: ZoneStore): void {
+function restoreForwarding(store: ZoneStore, nft: NftClient): void {
   const file = forwardFile(store);
   if (!existsSync(file)) return;
   const orig = readFileSync(file, "utf8").trim();
   if (orig === "0" || orig === "1") writeFileSync(IP_FORWARD, orig);
+  if (orig === "0") nft.run(`table inet ${FORWARD_GUARD_TABLE}\ndelete table inet ${FORWARD_GUARD_TABLE}\n`, `delete table inet ${FORWARD_GUARD_TABLE}`);
   rmSync(file, { force: true });
 }
 
@@ -87,7 +116,7 @@ function createLocked(input: ZoneInput, store: ZoneStore, deps: ZoneDeps): Zone 
     } catch (e) {
       undoZone(zone.name, nl, nft);
       removeZoneRecord(store, zone.name);
-      if (listZones(store.dir).length === 0) restoreForwarding(store);
+      if (listZones(store.dir).length === 0) restoreForwarding(store, nft);
       throw e;
     }
     return zone;
@@ -104,7 +133,7 @@ function applyZone(zone: Zone, nl: NetlinkClient, nft: NftClient, store: ZoneSto
   nl.addAddress(br, `${zone.gateway}/${zone.subnet.split("/")[1]}`);
   nl.setUp(br);
   nft.applyZoneTable(zoneTable(zone));
-  if (zone.policy !== "isolated") enableForwarding(store);
+  if (zone.policy !== "isolated") enableForwarding(store, nft);
 }
 
 function undoZone(name: string, nl: NetlinkClient, nft: NftClient): void {
@@ -126,12 +155,13 @@ function removeLocked(name: string, opts: { force?: boolean }, store: ZoneStore,
     throw new UsageError(`zone ${name} has ${members.length} running member(s): ${members.map((m) => `${m.address} (pid ${m.pid})`).join(", ")}`, "stop them first, or --force");
   }
   const nl = (deps.netlink ?? openNetlink)();
+  const nft = (deps.nft ?? (() => nftClient(openLibnftables())))();
   try {
     // Deleting the bridge releases its ports; members (with --force) lose their link out.
-    undoZone(name, nl, (deps.nft ?? (() => nftClient(openLibnftables())))());
+    undoZone(name, nl, nft);
   } finally {
     nl.close();
   }
   removeZoneRecord(store, name);
-  if (!listZones(store.dir).some((z) => z.policy !== "isolated")) restoreForwarding(store);
+  if (!listZones(store.dir).some((z) => z.policy !== "isolated")) restoreForwarding(store, nft);
 }

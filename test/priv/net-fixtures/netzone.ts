@@ -95,6 +95,18 @@ async function matrix() {
     const gw = Object.fromEntries(zones.map((z) => [z.name, z.gateway]));
     const show = nsbox(["netzone", "show", "web"]).stdout;
 
+    // The host forwards zone traffic only: the LAN peer, routed through it to the internet peer
+    // (return route on the router), gets nowhere while the forward guard stands, and through
+    // once the guard is gone (so it was the guard, not a missing route). Zone removal later
+    // copes with the guard already gone.
+    inet.run(["ip", "route", "add", "10.99.0.0/24", "via", "203.0.113.1"]);
+    lan.run(["ip", "route", "add", "default", "via", "10.99.0.1"]);
+    const fromLan = () => JSON.parse(must(["nsenter", `--net=${lan.path}`, "--", "python3", PROBE, PORT, INTERNET]))[INTERNET];
+    const guardTables = must(["nft", "list", "tables"]).trim();
+    const guarded = fromLan();
+    must(["nft", "delete", "table", "inet", "nsbox_forward_guard"]);
+    const unguarded = fromLan();
+
     // A long-running member of zone "other", listening: the target "another zone's member".
     procs.push(await listen([NSBOX, "run", "--zone", "other", ...BIND_FIXTURES, "--"], "member"));
     const otherLeases = readdirSync("/run/nsbox/zones/other.leases");
@@ -130,7 +142,7 @@ async function matrix() {
     const rms = Object.fromEntries(["web", "lab", "iso", "other"].map((z) => [z, nsbox(["netzone", "rm", z]).code]));
     const after = leftovers();
     const forwardAfter = must(["cat", "/proc/sys/net/ipv4/ip_forward"]).trim();
-    return { created, zones, show, member, second, cells, capped, control, rmBusy: { code: rmBusy.code, stderr: rmBusy.stderr.trim() }, during, rms, after, forwardBefore, forwardAfter };
+    return { created, zones, show, guard: { tables: guardTables, guarded, unguarded }, member, second, cells, capped, control, rmBusy: { code: rmBusy.code, stderr: rmBusy.stderr.trim() }, during, rms, after, forwardBefore, forwardAfter };
   } finally {
     for (const p of procs) p.kill();
     inet.kill();
