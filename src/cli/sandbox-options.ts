@@ -242,9 +242,11 @@ export function newDraft(ctx: PlanContext): SpecDraft {
 
 /** The SandboxSpec input for a draft with the command to run: defaults first, then what was asked. */
 export function toSpecInput(draft: SpecDraft, argv: string[]): SandboxSpecInput {
-  const shared = (k: NsKind) => draft.namespaces[k]?.mode === "host";
-  // Sharing the host's mount namespace means no mounts at all; sharing its PID namespace means
-  // no proc of our own (the kernel refuses it from a new user namespace; the host's stays visible).
+  // Not a new namespace: shared with the host, or joined.
+  const shared = (k: NsKind) => draft.namespaces[k] !== undefined && draft.namespaces[k]!.mode !== "new";
+  // A mount namespace that is not new (the host's, or a joined one) gets no mounts at all: its
+  // tree is what it is. A PID namespace that is not new gets no proc of our own (the kernel
+  // refuses it from a new user namespace; the existing one stays visible).
   const defaults = shared("mnt")
     ? []
     : [...(draft.root === "host" ? [HOST_ROOT_MOUNT] : []), ...PRIVATE_MOUNTS.filter((m) => !(m.kind === "proc" && shared("pid")))];

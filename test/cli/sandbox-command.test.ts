@@ -63,6 +63,8 @@ describe("options into a spec", () => {
   });
   test("--share mnt drops every mount; --share pid drops the private /proc", () => {
     expect(plan("--share", "mnt", "--", "x").mounts).toEqual([]);
+    // A joined mount namespace is taken as it is, too.
+    expect(plan("--join", "mnt=/proc/self/ns/mnt", "--", "x").mounts).toEqual([]);
     expect(plan("--share", "pid", "--", "x").mounts.some((m) => m.kind === "proc")).toBe(false);
   });
   test("--root empty leaves the host root out", () => {
