@@ -116,6 +116,15 @@ describeRoot("persistent namespaces", () => {
     expect(hostMountPoints().some((m) => m.includes("t-pnet"))).toBe(false);
   });
 
+  test("every persistable kind at once, three times in a row; user+mnt+uts joined together", () => {
+    for (const n of ["t-all1", "t-all2", "t-all3"]) nsbox(["ns", "rm", n]);
+    for (const n of ["t-all1", "t-all2", "t-all3"]) expect(nsbox(["ns", "persist", n, "--unshare", "user,mnt,net,uts,ipc,cgroup,time"]).code).toBe(0);
+    const r = nsbox(["run", "--join", "user=t-all2", "--join", "mnt=t-all2", "--join", "uts=t-all2", "--", "sh", "-c", "hostname; id -u"]);
+    expect(r.stdout.trim().split("\n")).toEqual(["t-all2", "0"]);
+    for (const n of ["t-all1", "t-all2", "t-all3"]) expect(nsbox(["ns", "rm", n]).code).toBe(0);
+    expect(hostMountPoints().some((m) => m.includes("t-all"))).toBe(false);
+  });
+
   test("a pid namespace cannot be persisted; names are checked before anything is made", () => {
     expect(nsbox(["ns", "persist", "t-pid", "--unshare", "pid"]).code).toBe(2);
     for (const bad of ["a/b", "..", "x".repeat(64), "-x"]) {
