@@ -23,7 +23,7 @@ function overlaps(ranges: IdRange[], side: "inside" | "outside"): boolean {
   return sorted.some((r, i) => i > 0 && sorted[i - 1]![side] + sorted[i - 1]!.count > r[side]);
 }
 
-const namespaceRules: Rule = (spec) => {
+const namespaceRules: Rule = (spec, ctx) => {
   const issues: SpecIssue[] = [];
   if (spec.hostname !== undefined && !isNew(spec, "uts"))
     issues.push({ path: "hostname", message: "--hostname requires a new uts namespace (drop --share uts)" });
@@ -37,6 +37,9 @@ const namespaceRules: Rule = (spec) => {
     issues.push({ path: "network.mode", message: "--zone makes the sandbox's network namespace: it cannot be combined with joining one" });
   if (spec.network.mode !== "zone" && spec.network.zone !== undefined)
     issues.push({ path: "network.zone", message: "a zone name needs network mode zone (--zone NAME)" });
+  // The member's veth is plugged into a host bridge and policed by host nft tables: root's work.
+  if (spec.network.mode === "zone" && ctx.uid !== 0)
+    issues.push({ path: "network.zone", message: "--zone needs root: a zone member is wired to the zone's bridge on the host" });
   spec.mounts.forEach((m, i) => {
     if (m.kind === "mqueue" && !isNew(spec, "ipc"))
       issues.push({ path: `mounts.${i}`, message: "an mqueue mount requires a new ipc namespace" });

@@ -45,6 +45,10 @@ describe("rules", () => {
     expect(issuesOf({ process: { argv: [] } })[0]).toContain("needs a command");
     expect(issuesOf({ security: { capabilities: ["CAP_NOPE"] } })[0]).toContain("is not a capability name");
   });
+  test("a zone member needs root", () => {
+    expect(issuesOf({ network: { mode: "zone", zone: "web" } }, userCtx)).toContainEqual(expect.stringContaining("--zone needs root"));
+    expect(issuesOf({ network: { mode: "zone", zone: "web" } })).toEqual([]);
+  });
   test("a duplicated --keep-fd is refused", () => {
     expect(issuesOf({ process: { argv: ["x"], keepFds: [3, 3] } })[0]).toContain("given twice");
   });
