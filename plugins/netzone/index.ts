@@ -6,8 +6,7 @@ import * as v from "valibot";
 import { UsageError } from "../../src/core/errors.ts";
 import { definePlugin } from "../../src/plugin/define.ts";
 import { listZones } from "../../src/core/zone/zone-store.ts";
-import { removeZone } from "../../src/core/zone/zone-host.ts";
-import { openLibnftables } from "../../src/core/sys/libnftables.ts";
+import { removeZone, requireNftables } from "../../src/core/zone/zone-host.ts";
 import { ZONE_NAME_PATTERN } from "../../src/spec/schema.ts";
 import { commands } from "./commands.ts";
 
@@ -38,7 +37,7 @@ export default definePlugin({
   hooks: {
     // Zones need libnftables; say so at `plugin add` rather than at the first `create`.
     setup(ctx) {
-      openLibnftables();
+      requireNftables();
       ctx.log.info("ready: nsbox netzone create NAME --policy internet|lan|isolated");
     },
     // Removing the plugin removes its zones (refused while a member runs: nothing is half-removed).

@@ -98,6 +98,11 @@ function restoreForwarding(store: ZoneStore, nft: NftClient): void {
   rmSync(file, { force: true });
 }
 
+/** Fails with the install hint when libnftables is missing: zones cannot be policed without it. */
+export function requireNftables(): void {
+  openLibnftables();
+}
+
 /** Builds the zone from the flags (every check first), records it, then makes it; undone on failure. */
 export function createZone(input: ZoneInput, deps: ZoneDeps = {}): Zone {
   const store = deps.store ?? zoneStore();
