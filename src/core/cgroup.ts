@@ -188,3 +188,23 @@ export function staleCgroupRecords(): { file: string; record: CgroupRecord }[] {
   }
   return out;
 }
+
+/**
+ * The `nsbox` parent dirs (in cgroup v2 and every v1 hierarchy) that hold no sandbox cgroup any
+ * more and no process: left by a sandbox that ended, harmless, but not ours to keep forever.
+ * Skipped while any cgroup record exists (a sandbox may be about to make its dir there).
+ */
+export function emptyNsboxCgroupParents(): string[] {
+  if (existingStateDir("cgroups") && readdirSync(existingStateDir("cgroups")!).length > 0) return [];
+  const mounts = parseMountinfo(readFileSync("/proc/self/mountinfo", "utf8")).filter((m) => m.fstype === "cgroup2" || m.fstype === "cgroup");
+  return mounts
+    .map((m) => join(m.mountPoint, "nsbox"))
+    .filter((dir) => {
+      try {
+        const children = readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory());
+        return !children && readFileSync(join(dir, "cgroup.procs"), "utf8").trim() === "";
+      } catch {
+        return false;
+      }
+    });
+}

@@ -1,12 +1,12 @@
 // `nsbox gc`: finds and removes what killed runs left behind. It only ever looks at what nsbox
 // recorded before making it (DESIGN.md §2), so it never guesses and never touches anything else.
 // Each collector lists leftovers of one kind; later kinds (cgroups, veths, nft tables) add one.
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmdirSync, rmSync } from "node:fs";
 import { listRecords, recordFiles } from "./sandbox-record.ts";
 import { isRunning } from "./sandbox-record.ts";
 import { parseMountinfo } from "./mountinfo.ts";
-import { listPersistRecords, removePersisted } from "./persist.ts";
-import { removeCgroupDirs, staleCgroupRecords } from "./cgroup.ts";
+import { listPersistRecords, persistRoot, releasePrivateMount, removePersisted } from "./persist.ts";
+import { emptyNsboxCgroupParents, removeCgroupDirs, staleCgroupRecords } from "./cgroup.ts";
 import { netCollector } from "./net/net-gc.ts";
 
 export interface Leftover {
@@ -45,6 +45,16 @@ function readPid(file: string): number | undefined {
   }
 }
 
+/** The private mount persisted namespaces live under, once none is left (a killed `ns rm`). */
+const persistMount: Collector = {
+  name: "persistent namespace mount",
+  find: () => {
+    const root = persistRoot();
+    const mounted = parseMountinfo(readFileSync("/proc/self/mountinfo", "utf8")).some((m) => m.mountPoint === root);
+    return mounted && listPersistRecords().length === 0 ? [{ what: `private mount ${root} (no persistent namespaces left)`, remove: () => void releasePrivateMount() }] : [];
+  },
+};
+
 /** Persisted namespaces whose bind mounts are not all there: a persist that was killed midway. */
 const halfPersisted: Collector = {
   name: "persistent namespaces",
@@ -69,7 +79,14 @@ const cgroups: Collector = {
     })),
 };
 
-export const COLLECTORS: Collector[] = [sandboxRecords, halfPersisted, cgroups, netCollector()];
+/** The `nsbox` parent cgroups, once no sandbox cgroup is left under them. */
+const cgroupParents: Collector = {
+  name: "cgroup parents",
+  find: () =>
+    emptyNsboxCgroupParents().map((dir) => ({ what: `empty cgroup ${dir}`, remove: () => rmdirSync(dir) })),
+};
+
+export const COLLECTORS: Collector[] = [sandboxRecords, halfPersisted, persistMount, cgroups, cgroupParents, netCollector()];
 
 export interface GcResult {
   removed: string[];

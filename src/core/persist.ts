@@ -78,6 +78,15 @@ export function removePersisted(record: PersistRecord, sys: Sys = ffiSys): void 
   }
   rmSync(join(persistRoot(), record.name), { recursive: true, force: true });
   rmSync(recordPath(record.name), { force: true });
+  releasePrivateMount(sys);
+}
+
+/** The private mount under the persisted namespaces goes with the last of them. */
+export function releasePrivateMount(sys: Sys = ffiSys): boolean {
+  const root = persistRoot();
+  if (listPersistRecords().length > 0 || !mountPoints().has(root)) return false;
+  sys.umount(root, MNT_DETACH);
+  return true;
 }
 
 export function persistNamespaces(name: string, kinds: NsKind[], ctx: PlanContext, sys: Sys = ffiSys): PersistRecord {

@@ -32,6 +32,12 @@ describeRoot("limits", () => {
     expect(nsboxCgroups()).toEqual([]);
   });
 
+  test("gc removes the nsbox parent cgroups once no sandbox cgroup is left", () => {
+    expect(nsbox(["gc"]).code).toBe(0);
+    const parents = readdirSync("/sys/fs/cgroup").map((d) => `/sys/fs/cgroup/${d}/nsbox`).concat("/sys/fs/cgroup/nsbox");
+    expect(parents.filter(existsSync)).toEqual([]);
+  });
+
   test("rlimits reach the payload", () => {
     expect(inSandbox("ulimit -n; ulimit -Hn", ["--rlimit", "NOFILE=64:128"]).stdout.trim().split("\n")).toEqual(["64", "128"]);
   });

@@ -123,6 +123,8 @@ describeRoot("persistent namespaces", () => {
     expect(r.stdout.trim().split("\n")).toEqual(["t-all2", "0"]);
     for (const n of ["t-all1", "t-all2", "t-all3"]) expect(nsbox(["ns", "rm", n]).code).toBe(0);
     expect(hostMountPoints().some((m) => m.includes("t-all"))).toBe(false);
+    // The private mount they lived under goes with the last of them.
+    expect(hostMountPoints()).not.toContain("/run/nsbox/ns");
   });
 
   test("a pid namespace cannot be persisted; names are checked before anything is made", () => {
