@@ -7,7 +7,7 @@ import type { CliIo } from "./index.ts";
 
 export function registerGc(cli: CAC, io: CliIo): void {
   const cmd = cli
-    .command("gc", "Remove what killed runs left behind (records, half-made namespaces); only what nsbox recorded")
+    .command("gc", "Remove what killed runs left behind (records, namespaces, cgroups, veths, nft tables); only what nsbox recorded")
     .option("--dry-run", "only list what would be removed")
     .action((options: { dryRun?: unknown } & Record<string, unknown>) => {
       applyLogOptions(options);

@@ -110,7 +110,7 @@ export function nsCommand(args: readonly string[], options: NsOptions, deps: NsD
 /** Adds `ns` to the CLI; deps default to the real host and no sandbox names. */
 export function registerNs(cli: CAC, io: CliIo, deps: NsDeps = {}): void {
   const cmd = cli
-    .command("ns [...args]", "Inspect namespaces: `ns ls` lists every namespace on the host (like lsns)")
+    .command("ns [...args]", "Namespaces: `ns ls` lists every one on the host (like lsns); `ns persist`/`ns rm` keep and drop ones that live without a process")
     .usage(NS_USAGE.replace(/^nsbox /, ""))
     .option("--type <kind>", `only namespaces of this kind (${NS_KINDS.join(",")})`)
     .option("--json", "print an array of objects")
