@@ -1,7 +1,7 @@
 // The stage's wire decoder (src/native/stage/wire*.c) against hostile and valid input, through
 // `nsbox-stage --spec-fd 3 --check`: no root needed, no side effects. Builds dist/nsbox-stage
 // with the build script's exact musl-gcc command when it is missing or older than its sources.
-import { beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -101,8 +101,8 @@ const idmaps = ["uidmap", 0, 1879048192, 65536, "gidmap", 0, 1879048192, 65536] 
 beforeAll(() => {
   ensureStage();
   dir = mkdtempSync(join(tmpdir(), "nsbox-wire-"));
-  return () => rmSync(dir, { recursive: true, force: true });
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("valid specs", () => {
   test("the smallest spec", () => expectOk(check(wire(...minimal))));
