@@ -1,4 +1,4 @@
 // The compiled entry point: run the CLI and exit with its code. The only process.exit in nsbox.
-import { runCli } from "./cli/index.ts";
+import { main } from "./cli/entry.ts";
 
-process.exit(await runCli(process.argv));
+process.exit(await main(process.argv));

@@ -2,7 +2,8 @@
 // lives in its own file and ends in one call into spec/ or core/. runCli returns the exit code.
 import { cac, type CAC } from "cac";
 import pkg from "../../package.json" with { type: "json" };
-import { EXIT, NsboxError, UsageError } from "../core/errors.ts";
+import { EXIT, UsageError } from "../core/errors.ts";
+import { reportError } from "./report-error.ts";
 import type { PlanContext } from "../spec/context.ts";
 import { readPlanContext } from "./context.ts";
 import { PLAN_FLAGS, PLAN_USAGE, planCommand } from "./plan.ts";
@@ -132,18 +133,4 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
   } catch (e) {
     return reportError(e);
   }
-}
-
-function reportError(e: unknown): number {
-  if (e instanceof NsboxError) {
-    process.stderr.write(`nsbox: ${e.message}${e.hint ? ` (${e.hint})` : ""}\n`);
-    return e.exitCode;
-  }
-  if (e instanceof Error && e.name === "CACError") {
-    process.stderr.write(`nsbox: ${e.message} (see nsbox --help)\n`);
-    return EXIT.usage;
-  }
-  const message = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`nsbox: internal error: ${message}${process.env.NSBOX_DEBUG ? `\n${(e as Error).stack}` : " (set NSBOX_DEBUG=1 for details)"}\n`);
-  return EXIT.failed;
 }

@@ -4,7 +4,6 @@ import { execute } from "../core/execute.ts";
 import type { PlanContext } from "../spec/context.ts";
 import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
 import { planFromArgs } from "./sandbox-command.ts";
-import { pluginFromArgs } from "./plugin-args.ts";
 import { riskWarnings } from "../spec/risks.ts";
 import { logger } from "../core/log.ts";
 
@@ -12,8 +11,16 @@ const log = logger("run");
 
 export const RUN_USAGE = "nsbox run [OPTIONS] -- COMMAND [ARG...]";
 
+/** True when a plugin may be involved: only then is the plugin registry loaded at all. */
+export function mentionsPlugin(args: readonly string[]): boolean {
+  const end = args.indexOf("--");
+  return (end < 0 ? args : args.slice(0, end)).some((a) => /^--(plugin|config-dir)(=|$)/.test(a));
+}
+
 export async function runCommand(args: readonly string[], ctx: PlanContext): Promise<never> {
-  const { rest, plugin } = await pluginFromArgs(args, LOG_FLAGS, ctx);
+  const { rest, plugin } = mentionsPlugin(args)
+    ? await (await import("./plugin-args.ts")).pluginFromArgs(args, LOG_FLAGS, ctx)
+    : { rest: [...args], plugin: undefined };
   const { spec, extras } = planFromArgs(rest, LOG_FLAGS, RUN_USAGE, ctx, plugin);
   applyLogFlags(extras);
   for (const warning of riskWarnings(spec)) log.warn(warning);
