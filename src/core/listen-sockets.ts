@@ -6,7 +6,7 @@ import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync } from "node:
 import { NsboxError, SysError } from "./errors.ts";
 import { logger } from "./log.ts";
 import { AF_INET6, AF_UNIX, decodeSockaddr, encodeSockaddr, formatListenAddress, type ListenAddress } from "./sockaddr.ts";
-import { errnoName } from "./sys/errno.ts";
+import { errnoName, ERRNO } from "./sys/errno.ts";
 import { ffiSocketSys, IPPROTO_IPV6, IPV6_V6ONLY, SO_REUSEADDR, SOL_SOCKET, type SocketSys } from "./sys/socket.ts";
 
 const log = logger("listen");
@@ -14,12 +14,6 @@ const log = logger("listen");
 /** nginx's and lighttpd's default; the kernel caps it at net.core.somaxconn (listen(2)). */
 export const LISTEN_BACKLOG = 511;
 
-const ECONNREFUSED = 111;
-const EAGAIN = 11;
-const EINPROGRESS = 115;
-const EADDRINUSE = 98;
-const EACCES = 13;
-const ENOENT = 2;
 
 export interface UnixSocketFile {
   /** Permission bits of the socket file: who may connect(2) to it (connecting needs write). */
@@ -57,10 +51,10 @@ function clearStaleSocket(a: Extract<ListenAddress, { kind: "unix" }>, sys: Sock
   } finally {
     sys.close(probe);
   }
-  if (err === 0 || err === EAGAIN || err === EINPROGRESS) {
+  if (err === 0 || err === ERRNO.EAGAIN || err === ERRNO.EINPROGRESS) {
     throw new NsboxError(`${formatListenAddress(a)}: a server is listening on ${a.path}`, 125, "stop it first, or choose another path");
   }
-  if (err !== ECONNREFUSED && err !== ENOENT) throw new SysError("connect", err, errnoName(err), `${a.path} (checking for a stale socket)`);
+  if (err !== ERRNO.ECONNREFUSED && err !== ERRNO.ENOENT) throw new SysError("connect", err, errnoName(err), `${a.path} (checking for a stale socket)`);
   log.debug(`removing the stale socket ${a.path}`);
   unlinkSync(a.path);
 }
@@ -83,9 +77,9 @@ function openOne(a: ListenAddress, unixFile: UnixSocketFile, sys: SocketSys): Li
     try {
       sys.bind(fd, encodeSockaddr(a), text);
     } catch (e) {
-      if (e instanceof SysError && e.errno === EADDRINUSE) throw new NsboxError(`${text}: the address is in use`, 125, "another server listens there");
-      if (e instanceof SysError && e.errno === EACCES && a.kind === "inet") throw new NsboxError(`${text}: permission denied`, 125, "ports below 1024 need root (net.ipv4.ip_unprivileged_port_start)");
-      if (e instanceof SysError && e.errno === ENOENT && a.kind === "unix") throw new NsboxError(`${text}: the directory does not exist`, 125, "create it first");
+      if (e instanceof SysError && e.errno === ERRNO.EADDRINUSE) throw new NsboxError(`${text}: the address is in use`, 125, "another server listens there");
+      if (e instanceof SysError && e.errno === ERRNO.EACCES && a.kind === "inet") throw new NsboxError(`${text}: permission denied`, 125, "ports below 1024 need root (net.ipv4.ip_unprivileged_port_start)");
+      if (e instanceof SysError && e.errno === ERRNO.ENOENT && a.kind === "unix") throw new NsboxError(`${text}: the directory does not exist`, 125, "create it first");
       throw e;
     }
     created = a.kind === "unix";

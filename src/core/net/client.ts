@@ -7,6 +7,7 @@ import { withNetns } from "../sys/netns-window.ts";
 import { parseAddress, parseCidr, parseNetwork, type Cidr, type IpAddress } from "./address.ts";
 import { checkIfname } from "./ifname.ts";
 import { NetlinkError } from "./netlink-error.ts";
+import { ERRNO } from "../sys/errno.ts";
 import {
   addressRequest,
   bridgePortIsolatedRequest,
@@ -82,9 +83,6 @@ export interface NetlinkClient {
   close(): void;
 }
 
-const ENODEV = 19;
-const EINTR = 4;
-const EPROTO = 71;
 const DUMP_ATTEMPTS = 3;
 
 /** Parses a route spec into request fields; refuses mixed families and non-addresses. */
@@ -165,7 +163,7 @@ export class RtnlClient implements NetlinkClient {
       const link = replies.find((m) => m.type !== NLMSG_NOOP);
       return link ? decodeLink(link) : undefined;
     } catch (e) {
-      if (e instanceof NetlinkError && e.errno === ENODEV) return undefined;
+      if (e instanceof NetlinkError && e.errno === ERRNO.ENODEV) return undefined;
       throw e;
     }
   }
@@ -185,7 +183,7 @@ export class RtnlClient implements NetlinkClient {
 
   private indexOf(name: string): number {
     const link = this.getLink(name);
-    if (!link) throw new NetlinkError(messageTypeName(getLinkRequest(name).type), ENODEV, `link ${name}`);
+    if (!link) throw new NetlinkError(messageTypeName(getLinkRequest(name).type), ERRNO.ENODEV, `link ${name}`);
     return link.index;
   }
 
@@ -212,7 +210,7 @@ export class RtnlClient implements NetlinkClient {
           if (interrupted || m.flags & NLM_F_DUMP_INTR) throw new DumpInterrupted();
           return replies;
         } else if (m.type === NLMSG_OVERRUN) {
-          throw new NetlinkError(messageTypeName(req.type), EPROTO, `${req.object} (NLMSG_OVERRUN)`);
+          throw new NetlinkError(messageTypeName(req.type), ERRNO.EPROTO, `${req.object} (NLMSG_OVERRUN)`);
         } else if (m.type !== NLMSG_NOOP) {
           // The set changed while the kernel walked it: the parts may be inconsistent (netlink(7)).
           if (m.flags & NLM_F_DUMP_INTR) interrupted = true;
@@ -229,7 +227,7 @@ export class RtnlClient implements NetlinkClient {
         return this.transact(req);
       } catch (e) {
         if (!(e instanceof DumpInterrupted)) throw e;
-        if (attempt >= DUMP_ATTEMPTS) throw new NetlinkError(messageTypeName(req.type), EINTR, `${req.object} (dump interrupted ${attempt} times)`);
+        if (attempt >= DUMP_ATTEMPTS) throw new NetlinkError(messageTypeName(req.type), ERRNO.EINTR, `${req.object} (dump interrupted ${attempt} times)`);
       }
     }
   }

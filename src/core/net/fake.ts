@@ -7,6 +7,7 @@ import { parseCidr } from "./address.ts";
 import { checkIfname } from "./ifname.ts";
 import { NetlinkError } from "./netlink-error.ts";
 import { IFF_UP, type AddressInfo, type LinkInfo } from "./netlink.ts";
+import { ERRNO } from "../sys/errno.ts";
 
 export type NetlinkCall =
   | { op: "createVeth"; name: string; peerName: string; peerNsFd?: number }
@@ -24,8 +25,6 @@ export type NetlinkCall =
 
 export type NetlinkOp = NetlinkCall["op"];
 
-const EEXIST = 17;
-const ENODEV = 19;
 
 export class FakeNetlinkClient implements NetlinkClient {
   /** Every change that reached the "kernel", in order (reads are not recorded). */
@@ -110,7 +109,7 @@ export class FakeNetlinkClient implements NetlinkClient {
     this.record({ op: "addAddress", name, cidr, noDad: opts.noDad ?? false }, "RTM_NEWADDR", `address ${parsed.text} on ${name}`);
     const l = this.present(name, "RTM_GETLINK", `link ${name}`);
     if (this.addresses.some((a) => a.index === l.index && a.address === parsed.address.text)) {
-      throw new NetlinkError("RTM_NEWADDR", EEXIST, `address ${parsed.text} on ${name}`);
+      throw new NetlinkError("RTM_NEWADDR", ERRNO.EEXIST, `address ${parsed.text} on ${name}`);
     }
     this.addresses.push({ index: l.index, family: parsed.address.family, prefix: parsed.prefix, address: parsed.address.text, scope: 0, flags: opts.noDad ? 2 : 0 });
   }
@@ -182,12 +181,12 @@ export class FakeNetlinkClient implements NetlinkClient {
 
   private present(name: string, request: string, object: string): LinkInfo & { peer?: string } {
     const l = this.links.get(name);
-    if (!l) throw new NetlinkError(request, ENODEV, object);
+    if (!l) throw new NetlinkError(request, ERRNO.ENODEV, object);
     return l;
   }
 
   private absent(name: string, request: string, object: string): void {
-    if (this.links.has(name)) throw new NetlinkError(request, EEXIST, object);
+    if (this.links.has(name)) throw new NetlinkError(request, ERRNO.EEXIST, object);
   }
 }
 

@@ -9,8 +9,8 @@ import { NetlinkError } from "./netlink-error.ts";
 import { nftClient, zoneTableName, type NftClient } from "./nft.ts";
 import { currentNetns, listNetRecords, type NetRecord } from "./net-record.ts";
 import { isSameProcess } from "../proc.ts";
+import { ERRNO } from "../sys/errno.ts";
 
-const ENODEV = 19;
 
 export interface NetGcDeps {
   records?: () => { file: string; record: NetRecord }[];
@@ -56,7 +56,7 @@ export function netCollector(deps: NetGcDeps = {}): Collector {
                     nl.deleteLink(l);
                   } catch (e) {
                     // Gone already (its namespace died, or the run removed it): nothing to do.
-                    if (!(e instanceof NetlinkError && e.errno === ENODEV)) throw e;
+                    if (!(e instanceof NetlinkError && e.errno === ERRNO.ENODEV)) throw e;
                   }
                 }
               } finally {

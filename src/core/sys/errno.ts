@@ -1,18 +1,19 @@
-// errno numbers to names (x86-64 and aarch64 share the generic table for these), so every
-// SysError can say "ENOENT" rather than a bare number.
-const NAMES: Record<number, string> = {
-  1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 7: "E2BIG", 8: "ENOEXEC", 9: "EBADF",
-  10: "ECHILD", 11: "EAGAIN", 12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 17: "EEXIST",
-  18: "EXDEV", 19: "ENODEV", 20: "ENOTDIR", 21: "EISDIR", 22: "EINVAL", 23: "ENFILE", 24: "EMFILE",
-  26: "ETXTBSY", 27: "EFBIG", 28: "ENOSPC", 30: "EROFS", 31: "EMLINK", 32: "EPIPE", 36: "ENAMETOOLONG",
-  38: "ENOSYS", 39: "ENOTEMPTY", 40: "ELOOP", 95: "EOPNOTSUPP", 110: "ETIMEDOUT",
-  88: "ENOTSOCK", 97: "EAFNOSUPPORT", 98: "EADDRINUSE", 99: "EADDRNOTAVAIL", 101: "ENETUNREACH",
-  111: "ECONNREFUSED", 113: "EHOSTUNREACH",
-  // more that rtnetlink answers with (rtnetlink(7))
-  6: "ENXIO", 34: "ERANGE", 61: "ENODATA", 71: "EPROTO", 75: "EOVERFLOW", 90: "EMSGSIZE", 92: "ENOPROTOOPT",
-  93: "EPROTONOSUPPORT", 100: "ENETDOWN", 105: "ENOBUFS",
-};
+// errno numbers and names (x86-64 and aarch64 share the generic table for these): one table, so
+// every SysError can say "ENOENT" rather than a bare number, and code that tests for an errno
+// names it from here instead of declaring its own number.
+export const ERRNO = {
+  EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, ENXIO: 6, E2BIG: 7, ENOEXEC: 8, EBADF: 9,
+  ECHILD: 10, EAGAIN: 11, ENOMEM: 12, EACCES: 13, EFAULT: 14, EBUSY: 16, EEXIST: 17, EXDEV: 18,
+  ENODEV: 19, ENOTDIR: 20, EISDIR: 21, EINVAL: 22, ENFILE: 23, EMFILE: 24, ETXTBSY: 26, EFBIG: 27,
+  ENOSPC: 28, EROFS: 30, EMLINK: 31, EPIPE: 32, ERANGE: 34, ENAMETOOLONG: 36, ENOSYS: 38,
+  ENOTEMPTY: 39, ELOOP: 40, ENODATA: 61, EPROTO: 71, EOVERFLOW: 75, ENOTSOCK: 88, EMSGSIZE: 90,
+  ENOPROTOOPT: 92, EPROTONOSUPPORT: 93, EOPNOTSUPP: 95, EAFNOSUPPORT: 97, EADDRINUSE: 98,
+  EADDRNOTAVAIL: 99, ENETDOWN: 100, ENETUNREACH: 101, ENOBUFS: 105, ETIMEDOUT: 110,
+  ECONNREFUSED: 111, EHOSTUNREACH: 113, EINPROGRESS: 115,
+} as const;
+
+const NAMES = new Map<number, string>(Object.entries(ERRNO).map(([name, n]) => [n, name]));
 
 export function errnoName(errno: number): string {
-  return NAMES[errno] ?? `errno ${errno}`;
+  return NAMES.get(errno) ?? `errno ${errno}`;
 }

@@ -3,6 +3,7 @@
 import { dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
 import { failWithErrno as fail, lastErrno as errno } from "./last-errno.ts";
 import type { Sys } from "./sys.ts";
+import { ERRNO } from "./errno.ts";
 
 const MFD_CLOEXEC = 0x1;
 const MFD_ALLOW_SEALING = 0x2;
@@ -14,7 +15,6 @@ const FD_CLOEXEC = 1;
 const F_ADD_SEALS = 1033;
 // F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE: nobody can change the content after.
 const ALL_SEALS = 0x1 | 0x2 | 0x4 | 0x8;
-const EINVAL = 22;
 
 let lib: ReturnType<typeof openLibc> | undefined;
 
@@ -68,7 +68,7 @@ export const ffiSys: Sys = {
     // Ask explicitly for exec or no-exec (vm.memfd_noexec, Linux 6.3); older kernels reject the
     // flags with EINVAL and then give the old behaviour (executable) without them.
     let fd = libc().memfd_create(cstr(name), base | (opts.exec ? MFD_EXEC : MFD_NOEXEC_SEAL));
-    if (fd < 0 && errno() === EINVAL) fd = libc().memfd_create(cstr(name), base);
+    if (fd < 0 && errno() === ERRNO.EINVAL) fd = libc().memfd_create(cstr(name), base);
     if (fd < 0) fail("memfd_create", name);
     if (bytes.length > 0) writeAll(fd, bytes, name);
     // The reader (the stage, or execve) starts at the offset the fd has now: rewind.

@@ -4,6 +4,7 @@
 // which is what core/sys/netns-window.ts relies on (network_namespaces(7)).
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { failWithErrno as fail, lastErrno as errno } from "./last-errno.ts";
+import { ERRNO } from "./errno.ts";
 
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;
@@ -14,8 +15,6 @@ const SO_RCVTIMEO = 20; // SO_RCVTIMEO_OLD: struct timeval of two longs (x86-64,
 const SOL_NETLINK = 270;
 const NETLINK_EXT_ACK = 11;
 const MSG_TRUNC = 0x20;
-const EINTR = 4;
-const EAGAIN = 11;
 /** A dump part is at most ~32 KiB (netlink_dump caps its skb there); twice that is plenty. */
 const RECV_SIZE = 64 * 1024;
 
@@ -90,7 +89,7 @@ export function openNetlinkSocket(protocol: number = NETLINK_ROUTE, timeoutMs = 
           if (n !== bytes.length) fail("sendto", `${what} (sent ${n} of ${bytes.length} bytes)`, 90);
           return;
         }
-        if (errno() !== EINTR) fail("sendto", what);
+        if (errno() !== ERRNO.EINTR) fail("sendto", what);
       }
     },
     recv() {
@@ -102,8 +101,8 @@ export function openNetlinkSocket(protocol: number = NETLINK_ROUTE, timeoutMs = 
           return buf.slice(0, n);
         }
         const e = errno();
-        if (e === EINTR) continue;
-        if (e === EAGAIN) fail("recvfrom", `${what}: no reply from the kernel in ${timeoutMs} ms`, e);
+        if (e === ERRNO.EINTR) continue;
+        if (e === ERRNO.EAGAIN) fail("recvfrom", `${what}: no reply from the kernel in ${timeoutMs} ms`, e);
         fail("recvfrom", what, e);
       }
     },

@@ -3,6 +3,7 @@
 // sandbox. Addresses arrive as struct sockaddr bytes (core/sockaddr.ts builds them).
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { failWithErrno as fail, lastErrno as errno } from "./last-errno.ts";
+import { ERRNO } from "./errno.ts";
 
 const SOCK_STREAM = 1;
 const SOCK_NONBLOCK = 0o4000;
@@ -11,7 +12,6 @@ export const SOL_SOCKET = 1;
 export const SO_REUSEADDR = 2;
 export const IPPROTO_IPV6 = 41;
 export const IPV6_V6ONLY = 26;
-const EINTR = 4;
 
 let lib: ReturnType<typeof openLibc> | undefined;
 
@@ -79,7 +79,7 @@ export const ffiSocketSys: SocketSys = {
     for (;;) {
       if (libc().connect(fd, ptr(sockaddr), sockaddr.length) === 0) return 0;
       const e = errno();
-      if (e !== EINTR) return e;
+      if (e !== ERRNO.EINTR) return e;
     }
   },
   close(fd) {

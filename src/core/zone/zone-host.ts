@@ -11,8 +11,8 @@ import { openLibnftables } from "../sys/libnftables.ts";
 import { bridgeName, buildZone, zoneTable, type HostView, type Zone, type ZoneInput } from "./zone.ts";
 import { forwardFile, leaseDir, listZones, liveLeases, readZone, removeZoneRecord, withZoneLock, writeZone, zoneStore, type ZoneStore } from "./zone-store.ts";
 import { selfOwner } from "../net/net-record.ts";
+import { ERRNO } from "../sys/errno.ts";
 
-const ENODEV = 19;
 const IP_FORWARD = "/proc/sys/net/ipv4/ip_forward";
 
 export interface ZoneDeps {
@@ -48,7 +48,7 @@ function ignoreNoDev(fn: () => void): void {
   try {
     fn();
   } catch (e) {
-    if (!(e instanceof NetlinkError && e.errno === ENODEV)) throw e;
+    if (!(e instanceof NetlinkError && e.errno === ERRNO.ENODEV)) throw e;
   }
 }
 
