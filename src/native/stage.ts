@@ -5,6 +5,7 @@ import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, ren
 import { dirname, join } from "node:path";
 import stagePath from "../../dist/nsbox-stage" with { type: "file" };
 import { NsboxError, SysError } from "../core/errors.ts";
+import { stateRoot } from "../core/state-dir.ts";
 import type { Sys } from "../core/sys/sys.ts";
 
 // Bun's hasher rather than node:crypto, whose start-up cost (~15 ms) every command would pay.
@@ -18,8 +19,7 @@ export function stageBytes(): Uint8Array {
 
 /** Where the cache file lives when memfds cannot be executed (vm.memfd_noexec = 2). */
 export function stageCacheDir(uid: number, env: Readonly<Record<string, string | undefined>>): string {
-  if (uid === 0) return "/run/nsbox/stage";
-  return join(env.XDG_RUNTIME_DIR || `/tmp/nsbox-${uid}`, "nsbox", "stage");
+  return join(stateRoot(uid, env), "stage");
 }
 
 /** Refuses a directory chain another user could write into (they could swap the file). */
