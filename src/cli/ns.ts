@@ -13,6 +13,7 @@ import { checkName } from "./names.ts";
 import { readPlanContext } from "./context.ts";
 import { addLogOptions, applyLogOptions } from "./command-flags.ts";
 import type { CliIo } from "./index.ts";
+import { alignColumns } from "./columns.ts";
 
 export const NS_USAGE = "nsbox ns ls [--type KIND] [--json] | ns persist NAME [--unshare LIST] | ns rm NAME";
 
@@ -54,10 +55,7 @@ const COLUMNS: readonly { header: string; right?: boolean; value(e: NsEntry): st
 /** Aligned columns with a header line, like lsns. */
 export function formatNsTable(entries: readonly NsEntry[]): string {
   const rows = [COLUMNS.map((c) => c.header), ...entries.map((e) => COLUMNS.map((c) => c.value(e)))];
-  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) =>
-    r.map((cell, i) => (i === r.length - 1 ? cell : COLUMNS[i]!.right ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join("  ");
-  return rows.map((r) => `${line(r).trimEnd()}\n`).join("");
+  return alignColumns(rows, COLUMNS.map((c) => c.right === true));
 }
 
 function nsLs(rest: readonly string[], options: NsOptions, deps: NsDeps): string {

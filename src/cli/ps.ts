@@ -5,6 +5,7 @@ import { runningRecords, type SandboxRecord } from "../core/sandbox-record.ts";
 import { NS_KINDS } from "../spec/schema.ts";
 import { addLogOptions, applyLogOptions } from "./command-flags.ts";
 import type { CliIo } from "./index.ts";
+import { alignColumns } from "./columns.ts";
 
 export interface PsEntry {
   name: string;
@@ -31,9 +32,10 @@ function formatUptime(s: number): string {
 }
 
 export function formatPs(entries: readonly PsEntry[]): string {
-  const rows = [["NAME", "PID", "UPTIME", "NAMESPACES", "COMMAND"], ...entries.map((e) => [e.name, String(e.pid), formatUptime(e.uptimeSeconds), e.namespaces.join(","), e.command.join(" ")])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => `${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")}\n`).join("");
+  return alignColumns([
+    ["NAME", "PID", "UPTIME", "NAMESPACES", "COMMAND"],
+    ...entries.map((e) => [e.name, String(e.pid), formatUptime(e.uptimeSeconds), e.namespaces.join(","), e.command.join(" ")]),
+  ]);
 }
 
 export function registerPs(cli: CAC, io: CliIo): void {
