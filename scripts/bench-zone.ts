@@ -7,8 +7,9 @@
 // the script re-execs itself under `unshare --net --mount` with a private tmpfs on /run and
 // refuses to run anywhere else. The zone is created and removed around each of its runs: while it
 // exists, nsbox's forward guard (rightly) drops the hand-built namespace's forwarded traffic.
-import { readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { guard, spawnNetns, type Netns } from "../test/priv/net-fixtures/lib.ts";
 
 const RUNS = Number(process.env.BENCH_ZONE_RUNS ?? 3);
 const SECONDS = "3";
@@ -61,32 +62,7 @@ if (process.argv[2] !== "--inside") {
 }
 
 // Inside: refuse to go on in the parent's network namespace or with a /run that is not ours.
-if (readlinkSync("/proc/self/ns/net") === readlinkSync(`/proc/${process.ppid}/ns/net`)) {
-  throw new Error("bench-zone: refusing to run in its parent's network namespace (run it without --inside)");
-}
-const run = readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ")).filter((f) => f[4] === "/run").at(-1);
-if (!run || run[run.indexOf("-") + 1] !== "tmpfs" || run[run.indexOf("-") + 2] !== TMPFS) {
-  throw new Error("bench-zone: refusing to run without its private tmpfs on /run");
-}
-
-/** A network namespace held by a child `unshare --net sleep`, entered with nsenter. */
-async function spawnNetns() {
-  const own = readlinkSync("/proc/self/ns/net");
-  const holder = Bun.spawn(["unshare", "--net", "--", "sleep", "600"], { stdin: "ignore", stdout: "ignore", stderr: "inherit", env: { ...process.env, PATH } });
-  const path = `/proc/${holder.pid}/ns/net`;
-  const end = Date.now() + 5000;
-  for (;;) {
-    let ns: string | undefined;
-    try {
-      ns = readlinkSync(path);
-    } catch {}
-    if (ns && ns !== own) break;
-    if (Date.now() > end) throw new Error("bench-zone: the namespace holder did not unshare in 5 s");
-    await Bun.sleep(5);
-  }
-  return { path, enter: ["nsenter", `--net=${path}`, "--"], kill: () => holder.kill("SIGKILL") };
-}
-type Netns = Awaited<ReturnType<typeof spawnNetns>>;
+guard(TMPFS, "bench-zone");
 
 /** A one-off iperf3 server on the LAN peer's address; returns a stopper (kills it by pid if still there). */
 async function server(peer: Netns): Promise<() => Promise<void>> {
@@ -156,8 +132,8 @@ async function handRun(peer: Netns, box: Netns, forwardOrig: string) {
 
 must(["ip", "link", "set", "lo", "up"]);
 const forwardOrig = readFileSync(FORWARD, "utf8").trim();
-const peer = await spawnNetns();
-const box = await spawnNetns();
+const peer = await spawnNetns(600);
+const box = await spawnNetns(600);
 const results: Record<string, number[]> = { zone: [], hand: [] };
 const seen: Record<string, string> = {};
 try {

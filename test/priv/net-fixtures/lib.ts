@@ -4,16 +4,19 @@
 import { readFileSync, readlinkSync } from "node:fs";
 import { closeNetns, openNetns } from "../../../src/core/sys/netns-window.ts";
 
-/** Refuses to go on in the host's network namespace or with the host's /run. */
-export function guard(): void {
+/**
+ * Refuses to go on in the host's network namespace or with the host's /run: the process must have
+ * been started with unshare --net and a tmpfs named `tmpfsSource` on /run (`who` names it in errors).
+ */
+export function guard(tmpfsSource = "nsbox-net-test", who = "net fixture"): void {
   // The parent (the test runner, or a shell) is in the namespace we were started from.
   if (readlinkSync("/proc/self/ns/net") === readlinkSync(`/proc/${process.ppid}/ns/net`)) {
-    throw new Error("net fixture: refusing to run in its parent's network namespace (start it with unshare --net)");
+    throw new Error(`${who}: refusing to run in its parent's network namespace (start it with unshare --net)`);
   }
   const run = readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ")).filter((f) => f[4] === "/run").at(-1);
   const fstype = run ? run[run.indexOf("-") + 1] : undefined;
-  if (fstype !== "tmpfs" || run?.[run.indexOf("-") + 2] !== "nsbox-net-test") {
-    throw new Error("net fixture: refusing to run without the private tmpfs on /run (records would go to the host's /run/nsbox)");
+  if (fstype !== "tmpfs" || run?.[run.indexOf("-") + 2] !== tmpfsSource) {
+    throw new Error(`${who}: refusing to run without the private tmpfs on /run (records would go to the host's /run/nsbox)`);
   }
 }
 
@@ -33,14 +36,16 @@ export interface Netns {
   pid: number;
   fd: number;
   path: string;
+  /** The prefix that runs a command inside it: `nsenter --net=PATH --`. */
+  enter: string[];
   /** Runs argv inside it (nsenter --net). */
   run(argv: string[], timeout?: number): Sh;
   kill(): void;
 }
 
-export async function spawnNetns(): Promise<Netns> {
+export async function spawnNetns(holdSeconds = 60): Promise<Netns> {
   const own = readlinkSync("/proc/self/ns/net");
-  const child = Bun.spawn(["unshare", "--net", "--", "sleep", "60"], { stdin: "ignore", stdout: "ignore", stderr: "inherit" });
+  const child = Bun.spawn(["unshare", "--net", "--", "sleep", String(holdSeconds)], { stdin: "ignore", stdout: "ignore", stderr: "inherit" });
   const path = `/proc/${child.pid}/ns/net`;
   // unshare(1) unshares, then execs sleep: wait until the child is in its own namespace.
   const end = Date.now() + 5000;
@@ -58,6 +63,7 @@ export async function spawnNetns(): Promise<Netns> {
     pid: child.pid,
     fd,
     path,
+    enter: ["nsenter", `--net=${path}`, "--"],
     run: (argv, timeout) => sh(["nsenter", `--net=${path}`, "--", ...argv], timeout),
     kill() {
       closeNetns(fd);
