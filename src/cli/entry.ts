@@ -2,11 +2,15 @@
 // service units) goes straight to the run command; everything else builds the full CLI. Each
 // branch imports only what it needs, so `run` does not pay for every other command's modules.
 
+/** `--help` or `-h` among the words before `--` (after it they belong to the command). */
+export function isHelpRequest(words: readonly string[]): boolean {
+  const end = words.indexOf("--");
+  const head = end < 0 ? words : words.slice(0, end);
+  return head.includes("--help") || head.includes("-h");
+}
+
 function isPlainRun(argv: readonly string[]): boolean {
-  if (argv[2] !== "run") return false;
-  const end = argv.indexOf("--");
-  const head = end < 0 ? argv.slice(3) : argv.slice(3, end);
-  return !head.includes("--help") && !head.includes("-h");
+  return argv[2] === "run" && !isHelpRequest(argv.slice(3));
 }
 
 /** Runs one invocation; returns the exit code (a successful `run` never returns: it execs). */

@@ -4,6 +4,7 @@ import { cac, type CAC } from "cac";
 import pkg from "../../package.json" with { type: "json" };
 import { EXIT, UsageError } from "../core/errors.ts";
 import { reportError } from "./report-error.ts";
+import { isHelpRequest } from "./entry.ts";
 import type { PlanContext } from "../spec/context.ts";
 import { readPlanContext } from "./context.ts";
 import { PLAN_FLAGS, PLAN_USAGE, planCommand } from "./plan.ts";
@@ -105,12 +106,6 @@ export function createCli(io: CliIo = defaultIo): CAC {
   cli.help();
   cli.version(VERSION);
   return cli;
-}
-
-function isHelpRequest(argv: readonly string[]): boolean {
-  const end = argv.indexOf("--");
-  const head = end < 0 ? argv : argv.slice(0, end);
-  return head.includes("--help") || head.includes("-h");
 }
 
 /** Runs one invocation; returns the exit code (a successful `run` never returns: it execs). */
