@@ -12,7 +12,7 @@ mkdirSync("dist", { recursive: true });
 if (!existsSync(SECCOMP_DEFAULT_OUT)) writeFileSync(SECCOMP_DEFAULT_OUT, "");
 const v = await import("valibot");
 const { compileSeccomp } = await import("../src/core/seccomp.ts");
-const { SeccompPolicy } = await import("../src/spec/seccomp-policy.ts");
+const { SeccompPolicy } = await import("../src/model/seccomp-policy.ts");
 
 const bpf = compileSeccomp(v.parse(SeccompPolicy, {}), undefined, { embedded: false });
 if (!bpf) throw new Error("the default policy compiled to no filter");

@@ -1,5 +1,5 @@
 // Shared test fixtures: a fixed PlanContext (root, and a rootless user) so plans are deterministic.
-import type { PlanContext } from "../src/spec/context.ts";
+import type { PlanContext } from "../src/model/context.ts";
 
 export const rootCtx: PlanContext = {
   uid: 0,

@@ -6,7 +6,7 @@ import { auditWorker, describeSocket, type NetAudit } from "../../src/core/net-a
 import { payloadPid } from "../../src/core/sandbox-inspect.ts";
 import { findByName, findByPid } from "../../src/core/sandbox-record.ts";
 import type { CommandContext } from "../../src/plugin/define.ts";
-import { NAME_PATTERN } from "../../src/spec/schema.ts";
+import { NAME_PATTERN } from "../../src/model/schema.ts";
 
 export const CHECK_USAGE = "nsbox httpd-worker check NAME|--pid PID";
 

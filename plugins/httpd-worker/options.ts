@@ -2,7 +2,7 @@
 // come from this schema) and the socket-activation names derived from them (sd_listen_fds(3)).
 import * as v from "valibot";
 import { parseListenAddress } from "../../src/core/sockaddr.ts";
-import { AbsPath } from "../../src/spec/schema.ts";
+import { AbsPath } from "../../src/model/schema.ts";
 
 /** The stage passes at most 64 fds (WIRE.md `pass-fd`). */
 export const MAX_LISTEN = 64;

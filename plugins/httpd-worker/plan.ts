@@ -3,7 +3,7 @@
 // only ways out are the unix sockets allowed by path. Pure: options and base in, spec out; what
 // the caller asked for and cannot have is a UsageError (exit 2).
 import { UsageError } from "../../src/core/errors.ts";
-import type { SandboxSpecInput } from "../../src/spec/schema.ts";
+import type { SandboxSpecInput } from "../../src/model/schema.ts";
 import type { PluginPlanContext } from "../../src/plugin/define.ts";
 import { defaultFdName, type HttpdWorkerOptions } from "./options.ts";
 

@@ -4,8 +4,8 @@
 // checks the sandbox and execs into it, the fds becoming 3, 4, ... (WIRE.md pass-fd).
 import * as v from "valibot";
 import type { CommandContext, CommandRun } from "../../src/plugin/define.ts";
-import type { SandboxSpecInput } from "../../src/spec/schema.ts";
-import { formatIssue, planSpec } from "../../src/spec/plan.ts";
+import type { SandboxSpecInput } from "../../src/model/schema.ts";
+import { formatIssue, planSpec } from "../../src/model/plan.ts";
 import { NsboxError, UsageError } from "../../src/core/errors.ts";
 import { groupId, openListeners } from "../../src/core/listen-sockets.ts";
 import { parseListenAddress, type ListenAddress } from "../../src/core/sockaddr.ts";

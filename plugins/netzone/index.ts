@@ -7,7 +7,7 @@ import { UsageError } from "../../src/core/errors.ts";
 import { definePlugin } from "../../src/plugin/define.ts";
 import { listZones } from "../../src/core/zone/zone-store.ts";
 import { removeZone, requireNftables } from "../../src/core/zone/zone-host.ts";
-import { ZONE_NAME_PATTERN } from "../../src/spec/schema.ts";
+import { ZONE_NAME_PATTERN } from "../../src/model/schema.ts";
 import { commands } from "./commands.ts";
 
 export const NetzoneOptions = v.strictObject({

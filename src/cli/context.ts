@@ -1,8 +1,8 @@
 // Reads the PlanContext from the host once per command: who runs nsbox, its environment and
 // the subordinate id range that root-started sandboxes map onto (/etc/subuid convention).
 import { readFileSync } from "node:fs";
-import { DEFAULT_SUBID_COUNT, DEFAULT_SUBID_START } from "../spec/defaults.ts";
-import type { PlanContext, SubIdRange } from "../spec/context.ts";
+import { DEFAULT_SUBID_COUNT, DEFAULT_SUBID_START } from "../model/defaults.ts";
+import type { PlanContext, SubIdRange } from "../model/context.ts";
 
 /** The owner name nsbox looks up in /etc/subuid and /etc/subgid (as podman uses `containers`). */
 export const SUBID_OWNER = "nsbox";

@@ -5,7 +5,7 @@ import { execute } from "../core/execute.ts";
 import { EXIT, NsboxError, UsageError } from "../core/errors.ts";
 import { planExec } from "../core/exec-into.ts";
 import { findByName, findByPid } from "../core/sandbox-record.ts";
-import { NS_KINDS, type NsKind } from "../spec/schema.ts";
+import { NS_KINDS, type NsKind } from "../model/schema.ts";
 import { addLogOptions, applyLogOptions } from "./command-flags.ts";
 import type { CliIo } from "./index.ts";
 import { checkName } from "./names.ts";

@@ -5,7 +5,7 @@
 import { EXIT, NsboxError, UsageError } from "../core/errors.ts";
 import { inspectSandbox, type SandboxInspection } from "../core/sandbox-inspect.ts";
 import { findByName, findByPid, type SandboxRecord } from "../core/sandbox-record.ts";
-import { explainSpec, formatExplanation, type Explanation } from "../spec/explain.ts";
+import { explainSpec, formatExplanation, type Explanation } from "../model/explain.ts";
 import type { CliIo } from "./index.ts";
 import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
 import { checkName } from "./names.ts";

@@ -5,7 +5,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { EXIT, UsageError } from "../core/errors.ts";
 import { reportError } from "./report-error.ts";
 import { isHelpRequest } from "./entry.ts";
-import type { PlanContext } from "../spec/context.ts";
+import type { PlanContext } from "../model/context.ts";
 import { readPlanContext } from "./context.ts";
 import { PLAN_FLAGS, PLAN_USAGE, planCommand } from "./plan.ts";
 import { RUN_USAGE, runCommand } from "./run.ts";

@@ -1,7 +1,7 @@
 // Names given on the command line (sandboxes, persistent namespaces) become file names under
 // the state directory: they are checked before any file is touched.
 import { UsageError } from "../core/errors.ts";
-import { NAME_PATTERN } from "../spec/schema.ts";
+import { NAME_PATTERN } from "../model/schema.ts";
 
 export function checkName(name: string, where: string): string {
   if (!NAME_PATTERN.test(name)) {

@@ -1,7 +1,7 @@
 // `nsbox plan [OPTIONS] -- COMMAND`: print the normalised sandbox, one line per step, as JSON
 // (--json) or as the stage's wire bytes (--wire). Needs no root and changes nothing.
-import { describeSpec } from "../spec/describe.ts";
-import type { PlanContext } from "../spec/context.ts";
+import { describeSpec } from "../model/describe.ts";
+import type { PlanContext } from "../model/context.ts";
 import { encodeWire } from "../native/wire.ts";
 import { UsageError } from "../core/errors.ts";
 import { compileSeccomp } from "../core/seccomp.ts";

@@ -9,7 +9,7 @@ import { optionFlags, parseOptionFlags } from "../plugin/options-flags.ts";
 import { usePlugin, type PluginUse } from "../plugin/plan-with-plugin.ts";
 import { pluginFailure } from "../plugin/plugin-error.ts";
 import { builtinRegistry } from "../plugin/registry.ts";
-import type { PlanContext } from "../spec/context.ts";
+import type { PlanContext } from "../model/context.ts";
 import { LOG_FLAGS } from "./log-flags.ts";
 import type { ExtraFlag } from "./parse-args.ts";
 import { PROFILE_FLAG } from "./sandbox-command.ts";

@@ -2,7 +2,7 @@
 // process: a record whose pid is gone or reused is not listed; `nsbox gc` removes it).
 import type { CAC } from "cac";
 import { runningRecords, type SandboxRecord } from "../core/sandbox-record.ts";
-import { NS_KINDS } from "../spec/schema.ts";
+import { NS_KINDS } from "../model/schema.ts";
 import { addLogOptions, applyLogOptions } from "./command-flags.ts";
 import type { CliIo } from "./index.ts";
 import { alignColumns } from "./columns.ts";

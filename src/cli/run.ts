@@ -1,10 +1,10 @@
 // `nsbox run [OPTIONS] -- COMMAND [ARG...]`: plan the sandbox from flags and profile, then
 // hand it to the core, which execs into the stage and never returns.
 import { execute } from "../core/execute.ts";
-import type { PlanContext } from "../spec/context.ts";
+import type { PlanContext } from "../model/context.ts";
 import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
 import { planFromArgs } from "./sandbox-command.ts";
-import { riskWarnings } from "../spec/risks.ts";
+import { riskWarnings } from "../model/risks.ts";
 import { logger } from "../core/log.ts";
 
 const log = logger("run");

@@ -1,13 +1,13 @@
 // What `run` and `plan` share: argv → (profile, flags) → spec draft → normalised spec.
 // Any problem with the input ends here as a UsageError (exit 2) before anything is touched.
 import { UsageError } from "../core/errors.ts";
-import type { PlanContext } from "../spec/context.ts";
-import type { NormalSpec } from "../spec/normalize.ts";
-import { formatIssue, planSpec } from "../spec/plan.ts";
+import type { PlanContext } from "../model/context.ts";
+import type { NormalSpec } from "../model/normalize.ts";
+import { formatIssue, planSpec } from "../model/plan.ts";
 import { parseSandboxArgs, type ExtraFlag, type ParsedArgs } from "./parse-args.ts";
 import { loadProfile } from "./profile.ts";
 import { newDraft, toSpecInput } from "./sandbox-options.ts";
-import type { SandboxSpecInput } from "../spec/schema.ts";
+import type { SandboxSpecInput } from "../model/schema.ts";
 import { planWithPlugin, type PluginUse } from "../plugin/plan-with-plugin.ts";
 
 export const PROFILE_FLAG: ExtraFlag = { name: "profile", args: ["FILE"], help: "read options from a TOML or JSON profile first" };

@@ -2,15 +2,15 @@
 // profile files both become a list of (option, values) applied in order to a spec draft, so the
 // two can never disagree. Order matters like in bubblewrap: `--clearenv --setenv A 1` keeps A.
 import * as v from "valibot";
-import { AbsPath, NS_KINDS, NET_MODES, PROPAGATIONS, type NsKind, type SandboxSpecInput } from "../spec/schema.ts";
-import { HOST_ROOT_MOUNT, PRIVATE_MOUNTS } from "../spec/defaults.ts";
+import { AbsPath, NS_KINDS, NET_MODES, PROPAGATIONS, type NsKind, type SandboxSpecInput } from "../model/schema.ts";
+import { HOST_ROOT_MOUNT, PRIVATE_MOUNTS } from "../model/defaults.ts";
 import { UsageError } from "../core/errors.ts";
-import type { PlanContext } from "../spec/context.ts";
+import type { PlanContext } from "../model/context.ts";
 import { existsSync } from "node:fs";
 import { persistedPath } from "../core/persist.ts";
 import { checkName } from "./names.ts";
-import { isCapabilityName } from "../spec/capabilities.ts";
-import { parseBytes, parseCpu, parseRlimit } from "../spec/limits.ts";
+import { isCapabilityName } from "../model/capabilities.ts";
+import { parseBytes, parseCpu, parseRlimit } from "../model/limits.ts";
 import { SECCOMP_OPTIONS } from "./seccomp-options.ts";
 
 type MountInput = NonNullable<SandboxSpecInput["mounts"]>[number];

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { UsageError } from "../core/errors.ts";
 import { checkSyscallNames } from "../core/seccomp.ts";
-import { SECCOMP_BASES, SECCOMP_ERRNOS, seccompEntryProblem, type SeccompBase, type SeccompErrno } from "../spec/seccomp-policy.ts";
+import { SECCOMP_BASES, SECCOMP_ERRNOS, seccompEntryProblem, type SeccompBase, type SeccompErrno } from "../model/seccomp-policy.ts";
 
 export interface SeccompFilePolicy {
   base: SeccompBase;

@@ -2,7 +2,7 @@
 // `--seccomp-deny`, `--allow-userns`. Names are checked where the flag is, so the message points at
 // it; the lists accumulate whatever their order (precedence is in spec/seccomp-policy.ts).
 import { UsageError } from "../core/errors.ts";
-import { SECCOMP_BASES, type SeccompBase } from "../spec/seccomp-policy.ts";
+import { SECCOMP_BASES, type SeccompBase } from "../model/seccomp-policy.ts";
 import { loadSeccompFile, parseSeccompList } from "./seccomp-file.ts";
 import type { SandboxOption, SpecDraft } from "./sandbox-options.ts";
 

@@ -6,7 +6,7 @@ import { runSelftest } from "../core/selftest/run-selftest.ts";
 import { allContained, type ProbeVerdict } from "../core/selftest/probes.ts";
 import { UsageError } from "../core/errors.ts";
 import { logger } from "../core/log.ts";
-import { riskWarnings } from "../spec/risks.ts";
+import { riskWarnings } from "../model/risks.ts";
 import type { CliIo } from "./index.ts";
 import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
 import { parseSandboxArgs, type ExtraFlag } from "./parse-args.ts";

@@ -5,7 +5,7 @@
 // process of the sandbox ever runs outside its limits. Dirs are recorded before they are made.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { NormalSpec } from "../spec/normalize.ts";
+import type { NormalSpec } from "../model/normalize.ts";
 import type { HostWire } from "../native/wire.ts";
 import { NsboxError } from "./errors.ts";
 import { parseMountinfo, type MountInfo } from "./mountinfo.ts";

@@ -6,10 +6,10 @@
 import { closeSync, existsSync, openSync } from "node:fs";
 import type { HostWire } from "../native/wire.ts";
 import { planCgroups, readCgroupHost, sandboxCgroupId } from "./cgroup.ts";
-import type { PlanContext } from "../spec/context.ts";
-import type { NormalSpec } from "../spec/normalize.ts";
-import { formatIssue, planSpec } from "../spec/plan.ts";
-import { NS_KINDS, type NsKind, type SandboxSpecInput } from "../spec/schema.ts";
+import type { PlanContext } from "../model/context.ts";
+import type { NormalSpec } from "../model/normalize.ts";
+import { formatIssue, planSpec } from "../model/plan.ts";
+import { NS_KINDS, type NsKind, type SandboxSpecInput } from "../model/schema.ts";
 import { NsboxError, UsageError } from "./errors.ts";
 import { isRunning, sandboxInit, type SandboxRecord } from "./sandbox-record.ts";
 import { isSameProcess, startTime } from "./proc.ts";

@@ -3,7 +3,7 @@
 // this pid, gets the payload's exit status, and its signals reach the stage's supervisor directly.
 import { encodeWire, type HostWire } from "../native/wire.ts";
 import { stageExecutable } from "../native/stage.ts";
-import type { NormalSpec } from "../spec/normalize.ts";
+import type { NormalSpec } from "../model/normalize.ts";
 import { logger } from "./log.ts";
 import { prepareHost } from "./prepare-host.ts";
 import { ffiSys } from "./sys/ffi.ts";

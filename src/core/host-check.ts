@@ -1,7 +1,7 @@
 // Can this host run nsbox, and what will it get? Each requirement is one entry of HOST_CHECKS: an
 // item name and a function from HostFacts to a finding. The checks only read; they never try a
 // syscall (probing with unshare from Bun's threaded process would lie, see DESIGN.md §2).
-import { NS_KINDS, type NsKind } from "../spec/schema.ts";
+import { NS_KINDS, type NsKind } from "../model/schema.ts";
 import type { HostFacts } from "./host-facts.ts";
 import { parseMountinfo, type MountInfo } from "./mountinfo.ts";
 

@@ -1,7 +1,7 @@
 // Every namespace on the host, as util-linux lsns sees them: the /proc/PID/ns/* links of every
 // process, plus namespaces that only a bind mount keeps alive (fstype nsfs in mountinfo, as
 // `ip netns add` makes). Reads through HostFacts, so tests can feed a fake /proc.
-import { NS_KINDS, type NsKind } from "../spec/schema.ts";
+import { NS_KINDS, type NsKind } from "../model/schema.ts";
 import { EXIT, NsboxError } from "./errors.ts";
 import type { HostFacts } from "./host-facts.ts";
 import { logger } from "./log.ts";

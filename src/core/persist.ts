@@ -3,9 +3,9 @@
 // The record is written before anything is made, and every failure undoes what was made.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { PlanContext } from "../spec/context.ts";
-import { planSpec, formatIssue } from "../spec/plan.ts";
-import { NS_KINDS, type NsKind } from "../spec/schema.ts";
+import type { PlanContext } from "../model/context.ts";
+import { planSpec, formatIssue } from "../model/plan.ts";
+import { NS_KINDS, type NsKind } from "../model/schema.ts";
 import { NsboxError, UsageError } from "./errors.ts";
 import { runStage } from "./execute.ts";
 import { parseMountinfo } from "./mountinfo.ts";

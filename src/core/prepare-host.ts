@@ -3,7 +3,7 @@
 // it is made; `undo` removes what was made when the start fails before the stage took over.
 import { existsSync } from "node:fs";
 import type { HostWire } from "../native/wire.ts";
-import type { NormalSpec } from "../spec/normalize.ts";
+import type { NormalSpec } from "../model/normalize.ts";
 import { createCgroups, planCgroups, readCgroupHost, removeCgroupsOf, sandboxCgroupId } from "./cgroup.ts";
 import { UsageError } from "./errors.ts";
 import { startTime } from "./proc.ts";

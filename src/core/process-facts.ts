@@ -2,7 +2,7 @@
 // namespaces, its capability sets, no_new_privs and seccomp mode, and its mount table. Reads
 // only. `nsbox explain NAME` compares them with the sandbox's spec (sandbox-drift.ts).
 import { readFileSync, statSync } from "node:fs";
-import { NS_KINDS, type NsKind } from "../spec/schema.ts";
+import { NS_KINDS, type NsKind } from "../model/schema.ts";
 import { NsboxError } from "./errors.ts";
 
 export type NsInodes = Partial<Record<NsKind, number>>;

@@ -2,10 +2,10 @@
 // nsbox's own, each shared one must be it, each joined one must be the joined file's), capability
 // sets (nothing beyond the kept mask), no_new_privs, seccomp, and the mount table against the one
 // the mount steps imply. Pure: /proc data in, findings out (process-facts.ts reads it).
-import { CAPABILITIES, capabilityMask } from "../spec/capabilities.ts";
-import type { NormalSpec } from "../spec/normalize.ts";
-import { NS_KINDS, type NsKind } from "../spec/schema.ts";
-import { seccompRules } from "../spec/seccomp-policy.ts";
+import { CAPABILITIES, capabilityMask } from "../model/capabilities.ts";
+import type { NormalSpec } from "../model/normalize.ts";
+import { NS_KINDS, type NsKind } from "../model/schema.ts";
+import { seccompRules } from "../model/seccomp-policy.ts";
 import type { MountInfo } from "./mountinfo.ts";
 import type { NsInodes, StatusSecurity } from "./process-facts.ts";
 

@@ -2,7 +2,7 @@
 // itself without one), reads its isolation from /proc and nsbox's own namespaces and mounts for
 // reference, and compares them with the recorded spec (sandbox-drift.ts). Reads only.
 import { readFileSync } from "node:fs";
-import { NS_KINDS } from "../spec/schema.ts";
+import { NS_KINDS } from "../model/schema.ts";
 import { NsboxError } from "./errors.ts";
 import { parseMountinfo } from "./mountinfo.ts";
 import { nsInode, readNsInodes, readProcessFacts, type NsInodes } from "./process-facts.ts";

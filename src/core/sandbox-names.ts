@@ -4,7 +4,7 @@ import { statSync } from "node:fs";
 import type { NsRef } from "./ns-list.ts";
 import { persistRoot } from "./persist.ts";
 import { runningRecords, sandboxInit } from "./sandbox-record.ts";
-import { NS_KINDS } from "../spec/schema.ts";
+import { NS_KINDS } from "../model/schema.ts";
 
 export function sandboxNamer(): (ns: NsRef) => string | null {
   const names = new Map<string, string>();

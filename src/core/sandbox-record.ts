@@ -3,7 +3,7 @@
 // removes those a killed run left. A record is trusted only while pid and start time still match.
 import { closeSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import type { NormalSpec } from "../spec/normalize.ts";
+import type { NormalSpec } from "../model/normalize.ts";
 import { NsboxError } from "./errors.ts";
 import { childrenOf, isSameProcess, startTime } from "./proc.ts";
 import { existingStateDir, stateDir } from "./state-dir.ts";

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import * as v from "valibot";
 import bpfPath from "../../dist/seccomp-default.bpf" with { type: "file" };
-import { SeccompPolicy } from "../spec/seccomp-policy.ts";
+import { SeccompPolicy } from "../model/seccomp-policy.ts";
 
 const DEFAULT_POLICY = JSON.stringify(v.parse(SeccompPolicy, {}));
 

@@ -3,7 +3,7 @@
 // just before execve. libseccomp is reached through the SeccompLib seam so tests can fake it.
 import { NsboxError, UsageError } from "./errors.ts";
 import { embeddedDefaultFilter } from "./seccomp-default.ts";
-import { seccompRules, type SeccompErrno, type SeccompPolicy, type SeccompRule } from "../spec/seccomp-policy.ts";
+import { seccompRules, type SeccompErrno, type SeccompPolicy, type SeccompRule } from "../model/seccomp-policy.ts";
 import {
   openLibseccomp, SCMP_ACT_ALLOW, SCMP_ACT_KILL_PROCESS, SCMP_CMP_MASKED_EQ, scmpActErrno, type ScmpFilter, type SeccompLib,
 } from "./sys/libseccomp.ts";

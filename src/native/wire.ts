@@ -1,9 +1,9 @@
 // Encodes a normalised spec into the stage's wire format (WIRE.md beside this file): NUL-ended
 // tokens, a magic and a version, fixed-arity records, `end`. Pure; the stage re-validates all of it.
-import { capabilityMask } from "../spec/capabilities.ts";
-import { blocksNestedUserns } from "../spec/userns.ts";
-import type { NormalSpec } from "../spec/normalize.ts";
-import type { MountStep, NsKind } from "../spec/schema.ts";
+import { capabilityMask } from "../model/capabilities.ts";
+import { blocksNestedUserns } from "../model/userns.ts";
+import type { NormalSpec } from "../model/normalize.ts";
+import type { MountStep, NsKind } from "../model/schema.ts";
 
 export const WIRE_MAGIC = "nsbox-wire";
 export const WIRE_VERSION = 1;

@@ -5,8 +5,8 @@
 import type * as v from "valibot";
 import type { ConsolaInstance } from "consola/core";
 import type { UsageError } from "../core/errors.ts";
-import type { PlanContext } from "../spec/context.ts";
-import type { SandboxSpecInput } from "../spec/schema.ts";
+import type { PlanContext } from "../model/context.ts";
+import type { SandboxSpecInput } from "../model/schema.ts";
 
 /** The contract version this nsbox implements; a plugin naming another one is refused. */
 export const PLUGIN_API_VERSION = 1;

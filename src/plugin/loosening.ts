@@ -3,9 +3,9 @@
 // looser than its base, one line each. Pure. It checks what can be compared without judgement
 // (namespaces, ids, capabilities, the syscall filter, limits, read-only and masked paths); new
 // writable binds are a plugin's right, visible in `nsbox plan --plugin NAME`.
-import type { NormalSpec } from "../spec/normalize.ts";
-import { NS_KINDS } from "../spec/schema.ts";
-import { seccompRules } from "../spec/seccomp-policy.ts";
+import type { NormalSpec } from "../model/normalize.ts";
+import { NS_KINDS } from "../model/schema.ts";
+import { seccompRules } from "../model/seccomp-policy.ts";
 
 const LIMITS = [["memory", "memory limit"], ["pids", "process limit"], ["cpuQuota", "CPU limit"]] as const;
 

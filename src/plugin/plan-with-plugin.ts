@@ -2,10 +2,10 @@
 // (defaults, profile, flags) into the one to run, and that is checked like any other spec and
 // against the base (it may add, never loosen). Every failure is one line naming the plugin:
 // exit 2 for the caller's mistake (a bad option value), 125 for the plugin's (a throw, a bad spec).
-import type { PlanContext } from "../spec/context.ts";
-import type { NormalSpec } from "../spec/normalize.ts";
-import { formatIssue, planSpec } from "../spec/plan.ts";
-import type { SandboxSpecInput } from "../spec/schema.ts";
+import type { PlanContext } from "../model/context.ts";
+import type { NormalSpec } from "../model/normalize.ts";
+import { formatIssue, planSpec } from "../model/plan.ts";
+import type { SandboxSpecInput } from "../model/schema.ts";
 import { EXIT } from "../core/errors.ts";
 import type { NsboxPlugin } from "./define.ts";
 import { loosenings } from "./loosening.ts";

@@ -4,7 +4,7 @@ import { registerCheck } from "../../src/cli/check.ts";
 import type { CliIo } from "../../src/cli/index.ts";
 import { NsboxError } from "../../src/core/errors.ts";
 import type { HostFacts } from "../../src/core/host-facts.ts";
-import { NS_KINDS } from "../../src/spec/schema.ts";
+import { NS_KINDS } from "../../src/model/schema.ts";
 import { rootCtx } from "../helpers.ts";
 import { fakeFacts } from "../core/fake-host.ts";
 

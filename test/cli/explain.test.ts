@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { NsboxError, UsageError } from "../../src/core/errors.ts";
 import type { CliIo } from "../../src/cli/index.ts";
 import { explainCommand, parseLiveRequest } from "../../src/cli/explain.ts";
-import type { Explanation } from "../../src/spec/explain.ts";
+import type { Explanation } from "../../src/model/explain.ts";
 import { rootCtx } from "../helpers.ts";
 
 function capture(): { io: CliIo; out: () => string } {

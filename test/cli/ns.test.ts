@@ -4,7 +4,7 @@ import type { CliIo } from "../../src/cli/index.ts";
 import { formatNsTable, registerNs } from "../../src/cli/ns.ts";
 import { NsboxError } from "../../src/core/errors.ts";
 import type { NsEntry } from "../../src/core/ns-list.ts";
-import { NS_KINDS } from "../../src/spec/schema.ts";
+import { NS_KINDS } from "../../src/model/schema.ts";
 import { rootCtx } from "../helpers.ts";
 import { fakeFacts } from "../core/fake-host.ts";
 

@@ -10,7 +10,7 @@ import {
   readKernelConfig,
   type CheckResult,
 } from "../../src/core/host-check.ts";
-import { NS_KINDS } from "../../src/spec/schema.ts";
+import { NS_KINDS } from "../../src/model/schema.ts";
 import { fakeFacts, type FakeHost } from "./fake-host.ts";
 
 const FULL_CONFIG = [

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { listNamespaces, parseNsfsMounts, parseNsLink } from "../../src/core/ns-list.ts";
 import { parseMountinfo } from "../../src/core/mountinfo.ts";
-import { NS_KINDS } from "../../src/spec/schema.ts";
+import { NS_KINDS } from "../../src/model/schema.ts";
 import { fakeFacts } from "./fake-host.ts";
 
 // Lines as the kernel writes them after `ip netns add` and `unshare --mount=FILE`, plus noise.

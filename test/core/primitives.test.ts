@@ -5,8 +5,8 @@ import { UsageError } from "../../src/core/errors.ts";
 import type { SandboxRecord } from "../../src/core/sandbox-record.ts";
 import { formatPs, psEntries } from "../../src/cli/ps.ts";
 import { checkName } from "../../src/cli/names.ts";
-import { planSpec } from "../../src/spec/plan.ts";
-import { riskWarnings } from "../../src/spec/risks.ts";
+import { planSpec } from "../../src/model/plan.ts";
+import { riskWarnings } from "../../src/model/risks.ts";
 import { rootCtx } from "../helpers.ts";
 
 function record(input: object = {}): SandboxRecord {

@@ -7,8 +7,8 @@ import { checkSyscallNames, compileSeccomp, loadLibseccomp, requireLibseccomp, s
 import {
   openLibseccomp, SCMP_ACT_ALLOW, SCMP_ACT_KILL_PROCESS, SCMP_CMP_MASKED_EQ, type ScmpFilter, type SeccompLib,
 } from "../../src/core/sys/libseccomp.ts";
-import { SECCOMP_GROUPS } from "../../src/spec/seccomp-groups.ts";
-import { SeccompPolicy } from "../../src/spec/seccomp-policy.ts";
+import { SECCOMP_GROUPS } from "../../src/model/seccomp-groups.ts";
+import { SeccompPolicy } from "../../src/model/seccomp-policy.ts";
 import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, runSeccompBpf } from "./bpf-emulator.ts";
 
 const policy = (input: v.InferInput<typeof SeccompPolicy> = {}) => v.parse(SeccompPolicy, input);

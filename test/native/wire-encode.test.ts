@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { encodeWire } from "../../src/native/wire.ts";
-import { planSpec } from "../../src/spec/plan.ts";
+import { planSpec } from "../../src/model/plan.ts";
 import { rootCtx } from "../helpers.ts";
 
 function tokens(input: object): string[] {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { compileSeccomp, loadLibseccomp } from "../../src/core/seccomp.ts";
 import { encodeWire } from "../../src/native/wire.ts";
-import { planSpec } from "../../src/spec/plan.ts";
+import { planSpec } from "../../src/model/plan.ts";
 import { rootCtx } from "../helpers.ts";
 
 const STAGE = resolve(import.meta.dir, "../../dist/nsbox-stage");

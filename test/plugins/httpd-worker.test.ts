@@ -9,9 +9,9 @@ import { defaultFdName, HttpdWorkerOptions } from "../../plugins/httpd-worker/op
 import { findSandboxOption, newDraft, toSpecInput } from "../../src/cli/sandbox-options.ts";
 import { PROFILE_FLAG } from "../../src/cli/sandbox-command.ts";
 import { encodeWire } from "../../src/native/wire.ts";
-import { planSpec } from "../../src/spec/plan.ts";
-import type { NormalSpec } from "../../src/spec/normalize.ts";
-import type { SandboxSpecInput } from "../../src/spec/schema.ts";
+import { planSpec } from "../../src/model/plan.ts";
+import type { NormalSpec } from "../../src/model/normalize.ts";
+import type { SandboxSpecInput } from "../../src/model/schema.ts";
 import { checkPlugin } from "../../src/plugin/check-plugin.ts";
 import { optionFlags } from "../../src/plugin/options-flags.ts";
 import { rootCtx } from "../helpers.ts";

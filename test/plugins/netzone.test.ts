@@ -8,7 +8,7 @@ import { parseArgs } from "../../plugins/netzone/args.ts";
 import { buildZone, checkSubnet, checkZoneName, chooseSubnet, cidrsOverlap, gatewayOf, pickLease, zoneTable, type HostView } from "../../src/core/zone/zone.ts";
 import { renderZoneTable } from "../../src/core/net/nft.ts";
 import { findSandboxOption, newDraft, toSpecInput } from "../../src/cli/sandbox-options.ts";
-import { planSpec } from "../../src/spec/plan.ts";
+import { planSpec } from "../../src/model/plan.ts";
 import { wireRecords } from "../../src/native/wire.ts";
 import { checkPlugin } from "../../src/plugin/check-plugin.ts";
 import { bridgePortIsolatedRequest } from "../../src/core/net/netlink.ts";

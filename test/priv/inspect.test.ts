@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { CheckResult } from "../../src/core/host-check.ts";
 import type { NsEntry } from "../../src/core/ns-list.ts";
-import { NS_KINDS } from "../../src/spec/schema.ts";
+import { NS_KINDS } from "../../src/model/schema.ts";
 import { describeRoot, host, type Result } from "./harness.ts";
 
 const REPO = resolve(import.meta.dir, "../..");

@@ -9,7 +9,7 @@ import { UsageError } from "../errors.ts";
 import { openNetlink, openNetlinkIn } from "../net/client.ts";
 import { NetRecorder, selfOwner } from "../net/net-record.ts";
 import { closeNetns, createNetns, withNetns } from "../sys/netns-window.ts";
-import type { NormalSpec } from "../../spec/normalize.ts";
+import type { NormalSpec } from "../../model/normalize.ts";
 import type { HostWire } from "../../native/wire.ts";
 import { bridgeName } from "./zone.ts";
 import { readZone, takeLease, zoneStore } from "./zone-store.ts";

@@ -5,7 +5,7 @@ import { UsageError } from "../errors.ts";
 import { networkOf, parseAddress, parseCidr, formatAddress, type Cidr } from "../net/address.ts";
 import { checkIfname } from "../net/ifname.ts";
 import type { ZoneChain, ZoneRule, ZoneTable } from "../net/nft.ts";
-import { ZONE_NAME_PATTERN } from "../../spec/schema.ts";
+import { ZONE_NAME_PATTERN } from "../../model/schema.ts";
 
 export const ZONE_POLICIES = ["internet", "lan", "isolated"] as const;
 export type ZonePolicy = (typeof ZONE_POLICIES)[number];

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { orderMounts } from "../../src/spec/normalize.ts";
-import { planSpec } from "../../src/spec/plan.ts";
-import type { MountStep } from "../../src/spec/schema.ts";
+import { orderMounts } from "../../src/model/normalize.ts";
+import { planSpec } from "../../src/model/plan.ts";
+import type { MountStep } from "../../src/model/schema.ts";
 import { rootCtx, userCtx } from "../helpers.ts";
 
 const tmpfs = (dst: string): MountStep => ({ kind: "tmpfs", dst, mode: 0o755, size: 0 });

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { parseBytes, parseCpu, parseRlimit } from "../../src/spec/limits.ts";
+import { parseBytes, parseCpu, parseRlimit } from "../../src/model/limits.ts";
 
 test("sizes", () => {
   expect(parseBytes("64M")).toBe(64 * 1024 * 1024);

@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
-import { planSpec } from "../../src/spec/plan.ts";
-import { describeSpec } from "../../src/spec/describe.ts";
-import { expandSeccompNames, SECCOMP_GROUPS } from "../../src/spec/seccomp-groups.ts";
+import { planSpec } from "../../src/model/plan.ts";
+import { describeSpec } from "../../src/model/describe.ts";
+import { expandSeccompNames, SECCOMP_GROUPS } from "../../src/model/seccomp-groups.ts";
 import {
   deniedSyscalls, describeSeccomp, SeccompPolicy, seccompRules, type SeccompRule,
-} from "../../src/spec/seccomp-policy.ts";
+} from "../../src/model/seccomp-policy.ts";
 import { rootCtx } from "../helpers.ts";
 
 const policy = (input: v.InferInput<typeof SeccompPolicy> = {}) => v.parse(SeccompPolicy, input);

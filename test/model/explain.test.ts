@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { planFromArgs } from "../../src/cli/sandbox-command.ts";
-import { explainSpec, formatExplanation, payloadHostIds } from "../../src/spec/explain.ts";
+import { explainSpec, formatExplanation, payloadHostIds } from "../../src/model/explain.ts";
 import { rootCtx, userCtx } from "../helpers.ts";
 
 const plan = (args: string[], ctx = rootCtx) => planFromArgs([...args, "--", "true"], [], "nsbox explain", ctx).spec;

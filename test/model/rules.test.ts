@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { planSpec } from "../../src/spec/plan.ts";
+import { planSpec } from "../../src/model/plan.ts";
 import { rootCtx, userCtx } from "../helpers.ts";
 
 function issuesOf(input: object, ctx = rootCtx): string[] {
