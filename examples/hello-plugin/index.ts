@@ -3,7 +3,7 @@
 // commands print a greeting (`hello say`) or run a command with one (`hello greet`).
 // A third-party plugin cannot import valibot or nsbox from where it is installed: everything
 // comes from the `api` its default export is called with. Type-only imports are erased at load.
-import type { PluginApi } from "../../src/plugin/define.ts";
+import type { PluginApi } from "nsbox/plugin";
 import { greetingText, type GreetingOptions } from "./greeting.ts";
 
 export default function hello({ definePlugin, v, UsageError }: PluginApi) {

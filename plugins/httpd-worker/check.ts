@@ -1,12 +1,7 @@
-// `nsbox httpd-worker check NAME|--pid PID`: audits a running worker (core/net-audit.ts) and
+// `nsbox httpd-worker check NAME|--pid PID`: audits a running worker (ctx.sandboxes) and
 // reports on stdout: every fd it holds, its network namespace, interfaces and
 // routes, then one `finding:` line per thing that breaks its isolation. Exit 1 with findings.
-import { EXIT, NsboxError, UsageError } from "../../src/core/errors.ts";
-import { auditWorker, describeSocket, type NetAudit } from "../../src/core/net-audit.ts";
-import { payloadPid } from "../../src/core/sandbox-inspect.ts";
-import { findByName, findByPid } from "../../src/core/sandbox-record.ts";
-import type { CommandContext } from "../../src/plugin/define.ts";
-import { NAME_PATTERN } from "../../src/model/schema.ts";
+import { describeSocket, NAME_PATTERN, PluginError, UsageError, type CommandContext, type NetAudit, type SandboxService } from "nsbox/plugin";
 
 export const CHECK_USAGE = "nsbox httpd-worker check NAME|--pid PID";
 
@@ -17,7 +12,7 @@ interface Target {
   outside: number;
 }
 
-function findTarget(args: readonly string[]): Target {
+function findTarget(args: readonly string[], sandboxes: SandboxService): Target {
   let name: string | undefined;
   let pid: string | undefined;
   for (let i = 0; i < args.length; i++) {
@@ -30,14 +25,14 @@ function findTarget(args: readonly string[]): Target {
   if ((name === undefined) === (pid === undefined)) throw new UsageError("give a sandbox NAME or --pid PID", `usage: ${CHECK_USAGE}`);
   if (name !== undefined) {
     if (!NAME_PATTERN.test(name)) throw new UsageError(`'${name}' is not a sandbox name`, `usage: ${CHECK_USAGE}`);
-    const r = findByName(name);
-    if (!r) throw new NsboxError(`no running sandbox named ${name}`, EXIT.failed, "see nsbox ps");
-    return { label: `sandbox ${r.name} (pid ${r.pid})`, worker: payloadPid(r), outside: r.pid };
+    const r = sandboxes.findByName(name);
+    if (!r) throw new PluginError("httpd-worker", `no running sandbox named ${name}`, 125, "see nsbox ps");
+    return { label: `sandbox ${r.name} (pid ${r.pid})`, worker: r.payloadPid, outside: r.pid };
   }
   const n = Number(pid);
   if (!/^[1-9][0-9]*$/.test(pid!)) throw new UsageError(`--pid: '${pid}' is not a pid`);
-  const r = findByPid(n);
-  if (r) return { label: `sandbox ${r.name} (pid ${r.pid})`, worker: payloadPid(r), outside: r.pid };
+  const r = sandboxes.findByPid(n);
+  if (r) return { label: `sandbox ${r.name} (pid ${r.pid})`, worker: r.payloadPid, outside: r.pid };
   // Not a sandbox nsbox started: audit the process itself against nsbox's own network.
   return { label: `process ${n}`, worker: n, outside: process.pid };
 }
@@ -59,8 +54,8 @@ export function formatAudit(label: string, a: NetAudit): string[] {
 }
 
 export function checkCommand(args: readonly string[], ctx: CommandContext): number {
-  const t = findTarget(args);
-  const audit = auditWorker(t.worker, t.outside);
+  const t = findTarget(args, ctx.sandboxes);
+  const audit = ctx.sandboxes.auditNetwork(t.worker, t.outside);
   ctx.stdout(`${formatAudit(t.label, audit).join("\n")}\n`);
   return audit.findings.length ? 1 : 0;
 }

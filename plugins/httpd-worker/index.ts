@@ -2,7 +2,7 @@
 // host's network namespace and hands them down by socket activation (sd_listen_fds(3)) to a
 // server in a strict sandbox whose network namespace has only loopback: clients reach it, it
 // reaches nothing but the unix sockets allowed by path.
-import { definePlugin } from "../../src/plugin/define.ts";
+import { definePlugin } from "nsbox/plugin";
 import { checkCommand, CHECK_USAGE } from "./check.ts";
 import { HttpdWorkerOptions } from "./options.ts";
 import { planHttpdWorker } from "./plan.ts";

@@ -1,8 +1,6 @@
 // The options of the httpd-worker plugin (valibot: flags, profile keys and `nsbox plugin info`
 // come from this schema) and the socket-activation names derived from them (sd_listen_fds(3)).
-import * as v from "valibot";
-import { parseListenAddress } from "../../src/core/sockaddr.ts";
-import { AbsPath } from "../../src/model/schema.ts";
+import { AbsPath, parseListenAddress, v } from "nsbox/plugin";
 
 /** The stage passes at most 64 fds (WIRE.md `pass-fd`). */
 export const MAX_LISTEN = 64;

@@ -2,9 +2,7 @@
 // loopback, so the only way in is the listening sockets nsbox passes (socket activation) and the
 // only ways out are the unix sockets allowed by path. Pure: options and base in, spec out; what
 // the caller asked for and cannot have is a UsageError (exit 2).
-import { UsageError } from "../../src/core/errors.ts";
-import type { SandboxSpecInput } from "../../src/model/schema.ts";
-import type { PluginPlanContext } from "../../src/plugin/define.ts";
+import { UsageError, type PluginPlanContext, type SandboxSpecInput } from "nsbox/plugin";
 import { defaultFdName, type HttpdWorkerOptions } from "./options.ts";
 
 type MountInput = NonNullable<SandboxSpecInput["mounts"]>[number];

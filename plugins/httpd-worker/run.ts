@@ -1,30 +1,14 @@
 // `nsbox httpd-worker run`: plans the worker's sandbox from the run options and the plugin's own
-// flags, checks the allowed unix sockets, then has the core open the listening sockets in
-// nsbox's network namespace. It returns the sandbox and the fds to pass (CommandRun); the core
-// checks the sandbox and execs into it, the fds becoming 3, 4, ... (WIRE.md pass-fd).
-import * as v from "valibot";
-import type { CommandContext, CommandRun } from "../../src/plugin/define.ts";
-import type { SandboxSpecInput } from "../../src/model/schema.ts";
-import { formatIssue, planSpec } from "../../src/model/plan.ts";
-import { NsboxError, UsageError } from "../../src/core/errors.ts";
-import { groupId, openListeners } from "../../src/core/listen-sockets.ts";
-import { parseListenAddress, type ListenAddress } from "../../src/core/sockaddr.ts";
-import { checkAllowedSocket, hostId } from "../../src/core/unix-socket-access.ts";
-import { applyLogFlags } from "../../src/cli/log-flags.ts";
-import { PROFILE_FLAG } from "../../src/cli/sandbox-command.ts";
-import { splitWorkerArgs } from "./args.ts";
+// flags, checks the allowed unix sockets, then has nsbox open the listening sockets in its own
+// network namespace (ctx.sockets). It returns the sandbox and the fds to pass (CommandRun); the
+// core checks the sandbox and execs into it, the fds becoming 3, 4, ... (WIRE.md pass-fd).
+import { formatIssue, PluginError, UsageError, v, type CommandContext, type CommandRun, type SandboxSpecInput } from "nsbox/plugin";
+import { WORKER_FLAGS, workerFlags } from "./args.ts";
 import { HttpdWorkerOptions } from "./options.ts";
 import { planHttpdWorker } from "./plan.ts";
 
 export const RUN_USAGE =
   "nsbox httpd-worker run --listen ADDR [--listen ADDR...] [--allow-unix PATH...] [--fd-name NAME...] [--socket-mode MODE] [--socket-group GROUP] [run options] -- SERVER [ARGS...]";
-
-/** The sandbox the run options describe, with the server as its command: plan()'s ctx.base. */
-function baseFromArgs(args: readonly string[], ctx: CommandContext): SandboxSpecInput {
-  const { spec, command } = ctx.sandbox(args);
-  if (command.length === 0) throw new UsageError("no server command given", `usage: ${RUN_USAGE}`);
-  return { ...spec, process: { ...spec.process, argv: command } };
-}
 
 function parseMode(text: string | undefined): number {
   if (text === undefined) return 0o660;
@@ -32,18 +16,20 @@ function parseMode(text: string | undefined): number {
   return Number.parseInt(text, 8);
 }
 
-function parseGroup(text: string | undefined): number | undefined {
+function parseGroup(text: string | undefined, ctx: CommandContext): number | undefined {
   if (text === undefined) return undefined;
-  const gid = groupId(text);
+  const gid = ctx.sockets.groupId(text);
   if (gid === undefined) throw new UsageError(`--socket-group: '${text}' is neither a gid nor a group in /etc/group`);
   return gid;
 }
 
 /** The `run` command: a sandbox for the core to run (checked, then exec'd), and the fds to pass. */
 export function runCommand(args: readonly string[], ctx: CommandContext): CommandRun {
-  const { flags, rest } = splitWorkerArgs(args, [PROFILE_FLAG], RUN_USAGE);
-  applyLogFlags(flags);
-  const base = baseFromArgs(rest, ctx);
+  // The run options, with the server as the command: plan()'s ctx.base.
+  const { spec, command, flags: found } = ctx.sandbox(args, { flags: WORKER_FLAGS });
+  const flags = workerFlags(found, RUN_USAGE);
+  if (command.length === 0) throw new UsageError("no server command given", `usage: ${RUN_USAGE}`);
+  const base: SandboxSpecInput = { ...spec, process: { ...spec.process, argv: command } };
   const parsed = v.safeParse(HttpdWorkerOptions, { listen: flags.get("listen") ?? [], allowUnix: flags.get("allow-unix") ?? [], fdName: flags.get("fd-name") });
   if (!parsed.success) {
     const issue = parsed.issues[0];
@@ -55,25 +41,20 @@ export function runCommand(args: readonly string[], ctx: CommandContext): Comman
     input = planHttpdWorker(options, { ...ctx.plan, base });
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    throw new NsboxError(`plan() failed: ${(e as Error).message}`);
+    throw new PluginError("httpd-worker", `plan() failed: ${(e as Error).message}`);
   }
-  const planned = planSpec(input, ctx.plan);
-  if (!planned.ok) throw new UsageError(`${formatIssue(planned.issues[0]!)}${planned.issues.length > 1 ? ` (and ${planned.issues.length - 1} more)` : ""}`);
-  const spec = planned.spec;
+  // The spec nsbox will run (the same pipeline as `nsbox plan`), for the host ids it maps to.
+  const planned = ctx.normalize(input);
   const mode = parseMode(flags.get("socket-mode")?.[0]);
-  const gid = parseGroup(flags.get("socket-group")?.[0]);
+  const gid = parseGroup(flags.get("socket-group")?.[0], ctx);
 
   // The worker connects as its host uid/gid: say now if the socket would refuse it.
-  const userns = spec.namespaces.user.mode === "new";
-  const host = { uid: userns ? hostId(spec.users.uidMap, spec.users.uid) : spec.users.uid, gid: userns ? hostId(spec.users.gidMap, spec.users.gid) : spec.users.gid };
-  const overrides = spec.security.capabilities.includes("CAP_DAC_OVERRIDE");
+  const overrides = planned.security.capabilities.includes("CAP_DAC_OVERRIDE");
   for (const path of options.allowUnix) {
-    const warning = checkAllowedSocket(path, "--allow-unix", host);
+    const warning = ctx.sockets.connectProblem(path, "--allow-unix", planned);
     if (warning && !overrides) ctx.log.warn(warning);
   }
 
   // Last: every usage problem is found before a socket or a socket file exists.
-  const addresses = options.listen.map((text) => parseListenAddress(text) as ListenAddress);
-  const listeners = openListeners(addresses, { mode, gid });
-  return { spec: input, passFds: listeners.map((l) => l.fd) };
+  return { spec: input, passFds: ctx.sockets.open(options.listen, { mode, gid }) };
 }

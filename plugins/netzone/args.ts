@@ -1,6 +1,7 @@
-// The netzone commands' own small flag parser: `--flag VALUE` (repeatable where a list), switches,
-// and positional words; anything unknown is a UsageError (exit 2).
-import { UsageError } from "../../src/core/errors.ts";
+// The netzone commands' flags, read with nsbox's shared tokenizer: `--flag VALUE` (repeatable,
+// comma-separated, where a list), switches, and positional words; anything unknown is a
+// UsageError (exit 2).
+import { flagsOf, scanArgs, UsageError, type FlagShape } from "nsbox/plugin";
 
 export interface ArgSpec {
   values?: readonly string[];
@@ -16,31 +17,17 @@ export interface ParsedArgs {
 }
 
 export function parseArgs(args: readonly string[], spec: ArgSpec, usage: string): ParsedArgs {
-  const out: ParsedArgs = { words: [], values: {}, lists: {}, switches: new Set() };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (!a.startsWith("--") || a === "--") {
-      if (a === "--") {
-        out.words.push(...args.slice(i + 1));
-        break;
-      }
-      out.words.push(a);
-      continue;
-    }
-    const eq = a.indexOf("=");
-    const name = a.slice(2, eq < 0 ? undefined : eq);
-    if (spec.switches?.includes(name)) {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value; usage: ${usage}`);
-      out.switches.add(name);
-      continue;
-    }
-    const isList = spec.lists?.includes(name);
-    if (!isList && !spec.values?.includes(name)) throw new UsageError(`unknown option --${name}; usage: ${usage}`);
-    const value = eq >= 0 ? a.slice(eq + 1) : args[++i];
-    if (value === undefined) throw new UsageError(`--${name} needs a value; usage: ${usage}`);
-    if (isList) (out.lists[name] ??= []).push(...value.split(",").filter((s) => s !== ""));
+  const shape = (name: string): FlagShape | undefined =>
+    spec.switches?.includes(name) ? { args: [] } : spec.values?.includes(name) || spec.lists?.includes(name) ? { args: ["VALUE"] } : undefined;
+  const scan = scanArgs(args, { shape, unknown: "alone", words: "collect", hint: `usage: ${usage}` });
+  const out: ParsedArgs = { words: [...scan.items.flatMap((i) => (i.kind === "word" ? [i.value] : [])), ...scan.rest], values: {}, lists: {}, switches: new Set() };
+  for (const flag of flagsOf(scan)) {
+    const { name, values } = flag;
+    if (!flag.known) throw new UsageError(`unknown option --${name}; usage: ${usage}`);
+    if (spec.switches?.includes(name)) out.switches.add(name);
+    else if (spec.lists?.includes(name)) (out.lists[name] ??= []).push(...values[0]!.split(",").filter((s) => s !== ""));
     else if (name in out.values) throw new UsageError(`--${name} given twice`);
-    else out.values[name] = value;
+    else out.values[name] = values[0]!;
   }
   return out;
 }

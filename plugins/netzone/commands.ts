@@ -1,11 +1,7 @@
-// `nsbox netzone create|ls|show|rm`: zones on this host (src/core/zone). Members join with
+// `nsbox netzone create|ls|show|rm`: zones on this host, through the zone service in the command
+// context (the engine is core networking, see docs/plugins.md). Members join with
 // `nsbox run --zone NAME -- CMD`.
-import { UsageError } from "../../src/core/errors.ts";
-import type { CommandContext, PluginCommand } from "../../src/plugin/define.ts";
-import { createZone, removeZone } from "../../src/core/zone/zone-host.ts";
-import { describeZone } from "../../src/core/zone/zone.ts";
-import { listZones, liveLeases, readZone, zoneStore } from "../../src/core/zone/zone-store.ts";
-import { existingStateDir } from "../../src/core/state-dir.ts";
+import { UsageError, type CommandContext, type PluginCommand } from "nsbox/plugin";
 import { parseArgs } from "./args.ts";
 
 const CREATE_USAGE =
@@ -16,12 +12,6 @@ function oneName(words: string[], usage: string): string {
   return words[0]!;
 }
 
-function members(name: string) {
-  const dir = existingStateDir("zones");
-  if (!dir) return [];
-  return liveLeases({ dir }, name).map((l) => ({ address: l.address, owner: `pid ${l.pid}` }));
-}
-
 export const commands: PluginCommand[] = [
   {
     name: "create",
@@ -30,7 +20,7 @@ export const commands: PluginCommand[] = [
     run(args: readonly string[], ctx: CommandContext): number {
       const p = parseArgs(args, { values: ["policy", "subnet", "uplink"], lists: ["lan", "dns", "allow-host"], switches: ["peers"] }, CREATE_USAGE);
       const name = oneName(p.words, `create ${CREATE_USAGE}`);
-      const zone = createZone({
+      const zone = ctx.zones.create({
         name,
         policy: p.values.policy,
         subnet: p.values.subnet,
@@ -51,12 +41,12 @@ export const commands: PluginCommand[] = [
     run(args, ctx) {
       const p = parseArgs(args, { switches: ["json"] }, "[--json]");
       if (p.words.length) throw new UsageError("usage: nsbox netzone ls [--json]");
-      const zones = listZones();
+      const zones = ctx.zones.list();
       if (p.switches.has("json")) {
-        ctx.stdout(`${JSON.stringify(zones.map((z) => ({ ...z, members: members(z.name) })))}\n`);
+        ctx.stdout(`${JSON.stringify(zones.map((z) => ({ ...z, members: ctx.zones.members(z.name) })))}\n`);
         return 0;
       }
-      const rows = zones.map((z) => `${z.name.padEnd(12)} ${z.policy.padEnd(8)} ${z.subnet.padEnd(18)} ${members(z.name).length}`);
+      const rows = zones.map((z) => `${z.name.padEnd(12)} ${z.policy.padEnd(8)} ${z.subnet.padEnd(18)} ${ctx.zones.members(z.name).length}`);
       ctx.stdout([`${"NAME".padEnd(12)} ${"POLICY".padEnd(8)} ${"SUBNET".padEnd(18)} MEMBERS`, ...rows, ""].join("\n"));
       return 0;
     },
@@ -68,10 +58,10 @@ export const commands: PluginCommand[] = [
     run(args, ctx) {
       const p = parseArgs(args, { switches: ["json"] }, "NAME [--json]");
       const name = oneName(p.words, "show NAME [--json]");
-      const zone = readZone(zoneStore(), name);
+      const zone = ctx.zones.get(name);
       if (!zone) throw new UsageError(`no zone ${name}`, "nsbox netzone ls");
-      const m = members(name);
-      ctx.stdout(p.switches.has("json") ? `${JSON.stringify({ ...zone, members: m })}\n` : `${describeZone(zone, m)}\n`);
+      const m = ctx.zones.members(name);
+      ctx.stdout(p.switches.has("json") ? `${JSON.stringify({ ...zone, members: m })}\n` : `${ctx.zones.describe(zone, m)}\n`);
       return 0;
     },
   },
@@ -82,7 +72,7 @@ export const commands: PluginCommand[] = [
     run(args, ctx) {
       const p = parseArgs(args, { switches: ["force"] }, "NAME [--force]");
       const name = oneName(p.words, "rm NAME [--force]");
-      removeZone(name, { force: p.switches.has("force") });
+      ctx.zones.remove(name, { force: p.switches.has("force") });
       ctx.log.info(`zone ${name} removed`);
       return 0;
     },

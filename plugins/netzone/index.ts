@@ -2,12 +2,7 @@
 // address and an nftables policy (internet: anything but the LAN, masqueraded; lan: only the LAN;
 // isolated: nothing). `nsbox run --zone NAME` puts a sandbox in it; the policy is enforced in the
 // host's namespace, where a payload with CAP_NET_ADMIN in its own namespace cannot reach it.
-import * as v from "valibot";
-import { UsageError } from "../../src/core/errors.ts";
-import { definePlugin } from "../../src/plugin/define.ts";
-import { listZones } from "../../src/core/zone/zone-store.ts";
-import { removeZone, requireNftables } from "../../src/core/zone/zone-host.ts";
-import { ZONE_NAME_PATTERN } from "../../src/model/schema.ts";
+import { definePlugin, UsageError, v, ZONE_NAME_PATTERN } from "nsbox/plugin";
 import { commands } from "./commands.ts";
 
 export const NetzoneOptions = v.strictObject({
@@ -37,13 +32,13 @@ export default definePlugin({
   hooks: {
     // Zones need libnftables; say so at `plugin add` rather than at the first `create`.
     setup(ctx) {
-      requireNftables();
+      ctx.zones.requireNftables();
       ctx.log.info("ready: nsbox netzone create NAME --policy internet|lan|isolated");
     },
     // Removing the plugin removes its zones (refused while a member runs: nothing is half-removed).
     teardown(ctx) {
-      for (const z of listZones()) {
-        removeZone(z.name);
+      for (const z of ctx.zones.list()) {
+        ctx.zones.remove(z.name);
         ctx.log.info(`zone ${z.name} removed`);
       }
     },

@@ -2,11 +2,11 @@
 // (`ok|warn|fail  item: finding — fix: how`). Exits 125 when any item failed, as nsbox itself
 // cannot work there (DESIGN.md §4), and 0 when everything is ok or only warned.
 import type { CAC } from "cac";
-import { EXIT, NsboxError } from "../core/errors.ts";
+import { EXIT, NsboxError } from "../base/errors.ts";
 import { checkHost, type CheckResult } from "../core/host-check.ts";
 import { hostFacts, type HostFacts } from "../core/host-facts.ts";
 import { addLogOptions, applyLogOptions } from "./command-flags.ts";
-import type { CliIo } from "./index.ts";
+import type { CliIo } from "./io.ts";
 
 export const CHECK_USAGE = "nsbox check [--json]";
 

@@ -2,12 +2,12 @@
 // sandbox under all of its restrictions (core/exec-into.ts); the exit status is the command's.
 import type { CAC } from "cac";
 import { execute } from "../core/execute.ts";
-import { EXIT, NsboxError, UsageError } from "../core/errors.ts";
+import { EXIT, NsboxError, UsageError } from "../base/errors.ts";
 import { planExec } from "../core/exec-into.ts";
 import { findByName, findByPid } from "../core/sandbox-record.ts";
 import { NS_KINDS, type NsKind } from "../model/schema.ts";
 import { addLogOptions, applyLogOptions } from "./command-flags.ts";
-import type { CliIo } from "./index.ts";
+import type { CliIo } from "./io.ts";
 import { checkName } from "./names.ts";
 
 const USAGE = "nsbox exec NAME|--pid PID [--ns LIST] -- COMMAND [ARG...]";

@@ -2,16 +2,16 @@
 // (spec/explain.ts), as text or --json. `nsbox explain NAME|--pid PID`: the same for a running
 // sandbox, then its live process compared with its spec; exit 1 when it drifted (a verdict, as
 // with selftest), 0 when it did not.
-import { EXIT, NsboxError, UsageError } from "../core/errors.ts";
+import { EXIT, NsboxError, UsageError } from "../base/errors.ts";
 import { inspectSandbox, type SandboxInspection } from "../core/sandbox-inspect.ts";
 import { findByName, findByPid, type SandboxRecord } from "../core/sandbox-record.ts";
 import { explainSpec, formatExplanation, type Explanation } from "../model/explain.ts";
-import type { CliIo } from "./index.ts";
+import type { CliIo } from "./io.ts";
 import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
 import { checkName } from "./names.ts";
 import type { ExtraFlag } from "./parse-args.ts";
 import { planFromArgs } from "./sandbox-command.ts";
-import { VerdictFailure } from "./verdict-exit.ts";
+import { VerdictFailure } from "../base/errors.ts";
 
 export const EXPLAIN_USAGE = "nsbox explain [OPTIONS] [--json] -- COMMAND [ARG...]  |  nsbox explain NAME|--pid PID [--json]";
 

@@ -1,9 +1,9 @@
 // `nsbox gc [--dry-run]`: remove what killed runs left behind (core/gc.ts), one line each.
 import type { CAC } from "cac";
 import { collectGarbage } from "../core/gc.ts";
-import { EXIT, NsboxError } from "../core/errors.ts";
+import { EXIT, NsboxError } from "../base/errors.ts";
 import { addLogOptions, applyLogOptions } from "./command-flags.ts";
-import type { CliIo } from "./index.ts";
+import type { CliIo } from "./io.ts";
 
 export function registerGc(cli: CAC, io: CliIo): void {
   const cmd = cli

@@ -2,10 +2,11 @@
 // lives in its own file and ends in one call into spec/ or core/. runCli returns the exit code.
 import { cac, type CAC } from "cac";
 import pkg from "../../package.json" with { type: "json" };
-import { EXIT, UsageError } from "../core/errors.ts";
-import { reportError } from "./report-error.ts";
-import { isHelpRequest } from "./entry.ts";
-import type { PlanContext } from "../model/context.ts";
+import { EXIT, UsageError } from "../base/errors.ts";
+import { isHelpRequest } from "../base/argv.ts";
+import type { CliIo } from "./io.ts";
+
+export type { CliIo };
 import { readPlanContext } from "./context.ts";
 import { PLAN_FLAGS, PLAN_USAGE, planCommand } from "./plan.ts";
 import { RUN_USAGE, runCommand } from "./run.ts";
@@ -26,11 +27,6 @@ import { PLUGIN_FLAGS } from "./plugin-args.ts";
 import type { ExtraFlag } from "./parse-args.ts";
 
 export const VERSION: string = pkg.version;
-
-export interface CliIo {
-  stdout(data: string | Uint8Array): void;
-  context(): PlanContext;
-}
 
 const defaultIo: CliIo = {
   stdout: (data) => void process.stdout.write(data),
@@ -63,7 +59,7 @@ export function createCli(io: CliIo = defaultIo): CAC {
     .example("  nsbox run --name web --memory 256M --pids 64 -- ./serve   # then: nsbox ps, nsbox exec web -- sh")
     .example("  nsbox run --ro-bind /etc/app /etc/app --hostname web --net none -- /usr/bin/app")
     .example("  nsbox run --profile web.toml --setenv MODE prod -- ./serve")
-    .action(() => runCommand(argsAfter(cli, "run"), io.context()));
+    .action(() => runCommand(argsAfter(cli, "run"), io.context(), io));
   addSandboxOptions(run, [...LOG_FLAGS, ...PLUGIN_FLAGS]);
   const plan = cli
     .command("plan [...command]", "Print the sandbox `run` would build, one line per step (no root, no side effects)")
@@ -71,7 +67,7 @@ export function createCli(io: CliIo = defaultIo): CAC {
     .allowUnknownOptions()
     .example("  nsbox plan -- true")
     .example("  nsbox plan --json --share net -- curl example.org")
-    .action(async () => io.stdout(await planCommand(argsAfter(cli, "plan"), io.context())));
+    .action(async () => io.stdout(await planCommand(argsAfter(cli, "plan"), io.context(), io)));
   addSandboxOptions(plan, [...PLAN_FLAGS, ...PLUGIN_FLAGS]);
   const selftest = cli
     .command("selftest", "Probe the sandbox `run` would build from inside and outside: CONTAINED or EXPOSED per probe (exit 1 if any got out)")
@@ -108,24 +104,23 @@ export function createCli(io: CliIo = defaultIo): CAC {
   return cli;
 }
 
-/** Runs one invocation; returns the exit code (a successful `run` never returns: it execs). */
+/**
+ * Runs one invocation; returns the exit code of a command that answers with one (a successful
+ * `run` never returns: it execs). Errors are thrown: the entry (entry.ts) maps them.
+ */
 export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {
   const cli = createCli(io);
-  try {
-    const words = argv.slice(2);
-    if (words.length === 0) {
-      cli.outputHelp();
-      return EXIT.usage;
-    }
-    // A first word that is no nsbox command may be a plugin's: `nsbox NAME SUBCOMMAND ...`.
-    const first = words[0]!;
-    if (!first.startsWith("-") && !cli.commands.some((c) => c.isMatched(first))) return await runPluginCommand(words, io);
-    cli.parse([...argv], { run: false });
-    if (isHelpRequest(words) || cli.options.version) return EXIT.ok; // cac printed it
-    if (!cli.matchedCommand) throw new UsageError(`unknown command '${words[0]}'`, "see nsbox --help");
-    await cli.runMatchedCommand();
-    return EXIT.ok;
-  } catch (e) {
-    return reportError(e);
+  const words = argv.slice(2);
+  if (words.length === 0) {
+    cli.outputHelp();
+    return EXIT.usage;
   }
+  // A first word that is no nsbox command may be a plugin's: `nsbox NAME SUBCOMMAND ...`.
+  const first = words[0]!;
+  if (!first.startsWith("-") && !cli.commands.some((c) => c.isMatched(first))) return await runPluginCommand(words, io);
+  cli.parse([...argv], { run: false });
+  if (isHelpRequest(words) || cli.options.version) return EXIT.ok; // cac printed it
+  if (!cli.matchedCommand) throw new UsageError(`unknown command '${words[0]}'`, "see nsbox --help");
+  await cli.runMatchedCommand();
+  return EXIT.ok;
 }

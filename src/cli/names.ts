@@ -1,6 +1,6 @@
 // Names given on the command line (sandboxes, persistent namespaces) become file names under
 // the state directory: they are checked before any file is touched.
-import { UsageError } from "../core/errors.ts";
+import { UsageError } from "../base/errors.ts";
 import { NAME_PATTERN } from "../model/schema.ts";
 
 export function checkName(name: string, where: string): string {

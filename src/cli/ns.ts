@@ -2,7 +2,7 @@
 // dispatches on its first word through NS_SUBCOMMANDS: `ls` (every namespace on the host, like
 // util-linux lsns), `persist NAME` (namespaces that live without a process) and `rm NAME`.
 import type { CAC } from "cac";
-import { EXIT, NsboxError, UsageError } from "../core/errors.ts";
+import { EXIT, NsboxError, UsageError } from "../base/errors.ts";
 import { hostFacts, type HostFacts } from "../core/host-facts.ts";
 import { listNamespaces, type NsEntry, type NsRef } from "../core/ns-list.ts";
 import { NS_KINDS, type NsKind } from "../model/schema.ts";
@@ -12,7 +12,7 @@ import { sandboxNamer } from "../core/sandbox-names.ts";
 import { checkName } from "./names.ts";
 import { readPlanContext } from "./context.ts";
 import { addLogOptions, applyLogOptions } from "./command-flags.ts";
-import type { CliIo } from "./index.ts";
+import type { CliIo } from "./io.ts";
 import { alignColumns } from "./columns.ts";
 
 export const NS_USAGE = "nsbox ns ls [--type KIND] [--json] | ns persist NAME [--unshare LIST] | ns rm NAME";

@@ -3,12 +3,13 @@
 import { describeSpec } from "../model/describe.ts";
 import type { PlanContext } from "../model/context.ts";
 import { encodeWire } from "../native/wire.ts";
-import { UsageError } from "../core/errors.ts";
+import { UsageError } from "../base/errors.ts";
 import { compileSeccomp } from "../core/seccomp.ts";
 import type { ExtraFlag } from "./parse-args.ts";
 import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
 import { planFromArgs } from "./sandbox-command.ts";
 import { pluginFromArgs } from "./plugin-args.ts";
+import type { CliIo } from "./io.ts";
 
 export const PLAN_USAGE = "nsbox plan [OPTIONS] [--json|--wire] -- COMMAND [ARG...]";
 
@@ -19,9 +20,9 @@ export const PLAN_FLAGS: readonly ExtraFlag[] = [
 ];
 
 /** Returns what to print on stdout. */
-export async function planCommand(args: readonly string[], ctx: PlanContext): Promise<string | Uint8Array> {
+export async function planCommand(args: readonly string[], ctx: PlanContext, io: Pick<CliIo, "facts"> = {}): Promise<string | Uint8Array> {
   const { rest, plugin } = await pluginFromArgs(args, PLAN_FLAGS, ctx);
-  const { spec, extras } = planFromArgs(rest, PLAN_FLAGS, PLAN_USAGE, ctx, plugin);
+  const { spec, extras } = planFromArgs(rest, PLAN_FLAGS, PLAN_USAGE, ctx, plugin, io.facts);
   applyLogFlags(extras);
   if (extras.has("json") && extras.has("wire")) throw new UsageError("--json and --wire exclude each other");
   // A saved wire spec runs without nsbox: it carries the compiled filter (needs libseccomp).

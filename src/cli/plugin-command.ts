@@ -2,22 +2,21 @@
 // first word that is not an nsbox command. The command gets its raw args and a narrow context;
 // it returns an exit code, or a sandbox (CommandRun) that is checked like a plugin's plan (valid,
 // not looser than the run options it parsed, or than the defaults) and run like `nsbox run`.
-import { EXIT, UsageError } from "../core/errors.ts";
+import { isHelpRequest } from "../base/argv.ts";
+import { EXIT, PluginError, UsageError } from "../base/errors.ts";
 import { execute } from "../core/execute.ts";
 import { logger } from "../core/log.ts";
 import { findPlugin, hookContext } from "../core/plugins/catalog.ts";
 import type { CommandContext, CommandRun, NsboxPlugin, PluginCommand } from "../plugin/define.ts";
-import { checkPluginSpec } from "../plugin/plan-with-plugin.ts";
-import { PluginError, pluginFailure } from "../plugin/plugin-error.ts";
+import { pluginFailure } from "../plugin/plugin-failure.ts";
 import type { PlanContext } from "../model/context.ts";
 import type { NormalSpec } from "../model/normalize.ts";
-import { formatIssue, planSpec } from "../model/plan.ts";
 import { riskWarnings } from "../model/risks.ts";
 import type { SandboxSpecInput } from "../model/schema.ts";
-import type { CliIo } from "./index.ts";
+import type { CliIo } from "./io.ts";
 import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
 import { pluginCatalog, takeConfigDir } from "./plugin-args.ts";
-import { inputFromArgs } from "./sandbox-command.ts";
+import { inputFromArgs, normalizeInput, normalizePluginInput, type PlanFacts } from "./sandbox-command.ts";
 
 function commandsHelp(plugin: NsboxPlugin): string {
   const usages = (plugin.commands ?? []).map((c) => [`nsbox ${plugin.name} ${c.name} ${c.usage}`.trimEnd(), c.description] as const);
@@ -26,33 +25,28 @@ function commandsHelp(plugin: NsboxPlugin): string {
   return `${plugin.description}\n\nCommands:\n${usages.map(([u, d]) => `  ${u.padEnd(width)}  ${d}\n`).join("")}`;
 }
 
-const isHelp = (args: readonly string[]) => {
-  const end = args.indexOf("--");
-  return (end < 0 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
-};
 
 /** The normalised sandbox a spec input describes, for comparing with what a command returns. */
-function normalBase(input: SandboxSpecInput, ctx: PlanContext): NormalSpec {
+function normalBase(input: SandboxSpecInput, ctx: PlanContext, facts?: PlanFacts): NormalSpec {
   // The base only needs to be valid in what is compared: a command may bring its own argv.
   const withArgv = input.process.argv.length > 0 ? input : { ...input, process: { ...input.process, argv: ["true"] } };
-  const result = planSpec(withArgv, ctx);
-  if (!result.ok) throw new UsageError(formatIssue(result.issues[0]!));
-  return result.spec;
+  return normalizeInput(withArgv, ctx, facts);
 }
 
 /** Checks a command's sandbox and execs into it (the same path as `nsbox run`); never returns. */
-function runCommandSandbox(plugin: NsboxPlugin, run: CommandRun, base: NormalSpec, ctx: PlanContext): never {
-  const spec = checkPluginSpec(plugin.name, run.spec, base, ctx);
+function runCommandSandbox(plugin: NsboxPlugin, run: CommandRun, base: NormalSpec, ctx: PlanContext, io: CliIo): never {
+  // The same pipeline as `nsbox run --plugin`: host facts, validation, the loosening check.
+  const spec = normalizePluginInput(plugin.name, run.spec, base, ctx, io.facts);
   const passFds = run.passFds ?? [];
   if (!Array.isArray(passFds) || !passFds.every((fd) => Number.isInteger(fd) && fd >= 0)) {
     throw new PluginError(plugin.name, "passFds must be a list of open file descriptors");
   }
   for (const warning of riskWarnings(spec)) logger(plugin.name).warn(warning);
   // The fds become 3, 4, ... in the payload, in this order (WIRE.md `pass-fd`, LISTEN_FDS).
-  return execute(spec, { host: { passFds } });
+  return (io.launch ?? execute)(spec, { host: { passFds } });
 }
 
-async function runCommand(plugin: NsboxPlugin, command: PluginCommand, args: string[], ctx: CommandContext, base: () => NormalSpec): Promise<number> {
+async function runCommand(plugin: NsboxPlugin, command: PluginCommand, args: string[], ctx: CommandContext, base: () => NormalSpec, io: CliIo): Promise<number> {
   let result: number | CommandRun;
   try {
     result = await command.run(args, ctx);
@@ -66,7 +60,7 @@ async function runCommand(plugin: NsboxPlugin, command: PluginCommand, args: str
   if (typeof result !== "object" || result === null || !("spec" in result)) {
     throw new PluginError(plugin.name, `${command.name} returned neither an exit status nor a sandbox to run`);
   }
-  return runCommandSandbox(plugin, result, base(), ctx.plan);
+  return runCommandSandbox(plugin, result, base(), ctx.plan, io);
 }
 
 /** Runs `nsbox NAME SUBCOMMAND ...`; returns the exit code (a command's sandbox execs instead). */
@@ -86,7 +80,7 @@ export async function runPluginCommand(words: readonly string[], io: CliIo): Pro
   const command = plugin.commands?.find((c) => c.name === sub);
   if (!command) throw new PluginError(plugin.name, `no command '${sub}'`, EXIT.usage, `commands: ${(plugin.commands ?? []).map((c) => c.name).join(", ") || "none"}`);
   const args = rest.slice(1);
-  if (isHelp(args)) {
+  if (isHelpRequest(args)) {
     io.stdout(`usage: nsbox ${plugin.name} ${command.name} ${command.usage}\n\n${command.description}\n`);
     return EXIT.ok;
   }
@@ -96,13 +90,14 @@ export async function runPluginCommand(words: readonly string[], io: CliIo): Pro
     ...hookContext(catalog, plugin),
     plan,
     stdout: (data) => io.stdout(data),
-    sandbox(sandboxArgs) {
+    sandbox(sandboxArgs, own = {}) {
       const usage = `nsbox ${plugin.name} ${command.name} ${command.usage}`;
-      const { input, extras } = inputFromArgs(sandboxArgs, LOG_FLAGS, usage, plan, false);
+      const { input, extras, own: flags } = inputFromArgs(sandboxArgs, LOG_FLAGS, usage, plan, false, own.flags ?? []);
       applyLogFlags(extras);
-      base = normalBase(input, plan);
-      return { spec: structuredClone(input), command: [...input.process.argv] };
+      base = normalBase(input, plan, io.facts);
+      return { spec: structuredClone(input), command: [...input.process.argv], flags };
     },
+    normalize: (input) => normalizeInput(input, plan, io.facts),
   };
-  return runCommand(plugin, command, args, ctx, () => base ?? normalBase(inputFromArgs([], [], "", plan, false).input, plan));
+  return runCommand(plugin, command, args, ctx, () => base ?? normalBase(inputFromArgs([], [], "", plan, false).input, plan, io.facts), io);
 }

@@ -2,12 +2,12 @@
 // KEY=VALUE]...` and `plugin remove NAME [--force]`, each with `--config-dir DIR`. The argv is
 // parsed here; the work is one call into core/plugins (add.ts, remove.ts, catalog.ts).
 import type { CAC } from "cac";
-import { UsageError } from "../core/errors.ts";
+import { UsageError } from "../base/errors.ts";
 import { logger } from "../core/log.ts";
 import { addPlugin } from "../core/plugins/add.ts";
 import { listPlugins, requirePlugin } from "../core/plugins/catalog.ts";
 import { removePlugin } from "../core/plugins/remove.ts";
-import type { CliIo } from "./index.ts";
+import type { CliIo } from "./io.ts";
 import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
 import { CONFIG_DIR_FLAG, pluginCatalog } from "./plugin-args.ts";
 import { formatPluginInfo, formatPluginList, pluginInfo } from "./plugin-info.ts";

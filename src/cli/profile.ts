@@ -2,7 +2,7 @@
 // (`ro-bind = [["/srv", "/srv"]]`, `hostname = "web"`, `clearenv = true`). They become the same
 // ordered option list as flags, applied before the flags so flags override them.
 import { readFileSync } from "node:fs";
-import { UsageError } from "../core/errors.ts";
+import { UsageError } from "../base/errors.ts";
 import { findSandboxOption, type SandboxOption } from "./sandbox-options.ts";
 
 type ProfileEntry = { option: SandboxOption; values: string[]; where: string };

@@ -4,7 +4,7 @@ import type { CAC } from "cac";
 import { runningRecords, type SandboxRecord } from "../core/sandbox-record.ts";
 import { NS_KINDS } from "../model/schema.ts";
 import { addLogOptions, applyLogOptions } from "./command-flags.ts";
-import type { CliIo } from "./index.ts";
+import type { CliIo } from "./io.ts";
 import { alignColumns } from "./columns.ts";
 
 export interface PsEntry {

@@ -1,7 +1,9 @@
 // `nsbox run [OPTIONS] -- COMMAND [ARG...]`: plan the sandbox from flags and profile, then
 // hand it to the core, which execs into the stage and never returns.
+import { mentionsFlag } from "../base/argv.ts";
 import { execute } from "../core/execute.ts";
 import type { PlanContext } from "../model/context.ts";
+import type { CliIo } from "./io.ts";
 import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
 import { planFromArgs } from "./sandbox-command.ts";
 import { riskWarnings } from "../model/risks.ts";
@@ -13,16 +15,15 @@ export const RUN_USAGE = "nsbox run [OPTIONS] -- COMMAND [ARG...]";
 
 /** True when a plugin may be involved: only then is the plugin registry loaded at all. */
 export function mentionsPlugin(args: readonly string[]): boolean {
-  const end = args.indexOf("--");
-  return (end < 0 ? args : args.slice(0, end)).some((a) => /^--(plugin|config-dir)(=|$)/.test(a));
+  return mentionsFlag(args, ["--plugin", "--config-dir"]);
 }
 
-export async function runCommand(args: readonly string[], ctx: PlanContext): Promise<never> {
+export async function runCommand(args: readonly string[], ctx: PlanContext, io: Pick<CliIo, "launch" | "facts"> = {}): Promise<never> {
   const { rest, plugin } = mentionsPlugin(args)
     ? await (await import("./plugin-args.ts")).pluginFromArgs(args, LOG_FLAGS, ctx)
     : { rest: [...args], plugin: undefined };
-  const { spec, extras } = planFromArgs(rest, LOG_FLAGS, RUN_USAGE, ctx, plugin);
+  const { spec, extras } = planFromArgs(rest, LOG_FLAGS, RUN_USAGE, ctx, plugin, io.facts);
   applyLogFlags(extras);
   for (const warning of riskWarnings(spec)) log.warn(warning);
-  return execute(spec);
+  return (io.launch ?? execute)(spec);
 }

@@ -1,47 +1,120 @@
-// What `run` and `plan` share: argv → (profile, flags) → spec draft → normalised spec.
-// Any problem with the input ends here as a UsageError (exit 2) before anything is touched.
-import { UsageError } from "../core/errors.ts";
+// THE planning pipeline every sandbox goes through, whoever asks for it (`run`, `plan`,
+// `selftest`, `explain`, `run --plugin NAME`, a plugin command's CommandRun):
+//   argv (one tokenizer) + profile file → ordered option uses → draft input (defaults first)
+//   → plugin plan (it may add, never loosen) → host facts (a zone's resolv.conf)
+//   → validate (schema, rules) → normalise → the spec `plan` prints and `run` executes.
+// Nothing after this changes the spec: what the host side adds for one run (fds, a zone's
+// network namespace, cgroups) travels beside it as HostWire. Bad input ends here as a UsageError.
+import { UsageError } from "../base/errors.ts";
+import { ArgError, type FlagShape } from "../base/argv.ts";
 import type { PlanContext } from "../model/context.ts";
 import type { NormalSpec } from "../model/normalize.ts";
 import { formatIssue, planSpec } from "../model/plan.ts";
+import { ZONE_NAME_PATTERN, type SandboxSpecInput } from "../model/schema.ts";
+import type { NsboxPlugin } from "../plugin/define.ts";
+import { flagShapes, optionFlags, optionInput } from "../plugin/options-flags.ts";
+import { checkPluginSpec, planWithPlugin, usePlugin, type PluginUse } from "../plugin/plan-with-plugin.ts";
+import { pluginFailure } from "../plugin/plugin-failure.ts";
+import { zoneResolvConf } from "../core/zone/zone-resolv.ts";
 import { parseSandboxArgs, type ExtraFlag, type ParsedArgs } from "./parse-args.ts";
 import { loadProfile } from "./profile.ts";
 import { newDraft, toSpecInput } from "./sandbox-options.ts";
-import type { SandboxSpecInput } from "../model/schema.ts";
-import { planWithPlugin, type PluginUse } from "../plugin/plan-with-plugin.ts";
 
 export const PROFILE_FLAG: ExtraFlag = { name: "profile", args: ["FILE"], help: "read options from a TOML or JSON profile first" };
+
+/** Facts of the host planning reads (never changes): injected so the pipeline runs in tests. */
+export interface PlanFacts {
+  /** The resolv.conf a member of zone NAME binds, undefined when the zone names no DNS; no zone throws. */
+  zoneResolvConf(name: string): string | undefined;
+}
+
+export const hostPlanFacts: PlanFacts = { zoneResolvConf };
 
 export interface SandboxRequest {
   spec: NormalSpec;
   extras: ParsedArgs["extras"];
 }
 
-/** The spec input flags and profile describe (defaults first), not yet validated. */
+/** The spec input flags and profile describe (defaults first), not yet validated; and the rest of argv. */
 export function inputFromArgs(
   args: readonly string[],
   extraFlags: readonly ExtraFlag[],
   usage: string,
   ctx: PlanContext,
   requireCommand = true,
-): { input: SandboxSpecInput; extras: ParsedArgs["extras"] } {
-  const parsed = parseSandboxArgs(args, [PROFILE_FLAG, ...extraFlags], usage);
+  own: readonly ({ name: string } & FlagShape)[] = [],
+): { input: SandboxSpecInput; extras: ParsedArgs["extras"]; own: ParsedArgs["own"] } {
+  const parsed = parseSandboxArgs(args, [PROFILE_FLAG, ...extraFlags], usage, own);
   const profile = parsed.extras.get("profile");
   const draft = newDraft(ctx);
   for (const { option, values, where } of [...(profile ? loadProfile(profile[0]!) : []), ...parsed.options]) {
     option.apply(draft, values, where);
   }
   if (requireCommand && parsed.command.length === 0) throw new UsageError("no command given", `usage: ${usage}`);
-  return { input: toSpecInput(draft, parsed.command), extras: parsed.extras };
+  return { input: toSpecInput(draft, parsed.command), extras: parsed.extras, own: parsed.own };
 }
 
-/** The validated, normalised spec; with a plugin, the one its plan() makes of it (plan-with-plugin.ts). */
-export function planFromArgs(args: readonly string[], extraFlags: readonly ExtraFlag[], usage: string, ctx: PlanContext, plugin?: PluginUse): SandboxRequest {
-  const { input, extras } = inputFromArgs(args, extraFlags, usage, ctx);
-  const result = planSpec(input, ctx);
+/**
+ * What the host adds to a draft before it is validated: a zone member binds its zone's
+ * resolv.conf. Only for input the rules will accept (root, a well-formed zone name), so a bad
+ * one is reported by the rules, not by a failed lookup.
+ */
+export function withHostFacts(input: SandboxSpecInput, ctx: PlanContext, facts: PlanFacts): SandboxSpecInput {
+  const zone = input.network?.mode === "zone" ? input.network.zone : undefined;
+  if (zone === undefined || !ZONE_NAME_PATTERN.test(zone) || ctx.uid !== 0) return input;
+  if ((input.namespaces?.mnt?.mode ?? "new") !== "new") return input;
+  const resolv = facts.zoneResolvConf(zone);
+  if (resolv === undefined) return input;
+  return { ...input, mounts: [...(input.mounts ?? []), { kind: "bind", src: resolv, dst: "/etc/resolv.conf", readonly: true }] };
+}
+
+/** The last steps for input without a plugin: host facts, validation, normalisation. */
+export function normalizeInput(input: SandboxSpecInput, ctx: PlanContext, facts: PlanFacts = hostPlanFacts): NormalSpec {
+  const result = planSpec(withHostFacts(input, ctx, facts), ctx);
   if (!result.ok) {
     const more = result.issues.length > 1 ? ` (and ${result.issues.length - 1} more)` : "";
     throw new UsageError(`${formatIssue(result.issues[0]!)}${more}`);
   }
-  return { spec: plugin ? planWithPlugin(plugin, input, result.spec, ctx) : result.spec, extras };
+  return result.spec;
+}
+
+/** A spec a plugin made (plan() or a command's CommandRun): host facts, then checked against `base`. */
+export function normalizePluginInput(plugin: string, input: unknown, base: NormalSpec, ctx: PlanContext, facts: PlanFacts = hostPlanFacts): NormalSpec {
+  return checkPluginSpec(plugin, input, base, ctx, (i) => withHostFacts(i, ctx, facts));
+}
+
+/**
+ * The validated, normalised spec; with a plugin, the one its plan() makes of it: its own flags
+ * are read in the same strict pass as the run options, wherever they stand among them.
+ */
+export function planFromArgs(
+  args: readonly string[],
+  extraFlags: readonly ExtraFlag[],
+  usage: string,
+  ctx: PlanContext,
+  plugin?: NsboxPlugin,
+  facts: PlanFacts = hostPlanFacts,
+): SandboxRequest {
+  const flags = plugin ? optionFlags(plugin.options) : [];
+  const own = flagShapes(flags);
+  const hint = plugin && `see nsbox plugin info ${plugin.name}`;
+  let parsed: ReturnType<typeof inputFromArgs>;
+  try {
+    parsed = inputFromArgs(args, extraFlags, usage, ctx, true, own);
+  } catch (e) {
+    // A mistake in one of the plugin's flags names the plugin (its flags are in its own help).
+    if (plugin && e instanceof ArgError && own.some((f) => f.name === e.flag)) throw pluginFailure(plugin.name, "bad options", e, hint);
+    throw e;
+  }
+  let use: PluginUse | undefined;
+  if (plugin) {
+    try {
+      use = usePlugin(plugin, optionInput(flags, parsed.own));
+    } catch (e) {
+      throw pluginFailure(plugin.name, "bad options", e, hint);
+    }
+  }
+  const base = normalizeInput(parsed.input, ctx, facts);
+  const spec = use ? planWithPlugin(use, parsed.input, base, ctx, (i) => withHostFacts(i, ctx, facts)) : base;
+  return { spec, extras: parsed.extras };
 }

@@ -4,7 +4,7 @@
 import * as v from "valibot";
 import { AbsPath, NS_KINDS, NET_MODES, PROPAGATIONS, type NsKind, type SandboxSpecInput } from "../model/schema.ts";
 import { HOST_ROOT_MOUNT, PRIVATE_MOUNTS } from "../model/defaults.ts";
-import { UsageError } from "../core/errors.ts";
+import { UsageError } from "../base/errors.ts";
 import type { PlanContext } from "../model/context.ts";
 import { existsSync } from "node:fs";
 import { persistedPath } from "../core/persist.ts";
@@ -12,32 +12,10 @@ import { checkName } from "./names.ts";
 import { isCapabilityName } from "../model/capabilities.ts";
 import { parseBytes, parseCpu, parseRlimit } from "../model/limits.ts";
 import { SECCOMP_OPTIONS } from "./seccomp-options.ts";
+import type { MountInput, SandboxOption, SpecDraft } from "./spec-draft.ts";
 
-type MountInput = NonNullable<SandboxSpecInput["mounts"]>[number];
+export type { SandboxOption, SpecDraft };
 
-/** The spec as options build it up; `toSpecInput` turns it into a SandboxSpec input. */
-export interface SpecDraft {
-  namespaces: Partial<Record<NsKind, { mode: "new" } | { mode: "host" } | { mode: "join"; path: string }>>;
-  root: "host" | "empty";
-  mounts: MountInput[];
-  env: Record<string, string>;
-  spec: Omit<SandboxSpecInput, "namespaces" | "mounts" | "process"> & {
-    users: NonNullable<SandboxSpecInput["users"]>;
-    network: NonNullable<SandboxSpecInput["network"]>;
-    process: Omit<SandboxSpecInput["process"], "argv" | "env">;
-    security: NonNullable<SandboxSpecInput["security"]>;
-    limits: NonNullable<SandboxSpecInput["limits"]>;
-  };
-}
-
-export interface SandboxOption {
-  /** Long name without `--`. */
-  name: string;
-  /** Metavariables of the values it takes, e.g. ["SRC", "DST"]; empty for a switch. */
-  args: readonly string[];
-  help: string;
-  apply(draft: SpecDraft, values: string[], where: string): void;
-}
 
 function parseNumber(value: string, where: string, max = 0xffffffff): number {
   if (!/^(0|[1-9][0-9]*)$/.test(value) || Number(value) > max)

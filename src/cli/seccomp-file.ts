@@ -2,7 +2,7 @@
 // `base = "default"|"strict"|"none"`, `allow = [...]`, `deny = [...]`, `errno = "EPERM"` and
 // `allow-userns = true|false`. Anything else, or a malformed value, is one UsageError line.
 import { readFileSync } from "node:fs";
-import { UsageError } from "../core/errors.ts";
+import { UsageError } from "../base/errors.ts";
 import { checkSyscallNames } from "../core/seccomp.ts";
 import { SECCOMP_BASES, SECCOMP_ERRNOS, seccompEntryProblem, type SeccompBase, type SeccompErrno } from "../model/seccomp-policy.ts";
 

@@ -1,10 +1,10 @@
 // The seccomp rows of the sandbox options table (sandbox-options.ts): `--seccomp`, `--seccomp-allow`,
 // `--seccomp-deny`, `--allow-userns`. Names are checked where the flag is, so the message points at
 // it; the lists accumulate whatever their order (precedence is in spec/seccomp-policy.ts).
-import { UsageError } from "../core/errors.ts";
+import { UsageError } from "../base/errors.ts";
 import { SECCOMP_BASES, type SeccompBase } from "../model/seccomp-policy.ts";
 import { loadSeccompFile, parseSeccompList } from "./seccomp-file.ts";
-import type { SandboxOption, SpecDraft } from "./sandbox-options.ts";
+import type { SandboxOption, SpecDraft } from "./spec-draft.ts";
 
 type SeccompDraft = NonNullable<SpecDraft["spec"]["security"]["seccomp"]>;
 

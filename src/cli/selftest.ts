@@ -4,14 +4,14 @@
 // or never reported (a verdict on the sandbox, not a failure of nsbox: that stays 125).
 import { runSelftest } from "../core/selftest/run-selftest.ts";
 import { allContained, type ProbeVerdict } from "../core/selftest/probes.ts";
-import { UsageError } from "../core/errors.ts";
+import { UsageError } from "../base/errors.ts";
 import { logger } from "../core/log.ts";
 import { riskWarnings } from "../model/risks.ts";
-import type { CliIo } from "./index.ts";
+import type { CliIo } from "./io.ts";
 import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
 import { parseSandboxArgs, type ExtraFlag } from "./parse-args.ts";
 import { PROFILE_FLAG, planFromArgs } from "./sandbox-command.ts";
-import { VerdictFailure } from "./verdict-exit.ts";
+import { VerdictFailure } from "../base/errors.ts";
 
 const log = logger("selftest");
 

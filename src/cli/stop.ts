@@ -2,11 +2,11 @@
 // its supervisor, which forwards it to the payload), then KILL it after T seconds.
 import type { CAC } from "cac";
 import { constants } from "node:os";
-import { EXIT, NsboxError, UsageError } from "../core/errors.ts";
+import { EXIT, NsboxError, UsageError } from "../base/errors.ts";
 import { findByName, isRunning, recordFiles, removeRecord } from "../core/sandbox-record.ts";
 import { addLogOptions, applyLogOptions } from "./command-flags.ts";
 import { pidfdClose, pidfdOpen, pidfdSignal } from "../core/sys/pidfd.ts";
-import type { CliIo } from "./index.ts";
+import type { CliIo } from "./io.ts";
 import { checkName } from "./names.ts";
 
 const USAGE = "nsbox stop NAME [--signal SIGNAL] [--timeout SECONDS]";

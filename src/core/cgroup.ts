@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, wr
 import { join } from "node:path";
 import type { NormalSpec } from "../model/normalize.ts";
 import type { HostWire } from "../native/wire.ts";
-import { NsboxError } from "./errors.ts";
+import { NsboxError } from "../base/errors.ts";
 import { parseMountinfo, type MountInfo } from "./mountinfo.ts";
 import { isSameProcess } from "./proc.ts";
 import { existingStateDir, stateDir } from "./state-dir.ts";

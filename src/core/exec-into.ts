@@ -10,7 +10,7 @@ import type { PlanContext } from "../model/context.ts";
 import type { NormalSpec } from "../model/normalize.ts";
 import { formatIssue, planSpec } from "../model/plan.ts";
 import { NS_KINDS, type NsKind, type SandboxSpecInput } from "../model/schema.ts";
-import { NsboxError, UsageError } from "./errors.ts";
+import { NsboxError, UsageError } from "../base/errors.ts";
 import { isRunning, sandboxInit, type SandboxRecord } from "./sandbox-record.ts";
 import { isSameProcess, startTime } from "./proc.ts";
 

@@ -23,8 +23,7 @@ export function execute(spec: NormalSpec, { host = {}, record = true, sys = ffiS
   // 0. A zone member's network namespace, wired to the zone's bridge; the stage joins it by fd.
   const zone = spec.network.mode === "zone" && spec.namespaces.net.mode === "new" ? prepareZoneNetns(spec) : undefined;
   if (zone) {
-    spec = zone.spec;
-    host = { ...host, nsFds: [...(host.nsFds ?? []), ...(zone.host.nsFds ?? [])], onExitUnlink: [...(host.onExitUnlink ?? []), ...(zone.host.onExitUnlink ?? [])] };
+    host = { ...host, netns: zone.host.netns, nsFds: [...(host.nsFds ?? []), ...(zone.host.nsFds ?? [])], onExitUnlink: [...(host.onExitUnlink ?? []), ...(zone.host.onExitUnlink ?? [])] };
   }
   // 1. The host side: seccomp compiled, fds handed across, recorded, cgroups made.
   let prepared: ReturnType<typeof prepareHost>;

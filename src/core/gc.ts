@@ -8,17 +8,9 @@ import { parseMountinfo } from "./mountinfo.ts";
 import { listPersistRecords, persistRoot, releasePrivateMount, removePersisted } from "./persist.ts";
 import { emptyNsboxCgroupParents, removeCgroupDirs, staleCgroupRecords } from "./cgroup.ts";
 import { netCollector } from "./net/net-gc.ts";
+import type { Collector, Leftover } from "./gc-collector.ts";
 
-export interface Leftover {
-  /** What it is, for the report: `sandbox record web (pid 123, gone)`. */
-  what: string;
-  remove(): void;
-}
-
-export interface Collector {
-  name: string;
-  find(): Leftover[];
-}
+export type { Collector, Leftover };
 
 const sandboxRecords: Collector = {
   name: "sandbox records",

@@ -3,9 +3,9 @@
 // systemd's socket units make them (SO_REUSEADDR, IPV6_V6ONLY, backlog 511). A socket keeps the
 // namespace it was made in (socket(7)), so the sandbox accepts host connections without a route.
 import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync } from "node:fs";
-import { NsboxError, SysError } from "./errors.ts";
+import { NsboxError, SysError } from "../base/errors.ts";
 import { logger } from "./log.ts";
-import { AF_INET6, AF_UNIX, decodeSockaddr, encodeSockaddr, formatListenAddress, type ListenAddress } from "./sockaddr.ts";
+import { AF_INET6, AF_UNIX, decodeSockaddr, encodeSockaddr, formatListenAddress, type ListenAddress } from "../model/sockaddr.ts";
 import { errnoName, ERRNO } from "./sys/errno.ts";
 import { ffiSocketSys, IPPROTO_IPV6, IPV6_V6ONLY, SO_REUSEADDR, SOL_SOCKET, type SocketSys } from "./sys/socket.ts";
 

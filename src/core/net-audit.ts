@@ -2,35 +2,14 @@
 // with the socket tables of its own network namespace and of nsbox's, where the passed listeners
 // live), whether its namespace is its own, and its interfaces and routes. Reads only.
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { NsboxError } from "./errors.ts";
+import { NsboxError } from "../base/errors.ts";
 import {
   parseInetTable, parseIPv6RouteTable, parseNetDev, parseNetlinkTable, parseRouteTable, parseUnixTable, socketInode,
-  type Route, type SocketEntry,
 } from "./proc-net.ts";
+import { describeSocket, type FdFact, type NetAudit, type SocketEntry } from "../plugin/services.ts";
 
-export interface FdFact {
-  fd: number;
-  /** The fd's link: a path, `pipe:[N]`, `socket:[N]`, `anon_inode:[eventpoll]` ... */
-  target: string;
-  socket?: SocketEntry & { netns: "own" | "outside" | "unknown" };
-  /** A passed listener (fd 3 .. 3+LISTEN_FDS-1), a connection accepted on one, or neither. */
-  role?: "passed listener" | "accepted connection";
-}
+export type { FdFact, NetAudit };
 
-export interface NetAudit {
-  pid: number;
-  fds: FdFact[];
-  /** LISTEN_FDS and LISTEN_PID from the worker's initial environment (/proc/PID/environ). */
-  listenFds?: number;
-  listenPid?: number;
-  /** The worker's pid in its own PID namespace (the last NSpid of /proc/PID/status). */
-  innerPid?: number;
-  ownNetns: boolean;
-  interfaces: string[];
-  routes: Route[];
-  /** One line per thing that breaks the worker's isolation; empty when clean. */
-  findings: string[];
-}
 
 function read(path: string): string {
   try {
@@ -142,10 +121,4 @@ export function auditWorker(pid: number, outsidePid: number): NetAudit {
   for (const i of interfaces) if (i !== "lo") findings.push(`interface ${i} in the worker's network namespace`);
   for (const r of routes) if (r.iface !== "lo") findings.push(`route to ${r.destination} via ${r.iface} in the worker's network namespace`);
   return { pid, fds, listenFds, listenPid, innerPid, ownNetns, interfaces, routes, findings };
-}
-
-/** `tcp 127.0.0.1:8080 listen`, `unix unix:/run/app.sock connected` ... for reports. */
-export function describeSocket(s: SocketEntry): string {
-  const remote = s.remote && !/^(0\.0\.0\.0|\[::\]):0$/.test(s.remote) ? ` -> ${s.remote}` : "";
-  return [s.table, `${s.local || "(unbound)"}${remote}`, s.state].filter(Boolean).join(" ");
 }

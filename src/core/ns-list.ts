@@ -2,7 +2,7 @@
 // process, plus namespaces that only a bind mount keeps alive (fstype nsfs in mountinfo, as
 // `ip netns add` makes). Reads through HostFacts, so tests can feed a fake /proc.
 import { NS_KINDS, type NsKind } from "../model/schema.ts";
-import { EXIT, NsboxError } from "./errors.ts";
+import { EXIT, NsboxError } from "../base/errors.ts";
 import type { HostFacts } from "./host-facts.ts";
 import { logger } from "./log.ts";
 import { parseMountinfo } from "./mountinfo.ts";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { PlanContext } from "../model/context.ts";
 import { planSpec, formatIssue } from "../model/plan.ts";
 import { NS_KINDS, type NsKind } from "../model/schema.ts";
-import { NsboxError, UsageError } from "./errors.ts";
+import { NsboxError, UsageError } from "../base/errors.ts";
 import { runStage } from "./execute.ts";
 import { parseMountinfo } from "./mountinfo.ts";
 import { existingStateDir, stateDir, stateRoot } from "./state-dir.ts";

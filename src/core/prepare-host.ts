@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import type { HostWire } from "../native/wire.ts";
 import type { NormalSpec } from "../model/normalize.ts";
 import { createCgroups, planCgroups, readCgroupHost, removeCgroupsOf, sandboxCgroupId } from "./cgroup.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../base/errors.ts";
 import { startTime } from "./proc.ts";
 import { createRecord, removeRecord } from "./sandbox-record.ts";
 import { compileSeccomp } from "./seccomp.ts";

@@ -1,20 +1,10 @@
 // The text of /proc/PID/net/{tcp,tcp6,udp,udp6,unix,netlink,route,ipv6_route,dev} (proc(5)) as
 // data: sockets by inode, routes, interfaces. Each file shows the network namespace of PID.
 // Pure: callers read the files (core/net-audit.ts).
-import { formatIPv6, HOST_LITTLE_ENDIAN } from "./sockaddr.ts";
+import { formatIPv6, HOST_LITTLE_ENDIAN } from "../model/sockaddr.ts";
+import type { Route, SocketEntry } from "../plugin/services.ts";
 
-export interface SocketEntry {
-  inode: number;
-  /** "tcp", "tcp6", "udp", "udp6", "unix" or "netlink". */
-  table: string;
-  /** `127.0.0.1:8080`, `[::1]:8080`, `unix:/run/x.sock`, `unix:@name`, or "" (an unbound socket). */
-  local: string;
-  /** The peer for tcp/udp (`0.0.0.0:0` when none). */
-  remote?: string;
-  listening: boolean;
-  /** tcp states by name (tcp_states.h); unix: "listening", "connected", "unconnected". */
-  state: string;
-}
+export type { Route, SocketEntry };
 
 const TCP_STATES: Record<number, string> = {
   1: "established", 2: "syn-sent", 3: "syn-recv", 4: "fin-wait1", 5: "fin-wait2", 6: "time-wait",
@@ -90,12 +80,6 @@ export function parseNetlinkTable(text: string): SocketEntry[] {
   });
 }
 
-export interface Route {
-  family: 4 | 6;
-  iface: string;
-  /** `10.0.0.0/8`, `::/0` ... */
-  destination: string;
-}
 
 /** /proc/net/route (IPv4 main table): `Iface Destination Gateway Flags RefCnt Use Metric Mask ...`, hex in host order. */
 export function parseRouteTable(text: string, littleEndian = HOST_LITTLE_ENDIAN): Route[] {

@@ -3,7 +3,7 @@
 // only. `nsbox explain NAME` compares them with the sandbox's spec (sandbox-drift.ts).
 import { readFileSync, statSync } from "node:fs";
 import { NS_KINDS, type NsKind } from "../model/schema.ts";
-import { NsboxError } from "./errors.ts";
+import { NsboxError } from "../base/errors.ts";
 
 export type NsInodes = Partial<Record<NsKind, number>>;
 

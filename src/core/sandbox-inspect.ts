@@ -3,7 +3,7 @@
 // reference, and compares them with the recorded spec (sandbox-drift.ts). Reads only.
 import { readFileSync } from "node:fs";
 import { NS_KINDS } from "../model/schema.ts";
-import { NsboxError } from "./errors.ts";
+import { NsboxError } from "../base/errors.ts";
 import { parseMountinfo } from "./mountinfo.ts";
 import { nsInode, readNsInodes, readProcessFacts, type NsInodes } from "./process-facts.ts";
 import { childrenOf } from "./proc.ts";

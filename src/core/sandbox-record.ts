@@ -4,7 +4,7 @@
 import { closeSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { NormalSpec } from "../model/normalize.ts";
-import { NsboxError } from "./errors.ts";
+import { NsboxError } from "../base/errors.ts";
 import { childrenOf, isSameProcess, startTime } from "./proc.ts";
 import { existingStateDir, stateDir } from "./state-dir.ts";
 

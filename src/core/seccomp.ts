@@ -1,7 +1,7 @@
 // Seccomp on the host side: checks the names a policy uses against libseccomp's syscall table and
 // compiles the policy's rules (spec/seccomp-policy.ts) into the BPF program the stage loads last,
 // just before execve. libseccomp is reached through the SeccompLib seam so tests can fake it.
-import { NsboxError, UsageError } from "./errors.ts";
+import { NsboxError, UsageError } from "../base/errors.ts";
 import { embeddedDefaultFilter } from "./seccomp-default.ts";
 import { seccompRules, type SeccompErrno, type SeccompPolicy, type SeccompRule } from "../model/seccomp-policy.ts";
 import {

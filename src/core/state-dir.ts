@@ -3,7 +3,7 @@
 // does); rootless users their XDG runtime dir. Everything is recorded here before it is made.
 import { existsSync, lstatSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { NsboxError } from "./errors.ts";
+import { NsboxError } from "../base/errors.ts";
 
 export function stateRoot(uid: number = process.getuid!(), env: Readonly<Record<string, string | undefined>> = process.env): string {
   if (uid === 0) return "/run/nsbox";

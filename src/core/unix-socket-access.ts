@@ -3,7 +3,7 @@
 // on the socket file (unix(7)). Started by root, the sandbox's root is an unprivileged host uid
 // (README "Where root's users go"), so a socket only root may write refuses it with EACCES.
 import { statSync } from "node:fs";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../base/errors.ts";
 
 export interface SocketOwner {
   uid: number;

@@ -3,7 +3,7 @@
 // sandbox can run it without anything of it on disk and can never change it.
 import { readFileSync } from "node:fs";
 import probePath from "../../dist/nsbox-probe" with { type: "file" };
-import { NsboxError, SysError } from "../core/errors.ts";
+import { NsboxError, SysError } from "../base/errors.ts";
 import type { Sys } from "../core/sys/sys.ts";
 
 export function probeBytes(): Uint8Array {

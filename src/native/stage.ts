@@ -4,7 +4,7 @@
 import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import stagePath from "../../dist/nsbox-stage" with { type: "file" };
-import { NsboxError, SysError } from "../core/errors.ts";
+import { NsboxError, SysError } from "../base/errors.ts";
 import { stateRoot } from "../core/state-dir.ts";
 import type { Sys } from "../core/sys/sys.ts";
 

@@ -37,6 +37,11 @@ export interface HostWire {
   /** Fds (opened on namespace files) the stage joins through and closes before the payload. */
   nsFds?: readonly number[];
   /**
+   * A network namespace nsbox made and wired for this run (a zone member's, one of nsFds): the
+   * stage joins it where the spec asks for a new one. Host wiring, so the spec stays as planned.
+   */
+  netns?: number;
+  /**
    * Fds nsbox opened for the payload (listening sockets), in order: the stage moves the i-th to
    * fd 3+i and sets LISTEN_PID to the payload's pid inside (sd_listen_fds(3)); the spec's env
    * carries LISTEN_FDS and LISTEN_FDNAMES.
@@ -99,12 +104,14 @@ function mountRecord(m: MountStep): Record_ {
 }
 
 /** The records of a spec, in the order the wire carries them. */
-export function wireRecords(spec: NormalSpec): Record_[] {
+export function wireRecords(spec: NormalSpec, host: Pick<HostWire, "netns"> = {}): Record_[] {
   const records: Record_[] = [];
   let cloneFlags = 0;
+  if (host.netns !== undefined && spec.namespaces.net.mode !== "new") throw new Error("internal: a prepared network namespace for a spec that does not ask for a new one");
   for (const [kind, ns] of Object.entries(spec.namespaces) as [NsKind, NormalSpec["namespaces"][NsKind]][]) {
-    if (ns.mode === "new") cloneFlags |= CLONE_FLAGS[kind];
-    if (ns.mode === "join") records.push(["join", kind, ns.path]);
+    if (kind === "net" && host.netns !== undefined) records.push(["join", kind, `/proc/self/fd/${host.netns}`]);
+    else if (ns.mode === "new") cloneFlags |= CLONE_FLAGS[kind];
+    else if (ns.mode === "join") records.push(["join", kind, ns.path]);
   }
   records.unshift(["clone", cloneFlags >>> 0]);
   const u = spec.users;
@@ -137,7 +144,7 @@ export function wireRecords(spec: NormalSpec): Record_[] {
 /** The wire bytes the stage reads from its spec fd. */
 export function encodeWire(spec: NormalSpec, host: HostWire = {}): Uint8Array {
   const tokens: string[] = [WIRE_MAGIC, String(WIRE_VERSION)];
-  for (const record of [...wireRecords(spec), ...hostRecords(host)]) for (const t of record) tokens.push(String(t));
+  for (const record of [...wireRecords(spec, host), ...hostRecords(host)]) for (const t of record) tokens.push(String(t));
   tokens.push("end");
   return new TextEncoder().encode(tokens.map((t) => `${t}\0`).join(""));
 }

@@ -1,10 +1,10 @@
 // Checks that a value is a plugin nsbox can use before anything of it runs: the contract's shape,
 // the API version, a name that clashes with no command, flags derivable from its options schema
 // and clashing with no run option. Built-in and third-party plugins go through the same check.
-import { EXIT } from "../core/errors.ts";
+import { EXIT } from "../base/errors.ts";
 import { PLUGIN_API_VERSION, type NsboxPlugin } from "./define.ts";
 import { optionFlags } from "./options-flags.ts";
-import { PluginError } from "./plugin-error.ts";
+import { PluginError } from "../base/errors.ts";
 
 /** nsbox's own command words: a plugin of that name could never be reached as `nsbox NAME`. */
 export const COMMAND_NAMES: readonly string[] = [

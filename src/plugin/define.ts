@@ -4,9 +4,11 @@
 // optional host-side hooks that get a narrow context, never raw system calls.
 import type * as v from "valibot";
 import type { ConsolaInstance } from "consola/core";
-import type { UsageError } from "../core/errors.ts";
 import type { PlanContext } from "../model/context.ts";
+import type { NormalSpec } from "../model/normalize.ts";
 import type { SandboxSpecInput } from "../model/schema.ts";
+import type { ArgFlag, FlagShape } from "../base/argv.ts";
+import type { PluginServices } from "./services.ts";
 
 /** The contract version this nsbox implements; a plugin naming another one is refused. */
 export const PLUGIN_API_VERSION = 1;
@@ -30,8 +32,12 @@ export interface StateStore {
   keys(): string[];
 }
 
-/** What every hook and command gets: a logger tagged with the plugin's name and its state. */
-export interface HookContext {
+/**
+ * What every hook and command gets: a logger tagged with the plugin's name, its state, its
+ * settings, and the host services (services.ts): what a plugin may do on the host goes through
+ * these, never through an import of nsbox's core.
+ */
+export interface HookContext extends PluginServices {
   plugin: string;
   log: ConsolaInstance;
   state: StateStore;
@@ -45,11 +51,24 @@ export interface CommandContext extends HookContext {
   /** Writes to nsbox's stdout: a command's data output (logs go to ctx.log, on stderr). */
   stdout(data: string): void;
   /**
-   * The sandbox the `nsbox run` options at the start of `args` describe (the same table, with
-   * `--profile`), and the words after them: for commands taking "[run options] -- CMD". A bad
-   * option throws a UsageError. The spec a command returns must not be looser than this one.
+   * The sandbox the `nsbox run` options at the start of `args` describe (the same table and
+   * tokenizer as `nsbox run`, with `--profile`, `--quiet` and `--verbose`), and the words after
+   * them: for commands taking "[own flags] [run options] -- CMD". The command's own flags, given
+   * as `flags`, may be mixed with the run options; they come back in order. A bad option throws
+   * a UsageError. The spec a command returns must not be looser than this one.
    */
-  sandbox(args: readonly string[]): { spec: SandboxSpecInput; command: string[] };
+  sandbox(args: readonly string[], own?: { flags?: readonly OwnFlag[] }): { spec: SandboxSpecInput; command: string[]; flags: ArgFlag[] };
+  /**
+   * The spec nsbox runs for `input`: checked and normalised by the same pipeline as `nsbox run`
+   * and `nsbox plan` (a UsageError naming the first issue otherwise). For a command that must
+   * look at the final values (host ids, capabilities) before it returns its CommandRun.
+   */
+  normalize(input: SandboxSpecInput): NormalSpec;
+}
+
+/** A flag of a plugin command, taken by ctx.sandbox beside the run options. */
+export interface OwnFlag extends FlagShape {
+  name: string;
 }
 
 export interface PluginCommand {
@@ -104,19 +123,3 @@ export function definePlugin<S extends v.GenericSchema>(plugin: NsboxPlugin<S>):
   return plugin;
 }
 
-/**
- * What a third-party plugin file receives: it cannot resolve nsbox's node_modules from where it
- * is installed, so its default export is `(api) => api.definePlugin({...})` and it takes
- * valibot and the helpers from here (docs/plugins.md). Built-in plugins import them directly.
- */
-export interface PluginApi {
-  apiVersion: typeof PLUGIN_API_VERSION;
-  definePlugin: typeof definePlugin;
-  /** valibot, the same copy nsbox validates with. */
-  v: typeof v;
-  /** Throw it from plan(), a hook or a command for a usage problem: exit 2 instead of 125. */
-  UsageError: typeof UsageError;
-}
-
-/** The default export of a third-party plugin file. */
-export type PluginFactory = (api: PluginApi) => NsboxPlugin<any> | Promise<NsboxPlugin<any>>;

@@ -3,7 +3,8 @@
 // become `--kebab-name VALUE` flags with their types, defaults and help text. Then argv → the
 // input that schema validates, and its issues → one line. Pure: nothing here prints.
 import * as v from "valibot";
-import { UsageError } from "../core/errors.ts";
+import { flagsOf, scanArgs, type ArgFlag, type FlagShape } from "../base/argv.ts";
+import { UsageError } from "../base/errors.ts";
 
 /** What a flag's value is; `list` is a repeatable string flag (an array of strings). */
 export type FlagKind = "string" | "number" | "boolean" | "choice" | "list";
@@ -134,56 +135,52 @@ function parseValue(flag: PluginFlag, value: string): unknown {
   return value;
 }
 
+/** The shapes the shared tokenizer reads a plugin's flags with: booleans are negatable switches. */
+export function flagShapes(flags: readonly PluginFlag[]): ({ name: string } & FlagShape)[] {
+  return flags.map((f) => (f.kind === "boolean" ? { name: f.name, args: [], negatable: true } : { name: f.name, args: [f.metavar] }));
+}
+
+/**
+ * The options input from a plugin's flags as the tokenizer found them, in order: booleans from
+ * `--shout`, `--no-shout`, `--shout=false`; a list flag repeats; otherwise the last one wins.
+ */
+export function optionInput(flags: readonly PluginFlag[], found: readonly ArgFlag[]): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  const byName = new Map(flags.map((f) => [f.name, f]));
+  for (const a of found) {
+    const flag = byName.get(a.name);
+    if (!flag) continue;
+    if (flag.kind === "boolean") {
+      input[flag.key] = a.negated ? false : a.values.length === 0 ? true : parseValue(flag, a.values[0]!);
+      continue;
+    }
+    const parsed = parseValue(flag, a.values[0]!);
+    input[flag.key] = flag.kind === "list" ? [...((input[flag.key] as unknown[] | undefined) ?? []), parsed] : parsed;
+  }
+  return input;
+}
+
 /**
  * Takes the plugin's flags out of `args` (up to `--` or the first word that is not an option),
- * leaving the rest in order for the run-option parser. `otherArity(name)` is how many values a
- * run option takes (undefined when there is none of that name), so that a value such as
- * `--setenv A --greeting` is skipped rather than read as a flag. Booleans are switches
- * (`--shout`, `--no-shout`, `--shout=false`); a list flag repeats; otherwise the last one wins.
- * A flag without its value throws a UsageError.
+ * leaving the rest in order. `otherArity(name)` is how many values another flag takes
+ * (undefined when there is none of that name), so that a value such as `--setenv A --greeting`
+ * is skipped rather than read as a flag. A flag without its value throws a UsageError.
  */
 export function parseOptionFlags(
   flags: readonly PluginFlag[],
   args: readonly string[],
   otherArity: (name: string) => number | undefined,
 ): ParsedOptionFlags {
-  const input: Record<string, unknown> = {};
-  const rest: string[] = [];
-  const byName = new Map(flags.map((f) => [f.name, f]));
-  for (let i = 0; i < args.length; i++) {
-    const token = args[i]!;
-    if (token === "--" || !token.startsWith("--")) {
-      rest.push(...args.slice(i));
-      break;
-    }
-    const eq = token.indexOf("=");
-    const name = token.slice(2, eq > 0 ? eq : undefined);
-    const inline = eq > 0 ? token.slice(eq + 1) : undefined;
-    const negated = name.startsWith("no-") ? byName.get(name.slice(3)) : undefined;
-    const flag = byName.get(name) ?? (negated?.kind === "boolean" ? negated : undefined);
-    if (!flag) {
-      // Not ours: keep it and the values it takes for the run-option parser (which reports
-      // an unknown option itself).
-      const arity = otherArity(name) ?? 0;
-      const take = inline === undefined ? arity : 0;
-      rest.push(...args.slice(i, i + 1 + take));
-      i += take;
-      continue;
-    }
-    if (flag.kind === "boolean") {
-      if (flag === negated && inline !== undefined) throw new UsageError(`--${name} takes no value`);
-      input[flag.key] = flag === negated ? false : inline === undefined ? true : parseValue(flag, inline);
-      continue;
-    }
-    const value = inline ?? args[i + 1];
-    if (value === undefined || (inline === undefined && value === "--")) {
-      throw new UsageError(`--${flag.name} needs a value (${flag.metavar})`);
-    }
-    if (inline === undefined) i++;
-    const parsed = parseValue(flag, value);
-    input[flag.key] = flag.kind === "list" ? [...((input[flag.key] as unknown[] | undefined) ?? []), parsed] : parsed;
-  }
-  return { input, rest };
+  const own = flagShapes(flags);
+  const ownShape = new Map(own.map((f) => [f.name, f]));
+  const shape = (name: string): FlagShape | undefined => {
+    const arity = ownShape.has(name) ? undefined : otherArity(name);
+    return ownShape.get(name) ?? (arity === undefined ? undefined : { args: Array<string>(arity).fill("VALUE") });
+  };
+  const scan = scanArgs(args, { shape, unknown: "alone" });
+  const found = flagsOf(scan);
+  const rest = found.filter((f) => !ownShape.has(f.name)).flatMap((f) => f.raw);
+  return { input: optionInput(flags, found.filter((f) => ownShape.has(f.name))), rest: [...rest, ...(scan.dashdash ? ["--"] : []), ...scan.rest] };
 }
 
 /** `× must not be empty → at greeting` (valibot's summarize style), one issue. */

@@ -6,11 +6,12 @@ import type { PlanContext } from "../model/context.ts";
 import type { NormalSpec } from "../model/normalize.ts";
 import { formatIssue, planSpec } from "../model/plan.ts";
 import type { SandboxSpecInput } from "../model/schema.ts";
-import { EXIT } from "../core/errors.ts";
+import { EXIT } from "../base/errors.ts";
 import type { NsboxPlugin } from "./define.ts";
 import { loosenings } from "./loosening.ts";
 import { validateOptions } from "./options-flags.ts";
-import { PluginError, pluginFailure } from "./plugin-error.ts";
+import { PluginError } from "../base/errors.ts";
+import { pluginFailure } from "./plugin-failure.ts";
 
 /** A plugin chosen for one run, with its options already validated. */
 export interface PluginUse {
@@ -25,12 +26,18 @@ export function usePlugin(plugin: NsboxPlugin, input: Record<string, unknown>): 
   return { plugin, options: result.value };
 }
 
+/** What the planning pipeline adds to a plugin's spec before it is validated (host facts). */
+export type PrepareInput = (input: SandboxSpecInput) => SandboxSpecInput;
+
+const asIs: PrepareInput = (input) => input;
+
 /**
  * Checks a spec a plugin produced (from plan() or a command): valid, and not looser than `base`
  * (the normalised sandbox the caller's options describe). Returns it normalised.
  */
-export function checkPluginSpec(plugin: string, input: unknown, base: NormalSpec, ctx: PlanContext): NormalSpec {
-  const result = planSpec(input, ctx);
+export function checkPluginSpec(plugin: string, input: unknown, base: NormalSpec, ctx: PlanContext, prepare: PrepareInput = asIs): NormalSpec {
+  // Only an object can take host facts; anything else fails validation below, naming the plugin.
+  const result = planSpec(typeof input === "object" && input !== null ? prepare(input as SandboxSpecInput) : input, ctx);
   if (!result.ok) {
     const more = result.issues.length > 1 ? ` (and ${result.issues.length - 1} more)` : "";
     throw new PluginError(plugin, `its plan is not a valid sandbox: ${formatIssue(result.issues[0]!)}${more}`);
@@ -44,7 +51,7 @@ export function checkPluginSpec(plugin: string, input: unknown, base: NormalSpec
 }
 
 /** Runs the plugin's plan() on the base and returns the checked, normalised spec. */
-export function planWithPlugin(use: PluginUse, base: SandboxSpecInput, baseSpec: NormalSpec, ctx: PlanContext): NormalSpec {
+export function planWithPlugin(use: PluginUse, base: SandboxSpecInput, baseSpec: NormalSpec, ctx: PlanContext, prepare: PrepareInput = asIs): NormalSpec {
   let input: unknown;
   try {
     // A copy: plan() is meant to return new data, and a plugin that mutates its input must not
@@ -53,5 +60,5 @@ export function planWithPlugin(use: PluginUse, base: SandboxSpecInput, baseSpec:
   } catch (e) {
     throw pluginFailure(use.plugin.name, "plan() failed", e);
   }
-  return checkPluginSpec(use.plugin.name, input, baseSpec, ctx);
+  return checkPluginSpec(use.plugin.name, input, baseSpec, ctx, prepare);
 }

@@ -1,14 +1,9 @@
-// The built-in plugins, compiled into the binary (crun's static_handlers[]): static imports, no
-// loading from disk. Each goes through the same check as a third-party plugin; two of one name,
-// or one named like an nsbox command, is a build mistake the first plugin lookup reports.
+// A registry of plugins by name. Two of one name, or one named like an nsbox command, is a build
+// mistake the first plugin lookup reports. Which plugins are built in is decided by the
+// composition root (src/cli/builtin-plugins.ts), not here.
 import type { NsboxPlugin } from "./define.ts";
 import { checkPlugin } from "./check-plugin.ts";
-import { PluginError } from "./plugin-error.ts";
-import httpdWorker from "../../plugins/httpd-worker/index.ts";
-import netzone from "../../plugins/netzone/index.ts";
-
-/** Every built-in plugin, in the order `nsbox plugin list` shows them. */
-export const BUILTIN_PLUGINS: readonly NsboxPlugin<any>[] = [httpdWorker, netzone];
+import { PluginError } from "../base/errors.ts";
 
 export type Registry = ReadonlyMap<string, NsboxPlugin>;
 
@@ -21,12 +16,4 @@ export function createRegistry(plugins: readonly NsboxPlugin<any>[], reservedFla
     byName.set(plugin.name, plugin);
   }
   return byName;
-}
-
-let builtins: Registry | undefined;
-
-/** The built-in registry, checked once per process. */
-export function builtinRegistry(reservedFlags: ReadonlySet<string>): Registry {
-  builtins ??= createRegistry(BUILTIN_PLUGINS, reservedFlags);
-  return builtins;
 }

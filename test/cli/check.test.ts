@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { cac } from "cac";
 import { registerCheck } from "../../src/cli/check.ts";
 import type { CliIo } from "../../src/cli/index.ts";
-import { NsboxError } from "../../src/core/errors.ts";
+import { NsboxError } from "../../src/base/errors.ts";
 import type { HostFacts } from "../../src/core/host-facts.ts";
 import { NS_KINDS } from "../../src/model/schema.ts";
 import { rootCtx } from "../helpers.ts";

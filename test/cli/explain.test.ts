@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { NsboxError, UsageError } from "../../src/core/errors.ts";
+import { NsboxError, UsageError } from "../../src/base/errors.ts";
 import type { CliIo } from "../../src/cli/index.ts";
 import { explainCommand, parseLiveRequest } from "../../src/cli/explain.ts";
 import type { Explanation } from "../../src/model/explain.ts";

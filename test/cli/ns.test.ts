@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { cac } from "cac";
 import type { CliIo } from "../../src/cli/index.ts";
 import { formatNsTable, registerNs } from "../../src/cli/ns.ts";
-import { NsboxError } from "../../src/core/errors.ts";
+import { NsboxError } from "../../src/base/errors.ts";
 import type { NsEntry } from "../../src/core/ns-list.ts";
 import { NS_KINDS } from "../../src/model/schema.ts";
 import { rootCtx } from "../helpers.ts";

@@ -1,10 +1,11 @@
-// `nsbox plugin ...`, `plan --plugin` and `nsbox NAME SUBCOMMAND` in-process (runCli with a
+// `nsbox plugin ...`, `plan --plugin` and `nsbox NAME SUBCOMMAND` in-process (the entry with a
 // capturing io), on a temp --config-dir holding plugins.toml, installs and state.
 import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { runCli, type CliIo } from "../../src/cli/index.ts";
+import type { CliIo } from "../../src/cli/index.ts";
+import { main } from "../../src/cli/entry.ts";
 import { rootCtx } from "../helpers.ts";
 
 const HELLO = resolve(import.meta.dir, "../../examples/hello-plugin");
@@ -16,7 +17,7 @@ async function nsbox(...args: string[]): Promise<{ code: number; out: string; er
   const io: CliIo = { stdout: (d) => void (out += String(d)), context: () => ({ ...rootCtx, cwd: dir }) };
   const spy = spyOn(process.stderr, "write").mockImplementation((d: string | Uint8Array) => ((err += String(d)), true));
   try {
-    const code = await runCli(["bun", "nsbox", ...args], io);
+    const code = await main(["bun", "nsbox", ...args], io);
     return { code, out, err };
   } finally {
     spy.mockRestore();

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { UsageError } from "../../src/core/errors.ts";
+import { UsageError } from "../../src/base/errors.ts";
 import { parseSandboxArgs } from "../../src/cli/parse-args.ts";
 import { parseProfile } from "../../src/cli/profile.ts";
 import { planFromArgs } from "../../src/cli/sandbox-command.ts";

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { UsageError } from "../../src/core/errors.ts";
+import { UsageError } from "../../src/base/errors.ts";
 import { loadLibseccomp } from "../../src/core/seccomp.ts";
 import { parseProfile } from "../../src/cli/profile.ts";
 import { parseSeccompFile } from "../../src/cli/seccomp-file.ts";

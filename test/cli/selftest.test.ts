@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { UsageError } from "../../src/core/errors.ts";
+import { UsageError } from "../../src/base/errors.ts";
 import type { ProbeVerdict } from "../../src/core/selftest/probes.ts";
 import type { CliIo } from "../../src/cli/index.ts";
 import { formatVerdicts, selftestCommand } from "../../src/cli/selftest.ts";
-import { EXIT_VERDICT, VerdictFailure } from "../../src/cli/verdict-exit.ts";
+import { EXIT_VERDICT, VerdictFailure } from "../../src/base/errors.ts";
 import { rootCtx } from "../helpers.ts";
 
 const io: CliIo = { stdout: () => {}, context: () => rootCtx };

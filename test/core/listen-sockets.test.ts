@@ -5,9 +5,9 @@ import { chmodSync, lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { closeListeners, groupId, openListeners, type Listener } from "../../src/core/listen-sockets.ts";
-import { parseListenAddress, type ListenAddress } from "../../src/core/sockaddr.ts";
+import { parseListenAddress, type ListenAddress } from "../../src/model/sockaddr.ts";
 import { checkAllowedSocket, hostId, mayWrite } from "../../src/core/unix-socket-access.ts";
-import { NsboxError, UsageError } from "../../src/core/errors.ts";
+import { NsboxError, UsageError } from "../../src/base/errors.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nsbox-listen-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { collectGarbage, type Collector } from "../../src/core/gc.ts";
 import { planExec } from "../../src/core/exec-into.ts";
-import { UsageError } from "../../src/core/errors.ts";
+import { UsageError } from "../../src/base/errors.ts";
 import type { SandboxRecord } from "../../src/core/sandbox-record.ts";
 import { formatPs, psEntries } from "../../src/cli/ps.ts";
 import { checkName } from "../../src/cli/names.ts";

@@ -2,7 +2,7 @@
 // through a BPF interpreter (bpf-emulator.ts) to see what the kernel would return, without root.
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
-import { NsboxError } from "../../src/core/errors.ts";
+import { NsboxError } from "../../src/base/errors.ts";
 import { checkSyscallNames, compileSeccomp, loadLibseccomp, requireLibseccomp, seccompFilter } from "../../src/core/seccomp.ts";
 import {
   openLibseccomp, SCMP_ACT_ALLOW, SCMP_ACT_KILL_PROCESS, SCMP_CMP_MASKED_EQ, type ScmpFilter, type SeccompLib,

@@ -2,8 +2,9 @@ import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { checkPlugin, COMMAND_NAMES } from "../../src/plugin/check-plugin.ts";
 import { definePlugin, type NsboxPlugin } from "../../src/plugin/define.ts";
-import { PluginError } from "../../src/plugin/plugin-error.ts";
-import { BUILTIN_PLUGINS, createRegistry } from "../../src/plugin/registry.ts";
+import { PluginError } from "../../src/base/errors.ts";
+import { createRegistry } from "../../src/plugin/registry.ts";
+import { BUILTIN_PLUGINS } from "../../src/cli/builtin-plugins.ts";
 import { createCli } from "../../src/cli/index.ts";
 import { RESERVED_FLAGS } from "../../src/cli/plugin-args.ts";
 

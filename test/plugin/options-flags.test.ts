@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { flagUsage, kebabCase, optionFlags, parseOptionFlags, validateOptions } from "../../src/plugin/options-flags.ts";
-import { UsageError } from "../../src/core/errors.ts";
+import { UsageError } from "../../src/base/errors.ts";
 
 const Schema = v.pipe(
   v.strictObject({

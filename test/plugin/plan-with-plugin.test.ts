@@ -3,11 +3,11 @@ import * as v from "valibot";
 import { definePlugin, type NsboxPlugin } from "../../src/plugin/define.ts";
 import { planWithPlugin, usePlugin } from "../../src/plugin/plan-with-plugin.ts";
 import { loosenings } from "../../src/plugin/loosening.ts";
-import { PluginError } from "../../src/plugin/plugin-error.ts";
+import { PluginError } from "../../src/base/errors.ts";
 import { planSpec } from "../../src/model/plan.ts";
 import type { SandboxSpecInput } from "../../src/model/schema.ts";
 import type { NormalSpec } from "../../src/model/normalize.ts";
-import { UsageError } from "../../src/core/errors.ts";
+import { UsageError } from "../../src/base/errors.ts";
 import { newDraft, toSpecInput } from "../../src/cli/sandbox-options.ts";
 import { rootCtx } from "../helpers.ts";
 

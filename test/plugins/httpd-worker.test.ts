@@ -3,11 +3,12 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import plugin from "../../plugins/httpd-worker/index.ts";
-import { splitWorkerArgs } from "../../plugins/httpd-worker/args.ts";
+import { WORKER_FLAGS, workerFlags } from "../../plugins/httpd-worker/args.ts";
 import { formatAudit } from "../../plugins/httpd-worker/check.ts";
 import { defaultFdName, HttpdWorkerOptions } from "../../plugins/httpd-worker/options.ts";
 import { findSandboxOption, newDraft, toSpecInput } from "../../src/cli/sandbox-options.ts";
-import { PROFILE_FLAG } from "../../src/cli/sandbox-command.ts";
+import { inputFromArgs } from "../../src/cli/sandbox-command.ts";
+import { LOG_FLAGS } from "../../src/cli/log-flags.ts";
 import { encodeWire } from "../../src/native/wire.ts";
 import { planSpec } from "../../src/model/plan.ts";
 import type { NormalSpec } from "../../src/model/normalize.ts";
@@ -118,21 +119,27 @@ describe("options", () => {
 });
 
 describe("the run command line", () => {
+  /** What ctx.sandbox(args, { flags: WORKER_FLAGS }) reads: one pass over run options and the worker's flags. */
+  const split = (args: string[]) => {
+    const { input, own, extras } = inputFromArgs(args, LOG_FLAGS, "usage", rootCtx, false, WORKER_FLAGS);
+    return { flags: workerFlags(own, "usage"), input, extras };
+  };
   test("its own flags are taken out in order; run options keep theirs, values included", () => {
-    const { flags, rest } = splitWorkerArgs(
-      ["--listen", "127.0.0.1:80", "--setenv", "X", "--listen", "--bind=/a", "/b", "--allow-unix", "/run/db.sock", "--listen=[::1]:80", "--profile", "p.toml", "--verbose", "--", "srv", "--listen", "x"],
-      [PROFILE_FLAG], "usage",
+    const { flags, input, extras } = split(
+      ["--listen", "127.0.0.1:80", "--setenv", "X", "--listen", "--bind=/a", "/b", "--allow-unix", "/run/db.sock", "--listen=[::1]:80", "--verbose", "--", "srv", "--listen", "x"],
     );
     expect(flags.get("listen")).toEqual(["127.0.0.1:80", "[::1]:80"]);
     expect(flags.get("allow-unix")).toEqual(["/run/db.sock"]);
-    expect(flags.get("verbose")).toEqual([]);
-    expect(rest).toEqual(["--setenv", "X", "--listen", "--bind=/a", "/b", "--profile", "p.toml", "--", "srv", "--listen", "x"]);
+    expect(extras.get("verbose")).toEqual([]);
+    expect(input.process.env?.X).toBe("--listen");
+    expect(input.mounts).toContainEqual({ kind: "bind", src: "/a", dst: "/b", readonly: false, optional: false });
+    expect(input.process.argv).toEqual(["srv", "--listen", "x"]);
   });
   test("a flag without its value, a switch with one, a single-use flag twice", () => {
-    expect(() => splitWorkerArgs(["--listen"], [], "u")).toThrow(/--listen needs a value \(ADDR\)/);
-    expect(() => splitWorkerArgs(["--listen", "--", "x"], [], "u")).toThrow(/needs a value/);
-    expect(() => splitWorkerArgs(["--quiet=yes"], [], "u")).toThrow(/takes no value/);
-    expect(() => splitWorkerArgs(["--socket-mode", "600", "--socket-mode", "660"], [], "u")).toThrow(/given twice/);
+    expect(() => split(["--listen"])).toThrow(/--listen needs a value \(ADDR\)/);
+    expect(() => split(["--listen", "--", "x"])).toThrow(/needs a value/);
+    expect(() => split(["--quiet=yes"])).toThrow(/takes no value/);
+    expect(() => split(["--socket-mode", "600", "--socket-mode", "660"])).toThrow(/given twice/);
   });
 });
 

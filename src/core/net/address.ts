@@ -1,7 +1,7 @@
 // Strict IPv4/IPv6 addresses and CIDRs: the only way an address reaches netlink or an nft rule.
 // Anything else is refused here, because libnftables 1.0.6 resolves whatever does not parse as
 // an address as a hostname (DESIGN.md §2), and a stray `;` would start a new nft command.
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../../base/errors.ts";
 
 export type Family = 4 | 6;
 

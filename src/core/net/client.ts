@@ -1,7 +1,7 @@
 // The NetlinkClient seam (after youki's network/{client,traits,fake}.rs): the few rtnetlink
 // operations nsbox needs, as one small interface. RtnlClient implements it over a NETLINK_ROUTE
 // socket; fake.ts records calls for unit tests of the code that uses it.
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../../base/errors.ts";
 import { openNetlinkSocket, type NetlinkSocket } from "../sys/netlink-socket.ts";
 import { withNetns } from "../sys/netns-window.ts";
 import { parseAddress, parseCidr, parseNetwork, type Cidr, type IpAddress } from "./address.ts";

@@ -1,7 +1,7 @@
 // Interface names nsbox passes to the kernel or writes into nft rules. The kernel allows up to
 // 15 bytes of anything but `/`, `:` and whitespace (dev_valid_name, IFNAMSIZ = 16 with the NUL);
 // nsbox accepts a stricter set so a name is also safe inside a quoted nft string.
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../../base/errors.ts";
 
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
 

@@ -2,7 +2,7 @@
 // is gone. It acts only in the namespace the record names, and never on a name that a live
 // owner's record also claims (a later run may have reused it).
 import { rmSync } from "node:fs";
-import type { Collector, Leftover } from "../gc.ts";
+import type { Collector, Leftover } from "../gc-collector.ts";
 import { openLibnftables } from "../sys/libnftables.ts";
 import { openNetlink, type NetlinkClient } from "./client.ts";
 import { NetlinkError } from "./netlink-error.ts";

@@ -3,7 +3,7 @@
 // One JSON file per owner process: <state>/net/<pid>-<starttime>.json.
 import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { NsboxError } from "../errors.ts";
+import { NsboxError } from "../../base/errors.ts";
 import { startTime } from "../proc.ts";
 import { existingStateDir, stateDir } from "../state-dir.ts";
 import { checkIfname } from "./ifname.ts";

@@ -1,7 +1,7 @@
 // The error a refused netlink request becomes: a SysError naming the request type, the errno
 // and the object (`netlink RTM_NEWLINK veth nsbox0: EEXIST`), plus the kernel's extended-ack
 // message when it sent one. The real client and the fake both throw it.
-import { SysError } from "../errors.ts";
+import { SysError } from "../../base/errors.ts";
 import { errnoName } from "../sys/errno.ts";
 
 const HINTS: Record<string, string> = {

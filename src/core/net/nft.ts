@@ -2,7 +2,7 @@
 // by a pure function and applied as one atomic batch through libnftables; removal is one batch
 // too. Every address, name and number is validated before any text is rendered, because the
 // nft language would take a hostname (and resolve it) or a `;` (and start a new command).
-import { NsboxError, UsageError } from "../errors.ts";
+import { NsboxError, UsageError } from "../../base/errors.ts";
 import { withNetns } from "../sys/netns-window.ts";
 import type { Libnftables } from "../sys/libnftables.ts";
 import { parseAddress, parseCidr, networkOf, type Family } from "./address.ts";

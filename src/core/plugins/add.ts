@@ -4,10 +4,11 @@
 // written last, only after all of it succeeded, so a failed add leaves it byte for byte as it was.
 import { chmodSync, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { extname, join } from "node:path";
-import { EXIT, UsageError } from "../errors.ts";
+import { EXIT, UsageError } from "../../base/errors.ts";
 import type { NsboxPlugin } from "../../plugin/define.ts";
 import { optionFlags, validateOptions } from "../../plugin/options-flags.ts";
-import { PluginError, pluginFailure } from "../../plugin/plugin-error.ts";
+import { PluginError } from "../../base/errors.ts";
+import { pluginFailure } from "../../plugin/plugin-failure.ts";
 import type { PluginEntry } from "../../plugin/plugins-config.ts";
 import { hookContext, type PluginCatalog } from "./catalog.ts";
 import { writePluginsConfig } from "./config-file.ts";

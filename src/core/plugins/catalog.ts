@@ -1,11 +1,13 @@
 // The plugins one nsbox invocation can see: the built-in registry and what plugins.toml records,
 // found by name. Built-in plugins are usable without `plugin add` (adding only runs their setup
 // and stores settings); third-party ones only once installed, and only after load.ts's checks.
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../../base/errors.ts";
 import { logger } from "../log.ts";
 import type { HookContext, NsboxPlugin } from "../../plugin/define.ts";
 import type { PluginEntry, PluginsConfig } from "../../plugin/plugins-config.ts";
 import type { Registry } from "../../plugin/registry.ts";
+import type { PluginServices } from "../../plugin/services.ts";
+import { corePluginServices } from "../plugin-services.ts";
 import { readPluginsConfig } from "./config-file.ts";
 import { installedProblem, loadInstalled } from "./load.ts";
 import { stateDirOf, type PluginPaths } from "./paths.ts";
@@ -20,6 +22,8 @@ export interface PluginCatalog {
   reservedFlags: ReadonlySet<string>;
   /** plugins.toml as read at start; changes go through writePluginsConfig. */
   config: PluginsConfig;
+  /** What hooks and commands may use of the host (plugin/services.ts). */
+  services: PluginServices;
 }
 
 export interface FoundPlugin {
@@ -29,8 +33,14 @@ export interface FoundPlugin {
   entry?: PluginEntry;
 }
 
-export function openCatalog(paths: PluginPaths, builtins: Registry, reservedFlags: ReadonlySet<string>, uid: number = process.getuid!()): PluginCatalog {
-  return { paths, uid, builtins, reservedFlags, config: readPluginsConfig(paths.configFile, uid) };
+export function openCatalog(
+  paths: PluginPaths,
+  builtins: Registry,
+  reservedFlags: ReadonlySet<string>,
+  uid: number = process.getuid!(),
+  services: PluginServices = corePluginServices,
+): PluginCatalog {
+  return { paths, uid, builtins, reservedFlags, config: readPluginsConfig(paths.configFile, uid), services };
 }
 
 /** A usable plugin of that name, or undefined when there is none (installed ones are loaded). */
@@ -75,9 +85,10 @@ export function listPlugins(catalog: PluginCatalog): PluginRow[] {
   return rows;
 }
 
-/** The narrow context hooks and commands get: a logger with the plugin's name, its state, its settings. */
+/** The narrow context hooks and commands get: a logger with the plugin's name, its state, its settings, the services. */
 export function hookContext(catalog: PluginCatalog, plugin: NsboxPlugin, config: Readonly<Record<string, string>> = catalog.config[plugin.name]?.config ?? {}): HookContext {
   return {
+    ...catalog.services,
     plugin: plugin.name,
     log: logger(plugin.name),
     state: createStateStore(plugin.name, stateDirOf(catalog.paths, plugin.name)),

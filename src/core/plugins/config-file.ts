@@ -3,7 +3,7 @@
 // interrupted write leaves the old file, byte for byte (an add writes it last, after setup).
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { NsboxError } from "../errors.ts";
+import { NsboxError } from "../../base/errors.ts";
 import { parsePluginsToml, renderPluginsToml, type PluginsConfig } from "../../plugin/plugins-config.ts";
 import { pathProblem } from "./trust.ts";
 

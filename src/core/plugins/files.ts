@@ -2,7 +2,7 @@
 // and copying them, and their sha256 (recorded at install, compared before every load).
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../../base/errors.ts";
 
 /** Extensions Bun imports as modules at run time (it transpiles TypeScript itself). */
 export const PLUGIN_EXTENSIONS = [".ts", ".mts", ".js", ".mjs"];

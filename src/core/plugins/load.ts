@@ -3,11 +3,12 @@
 // has the sha256 recorded at install; then import(), the factory, and the same check as built-ins.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { EXIT } from "../errors.ts";
+import { EXIT } from "../../base/errors.ts";
 import { pluginApi } from "../../plugin/api.ts";
 import { checkPlugin } from "../../plugin/check-plugin.ts";
 import type { NsboxPlugin } from "../../plugin/define.ts";
-import { PluginError, pluginFailure } from "../../plugin/plugin-error.ts";
+import { PluginError } from "../../base/errors.ts";
+import { pluginFailure } from "../../plugin/plugin-failure.ts";
 import type { PluginEntry } from "../../plugin/plugins-config.ts";
 import { setLibcEnv } from "../sys/libc-env.ts";
 import { hashMismatches } from "./files.ts";

@@ -3,7 +3,7 @@
 // Rootless: the same under $XDG_CONFIG_HOME/nsbox and $XDG_STATE_HOME/nsbox. `--config-dir DIR`
 // puts all three in DIR (a self-contained setup, as tests use); NSBOX_STATE_DIR moves the last two.
 import { isAbsolute, join, resolve } from "node:path";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../../base/errors.ts";
 
 export interface PluginPaths {
   /** plugins.toml: what is added or installed, with settings and file hashes. */

@@ -3,10 +3,10 @@
 // teardown stops it with nothing removed (or, with --force, is reported and passed over). An
 // installed plugin that would be refused (tampered with) is not run at all: it is removed.
 import { existsSync, rmSync } from "node:fs";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../../base/errors.ts";
 import { logger } from "../log.ts";
 import type { NsboxPlugin } from "../../plugin/define.ts";
-import { pluginFailure } from "../../plugin/plugin-error.ts";
+import { pluginFailure } from "../../plugin/plugin-failure.ts";
 import { hookContext, type PluginCatalog } from "./catalog.ts";
 import { writePluginsConfig } from "./config-file.ts";
 import { installedProblem, loadInstalled } from "./load.ts";

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { StateStore } from "../../plugin/define.ts";
-import { PluginError } from "../../plugin/plugin-error.ts";
+import { PluginError } from "../../base/errors.ts";
 
 const KEY = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 

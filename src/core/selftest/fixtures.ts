@@ -7,7 +7,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { NsboxError, SysError } from "../errors.ts";
+import { NsboxError, SysError } from "../../base/errors.ts";
 import { logger } from "../log.ts";
 import { childrenOf } from "../proc.ts";
 import { addSessionKey, invalidateKey } from "../sys/keys.ts";

@@ -8,7 +8,7 @@ import { probeBytes, probeMemfd } from "../../native/probe.ts";
 import { encodeWire } from "../../native/wire.ts";
 import type { NormalSpec } from "../../model/normalize.ts";
 import { payloadHostIds } from "../../model/explain.ts";
-import { NsboxError } from "../errors.ts";
+import { NsboxError } from "../../base/errors.ts";
 import { logger } from "../log.ts";
 import { childrenOf } from "../proc.ts";
 import { prepareHost } from "../prepare-host.ts";

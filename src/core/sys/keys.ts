@@ -3,7 +3,7 @@
 // wrapper, so they go through syscall(2) with this architecture's numbers.
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { failWithErrno as fail } from "./last-errno.ts";
-import { SysError } from "../errors.ts";
+import { SysError } from "../../base/errors.ts";
 
 /** asm/unistd.h: add_key and keyctl on the architectures nsbox supports. */
 const NUMBERS: Record<string, { addKey: number; keyctl: number }> = {

@@ -2,7 +2,7 @@
 // every binding in sys/. errno is per thread and Bun runs our JS on one thread, so reading it
 // right after the call (before any other libc call) gives that call's error.
 import { dlopen, FFIType, read, type Pointer } from "bun:ffi";
-import { SysError } from "../errors.ts";
+import { SysError } from "../../base/errors.ts";
 import { errnoName } from "./errno.ts";
 
 let errnoLocation: (() => unknown) | undefined;

@@ -1,7 +1,7 @@
 // setenv(3) on the C environment. Bun's runtime reads some settings from it with getenv(3) when
 // it first needs them; assigning to process.env does not reach it. Used once, by plugin loading.
 import { dlopen, FFIType } from "bun:ffi";
-import { SysError } from "../errors.ts";
+import { SysError } from "../../base/errors.ts";
 import { errnoName } from "./errno.ts";
 
 export function setLibcEnv(name: string, value: string): void {

@@ -2,7 +2,7 @@
 // batch of nft commands with output and errors captured (libnftables(3)). A batch is atomic: the
 // kernel applies all of it or none. Callers validate every value first (core/net/nft.ts).
 import { dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
-import { NsboxError } from "../errors.ts";
+import { NsboxError } from "../../base/errors.ts";
 
 const SONAME = "libnftables.so.1";
 const NFT_CTX_DEFAULT = 0;

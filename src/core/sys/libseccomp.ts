@@ -3,7 +3,7 @@
 // process: the stage loads the bytes into the payload (seccomp_export_bpf(3)).
 import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
 import { closeSync, fstatSync, readSync } from "node:fs";
-import { NsboxError, SysError } from "../errors.ts";
+import { NsboxError, SysError } from "../../base/errors.ts";
 import { errnoName } from "./errno.ts";
 
 /** struct scmp_arg_cmp: which argument, how, and the two data (for MASKED_EQ: mask, value). */

@@ -4,7 +4,7 @@
 // namespace it was created in (network_namespaces(7)), so the socket outlives the window.
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { failWithErrno as fail, lastErrno } from "./last-errno.ts";
-import { NsboxError } from "../errors.ts";
+import { NsboxError } from "../../base/errors.ts";
 import { errnoName } from "./errno.ts";
 
 const CLONE_NEWNET = 0x40000000;

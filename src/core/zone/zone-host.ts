@@ -3,7 +3,7 @@
 // forwarding with a guard that forwards zone traffic only; the previous value is kept to restore
 // when the last zone goes.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../../base/errors.ts";
 import { openNetlink, type NetlinkClient } from "../net/client.ts";
 import { NetlinkError } from "../net/netlink-error.ts";
 import { nftClient, type NftClient } from "../net/nft.ts";
@@ -12,6 +12,7 @@ import { bridgeName, buildZone, zoneTable, type HostView, type Zone, type ZoneIn
 import { forwardFile, leaseDir, listZones, liveLeases, readZone, removeZoneRecord, withZoneLock, writeZone, zoneStore, type ZoneStore } from "./zone-store.ts";
 import { selfOwner } from "../net/net-record.ts";
 import { ERRNO } from "../sys/errno.ts";
+import { removeZoneResolv } from "./zone-resolv.ts";
 
 const IP_FORWARD = "/proc/sys/net/ipv4/ip_forward";
 
@@ -168,5 +169,6 @@ function removeLocked(name: string, opts: { force?: boolean }, store: ZoneStore,
     nl.close();
   }
   removeZoneRecord(store, name);
+  removeZoneResolv(name);
   if (!listZones(store.dir).some((z) => z.policy !== "isolated")) restoreForwarding(store, nft);
 }

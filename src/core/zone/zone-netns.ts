@@ -1,11 +1,11 @@
 // A zone member's network namespace, made before the stage runs (DESIGN.md §2): a new netns (fd),
 // a veth with one end on the zone's bridge and the other born inside as eth0, the leased address,
 // a default route via the gateway (not in isolated zones), lo up, IPv6 off. The stage joins it
-// through the fd; when the sandbox ends the namespace dies and takes the veth with it, and the
-// stage unlinks the lease and the veth's record.
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { stateRoot } from "../state-dir.ts";
-import { UsageError } from "../errors.ts";
+// through the fd (HostWire.netns); when the sandbox ends the namespace dies and takes the veth
+// with it, and the stage unlinks the lease and the veth's record. The spec is not changed here:
+// planning already bound the zone's resolv.conf (zone-resolv.ts), so `plan` shows what runs.
+import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { UsageError } from "../../base/errors.ts";
 import { openNetlink, openNetlinkIn } from "../net/client.ts";
 import { NetRecorder, selfOwner } from "../net/net-record.ts";
 import { closeNetns, createNetns, withNetns } from "../sys/netns-window.ts";
@@ -13,14 +13,12 @@ import type { NormalSpec } from "../../model/normalize.ts";
 import type { HostWire } from "../../native/wire.ts";
 import { bridgeName } from "./zone.ts";
 import { readZone, takeLease, zoneStore } from "./zone-store.ts";
-import { rmSync } from "node:fs";
-import { join } from "node:path";
+import { writeZoneResolv } from "./zone-resolv.ts";
 
 /** The host end of a member's veth: `nzv` + the owner's pid in base 36 (≤ 15 characters). */
 export const memberLinkName = (pid: number) => `nzv${pid.toString(36)}`;
 
 export interface ZoneNetns {
-  spec: NormalSpec;
   host: HostWire;
   /** Removes what was made, for a start that fails before the stage takes over. */
   undo(): void;
@@ -85,24 +83,9 @@ export function prepareZoneNetns(spec: NormalSpec): ZoneNetns {
     } finally {
       inner.close();
     }
-    const unlink = [lease.file, rec.file];
-    let mounts = spec.mounts;
-    if (zone.dns.length > 0 && spec.namespaces.mnt.mode === "new") {
-      // Beside the private state root, not in it: the stage binds it from inside the sandbox's
-      // user namespace, where the host's root-only state directory cannot be searched.
-      const dir = `${stateRoot()}-resolv`;
-      mkdirSync(dir, { recursive: true, mode: 0o755 });
-      const resolv = join(dir, `${name}-${lease.address}`);
-      writeFileSync(resolv, zone.dns.map((d) => `nameserver ${d}\n`).join(""), { mode: 0o644 });
-      undo.push(() => rmSync(resolv, { force: true }));
-      unlink.push(resolv);
-      mounts = [...mounts, { kind: "bind", src: resolv, dst: "/etc/resolv.conf", readonly: true, optional: false, devices: false }];
-    }
-    return {
-      spec: { ...spec, mounts, namespaces: { ...spec.namespaces, net: { mode: "join", path: `/proc/self/fd/${fd}` } } },
-      host: { nsFds: [fd], onExitUnlink: unlink },
-      undo: undoAll,
-    };
+    // The file planning bound at /etc/resolv.conf (shared by the zone's members, removed with it).
+    if (spec.namespaces.mnt.mode === "new") writeZoneResolv(zone);
+    return { host: { nsFds: [fd], netns: fd, onExitUnlink: [lease.file, rec.file] }, undo: undoAll };
   } catch (e) {
     undoAll();
     throw e;

@@ -4,8 +4,8 @@
 // before the first zone turned forwarding on (restored when the last zone goes).
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, constants } from "node:fs";
 import { join } from "node:path";
-import { NsboxError, UsageError } from "../errors.ts";
-import { existingStateDir, stateDir, stateRoot } from "../state-dir.ts";
+import { NsboxError, UsageError } from "../../base/errors.ts";
+import { existingStateDir, stateDir } from "../state-dir.ts";
 import { isSameProcess } from "../proc.ts";
 import { checkZoneName, pickLease, type Zone } from "./zone.ts";
 
@@ -77,8 +77,7 @@ export function listLeases(s: ZoneStore, name: string): Lease[] {
 export function liveLeases(s: ZoneStore, name: string): Lease[] {
   return listLeases(s, name).filter((l) => {
     if (isSameProcess(l.pid, l.startTime)) return true;
-    // A killed member: its stage could not unlink these (zone-netns.ts names the resolv.conf).
-    rmSync(join(`${stateRoot()}-resolv`, `${name}-${l.address}`), { force: true });
+    // A killed member: its stage could not unlink its lease.
     rmSync(l.file, { force: true });
     return false;
   });

@@ -1,36 +1,15 @@
 // netzone zones as plain data: a zone's settings, their validation, the choice of a free subnet,
 // the address pool (.1 the gateway, .2+ the sandboxes) and the nftables rules each policy gets.
 // Pure: nothing here touches the kernel or the disk (zone-host.ts and zone-netns.ts do).
-import { UsageError } from "../errors.ts";
+import { UsageError } from "../../base/errors.ts";
 import { networkOf, parseAddress, parseCidr, formatAddress, type Cidr } from "../net/address.ts";
 import { checkIfname } from "../net/ifname.ts";
 import type { ZoneChain, ZoneRule, ZoneTable } from "../net/nft.ts";
 import { ZONE_NAME_PATTERN } from "../../model/schema.ts";
+import { ZONE_POLICIES, type Zone, type ZoneInput, type ZonePolicy } from "../../plugin/services.ts";
 
-export const ZONE_POLICIES = ["internet", "lan", "isolated"] as const;
-export type ZonePolicy = (typeof ZONE_POLICIES)[number];
+export { ZONE_POLICIES, type Zone, type ZoneInput, type ZonePolicy };
 
-/** A zone as recorded in the state dir (zone-store.ts), before anything of it is made. */
-export interface Zone {
-  version: 1;
-  name: string;
-  policy: ZonePolicy;
-  /** The zone's IPv4 network, e.g. 10.87.3.0/24. */
-  subnet: string;
-  /** The bridge's address and the sandboxes' default route: the first host of the subnet. */
-  gateway: string;
-  /** Networks that count as "the LAN": internet zones never reach them, lan zones only them. */
-  lan: string[];
-  /** The interface internet zones go out of (masquerade); lan zones go out anywhere but zones. */
-  uplink?: string;
-  dns: string[];
-  /** Host ports (tcp and udp) a zone member may reach on the host itself. */
-  allowHost: number[];
-  /** Members may reach each other across the bridge (default: they may not). */
-  peers: boolean;
-  /** How IPv6 is handled: off inside every member's namespace, dropped at the host. */
-  ipv6: "disabled";
-}
 
 /** Prefixes that are never "the internet": RFC 1918, RFC 6598, loopback, link-local, ULA, multicast. */
 export const DEFAULT_LAN = [
@@ -118,16 +97,6 @@ export function pickLease(subnet: string, used: ReadonlySet<string>): string | u
   return undefined;
 }
 
-export interface ZoneInput {
-  name: string;
-  policy?: string;
-  subnet?: string;
-  lan?: readonly string[];
-  uplink?: string;
-  dns?: readonly string[];
-  allowHost?: readonly string[];
-  peers?: boolean;
-}
 
 /** What the host looks like to a new zone: its addresses, routes, links, the other zones. */
 export interface HostView {

@@ -1,7 +1,7 @@
 // address.ts: what is accepted, how it is normalised, and the hostile inputs that are refused.
 import { describe, expect, test } from "bun:test";
 import { formatAddress, networkOf, parseAddress, parseCidr, parseNetwork } from "../../../src/core/net/address.ts";
-import { UsageError } from "../../../src/core/errors.ts";
+import { UsageError } from "../../../src/base/errors.ts";
 
 describe("parseAddress", () => {
   test.each([

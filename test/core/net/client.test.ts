@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { RtnlClient } from "../../../src/core/net/client.ts";
 import { NetlinkError } from "../../../src/core/net/netlink-error.ts";
 import { newLinkRequest, encodeRequest, parseMessages } from "../../../src/core/net/netlink.ts";
-import { SysError, UsageError } from "../../../src/core/errors.ts";
+import { SysError, UsageError } from "../../../src/base/errors.ts";
 import type { NetlinkSocket } from "../../../src/core/sys/netlink-socket.ts";
 import { hex, LINK_VETH, SEQ, toHex } from "./fixtures.ts";
 

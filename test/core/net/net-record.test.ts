@@ -8,7 +8,7 @@ import { FakeNetlinkClient } from "../../../src/core/net/fake.ts";
 import { netCollector } from "../../../src/core/net/net-gc.ts";
 import { listNetRecords, NetRecorder, type NetRecord } from "../../../src/core/net/net-record.ts";
 import type { NftClient } from "../../../src/core/net/nft.ts";
-import { UsageError } from "../../../src/core/errors.ts";
+import { UsageError } from "../../../src/base/errors.ts";
 
 const dirs: string[] = [];
 afterEach(() => {

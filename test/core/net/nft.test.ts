@@ -2,7 +2,7 @@
 // literal address, name or number before libnftables is ever called.
 import { describe, expect, test } from "bun:test";
 import { nftClient, NftError, parseTableList, renderDeleteZoneTable, renderRule, renderZoneTable, zoneTableName, type ZoneTable } from "../../../src/core/net/nft.ts";
-import { NsboxError, UsageError } from "../../../src/core/errors.ts";
+import { NsboxError, UsageError } from "../../../src/base/errors.ts";
 import { openLibnftables, type Libnftables, type NftResult } from "../../../src/core/sys/libnftables.ts";
 
 /** A libnftables that records batches and answers from a script. */

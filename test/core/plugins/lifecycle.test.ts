@@ -12,7 +12,7 @@ import { removePlugin } from "../../../src/core/plugins/remove.ts";
 import { RESERVED_FLAGS } from "../../../src/cli/plugin-args.ts";
 import { definePlugin } from "../../../src/plugin/define.ts";
 import { createRegistry } from "../../../src/plugin/registry.ts";
-import { NsboxError } from "../../../src/core/errors.ts";
+import { NsboxError } from "../../../src/base/errors.ts";
 
 const REPO = resolve(import.meta.dir, "../../..");
 const HELLO = join(REPO, "examples/hello-plugin");

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import {
   AF_INET, AF_INET6, decodeSockaddr, encodeSockaddr, formatIPv6, formatListenAddress, parseIPv4, parseIPv6, parseListenAddress, type ListenAddress,
-} from "../../src/core/sockaddr.ts";
+} from "../../src/model/sockaddr.ts";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const parsed = (text: string) => {
