@@ -1,0 +1,40 @@
+// docs/plugins.md is enough to write a plugin: the example it marks `doc-test` is taken from the
+// page as written, installed with `nsbox plugin add`, and used, in-process on a temp --config-dir.
+import { afterAll, expect, spyOn, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { main } from "../../src/cli/entry.ts";
+import type { CliIo } from "../../src/cli/io.ts";
+import { rootCtx } from "../helpers.ts";
+
+const page = readFileSync(resolve(import.meta.dir, "../../docs/plugins.md"), "utf8");
+const dir = mkdtempSync(join(tmpdir(), "nsbox-docs-plugin-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function nsbox(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const io: CliIo = { stdout: (d) => void (out += String(d)), context: () => ({ ...rootCtx, cwd: dir }) };
+  const spy = spyOn(process.stderr, "write").mockImplementation((d: string | Uint8Array) => ((err += String(d)), true));
+  try {
+    return { code: await main(["bun", "nsbox", ...args], io), out, err };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+test("the example plugin of docs/plugins.md installs and plans as the page says", async () => {
+  const block = /<!-- doc-test: ([\w.-]+) -->\n```ts\n([\s\S]*?)\n```/.exec(page);
+  expect(block).not.toBeNull();
+  const file = join(dir, block![1]!);
+  writeFileSync(file, `${block![2]}\n`);
+  const add = await nsbox("plugin", "add", file, "--config-dir", dir);
+  expect({ code: add.code, err: add.err }).toEqual({ code: 0, err: expect.any(String) });
+  // The page's own example: `nsbox run --plugin hello --greeting hi -- sh -c 'echo $GREETING'`.
+  const plan = await nsbox("plan", "--config-dir", dir, "--json", "--plugin", "hello", "--greeting", "hi", "--", "sh", "-c", "echo $GREETING");
+  expect(plan.code).toBe(0);
+  expect(JSON.parse(plan.out).process.env.GREETING).toBe("hi");
+  const bad = await nsbox("plan", "--config-dir", dir, "--plugin", "hello", "--greeting", "", "--", "true");
+  expect({ code: bad.code, err: bad.err.trim() }).toEqual({ code: 2, err: "nsbox: plugin hello: × must not be empty → at greeting (see nsbox plugin info hello)" });
+});
