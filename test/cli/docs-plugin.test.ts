@@ -1,28 +1,16 @@
 // docs/plugins.md is enough to write a plugin: the example it marks `doc-test` is taken from the
 // page as written, installed with `nsbox plugin add`, and used, in-process on a temp --config-dir.
-import { afterAll, expect, spyOn, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { main } from "../../src/cli/entry.ts";
-import type { CliIo } from "../../src/cli/io.ts";
-import { rootCtx } from "../helpers.ts";
+import { nsboxInProcess } from "./in-process.ts";
 
 const page = readFileSync(resolve(import.meta.dir, "../../docs/plugins.md"), "utf8");
 const dir = mkdtempSync(join(tmpdir(), "nsbox-docs-plugin-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function nsbox(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: CliIo = { stdout: (d) => void (out += String(d)), context: () => ({ ...rootCtx, cwd: dir }) };
-  const spy = spyOn(process.stderr, "write").mockImplementation((d: string | Uint8Array) => ((err += String(d)), true));
-  try {
-    return { code: await main(["bun", "nsbox", ...args], io), out, err };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const nsbox = (...args: string[]) => nsboxInProcess(dir, args);
 
 test("the example plugin of docs/plugins.md installs and plans as the page says", async () => {
   const block = /<!-- doc-test: ([\w.-]+) -->\n```ts\n([\s\S]*?)\n```/.exec(page);

@@ -1,28 +1,15 @@
 // `nsbox plugin ...`, `plan --plugin` and `nsbox NAME SUBCOMMAND` in-process (the entry with a
 // capturing io), on a temp --config-dir holding plugins.toml, installs and state.
-import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { CliIo } from "../../src/cli/index.ts";
-import { main } from "../../src/cli/entry.ts";
-import { rootCtx } from "../helpers.ts";
+import { nsboxInProcess } from "./in-process.ts";
 
 const HELLO = resolve(import.meta.dir, "../../examples/hello-plugin");
 let dir: string;
 
-async function nsbox(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const io: CliIo = { stdout: (d) => void (out += String(d)), context: () => ({ ...rootCtx, cwd: dir }) };
-  const spy = spyOn(process.stderr, "write").mockImplementation((d: string | Uint8Array) => ((err += String(d)), true));
-  try {
-    const code = await main(["bun", "nsbox", ...args], io);
-    return { code, out, err };
-  } finally {
-    spy.mockRestore();
-  }
-}
+const nsbox = (...args: string[]) => nsboxInProcess(dir, args);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "nsbox-cli-plugins-"));
