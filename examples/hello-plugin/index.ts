@@ -3,10 +3,10 @@
 // commands print a greeting (`hello say`) or run a command with one (`hello greet`).
 // A third-party plugin cannot import valibot or nsbox from where it is installed: everything
 // comes from the `api` its default export is called with. Type-only imports are erased at load.
-import type { PluginApi } from "nsbox/plugin";
+import type { ArgFlag, PluginApi } from "nsbox/plugin";
 import { greetingText, type GreetingOptions } from "./greeting.ts";
 
-export default function hello({ definePlugin, v, UsageError }: PluginApi) {
+export default function hello({ definePlugin, flagsOf, scanArgs, v, UsageError, wordsOf }: PluginApi) {
   const Options = v.strictObject({
     greeting: v.optional(
       v.pipe(v.string(), v.nonEmpty("must not be empty"), v.maxLength(64, "must be at most 64 characters"), v.description("what $GREETING says inside")),
@@ -15,20 +15,19 @@ export default function hello({ definePlugin, v, UsageError }: PluginApi) {
     shout: v.optional(v.pipe(v.boolean(), v.description("upper-case the greeting")), false),
   });
 
-  /** `--greeting TEXT` and `--shout` at the start of a command's args; the rest unchanged. */
-  function commandOptions(args: readonly string[]): { options: GreetingOptions; rest: string[] } {
+  /** The commands' own flags, read with nsbox's tokenizer (a switch may be --no-shout). */
+  const FLAGS = [{ name: "greeting", args: ["TEXT"] }, { name: "shout", args: [], negatable: true }];
+
+  /** The options `--greeting TEXT` and `--shout` give, validated like the plugin's options. */
+  function commandOptions(found: readonly ArgFlag[]): GreetingOptions {
     const input: Record<string, unknown> = {};
-    let i = 0;
-    for (; i < args.length; i++) {
-      if (args[i] === "--shout") input.shout = true;
-      else if (args[i] === "--greeting") {
-        if (args[i + 1] === undefined) throw new UsageError("--greeting needs a value (TEXT)");
-        input.greeting = args[++i];
-      } else break;
+    for (const f of found) {
+      if (f.name === "greeting") input.greeting = f.values[0];
+      if (f.name === "shout") input.shout = !f.negated && f.values[0] !== "false";
     }
     const parsed = v.safeParse(Options, input);
     if (!parsed.success) throw new UsageError(`--greeting: ${parsed.issues[0].message}`);
-    return { options: parsed.output, rest: args.slice(i) };
+    return parsed.output;
   }
 
   return definePlugin({
@@ -56,7 +55,9 @@ export default function hello({ definePlugin, v, UsageError }: PluginApi) {
         description: "print the greeting (and count, in the plugin's state, how often it did)",
         usage: "[--greeting TEXT] [--shout] [NAME]",
         run(args, ctx) {
-          const { options, rest } = commandOptions(args);
+          const scan = scanArgs(args, { shape: (name) => FLAGS.find((f) => f.name === name), words: "collect", hint: "usage: nsbox hello say [--greeting TEXT] [--shout] [NAME]" });
+          const options = commandOptions(flagsOf(scan));
+          const rest = wordsOf(scan);
           if (rest.length > 1) throw new UsageError("say takes at most one NAME");
           const count = Number(ctx.state.read("said") ?? "0") + 1;
           ctx.state.write("said", String(count));
@@ -70,8 +71,9 @@ export default function hello({ definePlugin, v, UsageError }: PluginApi) {
         description: "run COMMAND in a sandbox (the run options given) with $GREETING set",
         usage: "[--greeting TEXT] [--shout] [run options] -- COMMAND [ARG...]",
         run(args, ctx) {
-          const { options, rest } = commandOptions(args);
-          const { spec, command } = ctx.sandbox(rest);
+          // Its flags and the run options in one pass: `--shout --net none -- sh` and `--net none --shout -- sh` alike.
+          const { spec, command, flags } = ctx.sandbox(args, { flags: FLAGS });
+          const options = commandOptions(flags);
           if (command.length === 0) throw new UsageError("greet needs a command after --");
           return { spec: { ...spec, process: { ...spec.process, env: { ...spec.process.env, GREETING: greetingText(options) } } } };
         },

@@ -1,7 +1,7 @@
 // `nsbox httpd-worker check NAME|--pid PID`: audits a running worker (ctx.sandboxes) and
 // reports on stdout: every fd it holds, its network namespace, interfaces and
 // routes, then one `finding:` line per thing that breaks its isolation. Exit 1 with findings.
-import { describeSocket, NAME_PATTERN, PluginError, UsageError, type CommandContext, type NetAudit, type SandboxService } from "nsbox/plugin";
+import { describeSocket, flagsOf, NAME_PATTERN, PluginError, scanArgs, UsageError, wordsOf, type CommandContext, type NetAudit, type SandboxService } from "nsbox/plugin";
 
 export const CHECK_USAGE = "nsbox httpd-worker check NAME|--pid PID";
 
@@ -13,15 +13,11 @@ interface Target {
 }
 
 function findTarget(args: readonly string[], sandboxes: SandboxService): Target {
-  let name: string | undefined;
-  let pid: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === "--pid" && i + 1 < args.length) pid = args[++i];
-    else if (a.startsWith("--pid=")) pid = a.slice(6);
-    else if (!a.startsWith("-") && name === undefined) name = a;
-    else throw new UsageError(`unexpected '${a}'`, `usage: ${CHECK_USAGE}`);
-  }
+  const scan = scanArgs(args, { shape: (n) => (n === "pid" ? { args: ["PID"] } : undefined), words: "collect", hint: `usage: ${CHECK_USAGE}` });
+  const words = wordsOf(scan);
+  if (words.length > 1) throw new UsageError(`unexpected '${words[1]}'`, `usage: ${CHECK_USAGE}`);
+  const name = words[0];
+  const pid = flagsOf(scan).at(-1)?.values[0];
   if ((name === undefined) === (pid === undefined)) throw new UsageError("give a sandbox NAME or --pid PID", `usage: ${CHECK_USAGE}`);
   if (name !== undefined) {
     if (!NAME_PATTERN.test(name)) throw new UsageError(`'${name}' is not a sandbox name`, `usage: ${CHECK_USAGE}`);

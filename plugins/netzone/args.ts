@@ -1,7 +1,7 @@
 // The netzone commands' flags, read with nsbox's shared tokenizer: `--flag VALUE` (repeatable,
 // comma-separated, where a list), switches, and positional words; anything unknown is a
 // UsageError (exit 2).
-import { flagsOf, scanArgs, UsageError, type FlagShape } from "nsbox/plugin";
+import { flagsOf, scanArgs, UsageError, wordsOf, type FlagShape } from "nsbox/plugin";
 
 export interface ArgSpec {
   values?: readonly string[];
@@ -20,7 +20,7 @@ export function parseArgs(args: readonly string[], spec: ArgSpec, usage: string)
   const shape = (name: string): FlagShape | undefined =>
     spec.switches?.includes(name) ? { args: [] } : spec.values?.includes(name) || spec.lists?.includes(name) ? { args: ["VALUE"] } : undefined;
   const scan = scanArgs(args, { shape, unknown: "alone", words: "collect", hint: `usage: ${usage}` });
-  const out: ParsedArgs = { words: [...scan.items.flatMap((i) => (i.kind === "word" ? [i.value] : [])), ...scan.rest], values: {}, lists: {}, switches: new Set() };
+  const out: ParsedArgs = { words: wordsOf(scan), values: {}, lists: {}, switches: new Set() };
   for (const flag of flagsOf(scan)) {
     const { name, values } = flag;
     if (!flag.known) throw new UsageError(`unknown option --${name}; usage: ${usage}`);

@@ -91,12 +91,12 @@ export function scanArgs(args: readonly string[], options: ScanOptions): Scanned
     const token = args[i]!;
     if (token === "--") return { items, rest: args.slice(i + 1), dashdash: true };
     if (!token.startsWith("--")) {
+      // `-x` is a mistyped option, not a word (nor a program called -x).
+      if (unknown === "error" && token.startsWith("-") && token !== "-") throw new ArgError(token, `unknown option '${token}'`, hint);
       if (words === "collect") {
         items.push({ kind: "word", value: token });
         continue;
       }
-      // `-x` where the command should start is a mistyped option, not a program called -x.
-      if (unknown === "error" && token.startsWith("-") && token !== "-") throw new ArgError(token, `unknown option '${token}'`, hint);
       return { items, rest: args.slice(i), dashdash: false };
     }
     const eq = token.indexOf("=");
@@ -132,6 +132,11 @@ export function scanArgs(args: readonly string[], options: ScanOptions): Scanned
 /** The flags of a scan, in order. */
 export function flagsOf(scan: ScannedArgs): ArgFlag[] {
   return scan.items.filter((x): x is ArgFlag => x.kind === "flag");
+}
+
+/** The words of a scan (words "collect"), then what followed `--`: a command's positional arguments. */
+export function wordsOf(scan: ScannedArgs): string[] {
+  return [...scan.items.flatMap((i) => (i.kind === "word" ? [i.value] : [])), ...scan.rest];
 }
 
 /** A lookup over named shapes, the first table that has the name winning. */

@@ -2,7 +2,8 @@
 // (spec/explain.ts), as text or --json. `nsbox explain NAME|--pid PID`: the same for a running
 // sandbox, then its live process compared with its spec; exit 1 when it drifted (a verdict, as
 // with selftest), 0 when it did not.
-import { EXIT, NsboxError, UsageError } from "../base/errors.ts";
+import { flagsOf, scanArgs, shapeTable, wordsOf, type ScannedArgs } from "../base/argv.ts";
+import { EXIT, NsboxError, UsageError, VerdictFailure } from "../base/errors.ts";
 import { inspectSandbox, type SandboxInspection } from "../core/sandbox-inspect.ts";
 import { findByName, findByPid, type SandboxRecord } from "../core/sandbox-record.ts";
 import { explainSpec, formatExplanation, type Explanation } from "../model/explain.ts";
@@ -11,7 +12,6 @@ import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
 import { checkName } from "./names.ts";
 import type { ExtraFlag } from "./parse-args.ts";
 import { planFromArgs } from "./sandbox-command.ts";
-import { VerdictFailure } from "../base/errors.ts";
 
 export const EXPLAIN_USAGE = "nsbox explain [OPTIONS] [--json] -- COMMAND [ARG...]  |  nsbox explain NAME|--pid PID [--json]";
 
@@ -29,14 +29,19 @@ interface LiveRequest {
 
 /** `NAME` or `--pid PID`, with only --json and log flags besides; undefined for the first form. */
 export function parseLiveRequest(args: readonly string[]): LiveRequest | undefined {
-  const req: LiveRequest = { flags: new Map() };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === "--pid" && i + 1 < args.length) req.pid = args[++i];
-    else if (a.startsWith("--pid=")) req.pid = a.slice(6);
-    else if (a === "--json" || LOG_FLAGS.some((f) => a === `--${f.name}`)) req.flags.set(a.slice(2), []);
-    else if (!a.startsWith("-") && req.name === undefined) req.name = a;
-    else return undefined;
+  let scan: ScannedArgs;
+  try {
+    scan = scanArgs(args, { shape: shapeTable(EXPLAIN_FLAGS), unknown: "alone", words: "collect" });
+  } catch {
+    return undefined; // `--pid` without its value: not this form
+  }
+  const words = wordsOf(scan);
+  const flags = flagsOf(scan);
+  if (scan.dashdash || words.length > 1 || words.some((w) => w.startsWith("-")) || flags.some((f) => !f.known)) return undefined;
+  const req: LiveRequest = { name: words[0], flags: new Map() };
+  for (const f of flags) {
+    if (f.name === "pid") req.pid = f.values[0];
+    else req.flags.set(f.name, []);
   }
   return req.name !== undefined || req.pid !== undefined ? req : undefined;
 }

@@ -2,6 +2,7 @@
 // KEY=VALUE]...` and `plugin remove NAME [--force]`, each with `--config-dir DIR`. The argv is
 // parsed here; the work is one call into core/plugins (add.ts, remove.ts, catalog.ts).
 import type { CAC } from "cac";
+import { flagsOf, scanArgs, shapeTable, wordsOf } from "../base/argv.ts";
 import { UsageError } from "../base/errors.ts";
 import { logger } from "../core/log.ts";
 import { addPlugin } from "../core/plugins/add.ts";
@@ -27,28 +28,12 @@ const FLAGS: readonly ExtraFlag[] = [
 
 /** The subcommand's words and flags (a flag's values; `set` keeps every one, in order). */
 function parsePluginArgs(args: readonly string[]): { words: string[]; flags: Map<string, string[]> } {
-  const words: string[] = [];
+  const hint = `usage: ${PLUGIN_USAGE}`;
+  const scan = scanArgs(args, { shape: shapeTable(FLAGS), words: "collect", hint });
+  if (scan.dashdash) throw new UsageError("unknown option '--'", hint);
   const flags = new Map<string, string[]>();
-  for (let i = 0; i < args.length; i++) {
-    const token = args[i]!;
-    if (!token.startsWith("-") || token === "-") {
-      words.push(token);
-      continue;
-    }
-    const eq = token.indexOf("=");
-    const name = token.slice(2, eq > 0 ? eq : undefined);
-    const flag = token.startsWith("--") ? FLAGS.find((f) => f.name === name) : undefined;
-    if (!flag) throw new UsageError(`unknown option '${token}'`, `usage: ${PLUGIN_USAGE}`);
-    if (flag.args.length === 0) {
-      if (eq > 0) throw new UsageError(`--${name} takes no value`);
-      flags.set(name, []);
-      continue;
-    }
-    const value = eq > 0 ? token.slice(eq + 1) : args[++i];
-    if (value === undefined) throw new UsageError(`--${name} needs a value (${flag.args[0]})`);
-    flags.set(name, [...(flags.get(name) ?? []), value]);
-  }
-  return { words, flags };
+  for (const f of flagsOf(scan)) flags.set(f.name, [...(flags.get(f.name) ?? []), ...f.values]);
+  return { words: wordsOf(scan), flags };
 }
 
 function parseSettings(values: readonly string[]): [string, string][] {

@@ -3,7 +3,7 @@
 // is installed). Built-in plugins use exactly this; what they need of the host comes as services
 // in their hook and command context (services.ts), never from an import of src/core or src/cli.
 import * as v from "valibot";
-import { ArgError, flagsOf, isHelpRequest, scanArgs } from "../base/argv.ts";
+import { ArgError, flagsOf, isHelpRequest, scanArgs, wordsOf } from "../base/argv.ts";
 import { PluginError, UsageError } from "../base/errors.ts";
 import { formatIssue } from "../model/plan.ts";
 import { AbsPath, NAME_PATTERN, ZONE_NAME_PATTERN } from "../model/schema.ts";
@@ -23,7 +23,7 @@ export type { ListenAddress } from "../model/sockaddr.ts";
 
 export {
   AbsPath, ArgError, definePlugin, describeSocket, flagsOf, formatIssue, formatListenAddress, isHelpRequest, NAME_PATTERN, parseListenAddress,
-  PLUGIN_API_VERSION, PluginError, scanArgs, UsageError, v, ZONE_NAME_PATTERN, ZONE_POLICIES,
+  PLUGIN_API_VERSION, PluginError, scanArgs, UsageError, v, wordsOf, ZONE_NAME_PATTERN, ZONE_POLICIES,
 };
 
 /**
@@ -33,7 +33,7 @@ export {
 export const pluginApi = Object.freeze({
   apiVersion: PLUGIN_API_VERSION,
   AbsPath, ArgError, definePlugin, describeSocket, flagsOf, formatIssue, formatListenAddress, isHelpRequest, NAME_PATTERN, parseListenAddress,
-  PLUGIN_API_VERSION, PluginError, scanArgs, UsageError, v, ZONE_NAME_PATTERN, ZONE_POLICIES,
+  PLUGIN_API_VERSION, PluginError, scanArgs, UsageError, v, wordsOf, ZONE_NAME_PATTERN, ZONE_POLICIES,
 });
 
 export type PluginApi = typeof pluginApi;
