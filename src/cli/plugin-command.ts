@@ -25,7 +25,6 @@ function commandsHelp(plugin: NsboxPlugin): string {
   return `${plugin.description}\n\nCommands:\n${usages.map(([u, d]) => `  ${u.padEnd(width)}  ${d}\n`).join("")}`;
 }
 
-
 /** The normalised sandbox a spec input describes, for comparing with what a command returns. */
 function normalBase(input: SandboxSpecInput, ctx: PlanContext, facts?: PlanFacts): NormalSpec {
   // The base only needs to be valid in what is compared: a command may bring its own argv.

@@ -16,7 +16,6 @@ import type { MountInput, SandboxOption, SpecDraft } from "./spec-draft.ts";
 
 export type { SandboxOption, SpecDraft };
 
-
 function parseNumber(value: string, where: string, max = 0xffffffff): number {
   if (!/^(0|[1-9][0-9]*)$/.test(value) || Number(value) > max)
     throw new UsageError(`${where}: '${value}' is not a whole number from 0 to ${max}`);

@@ -10,7 +10,6 @@ import { describeSocket, type FdFact, type NetAudit, type SocketEntry } from "..
 
 export type { FdFact, NetAudit };
 
-
 function read(path: string): string {
   try {
     return readFileSync(path, "utf8");

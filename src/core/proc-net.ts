@@ -80,7 +80,6 @@ export function parseNetlinkTable(text: string): SocketEntry[] {
   });
 }
 
-
 /** /proc/net/route (IPv4 main table): `Iface Destination Gateway Flags RefCnt Use Metric Mask ...`, hex in host order. */
 export function parseRouteTable(text: string, littleEndian = HOST_LITTLE_ENDIAN): Route[] {
   return dataLines(text).flatMap((line) => {

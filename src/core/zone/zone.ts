@@ -10,7 +10,6 @@ import { ZONE_POLICIES, type Zone, type ZoneInput, type ZonePolicy } from "../..
 
 export { ZONE_POLICIES, type Zone, type ZoneInput, type ZonePolicy };
 
-
 /** Prefixes that are never "the internet": RFC 1918, RFC 6598, loopback, link-local, ULA, multicast. */
 export const DEFAULT_LAN = [
   "10.0.0.0/8",
@@ -96,7 +95,6 @@ export function pickLease(subnet: string, used: ReadonlySet<string>): string | u
   }
   return undefined;
 }
-
 
 /** What the host looks like to a new zone: its addresses, routes, links, the other zones. */
 export interface HostView {
