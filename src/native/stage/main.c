@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -59,6 +60,21 @@ static char *read_spec(int fd, size_t *len)
 	close(fd);
 	*len = got;
 	return buf;
+}
+
+void stage_drop_spec(const struct spec *s)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t start = ((uintptr_t)s + page - 1) & ~(page - 1), end = (uintptr_t)(s + 1) & ~(page - 1);
+	char here;
+	uintptr_t below = ((uintptr_t)&here & ~(page - 1)) - page;
+
+	if (end > start)
+		madvise((void *)start, end - start, MADV_DONTNEED);
+	/* The stack below this frame (one page kept as margin) held path buffers of the setup:
+	 * dead now. A range reaching under the stack's mapping fails with ENOMEM, yet the
+	 * mapped part is still released (madvise(2) ERRORS), so the result is ignored. */
+	madvise((void *)(below - 64 * 1024), 64 * 1024, MADV_DONTNEED);
 }
 
 /* The child: PID 1 of the new namespaces (or the payload's parent when init is 0). */
@@ -144,7 +160,7 @@ static void check_fds(const struct spec *s)
 static _Noreturn void run(struct spec *s, char *buf, size_t cap)
 {
 	struct sigaction dfl = {0};
-	int err[2], sync[2], proc_fd = -1, cgroup_fd;
+	int err[2], sync[2], proc_fd = -1, cgroup_fd, persist;
 	pid_t ppid = getppid(), pid;
 
 	/* From here every way out removes what on-exit names, setup failures included. */
@@ -198,8 +214,10 @@ static _Noreturn void run(struct spec *s, char *buf, size_t cap)
 		die(EXIT_SETUP, "sync", errno, "release the child");
 	/* The supervisor keeps nothing of the spec (what it still needs was copied with
 	 * supervisor_keep): give the memory back. */
+	persist = s->persist != NULL;
 	munmap(buf, cap);
-	supervisor_wait(pid, err[0], s->persist != NULL);
+	stage_drop_spec(s);
+	supervisor_wait(pid, err[0], persist);
 }
 
 /* `--plan FILE [ARG...]`: the interpreter line of a saved plan (saved-plan.c). */

@@ -85,16 +85,20 @@ static void check_file(const char *what, const char *path, int fd, uid_t owner)
 		    path, (unsigned)(st.st_mode & 07777), path);
 }
 
-/* The sha256 of what fd holds, read from the start. */
+/* The sha256 of what fd holds, read from the start. The buffer is mapped for this alone: the
+ * supervisor stays resident for the sandbox's lifetime and must not keep it. */
 static void hash_fd(int fd, const char *what, char hex[65])
 {
-	static char chunk[65536];
+	const size_t size = 65536;
+	char *chunk = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct sha256 c;
 	ssize_t n;
 	off_t at = 0;
 
+	if (chunk == MAP_FAILED)
+		die(EXIT_SETUP, what, errno, "buffer");
 	sha256_init(&c);
-	while ((n = pread(fd, chunk, sizeof chunk, at)) != 0) {
+	while ((n = pread(fd, chunk, size, at)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -102,6 +106,7 @@ static void hash_fd(int fd, const char *what, char hex[65])
 		sha256_update(&c, chunk, (size_t)n);
 		at += n;
 	}
+	munmap(chunk, size);
 	sha256_hex(&c, hex);
 }
 
