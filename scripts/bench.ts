@@ -165,11 +165,12 @@ try {
   console.log("resident memory while a sandbox runs, payload excluded (KB)");
   const sleepPlan = join(work, "sleep.plan");
   Bun.spawnSync([NSBOX, "plan", "--save", sleepPlan, "--stage", stage, "--", "sleep", "30"]);
-  for (const [name, v] of [
+  const resident: [string, Variant][] = [
     ["nsbox run", { argv: [NSBOX, "run", "--", "sleep", "30"] }],
     ["saved plan", { argv: [sleepPlan] }],
     ["bwrap", { argv: [...BWRAP, "sleep", "30"], filter: true }],
-  ] as const) {
+  ];
+  for (const [name, v] of resident) {
     const [supervisor = 0, init = 0] = await residentKb(v, 2);
     console.log(`  ${name.padEnd(12)} supervisor ${String(supervisor).padStart(6)}   init ${String(init).padStart(6)}   together ${String(supervisor + init).padStart(6)}`);
   }
