@@ -7,7 +7,7 @@
 //  - resident memory of the supervisor (and of the init) while a sandbox runs.
 // Prints figures; never fails on them. Needs root, bwrap and a built dist/nsbox.
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 const NSBOX = resolve(import.meta.dir, "../dist/nsbox");
@@ -83,7 +83,8 @@ function phaseTable(argv: string[]): void {
       at.get(m[2]!)!.push(Number(m[1]));
     }
   }
-  console.log(`phases of \`${argv.slice(1).join(" ")}\` (NSBOX_TRACE=1, medians; ms on Bun's clock, which starts after exec and mapping the binary)`);
+  const clock = argv[0] === NSBOX ? "Bun's clock, which starts after exec and mapping the binary" : "the stage's clock, from its main()";
+  console.log(`phases of \`${[basename(argv[0]!), ...argv.slice(1)].join(" ")}\` (NSBOX_TRACE=1, medians; ms on ${clock})`);
   let before = 0;
   for (const [phase, xs] of at) {
     const t = median(xs);
