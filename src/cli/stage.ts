@@ -11,7 +11,10 @@ export const STAGE_USAGE = `nsbox stage install [PATH]   (default ${DEFAULT_STAG
 
 export function stageCommand(args: readonly string[]): string {
   const [sub, path = DEFAULT_STAGE_PATH, ...extra] = args;
-  if (sub !== "install" || extra.length) throw new UsageError(sub === "install" ? `stage install takes one PATH, not ${args.length - 1}` : `unknown stage subcommand '${sub ?? ""}'`, `usage: ${STAGE_USAGE}`);
+  if (sub !== "install" || extra.length) {
+    const what = sub === undefined ? "stage needs a subcommand" : sub === "install" ? `stage install takes one PATH, not ${args.length - 1}` : `unknown stage subcommand '${sub}'`;
+    throw new UsageError(what, `usage: ${STAGE_USAGE}`);
+  }
   const sum = installStage(path, stageBytes());
   return `installed ${path} (sha256 ${sum})\n`;
 }

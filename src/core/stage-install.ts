@@ -19,7 +19,12 @@ const HINT = "install it with: nsbox stage install";
  */
 export function assertGuardedDirs(dir: string, what: string, { owner = 0, strict = true } = {}): void {
   for (let d = dir, first = true; ; d = dirname(d), first = false) {
-    const st = statSync(d);
+    let st;
+    try {
+      st = statSync(d);
+    } catch (e) {
+      throw new NsboxError(`${what}: directory ${d}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : (e as Error).message}`, 125, `create it first, owned by root${owner ? " or you" : ""} and not writable by others`);
+    }
     const writable = (st.mode & 0o022) !== 0 && ((first && strict) || !(st.mode & 0o1000));
     if (!st.isDirectory() || (st.uid !== 0 && st.uid !== owner) || writable) {
       throw new NsboxError(`${what}: directory ${d} is ${st.uid !== 0 && st.uid !== owner ? `owned by uid ${st.uid}` : `writable by others (mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")})`}`, 125, `it must be owned by root${owner ? " or you" : ""} and not writable by others`);
