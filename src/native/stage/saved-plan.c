@@ -85,29 +85,23 @@ static void check_file(const char *what, const char *path, int fd, uid_t owner)
 		    path, (unsigned)(st.st_mode & 07777), path);
 }
 
-/* The sha256 of what fd holds, read from the start. The buffer is mapped for this alone: the
- * supervisor stays resident for the sandbox's lifetime and must not keep it. */
-static void hash_fd(int fd, const char *what, char hex[65])
+/* The sha256 of the regular file fd is open on. Mapped rather than read: no copy and no zeroed
+ * buffer, and nothing of it stays resident in the supervisor, which lives as long as the sandbox. */
+static void hash_file(int fd, const char *what, char hex[65])
 {
-	const size_t size = 65536;
-	char *chunk = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct sha256 c;
-	ssize_t n;
-	off_t at = 0;
+	struct stat st;
+	void *p = NULL;
 
-	if (chunk == MAP_FAILED)
-		die(EXIT_SETUP, what, errno, "buffer");
+	if (fstat(fd, &st) < 0)
+		die(EXIT_SETUP, what, errno, "stat");
+	if (st.st_size > 0 && (p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
+		die(EXIT_SETUP, what, errno, "map");
 	sha256_init(&c);
-	while ((n = pread(fd, chunk, size, at)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			die(EXIT_SETUP, what, errno, "read");
-		sha256_update(&c, chunk, (size_t)n);
-		at += n;
-	}
-	munmap(chunk, size);
+	sha256_update(&c, p, (size_t)st.st_size);
 	sha256_hex(&c, hex);
+	if (p)
+		munmap(p, (size_t)st.st_size);
 }
 
 /* The running stage: where it is installed must be root's alone; returns its sha256. */
@@ -125,7 +119,7 @@ static void check_self(char hex[65])
 		die(EXIT_SETUP, "stage", 0, "the stage running this plan is not an installed file; run `nsbox stage install`");
 	check_file("stage", path, fd, 0);
 	check_dirs("stage", path, 0, 1);
-	hash_fd(fd, "stage", hex);
+	hash_file(fd, "stage", hex);
 	close(fd);
 }
 
