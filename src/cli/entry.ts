@@ -5,6 +5,15 @@
 import { isHelpRequest } from "../base/argv.ts";
 import { EXIT, NsboxError } from "../base/errors.ts";
 import type { CliIo } from "./io.ts";
+import { VERSION } from "./version.ts";
+
+/** When the first line of nsbox's JavaScript ran, on Bun's clock (NSBOX_TRACE). */
+const firstJs = performance.now();
+
+/** `nsbox --version` / `-v`: answered before anything else loads (the Bun floor, issue #15). */
+function isVersionRequest(argv: readonly string[]): boolean {
+  return argv.length === 3 && (argv[2] === "--version" || argv[2] === "-v");
+}
 
 function isPlainRun(argv: readonly string[]): boolean {
   return argv[2] === "run" && !isHelpRequest(argv.slice(3));
@@ -31,10 +40,17 @@ export function reportError(e: unknown): number {
 
 /** Runs one invocation; returns the exit code (a successful `run` never returns: it execs). */
 export async function main(argv: readonly string[], io?: CliIo): Promise<number> {
+  if (isVersionRequest(argv)) {
+    // cac's format (`nsbox/VERSION linux-x64 bun-VERSION`), without building the CLI.
+    console.log(`nsbox/${VERSION} ${process.platform}-${process.arch} bun-${process.version}`);
+    return EXIT.ok;
+  }
   try {
     if (isPlainRun(argv)) {
-      const [{ runCommand }, { readPlanContext }] = await Promise.all([import("./run.ts"), import("./context.ts")]);
-      return await runCommand(argv.slice(3), io ? io.context() : readPlanContext());
+      const [{ runCommand }, { readPlanContext }, { tracePhase }] = await Promise.all([import("./run.ts"), import("./context.ts"), import("../core/trace.ts")]);
+      tracePhase("bun started (first JS)", firstJs);
+      tracePhase("modules loaded");
+      return await runCommand(argv.slice(3), io ? io.context() : readPlanContext(), io);
     }
     return await (await import("./index.ts")).runCli(argv, io);
   } catch (e) {

@@ -1,12 +1,12 @@
 // The command table (crun's commands[]): cac routes, prints help and the version; each command
 // lives in its own file and ends in one call into spec/ or core/. runCli returns the exit code.
 import { cac, type CAC } from "cac";
-import pkg from "../../package.json" with { type: "json" };
 import { EXIT, UsageError } from "../base/errors.ts";
 import { isHelpRequest } from "../base/argv.ts";
 import type { CliIo } from "./io.ts";
 
 export type { CliIo };
+import { VERSION } from "./version.ts";
 import { readPlanContext } from "./context.ts";
 import { PLAN_FLAGS, PLAN_USAGE, planCommand } from "./plan.ts";
 import { RUN_USAGE, runCommand } from "./run.ts";
@@ -22,11 +22,12 @@ import { registerGc } from "./gc.ts";
 import { SELFTEST_FLAGS, SELFTEST_USAGE, selftestCommand } from "./selftest.ts";
 import { EXPLAIN_FLAGS, EXPLAIN_USAGE, explainCommand } from "./explain.ts";
 import { registerPlugin } from "./plugin.ts";
+import { registerStage } from "./stage.ts";
 import { runPluginCommand } from "./plugin-command.ts";
 import { PLUGIN_FLAGS } from "./plugin-args.ts";
 import type { ExtraFlag } from "./parse-args.ts";
 
-export const VERSION: string = pkg.version;
+export { VERSION };
 
 const defaultIo: CliIo = {
   stdout: (data) => void process.stdout.write(data),
@@ -92,6 +93,7 @@ export function createCli(io: CliIo = defaultIo): CAC {
   registerGc(cli, io);
   registerCheck(cli, io);
   registerPlugin(cli, io);
+  registerStage(cli, io);
   cli
     .command("help [command]", "Show help for a command")
     .action((name?: string) => {

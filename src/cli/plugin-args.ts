@@ -30,7 +30,7 @@ export const PLUGIN_FLAGS: readonly ExtraFlag[] = [
 export const RESERVED_FLAGS: ReadonlySet<string> = new Set([
   ...SANDBOX_OPTIONS.map((o) => o.name),
   ...[PROFILE_FLAG, ...LOG_FLAGS, ...PLUGIN_FLAGS].map((f) => f.name),
-  "json", "wire", "help", "version",
+  "json", "wire", "save", "append-args", "stage", "help", "version",
 ]);
 
 /** The catalog of plugins this invocation sees (plugins.toml read once, built-ins checked, the host services). */
