@@ -2,7 +2,9 @@
 // `--plugin` and a plugin's own flags, netzone's and httpd-worker's commands, the help check).
 // It knows the GNU long-option shapes: `--name V`, `--name=V`, a switch, `--no-NAME` for a
 // negatable switch, `--` ending the options. What each flag means is its caller's business.
-import { UsageError } from "./errors.ts";
+import { ArgError } from "./errors.ts";
+
+export { ArgError };
 
 /** What a flag takes: the metavariables of its values (none for a switch). */
 export interface FlagShape {
@@ -69,19 +71,8 @@ export function isHelpRequest(words: readonly string[]): boolean {
   return mentionsFlag(words, ["--help", "-h"]);
 }
 
-function needsValues(name: string, args: readonly string[], hint?: string): UsageError {
+function needsValues(name: string, args: readonly string[], hint?: string): ArgError {
   return new ArgError(name, `--${name} needs ${args.length === 1 ? "a value" : `${args.length} values`} (${args.join(" ")})`, hint);
-}
-
-/** A usage error about one flag: callers that own the flag (a plugin) may claim the message. */
-export class ArgError extends UsageError {
-  constructor(
-    readonly flag: string,
-    message: string,
-    hint?: string,
-  ) {
-    super(message, hint);
-  }
 }
 
 export function scanArgs(args: readonly string[], options: ScanOptions): ScannedArgs {

@@ -6,7 +6,7 @@ import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync } from "node:
 import { NsboxError, SysError } from "../base/errors.ts";
 import { logger } from "./log.ts";
 import { AF_INET6, AF_UNIX, decodeSockaddr, encodeSockaddr, formatListenAddress, type ListenAddress } from "../model/sockaddr.ts";
-import { errnoName, ERRNO } from "./sys/errno.ts";
+import { errnoName, ERRNO } from "../base/errno.ts";
 import { ffiSocketSys, IPPROTO_IPV6, IPV6_V6ONLY, SO_REUSEADDR, SOL_SOCKET, type SocketSys } from "./sys/socket.ts";
 
 const log = logger("listen");

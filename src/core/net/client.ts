@@ -6,8 +6,8 @@ import { openNetlinkSocket, type NetlinkSocket } from "../sys/netlink-socket.ts"
 import { withNetns } from "../sys/netns-window.ts";
 import { parseAddress, parseCidr, parseNetwork, type Cidr, type IpAddress } from "./address.ts";
 import { checkIfname } from "./ifname.ts";
-import { NetlinkError } from "./netlink-error.ts";
-import { ERRNO } from "../sys/errno.ts";
+import { NetlinkError } from "../../base/errors.ts";
+import { ERRNO } from "../../base/errno.ts";
 import {
   addressRequest,
   bridgePortIsolatedRequest,

@@ -5,9 +5,9 @@ import type { AddressOptions, NetlinkClient, RouteSpec } from "./client.ts";
 import { resolveRoute } from "./client.ts";
 import { parseCidr } from "./address.ts";
 import { checkIfname } from "./ifname.ts";
-import { NetlinkError } from "./netlink-error.ts";
+import { NetlinkError } from "../../base/errors.ts";
 import { IFF_UP, type AddressInfo, type LinkInfo } from "./netlink.ts";
-import { ERRNO } from "../sys/errno.ts";
+import { ERRNO } from "../../base/errno.ts";
 
 export type NetlinkCall =
   | { op: "createVeth"; name: string; peerName: string; peerNsFd?: number }

@@ -5,11 +5,11 @@ import { rmSync } from "node:fs";
 import type { Collector, Leftover } from "../gc-collector.ts";
 import { openLibnftables } from "../sys/libnftables.ts";
 import { openNetlink, type NetlinkClient } from "./client.ts";
-import { NetlinkError } from "./netlink-error.ts";
+import { NetlinkError } from "../../base/errors.ts";
 import { nftClient, zoneTableName, type NftClient } from "./nft.ts";
 import { currentNetns, listNetRecords, type NetRecord } from "./net-record.ts";
 import { isSameProcess } from "../proc.ts";
-import { ERRNO } from "../sys/errno.ts";
+import { ERRNO } from "../../base/errno.ts";
 
 
 export interface NetGcDeps {

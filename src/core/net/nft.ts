@@ -2,7 +2,7 @@
 // by a pure function and applied as one atomic batch through libnftables; removal is one batch
 // too. Every address, name and number is validated before any text is rendered, because the
 // nft language would take a hostname (and resolve it) or a `;` (and start a new command).
-import { NsboxError, UsageError } from "../../base/errors.ts";
+import { NftError, UsageError } from "../../base/errors.ts";
 import { withNetns } from "../sys/netns-window.ts";
 import type { Libnftables } from "../sys/libnftables.ts";
 import { parseAddress, parseCidr, networkOf, type Family } from "./address.ts";
@@ -176,16 +176,6 @@ export function parseTableList(json: string): NftTableRef[] {
   return (doc.nftables ?? []).flatMap((e) => (e.table ? [{ family: e.table.family, name: e.table.name, ...(e.table.handle === undefined ? {} : { handle: e.table.handle }) }] : []));
 }
 
-export class NftError extends NsboxError {
-  constructor(
-    readonly object: string,
-    /** libnftables' whole error text (the failing command and carets under the culprit). */
-    readonly detail: string,
-  ) {
-    const first = detail.split("\n").find((l) => l.trim() !== "") ?? "failed";
-    super(`nft ${object}: ${first.replace(/^Error:\s*/, "")}`, 125, detail.trim() || undefined);
-  }
-}
 
 export interface NftClient {
   /** Creates or replaces the zone's table atomically. */

@@ -3,7 +3,7 @@
 import { dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
 import { failWithErrno as fail, lastErrno as errno } from "./last-errno.ts";
 import type { Sys } from "./sys.ts";
-import { ERRNO } from "./errno.ts";
+import { ERRNO } from "../../base/errno.ts";
 
 const MFD_CLOEXEC = 0x1;
 const MFD_ALLOW_SEALING = 0x2;

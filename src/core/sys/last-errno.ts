@@ -3,7 +3,7 @@
 // right after the call (before any other libc call) gives that call's error.
 import { dlopen, FFIType, read, type Pointer } from "bun:ffi";
 import { SysError } from "../../base/errors.ts";
-import { errnoName } from "./errno.ts";
+import { errnoName } from "../../base/errno.ts";
 
 let errnoLocation: (() => unknown) | undefined;
 

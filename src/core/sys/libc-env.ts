@@ -2,7 +2,7 @@
 // it first needs them; assigning to process.env does not reach it. Used once, by plugin loading.
 import { dlopen, FFIType } from "bun:ffi";
 import { SysError } from "../../base/errors.ts";
-import { errnoName } from "./errno.ts";
+import { errnoName } from "../../base/errno.ts";
 
 export function setLibcEnv(name: string, value: string): void {
   const { symbols } = dlopen("libc.so.6", { setenv: { args: [FFIType.cstring, FFIType.cstring, FFIType.i32], returns: FFIType.i32 } });

@@ -4,7 +4,7 @@
 import { dlopen, FFIType, ptr, read, type Pointer } from "bun:ffi";
 import { closeSync, fstatSync, readSync } from "node:fs";
 import { NsboxError, SysError } from "../../base/errors.ts";
-import { errnoName } from "./errno.ts";
+import { errnoName } from "../../base/errno.ts";
 
 /** struct scmp_arg_cmp: which argument, how, and the two data (for MASKED_EQ: mask, value). */
 export interface ScmpArgCmp {

@@ -4,7 +4,7 @@
 // which is what core/sys/netns-window.ts relies on (network_namespaces(7)).
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { failWithErrno as fail, lastErrno as errno } from "./last-errno.ts";
-import { ERRNO } from "./errno.ts";
+import { ERRNO } from "../../base/errno.ts";
 
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;

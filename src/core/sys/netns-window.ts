@@ -5,7 +5,7 @@
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { failWithErrno as fail, lastErrno } from "./last-errno.ts";
 import { NsboxError } from "../../base/errors.ts";
-import { errnoName } from "./errno.ts";
+import { errnoName } from "../../base/errno.ts";
 
 const CLONE_NEWNET = 0x40000000;
 const O_RDONLY = 0;

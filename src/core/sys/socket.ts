@@ -3,7 +3,7 @@
 // sandbox. Addresses arrive as struct sockaddr bytes (core/sockaddr.ts builds them).
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { failWithErrno as fail, lastErrno as errno } from "./last-errno.ts";
-import { ERRNO } from "./errno.ts";
+import { ERRNO } from "../../base/errno.ts";
 
 const SOCK_STREAM = 1;
 const SOCK_NONBLOCK = 0o4000;

@@ -5,13 +5,13 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { UsageError } from "../../base/errors.ts";
 import { openNetlink, type NetlinkClient } from "../net/client.ts";
-import { NetlinkError } from "../net/netlink-error.ts";
+import { NetlinkError } from "../../base/errors.ts";
 import { nftClient, type NftClient } from "../net/nft.ts";
 import { openLibnftables } from "../sys/libnftables.ts";
 import { bridgeName, buildZone, zoneTable, type HostView, type Zone, type ZoneInput } from "./zone.ts";
 import { forwardFile, leaseDir, listZones, liveLeases, readZone, removeZoneRecord, withZoneLock, writeZone, zoneStore, type ZoneStore } from "./zone-store.ts";
 import { selfOwner } from "../net/net-record.ts";
-import { ERRNO } from "../sys/errno.ts";
+import { ERRNO } from "../../base/errno.ts";
 import { removeZoneResolv } from "./zone-resolv.ts";
 
 const IP_FORWARD = "/proc/sys/net/ipv4/ip_forward";

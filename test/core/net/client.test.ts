@@ -2,7 +2,7 @@
 // number, multi-part dumps, and how kernel refusals become one clear SysError line.
 import { describe, expect, test } from "bun:test";
 import { RtnlClient } from "../../../src/core/net/client.ts";
-import { NetlinkError } from "../../../src/core/net/netlink-error.ts";
+import { NetlinkError } from "../../../src/base/errors.ts";
 import { newLinkRequest, encodeRequest, parseMessages } from "../../../src/core/net/netlink.ts";
 import { SysError, UsageError } from "../../../src/base/errors.ts";
 import type { NetlinkSocket } from "../../../src/core/sys/netlink-socket.ts";

@@ -2,7 +2,7 @@
 // ENODEV, veth ends deleted together, injected failures with the real error's wording.
 import { expect, test } from "bun:test";
 import { FakeNetlinkClient } from "../../../src/core/net/fake.ts";
-import { NetlinkError } from "../../../src/core/net/netlink-error.ts";
+import { NetlinkError } from "../../../src/base/errors.ts";
 
 test("records changes in order and models links and addresses", () => {
   const nl = new FakeNetlinkClient();

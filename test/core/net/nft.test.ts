@@ -1,7 +1,8 @@
 // nft.ts: the rendered text for nsbox's zone tables, and the refusal of anything that is not a
 // literal address, name or number before libnftables is ever called.
 import { describe, expect, test } from "bun:test";
-import { nftClient, NftError, parseTableList, renderDeleteZoneTable, renderRule, renderZoneTable, zoneTableName, type ZoneTable } from "../../../src/core/net/nft.ts";
+import { NftError } from "../../../src/base/errors.ts";
+import { nftClient, parseTableList, renderDeleteZoneTable, renderRule, renderZoneTable, zoneTableName, type ZoneTable } from "../../../src/core/net/nft.ts";
 import { NsboxError, UsageError } from "../../../src/base/errors.ts";
 import { openLibnftables, type Libnftables, type NftResult } from "../../../src/core/sys/libnftables.ts";
 
