@@ -4,8 +4,6 @@
 // negatable switch, `--` ending the options. What each flag means is its caller's business.
 import { ArgError } from "./errors.ts";
 
-export { ArgError };
-
 /** What a flag takes: the metavariables of its values (none for a switch). */
 export interface FlagShape {
   args: readonly string[];

@@ -5,8 +5,8 @@
 //   → validate (schema, rules) → normalise → the spec `plan` prints and `run` executes.
 // Nothing after this changes the spec: what the host side adds for one run (fds, a zone's
 // network namespace, cgroups) travels beside it as HostWire. Bad input ends here as a UsageError.
-import { UsageError } from "../base/errors.ts";
-import { ArgError, type FlagShape } from "../base/argv.ts";
+import { ArgError, UsageError } from "../base/errors.ts";
+import type { FlagShape } from "../base/argv.ts";
 import type { PlanContext } from "../model/context.ts";
 import type { NormalSpec } from "../model/normalize.ts";
 import { formatIssue, planSpec } from "../model/plan.ts";

@@ -3,8 +3,8 @@
 // is installed). Built-in plugins use exactly this; what they need of the host comes as services
 // in their hook and command context (services.ts), never from an import of src/core or src/cli.
 import * as v from "valibot";
-import { ArgError, flagsOf, isHelpRequest, scanArgs, wordsOf } from "../base/argv.ts";
-import { PluginError, UsageError } from "../base/errors.ts";
+import { flagsOf, isHelpRequest, scanArgs, wordsOf } from "../base/argv.ts";
+import { ArgError, PluginError, UsageError } from "../base/errors.ts";
 import { formatIssue } from "../model/plan.ts";
 import { AbsPath, NAME_PATTERN, ZONE_NAME_PATTERN } from "../model/schema.ts";
 import { formatListenAddress, parseListenAddress } from "../model/sockaddr.ts";

@@ -1,7 +1,8 @@
 // The shared `--flag` tokenizer: the shapes it knows, the three ways to meet an unknown flag, words
 // that start the command or are collected, `--`, and one-line usage errors naming the flag.
 import { describe, expect, test } from "bun:test";
-import { ArgError, flagsOf, isHelpRequest, mentionsFlag, scanArgs, shapeTable, wordsOf } from "../../src/base/argv.ts";
+import { flagsOf, isHelpRequest, mentionsFlag, scanArgs, shapeTable, wordsOf } from "../../src/base/argv.ts";
+import { ArgError } from "../../src/base/errors.ts";
 
 const shape = shapeTable([
   { name: "bind", args: ["SRC", "DST"] },
