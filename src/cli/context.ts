@@ -1,8 +1,10 @@
 // Reads the PlanContext from the host once per command: who runs nsbox, its environment and
-// the subordinate id range that root-started sandboxes map onto (/etc/subuid convention).
+// the subordinate id range that root-started sandboxes map onto (/etc/subuid convention), and
+// the host's OS layout the default root is made of.
 import { readFileSync } from "node:fs";
 import { DEFAULT_SUBID_COUNT, DEFAULT_SUBID_START } from "../model/defaults.ts";
 import type { PlanContext, SubIdRange } from "../model/context.ts";
+import { readHostLayout } from "../core/host-layout.ts";
 
 /** The owner name nsbox looks up in /etc/subuid and /etc/subgid (as podman uses `containers`). */
 export const SUBID_OWNER = "nsbox";
@@ -36,5 +38,6 @@ export function readPlanContext(): PlanContext {
     cwd: process.cwd(),
     subuid: findSubIdRange(readOptional("/etc/subuid"), "/etc/subuid"),
     subgid: findSubIdRange(readOptional("/etc/subgid"), "/etc/subgid"),
+    host: readHostLayout(),
   };
 }

@@ -3,9 +3,10 @@
 // two can never disagree. Order matters like in bubblewrap: `--clearenv --setenv A 1` keeps A.
 import * as v from "valibot";
 import { AbsPath, NS_KINDS, NET_MODES, PROPAGATIONS, type NsKind, type SandboxSpecInput } from "../model/schema.ts";
-import { HOST_ROOT_MOUNT, PRIVATE_MOUNTS } from "../model/defaults.ts";
+import { PRIVATE_MOUNTS } from "../model/defaults.ts";
+import { ROOT_MODES, rootMounts, type RootMode } from "../model/root-view.ts";
 import { UsageError } from "../core/errors.ts";
-import type { PlanContext } from "../model/context.ts";
+import type { HostLayout, PlanContext } from "../model/context.ts";
 import { existsSync } from "node:fs";
 import { persistedPath } from "../core/persist.ts";
 import { checkName } from "./names.ts";
@@ -18,7 +19,9 @@ type MountInput = NonNullable<SandboxSpecInput["mounts"]>[number];
 /** The spec as options build it up; `toSpecInput` turns it into a SandboxSpec input. */
 export interface SpecDraft {
   namespaces: Partial<Record<NsKind, { mode: "new" } | { mode: "host" } | { mode: "join"; path: string }>>;
-  root: "host" | "empty";
+  root: RootMode;
+  /** The host's layout the `os` root is made from (PlanContext.host). */
+  layout: HostLayout;
   mounts: MountInput[];
   env: Record<string, string>;
   spec: Omit<SandboxSpecInput, "namespaces" | "mounts" | "process"> & {
@@ -111,8 +114,9 @@ export const SANDBOX_OPTIONS: readonly SandboxOption[] = [
   },
   { name: "hostname", args: ["NAME"], help: "hostname inside (default: nsbox, or the sandbox name)", apply: (d, [n]) => void (d.spec.hostname = n) },
   {
-    name: "root", args: ["MODE"], help: "host: the host's root read-only (default); empty: a bare tmpfs root",
-    apply: (d, [m], w) => void (d.root = pickOne(m!, ["host", "empty"] as const, w)),
+    name: "root", args: ["MODE"],
+    help: "os (default): the host's /usr, /etc, /bin, /sbin, /lib* read-only, no host data; host: the whole host root read-only; empty: a bare tmpfs root",
+    apply: (d, [m], w) => void (d.root = pickOne(m!, ROOT_MODES, w)),
   },
   mountOption("ro-bind", ["SRC", "DST"], "bind SRC read-only at DST", bind(true, false)),
   mountOption("bind", ["SRC", "DST"], "bind SRC writable at DST (writes reach the host)", bind(false, false)),
@@ -233,7 +237,8 @@ export function findSandboxOption(name: string): SandboxOption | undefined {
 export function newDraft(ctx: PlanContext): SpecDraft {
   return {
     namespaces: {},
-    root: "host",
+    root: "os",
+    layout: ctx.host,
     mounts: [],
     env: { ...ctx.env },
     spec: { users: {}, network: {}, process: {}, security: {}, limits: {} },
@@ -249,7 +254,7 @@ export function toSpecInput(draft: SpecDraft, argv: string[]): SandboxSpecInput 
   // refuses it from a new user namespace; the existing one stays visible).
   const defaults = shared("mnt")
     ? []
-    : [...(draft.root === "host" ? [HOST_ROOT_MOUNT] : []), ...PRIVATE_MOUNTS.filter((m) => !(m.kind === "proc" && shared("pid")))];
+    : [...rootMounts(draft.root, draft.layout), ...PRIVATE_MOUNTS.filter((m) => !(m.kind === "proc" && shared("pid")))];
   return {
     ...draft.spec,
     namespaces: draft.namespaces,
