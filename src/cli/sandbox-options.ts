@@ -251,10 +251,11 @@ export function toSpecInput(draft: SpecDraft, argv: string[]): SandboxSpecInput 
   const shared = (k: NsKind) => draft.namespaces[k] !== undefined && draft.namespaces[k]!.mode !== "new";
   // A mount namespace that is not new (the host's, or a joined one) gets no mounts at all: its
   // tree is what it is. A PID namespace that is not new gets no proc of our own (the kernel
-  // refuses it from a new user namespace; the existing one stays visible).
-  const defaults = shared("mnt")
-    ? []
-    : [...rootMounts(draft.root, draft.layout), ...PRIVATE_MOUNTS.filter((m) => !(m.kind === "proc" && shared("pid")))];
+  // refuses it from a new user namespace): the host's stays visible, through the root bind of
+  // `host`, through a read-only bind of it under `os`.
+  const procOf = (m: MountInput): MountInput[] =>
+    m.kind !== "proc" || !shared("pid") ? [m] : draft.root === "os" ? [{ kind: "bind", src: "/proc", dst: "/proc", readonly: true }] : [];
+  const defaults = shared("mnt") ? [] : [...rootMounts(draft.root, draft.layout), ...PRIVATE_MOUNTS.flatMap(procOf)];
   return {
     ...draft.spec,
     namespaces: draft.namespaces,

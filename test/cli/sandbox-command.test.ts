@@ -70,6 +70,9 @@ describe("options into a spec", () => {
     // A joined mount namespace is taken as it is, too.
     expect(plan("--join", "mnt=/proc/self/ns/mnt", "--", "x").mounts).toEqual([]);
     expect(plan("--share", "pid", "--", "x").mounts.some((m) => m.kind === "proc")).toBe(false);
+    // The host's /proc then stays visible: read-only under os, through the root bind under host.
+    expect(plan("--share", "pid", "--", "x").mounts).toContainEqual({ kind: "bind", src: "/proc", dst: "/proc", readonly: true, optional: false, devices: false });
+    expect(plan("--root", "host", "--share", "pid", "--", "x").mounts.some((m) => m.dst === "/proc")).toBe(false);
   });
   test("--root empty leaves the host root out; --root host is the whole host root read-only", () => {
     expect(plan("--root", "empty", "--", "x").mounts.some((m) => m.kind === "bind")).toBe(false);

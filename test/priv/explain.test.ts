@@ -78,7 +78,8 @@ describeRoot("nsbox explain on running sandboxes", () => {
 
   test("a tmpfs the payload mounts on /mnt afterwards is drift named /mnt, exit 1", async () => {
     const name = `explain-drift-${process.pid}`;
-    const proc = await start(name, ["--cap-add", "CAP_SYS_ADMIN", "--seccomp", "none"], "read go; mount -t tmpfs x /mnt && echo mounted; sleep 30");
+    // --dir: the os root has no /mnt of its own; the payload cannot make one in the read-only root.
+    const proc = await start(name, ["--cap-add", "CAP_SYS_ADMIN", "--seccomp", "none", "--dir", "/mnt"], "read go; mount -t tmpfs x /mnt && echo mounted; sleep 30");
     const before = explain(name, "--json");
     expect(before.code).toBe(0);
     expect(before.report!.drift).toEqual([]);

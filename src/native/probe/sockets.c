@@ -1,5 +1,5 @@
-/* sockets.c: probes over the network stack: a host listener on an abstract unix socket and on
- * 127.0.0.1 (nsbox counts the accepts during the hold), and raw and packet sockets, which only
+/* sockets.c: probes over the network stack: a host listener on an abstract unix socket, on a
+ * path socket and on 127.0.0.1 (nsbox counts the accepts during the hold), and raw and packet sockets, which only
  * the probe itself can report (having one is the exposure, whatever it could reach). */
 #include "probe.h"
 
@@ -37,6 +37,21 @@ void probe_unix_abstract(const char *name, const char *arg)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return report_fail(name, "socket", errno);
 	connect_and_hold(name, fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n));
+}
+
+/* ARG: a host path socket anyone may connect to; connect(2) needs only write permission on the
+ * socket file (unix(7)), so only the sandbox's view of the host keeps it out. */
+void probe_unix_path(const char *name, const char *arg)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t n = arg ? strlen(arg) : 0;
+	int fd;
+	if (!n || n + 1 > sizeof sa.sun_path)
+		return report_fail(name, "argument", EINVAL);
+	memcpy(sa.sun_path, arg, n);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return report_fail(name, "socket", errno);
+	connect_and_hold(name, fd, (struct sockaddr *)&sa, sizeof sa);
 }
 
 void probe_tcp_loopback(const char *name, const char *arg)

@@ -48,10 +48,14 @@ _Noreturn void die_create(const struct mount_step *m, const char *step, int err,
 	if (err == ELOOP)
 		die(EXIT_SETUP, step, err, "%s: %s is a symlink in the new root; give the path it leads "
 		    "to", what, m->dst);
-	if (ro)
+	if (ro && strcmp(what, m->dst) != 0)
 		die(EXIT_SETUP, step, err, "%s: %s is not there and cannot be made inside the read-only "
 		    "bind of %s (ro-bind %s); use a path outside it, or put a --tmpfs on a parent first",
 		    what, m->dst, ro->dst, ro->src);
+	if (ro)
+		die(EXIT_SETUP, step, err, "%s is not there and cannot be made inside the read-only bind "
+		    "of %s (ro-bind %s); use a path outside it, or put a --tmpfs on a parent first",
+		    m->dst, ro->dst, ro->src);
 	if (err == EROFS)
 		die(EXIT_SETUP, step, err, "%s: cannot create it under a read-only mount; mount a tmpfs "
 		    "on a writable parent first", what);
