@@ -2,24 +2,41 @@
 // (interleaved runs, medians and their ratio) and resident memory of the processes that stay
 // while a sandbox runs. Prints figures; never fails on them. Needs root and a built dist/nsbox.
 import { readFileSync, writeFileSync } from "node:fs";
+import { readHostLayout } from "../src/core/host-layout.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 const NSBOX = `${import.meta.dir}/../dist/nsbox`;
 const STAGE = `${import.meta.dir}/../dist/nsbox-stage`;
 const WIRE = "/tmp/nsbox-bench.wire";
+const WIRE_HOST = "/tmp/nsbox-bench-host.wire";
 
-// bubblewrap doing what `nsbox run` does by default.
-const BWRAP = [
-  "bwrap", "--unshare-all", "--unshare-user", "--uid", "0", "--gid", "0", "--ro-bind", "/", "/", "--dev", "/dev",
+// bubblewrap doing what `nsbox run --root host` does.
+const BWRAP_COMMON = [
+  "bwrap", "--unshare-all", "--unshare-user", "--uid", "0", "--gid", "0", "--dev", "/dev",
   "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/var/tmp", "--new-session",
   "--die-with-parent", "--cap-drop", "ALL",
 ];
+const BWRAP = [...BWRAP_COMMON.slice(0, 7), "--ro-bind", "/", "/", ...BWRAP_COMMON.slice(7)];
+// ... and what the default `--root os` does: the host's OS as it is laid out here, on a read-only tmpfs root.
+const layout = readHostLayout();
+const BWRAP_OS = [
+  ...BWRAP_COMMON.slice(0, 7), "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
+  ...layout.os.flatMap((e) => (e.symlink !== undefined ? ["--symlink", e.symlink, e.path] : ["--ro-bind", e.path, e.path])),
+  "--dir", "/var/lib", "--dir", "/var/cache", "--dir", "/var/log", "--symlink", "../run", "/var/run",
+  ...BWRAP_COMMON.slice(7), "--remount-ro", "/",
+];
 
 const variants: Record<string, (cmd: string[]) => string[]> = {
-  "nsbox run": (cmd) => [NSBOX, "run", "--", ...cmd],
-  "stage alone (saved plan)": (cmd) => ["sh", "-c", `exec ${STAGE} --spec-fd 3 3<${WIRE}`, ...cmd.slice(0, 0)],
+  "nsbox run (os)": (cmd) => [NSBOX, "run", "--", ...cmd],
+  "nsbox run --root host": (cmd) => [NSBOX, "run", "--root", "host", "--", ...cmd],
+  "stage alone, os plan": () => ["sh", "-c", `exec ${STAGE} --spec-fd 3 3<${WIRE}`],
+  "stage alone, host plan": () => ["sh", "-c", `exec ${STAGE} --spec-fd 3 3<${WIRE_HOST}`],
+  "bwrap, os view": (cmd) => [...BWRAP_OS, ...cmd],
   bwrap: (cmd) => [...BWRAP, ...cmd],
 };
+
+/** Pairs measured side by side: the os root against today's host root. */
+const OS_VS_HOST = [["nsbox run (os)", "nsbox run --root host"], ["stage alone, os plan", "stage alone, host plan"], ["bwrap, os view", "bwrap"]] as const;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -66,8 +83,8 @@ if (process.getuid!() !== 0) {
   console.log("bench: run as root (nsbox and bwrap both map root to build the same sandbox)");
   process.exit(0);
 }
-const plan = Bun.spawnSync([NSBOX, "plan", "--wire", "--", "true"]);
-writeFileSync(WIRE, plan.stdout);
+writeFileSync(WIRE, Bun.spawnSync([NSBOX, "plan", "--wire", "--", "true"]).stdout);
+writeFileSync(WIRE_HOST, Bun.spawnSync([NSBOX, "plan", "--wire", "--root", "host", "--", "true"]).stdout);
 
 const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
 for (let i = 0; i < RUNS; i++) for (const [name, make] of Object.entries(variants)) times[name]!.push(timeOnce(make(["true"])));
@@ -75,6 +92,11 @@ const base = median(times.bwrap!);
 console.log(`start latency of \`true\`, median of ${RUNS} interleaved runs:`);
 for (const [name, xs] of Object.entries(times)) {
   console.log(`  ${name.padEnd(26)} ${median(xs).toFixed(2).padStart(7)} ms   ${(median(xs) / base).toFixed(2)}x bwrap`);
+}
+console.log("the os root against the host root (same run):");
+for (const [os, host] of OS_VS_HOST) {
+  const [a, b] = [median(times[os]!), median(times[host]!)];
+  console.log(`  ${os.padEnd(26)} ${a.toFixed(2).padStart(7)} ms   ${host.padEnd(24)} ${b.toFixed(2).padStart(7)} ms   ${(a - b >= 0 ? "+" : "")}${(a - b).toFixed(2)} ms, ${(a / b).toFixed(2)}x`);
 }
 
 // nsbox: the supervisor (the caller's pid after exec) and the init; bwrap: its two processes.
