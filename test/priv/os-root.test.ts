@@ -118,6 +118,32 @@ for (const [who, launch] of [["root", asRoot], ["nobody", asNobody]] as const) {
   });
 }
 
+describeRoot("explain and plan: the root mode and what of the host is in view", () => {
+  test("--root host lists a host path socket in view as a risk; the os root has none", () => {
+    const dir = `/var/lib/nsbox-test-explain-${process.pid}`;
+    mkdirSync(dir, { mode: 0o755 });
+    const listener = listenAt(`${dir}/api.sock`);
+    try {
+      const host = nsbox(["explain", "--root", "host", "--", "true"]);
+      expect(host.code).toBe(0);
+      expect(host.stdout).toMatch(/^root: host: /m);
+      expect(host.stdout).toMatch(new RegExp(`^warning: \\d+ host unix sockets? (is|are) in view .*${dir}/api\\.sock`, "m"));
+      const os = nsbox(["explain", "--", "true"]);
+      expect(os.stdout).toMatch(/^root: os: /m);
+      expect(os.stdout).toContain("host visible: /usr (read-only), /etc (read-only)");
+      expect(os.stdout).not.toContain(`${dir}/api.sock`);
+      expect(nsbox(["plan", "--", "true"]).stdout).toMatch(/^root: os: .*; host paths visible: \/usr \/etc$/m);
+    } finally {
+      listener.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("with the host's network, /etc/resolv.conf reads inside as on the host", () => {
+    expect(sh(asRoot, "cat /etc/resolv.conf", ["--net", "host"]).stdout).toBe(host("cat /etc/resolv.conf").stdout);
+  });
+});
+
 describeRoot("--root host and --root empty stay as they were", () => {
   test("--root host shows the host's data places, as before", () => {
     const r = sh(asRoot, "ls -A /home /var/lib", ["--root", "host"]);
