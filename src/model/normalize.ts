@@ -1,6 +1,7 @@
 // The normaliser: turns a valid spec into the exact one the stage runs. It derives what follows
 // from other fields (id maps from who runs nsbox, the network namespace from the network mode,
-// the resolv.conf bind from the network and the host's layout) and orders mounts parents first with later duplicates winning. Pure: same input, same output.
+// the resolv.conf bind from the network and the host's layout) and orders mounts parents first
+// with later duplicates winning. Pure: same input, same output.
 import { DEFAULT_HOSTNAME } from "./defaults.ts";
 import type { PlanContext } from "./context.ts";
 import type { IdRange, MountStep, SandboxSpec } from "./schema.ts";

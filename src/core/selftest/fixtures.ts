@@ -1,6 +1,7 @@
 // The host side of `nsbox selftest`: what the probes aim at (a root-only file and a world-writable
-// file under a read-only bind, host data files and a path socket anyone may use, a setuid-root binary, a process running as the sandbox's own host
-// uid, an abstract unix and a loopback TCP listener, a key, SysV and POSIX shm), what nsbox looks
+// file under a read-only bind, host data files and a path socket anyone may use, a setuid-root
+// binary, a process running as the sandbox's own host uid, an abstract unix and a loopback TCP
+// listener, a key, SysV and POSIX shm), what nsbox looks
 // at while a probe holds, and the removal of all of it. Each thing is registered for removal as
 // soon as it exists, so a failure halfway leaves nothing behind.
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

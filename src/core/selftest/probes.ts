@@ -84,7 +84,7 @@ const JUDGES: Record<ProbeName, Judge> = {
     o.host.dataPlaces ? tokenRead("host-data-read", r, o, "a host data file anyone may read (/var/lib, /srv or a home)") : skipped("host-data-read", "no data place (/var/lib, /srv, a home) nsbox may write to"),
   "ro-write": (r, o) =>
     o.writableAfter !== undefined && o.writableAfter !== o.writableBefore
-      ? exposed("ro-write", "changed a world-writable host file under the read-only root", "host")
+      ? exposed("ro-write", "changed a world-writable host file under a read-only bind", "host")
       : contained("ro-write", probeOk(r) ? "the write went somewhere, but the host file is unchanged" : probeFailure(r), "host"),
   "proc-see": (r, o) => tokenRead("proc-see", r, o, "a host process's command line"),
   "proc-environ": (r, o) => tokenRead("proc-environ", r, o, "a host process's environment"),
@@ -97,7 +97,8 @@ const JUDGES: Record<ProbeName, Judge> = {
       ? exposed("ptrace", "attached to a host process with ptrace", "host")
       : contained("ptrace", probeOk(r) ? "attach succeeded, but not to the host process" : probeFailure(r), "host"),
   "unix-abstract": (r, o) => connectVerdict("unix-abstract", r, o.unixAccepts, "a host abstract unix socket"),
-  "unix-path": (r, o) => !o.host.dataPlaces ? skipped("unix-path", "no data place (/var/lib, /srv, a home) nsbox may write to") : connectVerdict("unix-path", r, o.unixPathAccepts, "a host path socket anyone may connect to"),
+  "unix-path": (r, o) =>
+    o.host.dataPlaces ? connectVerdict("unix-path", r, o.unixPathAccepts, "a host path socket anyone may connect to") : skipped("unix-path", "no data place (/var/lib, /srv, a home) nsbox may write to"),
   "tcp-loopback": (r, o) => connectVerdict("tcp-loopback", r, o.tcpAccepts, `the host's 127.0.0.1${o.tcpPort ? `:${o.tcpPort}` : ""}`),
   "raw-socket": (r) => probesWord("raw-socket", r, "opened a raw IPv4 socket (AF_INET, SOCK_RAW)"),
   "packet-socket": (r) => probesWord("packet-socket", r, "opened a packet socket (AF_PACKET)"),
