@@ -87,7 +87,14 @@ writeFileSync(WIRE, Bun.spawnSync([NSBOX, "plan", "--wire", "--", "true"]).stdou
 writeFileSync(WIRE_HOST, Bun.spawnSync([NSBOX, "plan", "--wire", "--root", "host", "--", "true"]).stdout);
 
 const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
-for (let i = 0; i < RUNS; i++) for (const [name, make] of Object.entries(variants)) times[name]!.push(timeOnce(make(["true"])));
+// Interleaved, and the order rotated every round: no variant always runs right after another.
+const entries = Object.entries(variants);
+for (let i = 0; i < RUNS; i++) {
+  for (let j = 0; j < entries.length; j++) {
+    const [name, make] = entries[(i + j) % entries.length]!;
+    times[name]!.push(timeOnce(make(["true"])));
+  }
+}
 const base = median(times.bwrap!);
 console.log(`start latency of \`true\`, median of ${RUNS} interleaved runs:`);
 for (const [name, xs] of Object.entries(times)) {
