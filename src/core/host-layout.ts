@@ -1,7 +1,7 @@
 // Reads the host facts the `os` root is planned from (model/context.ts HostLayout): whether
 // /bin, /sbin and /lib* are directories or merged-/usr symlinks, and where /etc/resolv.conf
 // really leads. A handful of lstat/readlink calls, done once per command.
-import { lstatSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { HostLayout, OsEntry } from "../model/context.ts";
 
@@ -38,6 +38,10 @@ export function resolvConfTarget(file = "/etc/resolv.conf"): string | undefined 
   }
 }
 
+/** systemd-resolved's stub file and its list of upstream servers (systemd-resolved.service(8)). */
+const RESOLVED_STUB = "/run/systemd/resolve/stub-resolv.conf";
+const RESOLVED_UPSTREAM = "/run/systemd/resolve/resolv.conf";
+
 export function readHostLayout(): HostLayout {
   let names: string[];
   try {
@@ -47,5 +51,6 @@ export function readHostLayout(): HostLayout {
   }
   const os = names.flatMap((n) => osEntry(`/${n}`) ?? []);
   const resolvConf = resolvConfTarget();
-  return resolvConf === undefined ? { os } : { os, resolvConf };
+  if (resolvConf === undefined) return { os };
+  return resolvConf === RESOLVED_STUB && existsSync(RESOLVED_UPSTREAM) ? { os, resolvConf, resolvedUpstream: RESOLVED_UPSTREAM } : { os, resolvConf };
 }

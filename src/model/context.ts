@@ -23,6 +23,8 @@ export interface HostLayout {
   os: OsEntry[];
   /** Where /etc/resolv.conf leads when it is a symlink (systemd-resolved's stub in /run). */
   resolvConf?: string;
+  /** systemd-resolved's list of the upstream servers, when it has one: a zone cannot reach the stub. */
+  resolvedUpstream?: string;
 }
 
 export interface PlanContext {

@@ -1,6 +1,8 @@
 // DNS for sandboxes that have a network: where /etc/resolv.conf is a symlink into /run
 // (systemd-resolved's stub, resolvconf), the sandbox's private /run would leave it dangling.
-// The file it leads to is bound read-only at the same path, so the link resolves inside. Pure.
+// The file it leads to is bound read-only at the same path, so the link resolves inside. A zone
+// member has a network namespace of its own, where resolved's stub (127.0.0.53) does not answer:
+// it gets resolved's list of upstream servers at that path instead. Pure.
 import type { PlanContext } from "./context.ts";
 import type { MountStep, SandboxSpec } from "./schema.ts";
 
@@ -18,5 +20,6 @@ export function resolvConfMount(spec: SandboxSpec, ctx: PlanContext): MountStep 
   if (spec.network.mode !== "host" && spec.network.mode !== "zone") return undefined;
   const showsEtc = spec.mounts.some((m) => m.kind === "bind" && (m.dst === "/" || m.dst === "/etc"));
   if (!showsEtc || spec.mounts.some((m) => m.dst === target)) return undefined;
-  return { kind: "bind", src: target, dst: target, readonly: true, optional: true, devices: false };
+  const src = spec.network.mode === "zone" && ctx.host.resolvedUpstream !== undefined ? ctx.host.resolvedUpstream : target;
+  return { kind: "bind", src, dst: target, readonly: true, optional: true, devices: false };
 }

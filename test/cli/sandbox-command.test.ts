@@ -106,6 +106,11 @@ describe("options into a spec", () => {
     // No network to resolve on, no host /etc, or a plain file: nothing is bound.
     expect(plan("--", "x").mounts.some((m) => m.dst === stub.dst)).toBe(false);
     expect(plan("--root", "empty", "--net", "host", "--", "x").mounts.some((m) => m.dst === stub.dst)).toBe(false);
+    // A zone member cannot reach resolved's stub on 127.0.0.53: it gets the upstream list there.
+    const resolved = { ...rootCtx, host: { ...rootCtx.host, resolvedUpstream: "/run/systemd/resolve/resolv.conf" } };
+    const zone = planFromArgs(["--zone", "web", "--", "x"], [], "nsbox run", resolved).spec.mounts;
+    expect(zone).toContainEqual({ ...stub, src: "/run/systemd/resolve/resolv.conf" });
+    expect(planFromArgs(["--net", "host", "--", "x"], [], "nsbox run", resolved).spec.mounts).toContainEqual(stub);
     const plain = planFromArgs(["--net", "host", "--", "x"], [], "nsbox run", { ...rootCtx, host: { os: [] } }).spec.mounts;
     expect(plain.some((m) => m.dst.includes("resolv"))).toBe(false);
   });
