@@ -43,11 +43,17 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function timeOnce(argv: string[]): number {
+/** CPU time (user + system, ms) of the last timeOnce's process and the children it waited for:
+ * steadier than wall time on a loaded machine. */
+const cpu: Record<string, number[]> = {};
+
+function timeOnce(argv: string[], name?: string): number {
   const t0 = performance.now();
   const r = Bun.spawnSync(argv, { stdout: "ignore", stderr: "pipe" });
   const dt = performance.now() - t0;
   if (r.exitCode !== 0) throw new Error(`${argv.join(" ")} failed: ${r.stderr.toString()}`);
+  const used = r.resourceUsage?.cpuTime;
+  if (name && used) (cpu[name] ??= []).push(Number(used.user + used.system) / 1000);
   return dt;
 }
 
@@ -92,7 +98,7 @@ const entries = Object.entries(variants);
 for (let i = 0; i < RUNS; i++) {
   for (let j = 0; j < entries.length; j++) {
     const [name, make] = entries[(i + j) % entries.length]!;
-    times[name]!.push(timeOnce(make(["true"])));
+    times[name]!.push(timeOnce(make(["true"]), name));
   }
 }
 const base = median(times.bwrap!);
@@ -100,10 +106,12 @@ console.log(`start latency of \`true\`, median of ${RUNS} interleaved runs:`);
 for (const [name, xs] of Object.entries(times)) {
   console.log(`  ${name.padEnd(26)} ${median(xs).toFixed(2).padStart(7)} ms   ${(median(xs) / base).toFixed(2)}x bwrap`);
 }
-console.log("the os root against the host root (same run):");
+const versus = (a: number, b: number) => `${a - b >= 0 ? "+" : ""}${(a - b).toFixed(2)} ms, ${(a / b).toFixed(2)}x`;
+console.log("the os root against the host root (same run; wall time, then CPU time user+sys):");
 for (const [os, host] of OS_VS_HOST) {
   const [a, b] = [median(times[os]!), median(times[host]!)];
-  console.log(`  ${os.padEnd(26)} ${a.toFixed(2).padStart(7)} ms   ${host.padEnd(24)} ${b.toFixed(2).padStart(7)} ms   ${(a - b >= 0 ? "+" : "")}${(a - b).toFixed(2)} ms, ${(a / b).toFixed(2)}x`);
+  const [ca, cb] = [median(cpu[os] ?? [0]), median(cpu[host] ?? [0])];
+  console.log(`  ${os.padEnd(24)} ${a.toFixed(2).padStart(7)} ms  vs ${host.padEnd(24)} ${b.toFixed(2).padStart(7)} ms  ${versus(a, b)}   CPU ${ca.toFixed(2)} vs ${cb.toFixed(2)} ms  ${versus(ca, cb)}`);
 }
 
 // nsbox: the supervisor (the caller's pid after exec) and the init; bwrap: its two processes.
