@@ -186,10 +186,13 @@ function explainSeccomp(spec: NormalSpec): Explanation["seccomp"] {
   };
 }
 
-function socketWarning(fs: Explanation["filesystem"]): string[] {
-  if (!fs?.hostSockets.length) return [];
-  const shown = fs.hostSockets.slice(0, 8).join(" ");
-  return [`${fs.hostSockets.length} host unix socket${fs.hostSockets.length === 1 ? " is" : "s are"} in view and may accept connect(2) (a read-only mount does not stop it; the socket file's write permission decides): ${shown}${fs.hostSockets.length > 8 ? " ..." : ""}${fs.mode === "host" ? "; --root os shows none of them" : ""}`];
+/** Host path sockets in view: those the mounts show, or every one in the host's own mount namespace. */
+function socketWarning(fs: Explanation["filesystem"], host: ExplainHost): string[] {
+  const sockets = fs ? fs.hostSockets : [...(host.unixSockets ?? [])];
+  if (!sockets.length) return [];
+  const shown = sockets.slice(0, 8).join(" ");
+  const hint = !fs ? "; a mount namespace of its own with --root os shows none of them" : fs.mode === "host" ? "; --root os shows none of them" : "";
+  return [`${sockets.length} host unix socket${sockets.length === 1 ? " is" : "s are"} in view and may accept connect(2) (a read-only mount does not stop it; the socket file's write permission decides): ${shown}${sockets.length > 8 ? " ..." : ""}${hint}`];
 }
 
 export function explainSpec(spec: NormalSpec, host: ExplainHost = {}): Explanation {
@@ -229,7 +232,7 @@ export function explainSpec(spec: NormalSpec, host: ExplainHost = {}): Explanati
       cwd: spec.process.cwd,
       envCount: Object.keys(spec.process.env).length,
     },
-    warnings: [...riskWarnings(spec), ...socketWarning(filesystem)],
+    warnings: [...riskWarnings(spec), ...socketWarning(filesystem, host)],
   };
 }
 

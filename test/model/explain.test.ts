@@ -79,6 +79,8 @@ describe("explainSpec", () => {
     const os = explainSpec(planned(), { unixSockets: sockets });
     expect(os.filesystem!.hostSockets).toEqual([]);
     expect(os.warnings.join("\n")).not.toContain("unix socket");
+    // The host's own mount namespace shows every one of them.
+    expect(explainSpec(planned("--share", "mnt"), { unixSockets: sockets }).warnings.join("\n")).toContain("4 host unix sockets are in view");
     // A socket a bind brings back in is in view again, at its place inside.
     expect(explainSpec(planned("--ro-bind", "/srv/app", "/app"), { unixSockets: sockets }).filesystem!.hostSockets).toEqual(["/srv/app/api.sock"]);
   });
