@@ -115,7 +115,7 @@ export const SANDBOX_OPTIONS: readonly SandboxOption[] = [
   { name: "hostname", args: ["NAME"], help: "hostname inside (default: nsbox, or the sandbox name)", apply: (d, [n]) => void (d.spec.hostname = n) },
   {
     name: "root", args: ["MODE"],
-    help: "os (default): the host's /usr, /etc, /bin, /sbin, /lib* read-only, no host data; host: the whole host root read-only; empty: a bare tmpfs root",
+    help: "os (default): the host's /usr, /etc, /bin, /sbin, /lib* read-only, no host data; host: the whole host root read-only; empty: a bare read-only tmpfs root",
     apply: (d, [m], w) => void (d.root = pickOne(m!, ROOT_MODES, w)),
   },
   mountOption("ro-bind", ["SRC", "DST"], "bind SRC read-only at DST", bind(true, false)),
