@@ -1,12 +1,16 @@
 // Each namespace proven from inside and from the host, as the default `nsbox run` builds it.
 import { afterAll, expect, test } from "bun:test";
 import { chmodSync, chownSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { describeRoot, host, hostMountPoints, inSandbox, NSBOX, stagePids, tempDir } from "./harness.ts";
+import { describeRoot, host, hostMountPoints, inSandbox, inSandbox as runInSandbox, NSBOX, stagePids, tempDir } from "./harness.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-describeRoot("default sandbox", () => {
+// The same checks with the default root and with `--root host`: both roots must isolate alike.
+const ROOTS = [["os", []], ["host", ["--root", "host"]]] as const;
+
+for (const [root, rootOpts] of ROOTS) describeRoot(`default sandbox, --root ${root}`, () => {
+  const inSandbox = (script: string, opts: string[] = []) => runInSandbox(script, [...rootOpts, ...opts]);
   test("hostname differs from the host's", () => {
     const r = inSandbox("hostname");
     expect(r.code).toBe(0);
@@ -64,7 +68,7 @@ describeRoot("default sandbox", () => {
     expect(ro.stdout).toContain("Read-only file system");
     // Root inside is uid 1879048192 on the host: give the directory to it, as an operator would.
     chownSync(d, 1879048192, 1879048192);
-    // /mnt is not in the os root: its mount point is made in the sandbox's own tmpfs.
+    // /mnt: the host's under --root host; under os its mount point is made in the sandbox's own tmpfs.
     const rw = inSandbox("echo hello > /mnt/out && echo ok", ["--bind", d, "/mnt"]);
     expect(rw.stdout.trim()).toBe("ok");
     expect(readFileSync(`${d}/out`, "utf8")).toBe("hello\n");
