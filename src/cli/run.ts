@@ -21,7 +21,7 @@ export async function runCommand(args: readonly string[], ctx: PlanContext): Pro
   const { rest, plugin } = mentionsPlugin(args)
     ? await (await import("./plugin-args.ts")).pluginFromArgs(args, LOG_FLAGS, ctx)
     : { rest: [...args], plugin: undefined };
-  const { spec, extras } = planFromArgs(rest, LOG_FLAGS, RUN_USAGE, ctx, plugin);
+  const { spec, extras } = planFromArgs(rest, LOG_FLAGS, RUN_USAGE, ctx, plugin, true);
   applyLogFlags(extras);
   for (const warning of riskWarnings(spec)) log.warn(warning);
   return execute(spec);

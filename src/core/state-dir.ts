@@ -37,3 +37,21 @@ export function existingStateDir(...parts: string[]): string | undefined {
   assertPrivate(root, dir);
   return dir;
 }
+
+/**
+ * Where nsbox keeps what must survive a reboot, because data on disk depends on it: the id
+ * ranges given to named sandboxes and the stamps of state directories. Root: /var/lib/nsbox.
+ */
+export function persistentRoot(uid: number = process.getuid!(), env: Readonly<Record<string, string | undefined>> = process.env): string {
+  if (uid === 0) return "/var/lib/nsbox";
+  return join(env.XDG_STATE_HOME || join(env.HOME || `/tmp/nsbox-${uid}`, ".local/state"), "nsbox");
+}
+
+/** A private directory under the persistent root (mode 0700, ours), created when missing. */
+export function persistentDir(...parts: string[]): string {
+  const root = persistentRoot();
+  const dir = join(root, ...parts);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  assertPrivate(root, dir);
+  return dir;
+}

@@ -1,0 +1,129 @@
+// State directories (--state DIR), systemd's StateDirectory= under DynamicUser=: before the stage
+// runs, DIR is created if missing (parents 0755, root's), and DIR with everything below it is
+// given to the sandbox's root (its host range). The stage then binds it writable like any bind.
+// They are data: nothing here is undone when a start fails, and stop and gc never touch them.
+import { constants, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { NormalSpec } from "../model/normalize.ts";
+import type { IdRange } from "../model/schema.ts";
+import { NsboxError } from "./errors.ts";
+import { logger } from "./log.ts";
+import { chownTree } from "./owned-tree.ts";
+import { runningRecords } from "./sandbox-record.ts";
+import { persistentDir } from "./state-dir.ts";
+import { ERRNO, errnoName } from "./sys/errno.ts";
+import { chmodFd, closeFd, makeDirAt, openBeneath, statFd, type FileStat } from "./sys/fs-at.ts";
+
+const log = logger("state");
+
+/** What a completed walk leaves behind: the directory it gave to which ids. */
+interface Stamp {
+  path: string;
+  dev: number;
+  ino: string;
+  uid: number;
+  gid: number;
+}
+
+const refuse = (dir: string, why: string, hint?: string) => new NsboxError(`--state ${dir}: ${why}`, 125, hint);
+
+/**
+ * Opens DIR from / one component at a time without following any symlink, creating what is
+ * missing (0755, owned by the caller). Returns a readable directory fd.
+ */
+export function openStateDir(dir: string): number {
+  const parts = dir.split("/").filter(Boolean);
+  let fd = openSync("/", constants.O_RDONLY | constants.O_DIRECTORY);
+  let at = "";
+  for (const part of parts) {
+    at += `/${part}`;
+    let next = openBeneath(fd, part, "dir", true);
+    if (next === -ERRNO.ENOENT) {
+      makeDirAt(fd, part, 0o755, at);
+      next = openBeneath(fd, part, "dir", true);
+      if (next >= 0) chmodFd(next, 0o755, at); // exactly 0755, whatever the umask
+    }
+    closeFd(fd);
+    if (next === -ERRNO.ELOOP) throw refuse(dir, at === dir ? "is a symlink; give the directory itself" : `${at} is a symlink; give the real path`);
+    if (next === -ERRNO.ENOTDIR) throw refuse(dir, `${at} is not a directory`);
+    if (next < 0) throw refuse(dir, `cannot open ${at}: ${errnoName(-next)}`);
+    fd = next;
+  }
+  return fd;
+}
+
+const hostOf = (map: readonly IdRange[]) => map.find((r) => r.inside === 0)?.outside;
+
+/** The host uid:gid of the sandbox's root, or undefined when its ids are the host's own. */
+function sandboxRoot(spec: NormalSpec): { uid: number; gid: number } | undefined {
+  if (spec.namespaces.user.mode !== "new") return undefined;
+  const uid = hostOf(spec.users.uidMap);
+  const gid = hostOf(spec.users.gidMap);
+  return uid === undefined || gid === undefined ? undefined : { uid, gid };
+}
+
+const overlapping = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+
+/** A running sandbox with another range holding DIR (or a directory above or below it). */
+function checkNotInUse(dir: string, root: { uid: number }): void {
+  for (const r of runningRecords()) {
+    const other = hostOf(r.spec.users.uidMap);
+    const holds = r.spec.mounts.some((m) => m.kind === "bind" && m.state && overlapping(m.src, dir));
+    if (holds && other !== root.uid) {
+      throw refuse(dir, `in use by the running sandbox ${r.name}, whose root is host uid ${other ?? 0} (this one's is ${root.uid})`, `stop it first: nsbox stop ${r.name}`);
+    }
+  }
+}
+
+function stampFile(dir: string): string {
+  return join(persistentDir("state-stamps"), `${Bun.hash(dir).toString(16)}.json`);
+}
+
+function readStamp(file: string): Stamp | undefined {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as Stamp;
+  } catch {
+    return undefined;
+  }
+}
+
+const stampMatches = (s: Stamp | undefined, dir: string, st: FileStat, root: { uid: number; gid: number }) =>
+  s !== undefined && s.path === dir && s.dev === st.dev && s.ino === String(st.ino) && s.uid === root.uid && s.gid === root.gid && st.uid === root.uid && st.gid === root.gid;
+
+/** Gives DIR's tree to the sandbox's root, unless a stamp says an earlier walk did and DIR is unchanged. */
+function giveToRoot(dir: string, fd: number, root: { uid: number; gid: number }): void {
+  const st = statFd(fd, dir);
+  const file = stampFile(dir);
+  if (stampMatches(readStamp(file), dir, st, root)) return;
+  if (st.uid !== 0 && st.uid !== root.uid) log.info(`--state ${dir}: owned by host uid ${st.uid}; giving it to this sandbox's root (host uid ${root.uid})`);
+  const report = chownTree(fd, root.uid, root.gid, dir);
+  log.debug(`--state ${dir}: ${report.changed} owners changed, ${report.kept} kept`);
+  if (report.hardLinks.length)
+    log.warn(`--state ${dir}: ${report.hardLinks.length} file(s) with several hard links kept their owner (a link to a host file must not change hands), e.g. ${report.hardLinks[0]}`);
+  if (report.mounts.length) log.warn(`--state ${dir}: mount points below it were not entered, e.g. ${report.mounts[0]}`);
+  const stamp: Stamp = { path: dir, dev: st.dev, ino: String(st.ino), uid: root.uid, gid: root.gid };
+  writeFileSync(`${file}.tmp`, JSON.stringify(stamp), { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+}
+
+/** Prepares every state directory of the spec: the single call prepare-host makes. */
+export function prepareStateDirs(spec: NormalSpec, callerUid: number = process.getuid!()): void {
+  for (const m of spec.mounts) {
+    if (m.kind !== "bind" || !m.state) continue;
+    const fd = openStateDir(m.src);
+    try {
+      if (callerUid !== 0) {
+        // Without root nothing changes hands: the sandbox maps the caller, who must own DIR.
+        const st = statFd(fd, m.src);
+        if (st.uid !== callerUid) throw refuse(m.src, `owned by uid ${st.uid}, not by you (uid ${callerUid}); without root nsbox changes no owner`, "give a directory you own");
+        continue;
+      }
+      const root = sandboxRoot(spec);
+      if (!root || root.uid === 0) continue; // the sandbox's root is host root: it can write DIR as it is
+      checkNotInUse(m.src, root);
+      giveToRoot(m.src, fd, root);
+    } finally {
+      closeFd(fd);
+    }
+  }
+}
