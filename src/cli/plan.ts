@@ -9,6 +9,10 @@ import type { ExtraFlag } from "./parse-args.ts";
 import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
 import { planFromArgs } from "./sandbox-command.ts";
 import { pluginFromArgs } from "./plugin-args.ts";
+import { unwritableBindWarnings } from "../core/bind-access.ts";
+import { logger } from "../core/log.ts";
+
+const log = logger("plan");
 
 export const PLAN_USAGE = "nsbox plan [OPTIONS] [--json|--wire] -- COMMAND [ARG...]";
 
@@ -23,6 +27,7 @@ export async function planCommand(args: readonly string[], ctx: PlanContext): Pr
   const { rest, plugin } = await pluginFromArgs(args, PLAN_FLAGS, ctx);
   const { spec, extras } = planFromArgs(rest, PLAN_FLAGS, PLAN_USAGE, ctx, plugin);
   applyLogFlags(extras);
+  for (const warning of unwritableBindWarnings(spec)) log.warn(warning);
   if (extras.has("json") && extras.has("wire")) throw new UsageError("--json and --wire exclude each other");
   // A saved wire spec runs without nsbox: it carries the compiled filter (needs libseccomp).
   if (extras.has("wire")) return encodeWire(spec, { seccompBpf: compileSeccomp(spec.security.seccomp) });

@@ -6,6 +6,7 @@ import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
 import { planFromArgs } from "./sandbox-command.ts";
 import { riskWarnings } from "../model/risks.ts";
 import { logger } from "../core/log.ts";
+import { unwritableBindWarnings } from "../core/bind-access.ts";
 
 const log = logger("run");
 
@@ -23,6 +24,6 @@ export async function runCommand(args: readonly string[], ctx: PlanContext): Pro
     : { rest: [...args], plugin: undefined };
   const { spec, extras } = planFromArgs(rest, LOG_FLAGS, RUN_USAGE, ctx, plugin, true);
   applyLogFlags(extras);
-  for (const warning of riskWarnings(spec)) log.warn(warning);
+  for (const warning of [...riskWarnings(spec), ...unwritableBindWarnings(spec)]) log.warn(warning);
   return execute(spec);
 }
