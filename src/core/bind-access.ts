@@ -5,11 +5,11 @@ import { statSync } from "node:fs";
 import type { NormalSpec } from "../model/normalize.ts";
 import { payloadHostIds } from "../model/explain.ts";
 
-/** Whether host uid:gid may write a file of this owner and mode by plain permissions. */
-function mayWrite(st: { uid: number; gid: number; mode: number }, uid: number, gid: number): boolean {
-  if (st.uid === uid) return (st.mode & 0o200) !== 0;
-  if (st.gid === gid) return (st.mode & 0o020) !== 0;
-  return (st.mode & 0o002) !== 0;
+/** Whether host uid:gid has a permission bit (2 write, 1 search) on a file by its owner and mode. */
+export function permits(st: { uid: number; gid: number; mode: number }, uid: number, gid: number, bit: 2 | 1): boolean {
+  if (st.uid === uid) return (st.mode & (bit << 6)) !== 0;
+  if (st.gid === gid) return (st.mode & (bit << 3)) !== 0;
+  return (st.mode & bit) !== 0;
 }
 
 /** One warning per writable bind whose source the payload's host ids cannot write. */
@@ -20,7 +20,7 @@ export function unwritableBindWarnings(spec: NormalSpec, stat: (path: string) =>
   return spec.mounts.flatMap((m) => {
     if (m.kind !== "bind" || m.readonly || m.state || m.idmap) return [];
     const st = stat(m.src);
-    if (!st || mayWrite(st, ids.uid!, ids.gid!)) return [];
+    if (!st || permits(st, ids.uid!, ids.gid!, 2)) return [];
     return [`writes to ${m.dst} will fail: owned by host uid ${st.uid}, ${who} is host uid ${ids.uid}; use --state ${m.dst} or --idmap-bind ${m.src} ${m.dst} INSIDE:ONDISK`];
   });
 }

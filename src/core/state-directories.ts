@@ -12,7 +12,8 @@ import { chownTree } from "./owned-tree.ts";
 import { runningRecords } from "./sandbox-record.ts";
 import { persistentDir } from "./state-dir.ts";
 import { ERRNO, errnoName } from "./sys/errno.ts";
-import { chmodFd, closeFd, makeDirAt, openBeneath, statFd, type FileStat } from "./sys/fs-at.ts";
+import { chmodFd, closeFd, makeDirAt, openBeneath, S_IFLNK, S_IFMT, statFd, type FileStat } from "./sys/fs-at.ts";
+import { permits } from "./bind-access.ts";
 
 const log = logger("state");
 
@@ -29,9 +30,10 @@ const refuse = (dir: string, why: string, hint?: string) => new NsboxError(`--st
 
 /**
  * Opens DIR from / one component at a time without following any symlink, creating what is
- * missing (0755, owned by the caller). Returns a readable directory fd.
+ * missing (0755, owned by the caller). Returns a readable directory fd. `searchable`, when
+ * given, must hold for every directory above DIR: the sandbox reaches DIR through them.
  */
-export function openStateDir(dir: string): number {
+export function openStateDir(dir: string, searchable?: (st: FileStat, at: string) => void): number {
   const parts = dir.split("/").filter(Boolean);
   let fd = openSync("/", constants.O_RDONLY | constants.O_DIRECTORY);
   let at = "";
@@ -43,9 +45,22 @@ export function openStateDir(dir: string): number {
       next = openBeneath(fd, part, "dir", true);
       if (next >= 0) chmodFd(next, 0o755, at); // exactly 0755, whatever the umask
     }
+    if (next === -ERRNO.ENOTDIR || next === -ERRNO.ELOOP) {
+      // With O_NOFOLLOW a symlink is ENOTDIR (or ELOOP): say which of the two it is.
+      const path = openBeneath(fd, part, "path", true);
+      const link = path >= 0 && (statFd(path, at).mode & S_IFMT) === S_IFLNK;
+      if (path >= 0) closeFd(path);
+      closeFd(fd);
+      throw refuse(dir, link ? (at === dir ? "is a symlink; give the directory itself" : `${at} is a symlink; give the real path`) : `${at} is not a directory`);
+    }
+    try {
+      if (next >= 0 && at !== dir) searchable?.(statFd(next, at), at);
+    } catch (e) {
+      closeFd(next);
+      closeFd(fd);
+      throw e;
+    }
     closeFd(fd);
-    if (next === -ERRNO.ELOOP) throw refuse(dir, at === dir ? "is a symlink; give the directory itself" : `${at} is a symlink; give the real path`);
-    if (next === -ERRNO.ENOTDIR) throw refuse(dir, `${at} is not a directory`);
     if (next < 0) throw refuse(dir, `cannot open ${at}: ${errnoName(-next)}`);
     fd = next;
   }
@@ -110,7 +125,11 @@ function giveToRoot(dir: string, fd: number, root: { uid: number; gid: number })
 export function prepareStateDirs(spec: NormalSpec, callerUid: number = process.getuid!()): void {
   for (const m of spec.mounts) {
     if (m.kind !== "bind" || !m.state) continue;
-    const fd = openStateDir(m.src);
+    const root = callerUid === 0 ? sandboxRoot(spec) : undefined;
+    const fd = openStateDir(m.src, (st, at) => {
+      if (root && !permits(st, root.uid, root.gid, 1))
+        throw refuse(m.src, `the sandbox's root (host uid ${root.uid}) cannot reach it: ${at} is mode 0${(st.mode & 0o777).toString(8)}, owned by uid ${st.uid}`, "choose a directory under world-searchable parents (0755), such as /srv or /var/lib");
+    });
     try {
       if (callerUid !== 0) {
         // Without root nothing changes hands: the sandbox maps the caller, who must own DIR.
@@ -118,7 +137,6 @@ export function prepareStateDirs(spec: NormalSpec, callerUid: number = process.g
         if (st.uid !== callerUid) throw refuse(m.src, `owned by uid ${st.uid}, not by you (uid ${callerUid}); without root nsbox changes no owner`, "give a directory you own");
         continue;
       }
-      const root = sandboxRoot(spec);
       if (!root || root.uid === 0) continue; // the sandbox's root is host root: it can write DIR as it is
       checkNotInUse(m.src, root);
       giveToRoot(m.src, fd, root);

@@ -60,3 +60,12 @@ export function stagePids(): string[] {
     }
   });
 }
+
+/** Polls `cond` until it holds (a condition, not a time: the limit only ends a hung test). */
+export async function waitUntil(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await Bun.sleep(20);
+  }
+}

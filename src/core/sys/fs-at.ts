@@ -25,6 +25,7 @@ const STATX_MNT_ID = 0x1000;
 export const S_IFMT = 0o170000;
 export const S_IFDIR = 0o040000;
 export const S_IFREG = 0o100000;
+export const S_IFLNK = 0o120000;
 export const DT_DIR = 4;
 
 let lib: ReturnType<typeof openLibc> | undefined;
