@@ -10,7 +10,7 @@ import { NsboxError } from "./errors.ts";
 import { logger } from "./log.ts";
 import { chownTree } from "./owned-tree.ts";
 import { runningRecords } from "./sandbox-record.ts";
-import { persistentDir } from "./state-dir.ts";
+import { persistentDir, persistentRoot } from "./state-dir.ts";
 import { ERRNO, errnoName } from "./sys/errno.ts";
 import { chmodFd, closeFd, makeDirAt, openBeneath, S_IFLNK, S_IFMT, statFd, type FileStat } from "./sys/fs-at.ts";
 import { permits } from "./bind-access.ts";
@@ -90,9 +90,12 @@ function checkNotInUse(dir: string, root: { uid: number }): void {
   }
 }
 
-function stampFile(dir: string): string {
-  return join(persistentDir("state-stamps"), `${Bun.hash(dir).toString(16)}.json`);
+/** Where the stamp of DIR is kept (a hash of the path names it; the stamp holds the path itself). */
+export function stampPath(dir: string, stamps: string = join(persistentRoot(), "state-stamps")): string {
+  return join(stamps, `${Bun.hash(dir).toString(16)}.json`);
 }
+
+const stampFile = (dir: string) => stampPath(dir, persistentDir("state-stamps"));
 
 function readStamp(file: string): Stamp | undefined {
   try {

@@ -22,6 +22,8 @@ const AT_EMPTY_PATH = 0x1000;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const STATX_BASIC_STATS = 0x7ff;
 const STATX_MNT_ID = 0x1000;
+/** STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_UID | STATX_GID */
+const STATX_TYPE_OWNER = 0x1f;
 export const S_IFMT = 0o170000;
 export const S_IFDIR = 0o040000;
 export const S_IFREG = 0o100000;
@@ -56,6 +58,10 @@ const EMPTY = Buffer.from("\0");
 /** A name as a C string: file names are bytes, so a name read from a directory stays bytes. */
 const cstr = (s: string | Uint8Array) => (typeof s === "string" ? Buffer.from(`${s}\0`, "utf8") : s);
 
+/** An object's name for an error message, built only when there is an error. */
+type Lazy = string | (() => string);
+const named = (what: Lazy) => (typeof what === "string" ? what : what());
+
 export interface FileStat {
   mode: number;
   uid: number;
@@ -75,10 +81,21 @@ export type OpenKind = "path" | "dir";
  */
 export function openBeneath(dirFd: number, name: string | Uint8Array, kind: OpenKind, crossMounts = false): number {
   const a = arch();
-  const flags = O_CLOEXEC | a.O_NOFOLLOW | (kind === "path" ? O_PATH : a.O_DIRECTORY);
-  const how = new BigUint64Array([BigInt(flags), 0n, BigInt(RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH | (crossMounts ? 0 : RESOLVE_NO_XDEV))]);
-  const fd = Number(libc().syscall(a.openat2, dirFd, ptr(cstr(name)), ptr(how), 24));
+  const fd = Number(libc().syscall(a.openat2, dirFd, ptr(cstr(name)), ptr(openHow(a, kind, crossMounts)), 24));
   return fd < 0 ? -lastErrno() : fd;
+}
+
+/** struct open_how for each way of opening, made once: the walk opens every inode of a tree. */
+const hows = new Map<string, BigUint64Array>();
+function openHow(a: (typeof ARCH)[string] & {}, kind: OpenKind, crossMounts: boolean): BigUint64Array {
+  const key = `${kind}${crossMounts}`;
+  let how = hows.get(key);
+  if (!how) {
+    const flags = O_CLOEXEC | a.O_NOFOLLOW | (kind === "path" ? O_PATH : a.O_DIRECTORY);
+    how = new BigUint64Array([BigInt(flags), 0n, BigInt(RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH | (crossMounts ? 0 : RESOLVE_NO_XDEV))]);
+    hows.set(key, how);
+  }
+  return how;
 }
 
 const statBuf = new Uint8Array(256);
@@ -88,19 +105,33 @@ const statView = new DataView(statBuf.buffer);
 export function statFd(fd: number, what: string): FileStat {
   if (libc().statx(fd, ptr(EMPTY), AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_MNT_ID, ptr(statBuf)) < 0) fail("statx", what);
   return {
-    nlink: statView.getUint32(16, true),
-    uid: statView.getUint32(20, true),
-    gid: statView.getUint32(24, true),
-    mode: statView.getUint16(28, true),
+    ...ownerOfStat(),
     ino: statView.getBigUint64(32, true),
     dev: statView.getUint32(136, true) * 2 ** 20 + statView.getUint32(140, true),
     mntId: statView.getBigUint64(144, true),
   };
 }
 
+export type FileOwner = Pick<FileStat, "mode" | "uid" | "gid" | "nlink">;
+
+/** Type, owner and link count of an fd: what the ownership walk needs, read in one statx. */
+export function ownerOfFd(fd: number, what: Lazy): FileOwner {
+  if (libc().statx(fd, ptr(EMPTY), AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_TYPE_OWNER, ptr(statBuf)) < 0) fail("statx", named(what));
+  return ownerOfStat();
+}
+
+function ownerOfStat(): FileOwner {
+  return {
+    nlink: statView.getUint32(16, true),
+    uid: statView.getUint32(20, true),
+    gid: statView.getUint32(24, true),
+    mode: statView.getUint16(28, true),
+  };
+}
+
 /** fchownat(fd, "", AT_EMPTY_PATH): the inode the fd holds, never a name resolved again. */
-export function chownFd(fd: number, uid: number, gid: number, what: string): void {
-  if (libc().fchownat(fd, ptr(EMPTY), uid, gid, AT_EMPTY_PATH) < 0) fail("fchownat", what);
+export function chownFd(fd: number, uid: number, gid: number, what: Lazy): void {
+  if (libc().fchownat(fd, ptr(EMPTY), uid, gid, AT_EMPTY_PATH) < 0) fail("fchownat", named(what));
 }
 
 export function chmodFd(fd: number, mode: number, what: string): void {
