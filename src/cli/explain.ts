@@ -13,9 +13,6 @@ import type { ExtraFlag } from "./parse-args.ts";
 import { planFromArgs } from "./sandbox-command.ts";
 import { VerdictFailure } from "./verdict-exit.ts";
 import { unwritableBindWarnings } from "../core/bind-access.ts";
-import { logger } from "../core/log.ts";
-
-const log = logger("explain");
 
 export const EXPLAIN_USAGE = "nsbox explain [OPTIONS] [--json] -- COMMAND [ARG...]  |  nsbox explain NAME|--pid PID [--json]";
 
@@ -86,8 +83,7 @@ export function explainCommand(args: readonly string[], io: CliIo): void {
   applyLogFlags(extras);
   if (extras.has("pid")) throw new UsageError("--pid explains a running sandbox: give it alone (nsbox explain --pid PID)");
   const e = explainSpec(spec);
-  const bindWarnings = unwritableBindWarnings(spec);
-  e.warnings.push(...bindWarnings);
-  for (const warning of bindWarnings) log.warn(warning);
+  // Listed with the other warnings of the explanation (text and --json alike).
+  e.warnings.push(...unwritableBindWarnings(spec));
   io.stdout(extras.has("json") ? `${JSON.stringify(e, null, 2)}\n` : `${formatExplanation(e).join("\n")}\n`);
 }

@@ -42,8 +42,14 @@ export function inputFromArgs(
  */
 export function planFromArgs(args: readonly string[], extraFlags: readonly ExtraFlag[], usage: string, ctx: PlanContext, plugin?: PluginUse, claimRange = false): SandboxRequest {
   const { input, extras } = inputFromArgs(args, extraFlags, usage, ctx);
-  ctx = contextForSandbox(ctx, input, claimRange);
-  const result = planSpec(input, ctx);
+  // A name's range is looked up for planning and recorded only once the spec is known to be valid.
+  const peeked = contextForSandbox(ctx, input, false);
+  let result = planSpec(input, peeked);
+  if (result.ok && claimRange) {
+    const claimed = contextForSandbox(ctx, input, true);
+    if (claimed.subuid.start !== peeked.subuid.start || claimed.subgid.start !== peeked.subgid.start) result = planSpec(input, claimed);
+    ctx = claimed;
+  } else ctx = peeked;
   if (!result.ok) {
     const more = result.issues.length > 1 ? ` (and ${result.issues.length - 1} more)` : "";
     throw new UsageError(`${formatIssue(result.issues[0]!)}${more}`);

@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync, renameSync, writeFileSync, writeSync
 import { join } from "node:path";
 import type { PlanContext, SubIdRange } from "../model/context.ts";
 import { DEFAULT_SUBID_START } from "../model/defaults.ts";
-import type { SandboxSpecInput } from "../model/schema.ts";
+import { NAME_PATTERN, type SandboxSpecInput } from "../model/schema.ts";
 import { NsboxError } from "./errors.ts";
 import { persistentDir, persistentRoot } from "./state-dir.ts";
 
@@ -138,7 +138,8 @@ function usesDefaultMap(input: SandboxSpecInput, ctx: PlanContext): boolean {
  * the default one. Rootless launches keep mapping the caller's own id (all the kernel allows).
  */
 export function contextForSandbox(ctx: PlanContext, input: SandboxSpecInput, claim: boolean, dir?: string): PlanContext {
-  if (input.name === undefined || !usesDefaultMap(input, ctx)) return ctx;
+  // Names become file names here: one the schema will refuse ("../x") is never used as one.
+  if (typeof input.name !== "string" || !NAME_PATTERN.test(input.name) || !usesDefaultMap(input, ctx)) return ctx;
   const pool = rangePool(ctx);
   // Reading needs no directory: a path that does not exist yet means nothing is recorded.
   const range = namedRange(input.name, pool, claim, dir ?? (claim ? persistentDir("id-ranges") : join(persistentRoot(), "id-ranges")));

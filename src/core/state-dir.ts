@@ -20,13 +20,16 @@ function assertPrivate(root: string, dir: string): void {
   }
 }
 
-/** A private directory under the state root (mode 0700, ours), created when missing. */
-export function stateDir(...parts: string[]): string {
-  const root = stateRoot();
+function privateDir(root: string, parts: string[]): string {
   const dir = join(root, ...parts);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   assertPrivate(root, dir);
   return dir;
+}
+
+/** A private directory under the state root (mode 0700, ours), created when missing. */
+export function stateDir(...parts: string[]): string {
+  return privateDir(stateRoot(), parts);
 }
 
 /** The same directory for reading: undefined when it does not exist yet (nothing is created). */
@@ -49,9 +52,5 @@ export function persistentRoot(uid: number = process.getuid!(), env: Readonly<Re
 
 /** A private directory under the persistent root (mode 0700, ours), created when missing. */
 export function persistentDir(...parts: string[]): string {
-  const root = persistentRoot();
-  const dir = join(root, ...parts);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  assertPrivate(root, dir);
-  return dir;
+  return privateDir(persistentRoot(), parts);
 }

@@ -54,6 +54,8 @@ describe("named id ranges", () => {
     expect(contextForSandbox(rootCtx, { process: { argv: ["true"] } }, true, dir)).toBe(rootCtx);
     expect(contextForSandbox(userCtx, input, true, dir)).toBe(userCtx);
     expect(contextForSandbox(rootCtx, { ...input, users: { mapHostRoot: true } }, true, dir)).toBe(rootCtx);
+    // A name the schema refuses is never turned into a file name.
+    expect(contextForSandbox(rootCtx, { ...input, name: "../x" }, true, dir)).toBe(rootCtx);
     const named = contextForSandbox(rootCtx, input, true, dir);
     expect(named.subuid.start).toBeGreaterThan(rootCtx.subuid.start);
     expect(named.subuid.count).toBe(SLOT_SIZE);

@@ -2,13 +2,11 @@
 // to a named sandbox's stable range, the symlink and hard-link traps of the ownership walk, the
 // refusals, idmapped binds on ext4 and tmpfs, and that stop, gc and failed starts keep the data.
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stampPath } from "../../src/core/state-directories.ts";
-import { describeRoot, host, inSandbox, nsbox, NSBOX, tempDir, waitUntil } from "./harness.ts";
+import { describeRoot, forgetRanges, host, inSandbox, nsbox, NSBOX, tempDir, waitUntil } from "./harness.ts";
 
-const RANGES = "/var/lib/nsbox/id-ranges";
-const STAMPS = "/var/lib/nsbox/state-stamps";
 const names: string[] = [];
 const dirs: string[] = [];
 const stateDirs: string[] = [];
@@ -33,19 +31,9 @@ function fixture(): { d: string; dir: string } {
 
 afterAll(() => {
   for (const p of started) p.kill("SIGKILL");
-  for (const n of names) {
-    const slot = existsSync(`${RANGES}/name-${n}`) ? readFileSync(`${RANGES}/name-${n}`, "utf8").trim() : undefined;
-    rmSync(`${RANGES}/name-${n}`, { force: true });
-    if (slot && existsSync(`${RANGES}/slot-${slot}`) && readFileSync(`${RANGES}/slot-${slot}`, "utf8") === n) rmSync(`${RANGES}/slot-${slot}`);
-  }
-  for (const dir of stateDirs) rmSync(stampPath(dir), { force: true });
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  // nsbox's persistent state directories go too when nothing else is in them.
-  for (const d of [RANGES, STAMPS, "/var/lib/nsbox"]) {
-    try {
-      rmdirSync(d);
-    } catch {}
-  }
+  for (const dir of stateDirs) rmSync(stampPath(dir), { force: true });
+  forgetRanges(names);
 });
 
 /** The host uid of the sandbox's root, as `plan --json` decides it for these options. */
