@@ -3,8 +3,8 @@
 // (2) What an unchanged state directory adds to a start: prepareStateDirs on a stamped directory
 // (goal: at most 0.5 ms), and `nsbox run --state D` against `nsbox run --bind D D`, interleaved.
 // Prints figures and ratios; never fails on them. Needs root and a built dist/nsbox.
-import { chmodSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { chownTree } from "../src/core/owned-tree.ts";
 import { prepareStateDirs, stampPath } from "../src/core/state-directories.ts";
 import { planSpec } from "../src/model/plan.ts";
@@ -70,4 +70,9 @@ try {
 } finally {
   rmSync(base, { recursive: true, force: true });
   rmSync(stampPath(join(base, "state")), { force: true });
+  for (const d of [dirname(stampPath(base)), "/var/lib/nsbox"]) {
+    try {
+      rmdirSync(d); // only when nothing else is in it
+    } catch {}
+  }
 }

@@ -108,11 +108,16 @@ function readStamp(file: string): Stamp | undefined {
 const stampMatches = (s: Stamp | undefined, dir: string, st: FileStat, root: { uid: number; gid: number }) =>
   s !== undefined && s.path === dir && s.dev === st.dev && s.ino === String(st.ino) && s.uid === root.uid && s.gid === root.gid && st.uid === root.uid && st.gid === root.gid;
 
-/** Gives DIR's tree to the sandbox's root, unless a stamp says an earlier walk did and DIR is unchanged. */
+/**
+ * Gives DIR's tree to the sandbox's root, unless a stamp says an earlier walk did and DIR is
+ * unchanged. The stamp also answers "in use by another range?": a sandbox of another range
+ * would have stamped DIR for itself when it started, so only a mismatch needs the records read.
+ */
 function giveToRoot(dir: string, fd: number, root: { uid: number; gid: number }): void {
   const st = statFd(fd, dir);
   const file = stampFile(dir);
   if (stampMatches(readStamp(file), dir, st, root)) return;
+  checkNotInUse(dir, root);
   if (st.uid !== 0 && st.uid !== root.uid) log.info(`--state ${dir}: owned by host uid ${st.uid}; giving it to this sandbox's root (host uid ${root.uid})`);
   const report = chownTree(fd, root.uid, root.gid, dir);
   log.debug(`--state ${dir}: ${report.changed} owners changed, ${report.kept} kept`);
@@ -141,7 +146,6 @@ export function prepareStateDirs(spec: NormalSpec, callerUid: number = process.g
         continue;
       }
       if (!root || root.uid === 0) continue; // the sandbox's root is host root: it can write DIR as it is
-      checkNotInUse(m.src, root);
       giveToRoot(m.src, fd, root);
     } finally {
       closeFd(fd);
