@@ -212,6 +212,12 @@ describeRoot("idmapped binds", () => {
     const r = nsbox(["run", "--idmap-bind", d, "/mnt", "0:0", "--", "true"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("add --idmap-host-root");
+    expect(existsSync(join(d, "as-root"))).toBe(false);
+    // Confirmed, it does what it says, and says so at the start.
+    const yes = nsbox(["run", "--idmap-bind", d, "/mnt", "0:0", "--idmap-host-root", "--", "touch", "/mnt/as-root"]);
+    expect(yes.code).toBe(0);
+    expect(yes.stderr).toContain("files the sandbox writes there are host root's");
+    expect(statSync(join(d, "as-root")).uid).toBe(0);
     const proc = nsbox(["run", "--idmap-bind", "/proc/sys", "/mnt", "0:1000", "--", "true"]);
     expect(proc.code).toBe(125);
     expect(proc.stderr.trim().split("\n")).toHaveLength(1);
