@@ -45,6 +45,9 @@ function insideMap(spec: SandboxSpec, ctx: PlanContext): readonly IdRange[] {
 /** Issues of state directories and idmapped binds, with the step's path in the spec. */
 export function hostDataIssues(spec: SandboxSpec, ctx: PlanContext): { path: string; message: string }[] {
   const issues: { path: string; message: string }[] = [];
+  // Each range is a uid and a gid line on the wire, which carries at most 64 (WIRE.md bind-idmap).
+  const ranges = spec.mounts.reduce((n, m) => n + (m.kind === "bind" && m.idmap ? m.idmap.length : 0), 0);
+  if (ranges > 32) issues.push({ path: "mounts", message: `idmapped binds have ${ranges} ranges in all; at most 32 fit` });
   spec.mounts.forEach((m, i) => {
     if (m.kind !== "bind") return;
     const path = `mounts.${i}`;

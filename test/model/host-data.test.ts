@@ -39,5 +39,7 @@ describe("idmapped binds", () => {
     expect(issues(plan([bind([{ inside: 65536, onDisk: 1000, count: 1 }])]))[0]).toContain("are not mapped");
     expect(issues(plan([bind([{ inside: 0, onDisk: 1000, count: 5 }, { inside: 10, onDisk: 1002, count: 1 }])]))[0]).toContain("overlap");
     expect(issues(plan([{ ...bind([{ inside: 0, onDisk: 1000, count: 1 }]), state: true, dst: "/srv/a" }]))).toContain("a bind is either a state directory or idmapped, not both");
+    const many = Array.from({ length: 33 }, (_, k) => ({ inside: k, onDisk: 1000 + k, count: 1 }));
+    expect(issues(plan([bind(many)]))).toContain("idmapped binds have 33 ranges in all; at most 32 fit");
   });
 });
