@@ -6,14 +6,15 @@
  * Who does what, and why:
  * - The kernel idmaps a mount only for a caller with CAP_SYS_ADMIN in the user namespace of the
  *   mount's superblock (the host's, for ext4 or a host tmpfs) and only while the mount is still
- *   detached (fs/namespace.c can_idmap_mount). The sandbox's child has neither, so the supervisor,
- *   still in the caller's namespaces, clones the source (open_tree OPEN_TREE_CLONE) and idmaps
- *   the clone; the child inherits the fd and attaches it in step_bind (move_mount), as crun and
- *   systemd-nspawn hand a prepared mount fd to the container.
+ *   detached (fs/namespace.c can_idmap_mount). The sandbox's child lacks that capability, so the
+ *   supervisor, still in the caller's namespaces, clones the source (open_tree OPEN_TREE_CLONE)
+ *   and idmaps the clone; the child inherits the fd and attaches it in step_bind (move_mount):
+ *   a prepared mount fd handed to the container, as crun does.
  * - The map travels as a user namespace fd. One with exactly the wanted map is made by a helper
- *   child that unshares a user namespace and waits; the supervisor writes its uid_map/gid_map
- *   (lines "ONDISK HOST COUNT": on-disk ids are the namespace's inside ids, host ids its outside
- *   ones), opens /proc/HELPER/ns/user, then kills the helper. The mount keeps the namespace. */
+ *   child that unshares a user namespace and waits (util-linux's X-mount.idmap= does the same);
+ *   the supervisor writes its uid_map/gid_map (lines "ONDISK HOST COUNT": on-disk ids are the
+ *   namespace's inside ids, host ids its outside ones), opens /proc/HELPER/ns/user, then lets
+ *   the helper exit and reaps it. The mount keeps the namespace alive. */
 #include "kernel.h"
 #include "report.h"
 #include "stage.h"
