@@ -2,7 +2,7 @@
 // runs, DIR is created if missing (parents 0755, root's), and DIR with everything below it is
 // given to the sandbox's root (its host range). The stage then binds it writable like any bind.
 // They are data: nothing here is undone when a start fails, and stop and gc never touch them.
-import { constants, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { constants, existsSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NormalSpec } from "../model/normalize.ts";
 import type { IdRange } from "../model/schema.ts";
@@ -127,6 +127,24 @@ function giveToRoot(dir: string, fd: number, root: { uid: number; gid: number })
   const stamp: Stamp = { path: dir, dev: st.dev, ino: String(st.ino), uid: root.uid, gid: root.gid };
   writeFileSync(`${file}.tmp`, JSON.stringify(stamp), { mode: 0o600 });
   renameSync(`${file}.tmp`, file);
+}
+
+/** Stamps whose directory is gone or was replaced (another inode): they can never match again. */
+export function staleStamps(): { what: string; remove(): void }[] {
+  const dir = join(persistentRoot(), "state-stamps");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .flatMap((f) => {
+      const file = join(dir, f);
+      const stamp = readStamp(file);
+      let ino: string | undefined;
+      try {
+        ino = stamp ? lstatSync(stamp.path, { bigint: true }).ino.toString() : undefined;
+      } catch {}
+      if (stamp && ino === stamp.ino) return [];
+      return [{ what: `stamp of state directory ${stamp?.path ?? file} (gone; the directory's data is not touched)`, remove: () => rmSync(file, { force: true }) }];
+    });
 }
 
 /** Prepares every state directory of the spec: the single call prepare-host makes. */

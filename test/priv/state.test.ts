@@ -62,6 +62,10 @@ describeRoot("state directories", () => {
     expect(again.code).toBe(0);
     expect(readFileSync(`${dir}/f`, "utf8")).toBe("one\ntwo\n");
     expect(hostRoot(["--name", a])).toBe(root);
+    // plan looks a new name's range up without recording it.
+    const unseen = name("unseen");
+    hostRoot(["--name", unseen]);
+    expect(existsSync(`/var/lib/nsbox/id-ranges/name-${unseen}`)).toBe(false);
 
     const other = inSandbox(`echo three >> ${dir}/f`, ["--name", b, "--bind", dir, dir]);
     expect(other.code).not.toBe(0);
@@ -147,6 +151,11 @@ describeRoot("state directories", () => {
     expect(nsbox(["gc"]).code).toBe(0);
     expect(readFileSync(join(dir, "keep"), "utf8")).toBe("data\n");
     expect(readFileSync(join(dir, "live"), "utf8")).toBe("live\n");
+    // Once the directory itself is gone, gc takes its stamp (and only then).
+    expect(existsSync(stampPath(dir))).toBe(true);
+    rmSync(dir, { recursive: true });
+    expect(nsbox(["gc"]).stdout).toContain(`stamp of state directory ${dir}`);
+    expect(existsSync(stampPath(dir))).toBe(false);
   });
 
   test("rootless: the caller's own directory works and nothing changes hands; another's is refused", () => {
