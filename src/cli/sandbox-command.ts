@@ -1,7 +1,7 @@
 // What `run` and `plan` share: argv → (profile, flags) → spec draft → normalised spec.
 // Any problem with the input ends here as a UsageError (exit 2) before anything is touched.
 import { UsageError } from "../core/errors.ts";
-import { contextForSandbox } from "../core/id-ranges.ts";
+import { planWithRange } from "../core/id-ranges.ts";
 import type { PlanContext } from "../model/context.ts";
 import type { NormalSpec } from "../model/normalize.ts";
 import { formatIssue, planSpec } from "../model/plan.ts";
@@ -42,14 +42,9 @@ export function inputFromArgs(
  */
 export function planFromArgs(args: readonly string[], extraFlags: readonly ExtraFlag[], usage: string, ctx: PlanContext, plugin?: PluginUse, claimRange = false): SandboxRequest {
   const { input, extras } = inputFromArgs(args, extraFlags, usage, ctx);
-  // A name's range is looked up for planning and recorded only once the spec is known to be valid.
-  const peeked = contextForSandbox(ctx, input, false);
-  let result = planSpec(input, peeked);
-  if (result.ok && claimRange) {
-    const claimed = contextForSandbox(ctx, input, true);
-    if (claimed.subuid.start !== peeked.subuid.start || claimed.subgid.start !== peeked.subgid.start) result = planSpec(input, claimed);
-    ctx = claimed;
-  } else ctx = peeked;
+  const named = planWithRange(ctx, input, claimRange, (c) => planSpec(input, c), (r) => r.ok);
+  const result = named.result;
+  ctx = named.ctx;
   if (!result.ok) {
     const more = result.issues.length > 1 ? ` (and ${result.issues.length - 1} more)` : "";
     throw new UsageError(`${formatIssue(result.issues[0]!)}${more}`);

@@ -139,9 +139,22 @@ function usesDefaultMap(input: SandboxSpecInput, ctx: PlanContext): boolean {
  */
 export function contextForSandbox(ctx: PlanContext, input: SandboxSpecInput, claim: boolean, dir?: string): PlanContext {
   // Names become file names here: one the schema will refuse ("../x") is never used as one.
-  if (typeof input.name !== "string" || !NAME_PATTERN.test(input.name) || !usesDefaultMap(input, ctx)) return ctx;
+  if (typeof input !== "object" || input === null || typeof input.name !== "string" || !NAME_PATTERN.test(input.name) || !usesDefaultMap(input, ctx)) return ctx;
   const pool = rangePool(ctx);
   // Reading needs no directory: a path that does not exist yet means nothing is recorded.
   const range = namedRange(input.name, pool, claim, dir ?? (claim ? persistentDir("id-ranges") : join(persistentRoot(), "id-ranges")));
   return { ...ctx, subuid: range.uid, subgid: range.gid };
+}
+
+/**
+ * Plans a sandbox with its name's range: looked up first, recorded (`claim`) only once `plan`
+ * accepted the input, and planned again in the rare case another run took that slot meanwhile.
+ */
+export function planWithRange<T>(ctx: PlanContext, input: SandboxSpecInput, claim: boolean, plan: (ctx: PlanContext) => T, valid: (result: T) => boolean = () => true): { result: T; ctx: PlanContext } {
+  const peeked = contextForSandbox(ctx, input, false);
+  const result = plan(peeked);
+  if (!claim || !valid(result)) return { result, ctx: peeked };
+  const claimed = contextForSandbox(ctx, input, true);
+  const same = claimed.subuid.start === peeked.subuid.start && claimed.subgid.start === peeked.subgid.start;
+  return { result: same ? result : plan(claimed), ctx: claimed };
 }
