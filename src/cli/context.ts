@@ -14,7 +14,7 @@ export function findSubIdRange(text: string | undefined, file: string): SubIdRan
   for (const line of (text ?? "").split("\n")) {
     const [owner, start, count] = line.trim().split(":");
     if (owner === SUBID_OWNER && /^\d+$/.test(start ?? "") && /^[1-9]\d*$/.test(count ?? "")) {
-      return { start: Number(start), count: Math.min(Number(count), 65536), source: `${file} entry for ${SUBID_OWNER}` };
+      return { start: Number(start), count: Math.min(Number(count), 65536), source: `${file} entry for ${SUBID_OWNER}`, entryCount: Number(count) };
     }
   }
   return { start: DEFAULT_SUBID_START, count: DEFAULT_SUBID_COUNT, source: `built-in default (no ${SUBID_OWNER} entry in ${file})` };

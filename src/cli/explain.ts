@@ -14,6 +14,7 @@ import { checkName } from "./names.ts";
 import type { ExtraFlag } from "./parse-args.ts";
 import { planFromArgs } from "./sandbox-command.ts";
 import { VerdictFailure } from "./verdict-exit.ts";
+import { unwritableBindWarnings } from "../core/bind-access.ts";
 
 export const EXPLAIN_USAGE = "nsbox explain [OPTIONS] [--json] -- COMMAND [ARG...]  |  nsbox explain NAME|--pid PID [--json]";
 
@@ -89,5 +90,7 @@ export function explainCommand(args: readonly string[], io: CliIo): void {
   applyLogFlags(extras);
   if (extras.has("pid")) throw new UsageError("--pid explains a running sandbox: give it alone (nsbox explain --pid PID)");
   const e = explainSpec(spec, explainHost());
+  // Listed with the other warnings of the explanation (text and --json alike).
+  e.warnings.push(...unwritableBindWarnings(spec));
   io.stdout(extras.has("json") ? `${JSON.stringify(e, null, 2)}\n` : `${formatExplanation(e).join("\n")}\n`);
 }

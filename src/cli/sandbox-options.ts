@@ -13,6 +13,7 @@ import { checkName } from "./names.ts";
 import { isCapabilityName } from "../model/capabilities.ts";
 import { parseBytes, parseCpu, parseRlimit } from "../model/limits.ts";
 import { SECCOMP_OPTIONS } from "./seccomp-options.ts";
+import { parseIdmap, stateDirProblem } from "../model/host-data.ts";
 
 type MountInput = NonNullable<SandboxSpecInput["mounts"]>[number];
 
@@ -122,6 +123,28 @@ export const SANDBOX_OPTIONS: readonly SandboxOption[] = [
   mountOption("bind", ["SRC", "DST"], "bind SRC writable at DST (writes reach the host)", bind(false, false)),
   mountOption("ro-bind-try", ["SRC", "DST"], "like --ro-bind, skipped when SRC does not exist", bind(true, true)),
   mountOption("bind-try", ["SRC", "DST"], "like --bind, skipped when SRC does not exist", bind(false, true)),
+  {
+    name: "state", args: ["DIR"], help: "a state directory: DIR is created if missing, given to the sandbox's root and bound writable at DIR (repeatable)",
+    apply: (d, values, w) => {
+      checkPaths(values, ["DIR"], w);
+      const problem = stateDirProblem(values[0]!);
+      if (problem) throw new UsageError(`${w}: ${problem}`);
+      d.mounts.push({ kind: "bind", src: values[0]!, dst: values[0]!, state: true });
+    },
+  },
+  {
+    name: "idmap-bind", args: ["SRC", "DST", "INSIDE:ONDISK[:COUNT]"], help: "bind SRC writable at DST through an idmapped mount: on-disk ids ONDISK.. are the sandbox's INSIDE.. (comma-separate ranges); nothing else is writable",
+    apply: (d, [src, dst, map], w) => {
+      checkPaths([src!, dst!], ["SRC", "DST"], w);
+      const idmap = parseIdmap(map!);
+      if (typeof idmap === "string") throw new UsageError(`${w}: ${idmap}`);
+      d.mounts.push({ kind: "bind", src: src!, dst: dst!, idmap });
+    },
+  },
+  {
+    name: "idmap-host-root", args: [], help: "DANGEROUS: let --idmap-bind map on-disk uid/gid 0 (files written there are host root's)",
+    apply: (d) => void (d.spec.users.idmapHostRoot = true),
+  },
   mountOption("tmpfs", ["DST"], "a fresh tmpfs at DST", ([dst]) => ({ kind: "tmpfs", dst: dst!, mode: 0o755 })),
   mountOption("proc", ["DST"], "a procfs of the sandbox's PID namespace at DST", ([dst]) => ({ kind: "proc", dst: dst! })),
   mountOption("dev", ["DST"], "a minimal /dev at DST", ([dst]) => ({ kind: "dev", dst: dst! })),

@@ -7,6 +7,8 @@ export interface SubIdRange {
   count: number;
   /** Where the range came from, for `nsbox plan` ("/etc/subuid entry for nsbox", "built-in default"). */
   source: string;
+  /** The whole entry's length when it came from a file (named sandboxes get slices of it). */
+  entryCount?: number;
 }
 
 /** One of the host's top-level OS entries (/bin, /sbin, /lib*), as it is on the host. */

@@ -14,7 +14,9 @@ export function describeMount(m: MountStep): string {
   switch (m.kind) {
     case "bind": {
       const verb = `${m.devices ? "dev-" : m.readonly ? "ro-" : ""}bind${m.optional ? "-try" : ""}`;
-      return m.src === m.dst ? `${verb} ${m.src}` : `${verb} ${m.src} -> ${m.dst}`;
+      if (m.state) return `state ${m.src} (given to the sandbox's root, bound writable)`;
+      const idmap = m.idmap ? ` (idmapped inside:on-disk ${m.idmap.map((r) => `${r.inside}:${r.onDisk}:${r.count}`).join(",")})` : "";
+      return `${m.src === m.dst ? `${verb} ${m.src}` : `${verb} ${m.src} -> ${m.dst}`}${idmap}`;
     }
     case "tmpfs":
       return `tmpfs ${m.dst} (mode ${octal(m.mode)}${m.size ? `, ${m.size} bytes` : ""})`;

@@ -19,7 +19,15 @@ export interface PathNote {
 
 export interface Explanation {
   namespaces: { kind: NsKind; mode: "new" | "host" | "join"; path?: string; effect: string }[];
-  users: { uid: number; gid: number; hostUid: number | null; hostGid: number | null; realHostRoot: boolean };
+  users: {
+    uid: number;
+    gid: number;
+    hostUid: number | null;
+    hostGid: number | null;
+    realHostRoot: boolean;
+    /** The host ids the sandbox's own ids stand for (its user namespace's maps); null when it has none of its own. */
+    range: IdRangeSummary | null;
+  };
   /** null: the sandbox shares the host's mount namespace, so it sees the host's files as they are. */
   filesystem: {
     /** The root mode the mounts amount to (root-view.ts). */
@@ -89,6 +97,27 @@ export function payloadHostIds(spec: NormalSpec): { uid: number | null; gid: num
   return { uid: mapId(u.uidMap, u.uid), gid: mapId(u.gidMap, u.gid) };
 }
 
+/** Where inside id 0 lands on the host and how many ids follow it, per map. */
+export interface IdRangeSummary {
+  uid: { start: number; count: number };
+  gid: { start: number; count: number };
+}
+
+/** The range `ps` and `explain` show: the map line holding inside id 0 (or the first line). */
+export function idRangeOf(spec: NormalSpec): IdRangeSummary | null {
+  if (spec.namespaces.user.mode !== "new") return null;
+  const pick = (m: readonly IdRange[]) => m.find((r) => r.inside === 0) ?? m[0];
+  const u = pick(spec.users.uidMap);
+  const g = pick(spec.users.gidMap);
+  return u && g ? { uid: { start: u.outside, count: u.count }, gid: { start: g.outside, count: g.count } } : null;
+}
+
+function bindKind(m: Extract<NormalSpec["mounts"][number], { kind: "bind" }>): string {
+  if (m.state) return "a state directory given to the sandbox's root; ";
+  if (m.idmap) return `idmapped (inside:on-disk ${m.idmap.map((r) => `${r.inside}:${r.onDisk}${r.count > 1 ? `:${r.count}` : ""}`).join(",")}; other owners read-only as nobody); `;
+  return "";
+}
+
 const ROOT_TEXT: Record<RootMode | "custom", string> = {
   os: `os: a read-only tmpfs with the host's OS read-only (programs, libraries, /etc); no host data (${HOST_DATA_PLACES.join(" ")} empty or absent)`,
   host: "host: the host's root, read-only (with everything mounted under it): every file the payload's uid may read",
@@ -116,7 +145,7 @@ function explainFilesystem(spec: NormalSpec, host: ExplainHost): Explanation["fi
         fs.hostVisible.push(`${m.src}${m.src === m.dst ? "" : ` at ${m.dst}`} (${m.readonly ? "read-only" : "WRITABLE"}${m.optional ? ", if it exists" : ""})`);
         if (m.dst === "/" && mode === "custom") fs.root = `custom: the host's ${m.src}, ${m.readonly ? "read-only (with everything mounted under it)" : "WRITABLE: writes reach the host"}`;
         if (m.readonly && m.dst !== "/") fs.readOnly.push({ path: m.dst, what: `host ${m.src}${m.optional ? " (if it exists)" : ""}` });
-        if (!m.readonly) fs.writable.push({ path: m.dst, what: `host ${m.src}: writes reach the host${m.devices ? "; device nodes usable" : ""}${m.optional ? " (if it exists)" : ""}` });
+        if (!m.readonly) fs.writable.push({ path: m.dst, what: `host ${m.src}: ${bindKind(m)}writes reach the host${m.devices ? "; device nodes usable" : ""}${m.optional ? " (if it exists)" : ""}` });
         break;
       case "tmpfs":
         fs.writable.push({ path: m.dst, what: `private tmpfs, mode 0${m.mode.toString(8)}${m.size ? `, ${m.size} bytes` : ""}, gone when the sandbox ends` });
@@ -206,7 +235,7 @@ export function explainSpec(spec: NormalSpec, host: ExplainHost = {}): Explanati
       if (ns.mode === "join") return { kind, mode: "join" as const, path: ns.path, effect: `joins the namespace at ${ns.path}` };
       return { kind, mode: ns.mode, effect: NS_EFFECT[kind][ns.mode] };
     }),
-    users: { uid: spec.users.uid, gid: spec.users.gid, hostUid: ids.uid, hostGid: ids.gid, realHostRoot: ids.uid === 0 },
+    users: { uid: spec.users.uid, gid: spec.users.gid, hostUid: ids.uid, hostGid: ids.gid, realHostRoot: ids.uid === 0, range: idRangeOf(spec) },
     filesystem,
     propagation: spec.namespaces.mnt.mode === "new" ? { mode: spec.propagation, meaning: PROPAGATION_MEANING[spec.propagation] } : null,
     network: explainNetwork(spec),
@@ -236,11 +265,15 @@ export function explainSpec(spec: NormalSpec, host: ExplainHost = {}): Explanati
   };
 }
 
+/** `1879048192+65536`: a range as ps and explain print it. */
+export const formatRange = (r: { start: number; count: number }) => `${r.start}+${r.count}`;
+
 function formatUsers(u: Explanation["users"]): string {
   const inside = `${u.uid}:${u.gid}`;
   if (u.hostUid === null) return `users: runs as ${inside} inside; its host ids are decided by the joined user namespace`;
   if (u.realHostRoot) return `users: runs as ${inside}, which is REAL ROOT on the host`;
-  return `users: runs as ${inside} inside = host ${u.hostUid}:${u.hostGid}, unprivileged on the host`;
+  const range = u.range ? `; its ids are host uids ${formatRange(u.range.uid)}, gids ${formatRange(u.range.gid)}` : "";
+  return `users: runs as ${inside} inside = host ${u.hostUid}:${u.hostGid}, unprivileged on the host${range}`;
 }
 
 function formatSeccomp(s: Explanation["seccomp"]): string {

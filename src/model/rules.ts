@@ -3,6 +3,7 @@
 import type { PlanContext } from "./context.ts";
 import type { IdRange, SandboxSpec } from "./schema.ts";
 import { seccompIssues } from "./seccomp-policy.ts";
+import { hostDataIssues } from "./host-data.ts";
 
 export interface SpecIssue {
   message: string;
@@ -124,7 +125,7 @@ const nameRules: Rule = (spec) =>
 /** A syscall both allowed and denied: which one was meant is not ours to guess. */
 const seccompRule: Rule = (spec) => seccompIssues(spec.security.seccomp);
 
-const RULES: readonly Rule[] = [namespaceRules, symlinkRules, userRules, processRules, nameRules, seccompRule];
+const RULES: readonly Rule[] = [namespaceRules, symlinkRules, userRules, processRules, nameRules, seccompRule, hostDataIssues];
 
 /** Every cross-field issue of a schema-valid spec; empty when it can run. */
 export function checkRules(spec: SandboxSpec, ctx: PlanContext): SpecIssue[] {

@@ -23,6 +23,7 @@ export function loosenings(base: NormalSpec, planned: NormalSpec): string[] {
     }
   }
   if (!base.users.mapHostRoot && planned.users.mapHostRoot) found.push("it maps real host root into the sandbox");
+  if (!base.users.idmapHostRoot && planned.users.idmapHostRoot) found.push("it lets an idmapped bind map on-disk root");
   const extraCaps = planned.security.capabilities.filter((c) => !base.security.capabilities.includes(c));
   if (extraCaps.length > 0) found.push(`it keeps capabilities ${extraCaps.join(",")}`);
   const plannedRules = new Set(seccompRules(planned.security.seccomp).map(ruleKey));

@@ -134,6 +134,23 @@ describe("options into a spec", () => {
   });
 });
 
+describe("writable host data", () => {
+  test("--state and --idmap-bind become binds (parents first) the host side prepares; bad values are one usage line", () => {
+    const spec = plan("--state", "/srv/app", "--idmap-bind", "/srv/shared", "/data", "0:1000,33:33", "--", "x");
+    expect(spec.mounts.filter((m) => m.kind === "bind" && (m.state || m.idmap))).toEqual([
+      { kind: "bind", src: "/srv/shared", dst: "/data", readonly: false, optional: false, devices: false, idmap: [{ inside: 0, onDisk: 1000, count: 1 }, { inside: 33, onDisk: 33, count: 1 }] },
+      { kind: "bind", src: "/srv/app", dst: "/srv/app", readonly: false, optional: false, devices: false, state: true },
+    ]);
+    expect(usageError(() => plan("--state", "/etc/app", "--", "x"))).toBe("--state: /etc/app is under /etc, which belongs to the system; state directories live in data places such as /srv or /var/lib");
+    expect(usageError(() => plan("--state", "srv", "--", "x"))).toContain("DIR 'srv' must be an absolute path");
+    expect(usageError(() => plan("--idmap-bind", "/a", "/b", "0-1000", "--", "x"))).toContain("is not INSIDE:ONDISK[:COUNT]");
+  });
+  test("profile keys state and idmap-bind", () => {
+    const entries = parseProfile('state = ["/srv/a", "/srv/b"]\nidmap-bind = [["/srv/c", "/c", "0:1000"]]\nidmap-host-root = true\n', "p.toml");
+    expect(entries.map((e) => [e.option.name, e.values])).toEqual([["state", ["/srv/a"]], ["state", ["/srv/b"]], ["idmap-bind", ["/srv/c", "/c", "0:1000"]], ["idmap-host-root", []]]);
+  });
+});
+
 describe("profiles", () => {
   test("TOML keys are flag names; profile first, flags override", () => {
     const entries = parseProfile(

@@ -13,7 +13,7 @@ describe("explainSpec", () => {
     const e = explain();
     expect(e.namespaces.filter((n) => n.mode === "new").map((n) => n.kind)).toEqual(["user", "mnt", "pid", "net", "uts", "ipc", "cgroup"]);
     expect(e.namespaces.find((n) => n.kind === "time")!.mode).toBe("host");
-    expect(e.users).toEqual({ uid: 0, gid: 0, hostUid: 1879048192, hostGid: 1879048192, realHostRoot: false });
+    expect(e.users).toEqual({ uid: 0, gid: 0, hostUid: 1879048192, hostGid: 1879048192, realHostRoot: false, range: { uid: { start: 1879048192, count: 65536 }, gid: { start: 1879048192, count: 65536 } } });
     expect(e.filesystem!.root).toContain("read-only");
     expect(e.filesystem!.writable.map((w) => w.path).sort()).toEqual(["/dev/shm", "/run", "/tmp", "/var/tmp"]);
     expect(e.filesystem!.writable.every((w) => w.what.includes("private tmpfs"))).toBe(true);

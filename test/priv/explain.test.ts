@@ -2,7 +2,7 @@
 // shows no drift; a mount its payload makes afterwards is reported by its path, with exit 1.
 import { afterEach, expect, test } from "bun:test";
 import type { Subprocess } from "bun";
-import { describeRoot, NSBOX, nsbox } from "./harness.ts";
+import { describeRoot, forgetRanges, NSBOX, nsbox } from "./harness.ts";
 
 interface Report {
   sandbox: { name: string; pid: number; payloadPid: number };
@@ -49,6 +49,7 @@ afterEach(async () => {
     nsbox(["stop", name]);
     proc.kill("SIGKILL");
     await proc.exited;
+    forgetRanges([name]);
   }
 });
 

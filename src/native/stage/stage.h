@@ -24,6 +24,12 @@ void ns_unshare_late(const struct spec *s);
 /* ids.c: id maps written by the supervisor; the child becoming root of its user ns. */
 void ids_write_maps(const struct spec *s, int proc_fd, pid_t child);
 void ids_become_root(const struct spec *s);
+void ids_write_map(int proc_fd, pid_t pid, const char *name, const struct id_range *m, unsigned n);
+
+/* idmap.c: idmapped binds, made detached by the supervisor (which holds CAP_SYS_ADMIN over the
+ * host's file systems) before the clone; the child attaches them in step_bind. */
+void idmap_prepare(struct spec *s);
+void idmap_close(const struct spec *s);
 
 /* mount.c: propagation, the staging root, the steps in order, the read-only root, pivot_root;
  * the read-only bind an earlier step put above a path (for error messages). */

@@ -80,24 +80,32 @@ static void step_bind(const struct mount_step *m, int oldroot, int newroot)
 	struct stat st;
 	int src, tree, dst;
 
-	if ((src = path_open(oldroot, m->src, O_PATH)) < 0) {
-		if (errno == ENOENT && (m->flags & BIND_OPTIONAL))
+	if (m->flags & BIND_IDMAP) {
+		/* Cloned, flagged and idmapped by the supervisor (idmap.c); absent: optional and missing. */
+		if ((tree = m->idmap_tree) <= 0)
 			return;
-		die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
+		if (fstat(tree, &st) < 0)
+			die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
+	} else {
+		if ((src = path_open(oldroot, m->src, O_PATH)) < 0) {
+			if (errno == ENOENT && (m->flags & BIND_OPTIONAL))
+				return;
+			die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
+		}
+		if (fstat(src, &st) < 0)
+			die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
+		tree = k_open_tree(src, "", OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+		if (tree < 0)
+			die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
+		close(src);
+		attr.attr_set = MOUNT_ATTR_NOSUID;
+		if (m->flags & BIND_RO)
+			attr.attr_set |= MOUNT_ATTR_RDONLY;
+		if (!(m->flags & BIND_DEV))
+			attr.attr_set |= MOUNT_ATTR_NODEV;
+		if (k_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) < 0)
+			die(EXIT_SETUP, name, errno, "%s -> %s: set flags", m->src, m->dst);
 	}
-	if (fstat(src, &st) < 0)
-		die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
-	tree = k_open_tree(src, "", OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
-	if (tree < 0)
-		die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
-	close(src);
-	attr.attr_set = MOUNT_ATTR_NOSUID;
-	if (m->flags & BIND_RO)
-		attr.attr_set |= MOUNT_ATTR_RDONLY;
-	if (!(m->flags & BIND_DEV))
-		attr.attr_set |= MOUNT_ATTR_NODEV;
-	if (k_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) < 0)
-		die(EXIT_SETUP, name, errno, "%s -> %s: set flags", m->src, m->dst);
 	if ((dst = path_mountpoint(newroot, m->dst, S_ISDIR(st.st_mode))) < 0) {
 		char what[2 * WIRE_MAX_PATH + 8];
 		snprintf(what, sizeof what, "%s -> %s", m->src, m->dst);
