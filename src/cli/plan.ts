@@ -14,6 +14,10 @@ import type { CliIo } from "./io.ts";
 import { VERSION } from "./version.ts";
 import { savePlan } from "../core/save-plan.ts";
 import { DEFAULT_STAGE_PATH } from "../core/stage-install.ts";
+import { unwritableBindWarnings } from "../core/bind-access.ts";
+import { logger } from "../core/log.ts";
+
+const log = logger("plan");
 
 export const PLAN_USAGE = "nsbox plan [OPTIONS] [--json|--wire|--save FILE] -- COMMAND [ARG...]";
 
@@ -29,8 +33,9 @@ export const PLAN_FLAGS: readonly ExtraFlag[] = [
 /** Returns what to print on stdout. */
 export async function planCommand(args: readonly string[], ctx: PlanContext, io: Pick<CliIo, "facts"> = {}): Promise<string | Uint8Array> {
   const { rest, plugin } = await pluginFromArgs(args, PLAN_FLAGS, ctx);
-  const { spec, extras } = planFromArgs(rest, PLAN_FLAGS, PLAN_USAGE, ctx, plugin, io.facts);
+  const { spec, extras } = planFromArgs(rest, PLAN_FLAGS, PLAN_USAGE, ctx, plugin, { facts: io.facts });
   applyLogFlags(extras);
+  for (const warning of unwritableBindWarnings(spec)) log.warn(warning);
   if ([extras.has("json"), extras.has("wire"), extras.has("save")].filter(Boolean).length > 1) throw new UsageError("--json, --wire and --save exclude each other");
   if (!extras.has("save") && (extras.has("append-args") || extras.has("stage"))) throw new UsageError("--append-args and --stage go with --save FILE");
   if (extras.has("save")) {

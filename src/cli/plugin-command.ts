@@ -5,6 +5,7 @@
 import { isHelpRequest } from "../base/argv.ts";
 import { EXIT, PluginError, UsageError } from "../base/errors.ts";
 import { execute } from "../core/execute.ts";
+import { unwritableBindWarnings } from "../core/bind-access.ts";
 import { logger } from "../core/log.ts";
 import { findPlugin, hookContext } from "../core/plugins/catalog.ts";
 import type { CommandContext, CommandRun, NsboxPlugin, PluginCommand } from "../plugin/define.ts";
@@ -34,13 +35,14 @@ function normalBase(input: SandboxSpecInput, ctx: PlanContext, facts?: PlanFacts
 
 /** Checks a command's sandbox and execs into it (the same path as `nsbox run`); never returns. */
 function runCommandSandbox(plugin: NsboxPlugin, run: CommandRun, base: NormalSpec, ctx: PlanContext, io: CliIo): never {
-  // The same pipeline as `nsbox run --plugin`: host facts, validation, the loosening check.
-  const spec = normalizePluginInput(plugin.name, run.spec, base, ctx, io.facts);
+  // The same pipeline as `nsbox run --plugin`: host facts, validation, the loosening check; a
+  // named sandbox runs in its name's range, as with `nsbox run --name` (docs/ids.md).
+  const spec = normalizePluginInput(plugin.name, run.spec, base, ctx, { facts: io.facts, claimRange: true });
   const passFds = run.passFds ?? [];
   if (!Array.isArray(passFds) || !passFds.every((fd) => Number.isInteger(fd) && fd >= 0)) {
     throw new PluginError(plugin.name, "passFds must be a list of open file descriptors");
   }
-  for (const warning of riskWarnings(spec)) logger(plugin.name).warn(warning);
+  for (const warning of [...riskWarnings(spec), ...unwritableBindWarnings(spec)]) logger(plugin.name).warn(warning);
   // The fds become 3, 4, ... in the payload, in this order (WIRE.md `pass-fd`, LISTEN_FDS).
   return (io.launch ?? execute)(spec, { host: { passFds } });
 }

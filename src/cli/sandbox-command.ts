@@ -1,15 +1,17 @@
 // THE planning pipeline every sandbox goes through, whoever asks for it (`run`, `plan`,
 // `selftest`, `explain`, `run --plugin NAME`, a plugin command's CommandRun):
 //   argv (one tokenizer) + profile file → ordered option uses → draft input (defaults first)
-//   → plugin plan (it may add, never loosen) → host facts (a zone's resolv.conf)
-//   → validate (schema, rules) → normalise → the spec `plan` prints and `run` executes.
+//   → plugin plan (it may add, never loosen) → host facts (a zone's resolv.conf, a named
+//   sandbox's id range) → validate (schema, rules) → normalise → the spec `plan` prints and
+//   `run` executes.
 // Nothing after this changes the spec: what the host side adds for one run (fds, a zone's
 // network namespace, cgroups) travels beside it as HostWire. Bad input ends here as a UsageError.
 import { ArgError, UsageError } from "../base/errors.ts";
 import type { FlagShape } from "../base/argv.ts";
+import { planWithRange } from "../core/id-ranges.ts";
 import type { PlanContext } from "../model/context.ts";
 import type { NormalSpec } from "../model/normalize.ts";
-import { formatIssue, planSpec } from "../model/plan.ts";
+import { formatIssue, planSpec, type PlanResult } from "../model/plan.ts";
 import { ZONE_NAME_PATTERN, type SandboxSpecInput } from "../model/schema.ts";
 import type { NsboxPlugin } from "../plugin/define.ts";
 import { flagShapes, optionFlags, optionInput } from "../plugin/options-flags.ts";
@@ -65,12 +67,20 @@ export function withHostFacts(input: SandboxSpecInput, ctx: PlanContext, facts: 
   if ((input.namespaces?.mnt?.mode ?? "new") !== "new") return input;
   const resolv = facts.zoneResolvConf(zone);
   if (resolv === undefined) return input;
-  return { ...input, mounts: [...(input.mounts ?? []), { kind: "bind", src: resolv, dst: "/etc/resolv.conf", readonly: true }] };
+  // Onto the file a symlinked /etc/resolv.conf leads to (the stage refuses a symlink as a
+  // destination); the normaliser then binds no host copy there (model/resolv-conf.ts).
+  const dst = ctx.host.resolvConf ?? "/etc/resolv.conf";
+  return { ...input, mounts: [...(input.mounts ?? []), { kind: "bind", src: resolv, dst, readonly: true }] };
 }
 
-/** The last steps for input without a plugin: host facts, validation, normalisation. */
-export function normalizeInput(input: SandboxSpecInput, ctx: PlanContext, facts: PlanFacts = hostPlanFacts): NormalSpec {
-  const result = planSpec(withHostFacts(input, ctx, facts), ctx);
+/** How the last steps run: the host's facts, and whether a named root launch records its id range. */
+export interface PlanOptions {
+  facts?: PlanFacts;
+  /** `run` (and a plugin command's sandbox): record the name's id range; `plan` only looks it up (docs/ids.md). */
+  claimRange?: boolean;
+}
+
+function specOf(result: PlanResult): NormalSpec {
   if (!result.ok) {
     const more = result.issues.length > 1 ? ` (and ${result.issues.length - 1} more)` : "";
     throw new UsageError(`${formatIssue(result.issues[0]!)}${more}`);
@@ -78,9 +88,18 @@ export function normalizeInput(input: SandboxSpecInput, ctx: PlanContext, facts:
   return result.spec;
 }
 
-/** A spec a plugin made (plan() or a command's CommandRun): host facts, then checked against `base`. */
-export function normalizePluginInput(plugin: string, input: unknown, base: NormalSpec, ctx: PlanContext, facts: PlanFacts = hostPlanFacts): NormalSpec {
-  return checkPluginSpec(plugin, input, base, ctx, (i) => withHostFacts(i, ctx, facts));
+/** The last steps for input without a plugin: host facts, validation, normalisation. */
+export function normalizeInput(input: SandboxSpecInput, ctx: PlanContext, facts: PlanFacts = hostPlanFacts): NormalSpec {
+  return specOf(planSpec(withHostFacts(input, ctx, facts), ctx));
+}
+
+/**
+ * A spec a plugin made (plan() or a command's CommandRun): host facts, then checked against
+ * `base`, in its name's id range (recorded with `claimRange`, as `nsbox run --name` does).
+ */
+export function normalizePluginInput(plugin: string, input: unknown, base: NormalSpec, ctx: PlanContext, { facts = hostPlanFacts, claimRange = false }: PlanOptions = {}): NormalSpec {
+  const check = (c: PlanContext) => checkPluginSpec(plugin, input, base, c, (i) => withHostFacts(i, c, facts));
+  return planWithRange(ctx, input as SandboxSpecInput, claimRange, check).result;
 }
 
 /**
@@ -93,7 +112,7 @@ export function planFromArgs(
   usage: string,
   ctx: PlanContext,
   plugin?: NsboxPlugin,
-  facts: PlanFacts = hostPlanFacts,
+  { facts = hostPlanFacts, claimRange = false }: PlanOptions = {},
 ): SandboxRequest {
   const flags = plugin ? optionFlags(plugin.options) : [];
   const own = flagShapes(flags);
@@ -114,7 +133,10 @@ export function planFromArgs(
       throw pluginFailure(plugin.name, "bad options", e, hint);
     }
   }
-  const base = normalizeInput(parsed.input, ctx, facts);
-  const spec = use ? planWithPlugin(use, parsed.input, base, ctx, (i) => withHostFacts(i, ctx, facts)) : base;
+  // A named sandbox plans in its name's id range (looked up; recorded by `run`).
+  const named = planWithRange(ctx, parsed.input, claimRange, (c) => planSpec(withHostFacts(parsed.input, c, facts), c), (r) => r.ok);
+  const base = specOf(named.result);
+  const rangeCtx = named.ctx;
+  const spec = use ? planWithPlugin(use, parsed.input, base, rangeCtx, (i) => withHostFacts(i, rangeCtx, facts)) : base;
   return { spec, extras: parsed.extras };
 }

@@ -9,6 +9,7 @@ import { listPersistRecords, persistRoot, releasePrivateMount, removePersisted }
 import { emptyNsboxCgroupParents, removeCgroupDirs, staleCgroupRecords } from "./cgroup.ts";
 import { netCollector } from "./net/net-gc.ts";
 import type { Collector, Leftover } from "./gc-collector.ts";
+import { staleStamps } from "./state-directories.ts";
 
 export type { Collector, Leftover };
 
@@ -78,7 +79,10 @@ const cgroupParents: Collector = {
     emptyNsboxCgroupParents().map((dir) => ({ what: `empty cgroup ${dir}`, remove: () => rmdirSync(dir) })),
 };
 
-export const COLLECTORS: Collector[] = [sandboxRecords, halfPersisted, persistMount, cgroups, cgroupParents, netCollector()];
+/** Stamps of state directories that no longer exist (docs/ids.md); the directories are data, never collected. */
+const stateStamps: Collector = { name: "state-directory stamps", find: staleStamps };
+
+export const COLLECTORS: Collector[] = [sandboxRecords, halfPersisted, persistMount, cgroups, cgroupParents, netCollector(), stateStamps];
 
 export interface GcResult {
   removed: string[];
