@@ -1,0 +1,96 @@
+// `nsbox export systemd|oci [OPTIONS] -- COMMAND`: the sandbox `run` would build, planned the same
+// way (same options, profile and plugins), written as a systemd unit (stdout) or an OCI bundle
+// (--bundle DIR). The translations are model/export-systemd.ts and model/export-oci.ts.
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { UsageError } from "../core/errors.ts";
+import { logger } from "../core/log.ts";
+import { hostRootEntries, writeOciBundle } from "../core/oci-bundle.ts";
+import type { PlanContext } from "../model/context.ts";
+import { ociBundle } from "../model/export-oci.ts";
+import { OCI_SECCOMP_ARCH } from "../model/export-oci-seccomp.ts";
+import { SYSTEMD_VIAS, systemdUnitNative, systemdUnitViaNsbox, type SystemdVia } from "../model/export-systemd.ts";
+import { optionFlags } from "../plugin/options-flags.ts";
+import type { PluginUse } from "../plugin/plan-with-plugin.ts";
+import type { CliIo } from "./index.ts";
+import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
+import { parseSandboxArgs, type ExtraFlag } from "./parse-args.ts";
+import { pluginFromArgs, PLUGIN_FLAGS, takeConfigDir } from "./plugin-args.ts";
+import { planFromArgs, PROFILE_FLAG } from "./sandbox-command.ts";
+
+const log = logger("export");
+
+export const EXPORT_USAGE = "nsbox export systemd [--via nsbox|native] [OPTIONS] -- COMMAND [ARG...] | export oci --bundle DIR [OPTIONS] -- COMMAND [ARG...]";
+export const EXPORT_TARGETS = ["systemd", "oci"] as const;
+
+export const EXPORT_FLAGS: readonly ExtraFlag[] = [
+  ...LOG_FLAGS,
+  { name: "via", args: ["nsbox|native"], help: "systemd: ExecStart= runs nsbox run (default), or the nearest systemd directives" },
+  { name: "bundle", args: ["DIR"], help: "oci: write the bundle (config.json, rootfs/) to this new directory" },
+  ...PLUGIN_FLAGS,
+];
+
+/** The plugin's flags as given (non-default values), to repeat them on the ExecStart= line. */
+function pluginArgs(use: PluginUse | undefined, configDir: string | undefined): string[] {
+  if (!use) return [];
+  const options = use.options as Record<string, unknown>;
+  const args = [...(configDir ? ["--config-dir", resolve(configDir)] : []), "--plugin", use.plugin.name];
+  for (const flag of optionFlags(use.plugin.options)) {
+    const value = options[flag.key];
+    if (value === undefined || JSON.stringify(value) === JSON.stringify(flag.default)) continue;
+    if (flag.kind === "boolean") args.push(value ? `--${flag.name}` : `--no-${flag.name}`);
+    else if (Array.isArray(value)) for (const item of value) args.push(`--${flag.name}`, String(item));
+    else args.push(`--${flag.name}`, String(value));
+  }
+  return args;
+}
+
+/** The run options of `rest` in order, the profile made absolute: what ExecStart= repeats. */
+function runArgs(rest: readonly string[], ctx: PlanContext): string[] {
+  const parsed = parseSandboxArgs(rest, [PROFILE_FLAG, ...EXPORT_FLAGS], EXPORT_USAGE);
+  const profile = parsed.extras.get("profile");
+  return [
+    ...(profile ? ["--profile", resolve(ctx.cwd, profile[0]!)] : []),
+    ...parsed.options.flatMap(({ option, values }) => [`--${option.name}`, ...values]),
+  ];
+}
+
+/** The one value of a flag, checked against its allowed values. */
+function oneOf<T extends string>(extras: Map<string, string[]>, name: string, allowed: readonly T[], fallback: T): T {
+  const value = extras.get(name)?.[0] ?? fallback;
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${name}: '${value}' is not one of ${allowed.join(", ")}`);
+  return value as T;
+}
+
+/** `nsbox export TARGET ...`; returns the exit code. */
+export async function exportCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const [target, ...rest] = args;
+  if (!target || !(EXPORT_TARGETS as readonly string[]).includes(target)) {
+    throw new UsageError(target ? `export: unknown target '${target}' (systemd or oci)` : "export: name a target: systemd or oci", `usage: ${EXPORT_USAGE}`);
+  }
+  // A unit or bundle runs later, elsewhere: it gets what --setenv says, not this shell's environment.
+  const ctx: PlanContext = { ...io.context(), env: {} };
+  const { rest: runRest, plugin } = await pluginFromArgs(rest, EXPORT_FLAGS, ctx);
+  const { spec, extras } = planFromArgs(runRest, EXPORT_FLAGS, EXPORT_USAGE, ctx, plugin);
+  applyLogFlags(extras);
+  const head = { description: `nsbox sandbox: ${spec.process.argv.join(" ")}` };
+  if (target === "systemd") {
+    if (extras.has("bundle")) throw new UsageError("--bundle is for export oci");
+    const via: SystemdVia = oneOf(extras, "via", SYSTEMD_VIAS, "nsbox");
+    if (via === "native") io.stdout(systemdUnitNative(head, spec));
+    else {
+      const args = [...pluginArgs(plugin, takeConfigDir(rest).configDir), ...runArgs(runRest, ctx)];
+      io.stdout(systemdUnitViaNsbox(head, process.execPath, args, spec.process.argv));
+    }
+    return 0;
+  }
+  if (extras.has("via")) throw new UsageError("--via is for export systemd");
+  const dir = extras.get("bundle")?.[0];
+  if (!dir) throw new UsageError("export oci needs --bundle DIR", `usage: ${EXPORT_USAGE}`);
+  const arch = OCI_SECCOMP_ARCH[process.arch];
+  if (!arch) throw new UsageError(`export oci: no seccomp architecture for ${process.arch} (nsbox supports x64 and arm64)`);
+  const bundle = ociBundle(spec, { arch, hostRoot: hostRootEntries(), exists: existsSync });
+  writeOciBundle(resolve(ctx.cwd, dir), bundle);
+  for (const note of bundle.notes) log.warn(`not expressed in OCI: ${note}`);
+  return 0;
+}
