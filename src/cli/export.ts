@@ -45,12 +45,12 @@ function pluginArgs(use: PluginUse | undefined, configDir: string | undefined): 
   return args;
 }
 
-/** The run options of `rest` in order, the profile made absolute: what ExecStart= repeats. */
-function runArgs(rest: readonly string[], ctx: PlanContext): string[] {
+/** The run options of `rest` in order, the profile made absolute (as loadProfile reads it): what ExecStart= repeats. */
+function runArgs(rest: readonly string[]): string[] {
   const parsed = parseSandboxArgs(rest, [PROFILE_FLAG, ...EXPORT_FLAGS], EXPORT_USAGE);
   const profile = parsed.extras.get("profile");
   return [
-    ...(profile ? ["--profile", resolve(ctx.cwd, profile[0]!)] : []),
+    ...(profile ? ["--profile", resolve(profile[0]!)] : []),
     ...parsed.options.flatMap(({ option, values }) => [`--${option.name}`, ...values]),
   ];
 }
@@ -79,7 +79,7 @@ export async function exportCommand(args: readonly string[], io: CliIo): Promise
     const via: SystemdVia = oneOf(extras, "via", SYSTEMD_VIAS, "nsbox");
     if (via === "native") io.stdout(systemdUnitNative(head, spec));
     else {
-      const args = [...pluginArgs(plugin, takeConfigDir(rest).configDir), ...runArgs(runRest, ctx)];
+      const args = [...pluginArgs(plugin, takeConfigDir(rest).configDir), ...runArgs(runRest)];
       io.stdout(systemdUnitViaNsbox(head, process.execPath, args, spec.process.argv));
     }
     return 0;
@@ -90,7 +90,7 @@ export async function exportCommand(args: readonly string[], io: CliIo): Promise
   const arch = OCI_SECCOMP_ARCH[process.arch];
   if (!arch) throw new UsageError(`export oci: no seccomp architecture for ${process.arch} (nsbox supports x64 and arm64)`);
   const bundle = ociBundle(spec, { arch, hostRoot: hostRootEntries(), exists: existsSync });
-  writeOciBundle(resolve(ctx.cwd, dir), bundle);
+  writeOciBundle(resolve(dir), bundle);
   for (const note of bundle.notes) log.warn(`not expressed in OCI: ${note}`);
   return 0;
 }
