@@ -55,6 +55,7 @@ if (import.meta.main) {
     buildStage();
     buildProbe();
     sh([process.execPath, "scripts/build-seccomp.ts"], "compiling the default seccomp filter");
+    sh([process.execPath, "scripts/build-man.ts"], "writing the man page dist/nsbox.1");
     if (!process.argv.includes("--stage-only")) {
       buildBinary();
       smokeTest();

@@ -25,6 +25,7 @@ import { runPluginCommand } from "./plugin-command.ts";
 import { PLUGIN_FLAGS } from "./plugin-args.ts";
 import type { ExtraFlag } from "./parse-args.ts";
 import { EXPORT_FLAGS, EXPORT_USAGE, exportCommand } from "./export.ts";
+import { registerCompletion } from "./completion.ts";
 
 export const VERSION: string = pkg.version;
 
@@ -106,6 +107,7 @@ export function createCli(io: CliIo = defaultIo): CAC {
   registerGc(cli, io);
   registerCheck(cli, io);
   registerPlugin(cli, io);
+  registerCompletion(cli, io, VERSION);
   cli
     .command("help [command]", "Show help for a command")
     .action((name?: string) => {

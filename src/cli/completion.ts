@@ -1,0 +1,36 @@
+// `nsbox completion bash|zsh|fish`: the shell's completion script on stdout, rendered from the
+// command table, the sandbox options and the plugins this nsbox sees (built-in ones with their
+// flags; installed ones by name, without running their code). Installers put the output where
+// the shell looks (bash-completion's completions/nsbox, zsh's site-functions/_nsbox, fish's
+// vendor_completions.d/nsbox.fish).
+import type { CAC } from "cac";
+import { UsageError } from "../core/errors.ts";
+import { listPlugins } from "../core/plugins/catalog.ts";
+import { bashCompletion } from "../reference/completion-bash.ts";
+import { fishCompletion } from "../reference/completion-fish.ts";
+import { zshCompletion } from "../reference/completion-zsh.ts";
+import type { Reference } from "../reference/model.ts";
+import { BUILTIN_PLUGINS } from "../plugin/registry.ts";
+import type { CliIo } from "./index.ts";
+import { CONFIG_DIR_FLAG, pluginCatalog } from "./plugin-args.ts";
+import { commandReference } from "./reference.ts";
+
+export const COMPLETION_USAGE = "nsbox completion bash|zsh|fish [--config-dir DIR]";
+const SHELLS: Record<string, (ref: Reference) => string> = { bash: bashCompletion, zsh: zshCompletion, fish: fishCompletion };
+
+export function registerCompletion(cli: CAC, io: CliIo, version: string): void {
+  cli
+    .command("completion <shell>", "Print the completion script for bash, zsh or fish (commands, options and plugins)")
+    .usage(COMPLETION_USAGE.replace(/^nsbox /, ""))
+    .option(`--${CONFIG_DIR_FLAG.name} <${CONFIG_DIR_FLAG.args[0]}>`, CONFIG_DIR_FLAG.help)
+    .example("  nsbox completion bash > /usr/share/bash-completion/completions/nsbox")
+    .example("  nsbox completion zsh > /usr/local/share/zsh/site-functions/_nsbox")
+    .example("  nsbox completion fish > ~/.config/fish/completions/nsbox.fish")
+    .action((shell: string, options: { configDir?: string }) => {
+      const render = SHELLS[shell];
+      if (!render) throw new UsageError(`completion: unknown shell '${shell}' (bash, zsh or fish)`, `usage: ${COMPLETION_USAGE}`);
+      const ctx = io.context();
+      const installed = listPlugins(pluginCatalog(ctx, options.configDir)).filter((p) => p.kind === "installed" && !p.problem);
+      io.stdout(render(commandReference(cli, version, BUILTIN_PLUGINS, installed)));
+    });
+}
