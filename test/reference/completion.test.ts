@@ -120,6 +120,7 @@ describe("zsh", () => {
 
 describe("fish", () => {
   const fish = Bun.which("fish");
+  if (!fish && process.env.CI) throw new Error("test/reference/completion needs fish (apt-get install fish)");
   test.skipIf(!fish)("fish -n accepts it", () => {
     expect(shell(["fish", "-n", saved("nsbox.fish", fishCompletion(ref))])).toMatchObject({ code: 0, err: "" });
   });
