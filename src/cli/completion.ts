@@ -5,6 +5,7 @@
 // vendor_completions.d/nsbox.fish).
 import type { CAC } from "cac";
 import { UsageError } from "../core/errors.ts";
+import { logger } from "../core/log.ts";
 import { listPlugins } from "../core/plugins/catalog.ts";
 import { bashCompletion } from "../reference/completion-bash.ts";
 import { fishCompletion } from "../reference/completion-fish.ts";
@@ -13,10 +14,21 @@ import type { Reference } from "../reference/model.ts";
 import { BUILTIN_PLUGINS } from "../plugin/registry.ts";
 import type { CliIo } from "./index.ts";
 import { CONFIG_DIR_FLAG, pluginCatalog } from "./plugin-args.ts";
-import { commandReference } from "./reference.ts";
+import { commandReference, type PluginName } from "./reference.ts";
 
 export const COMPLETION_USAGE = "nsbox completion bash|zsh|fish [--config-dir DIR]";
+const log = logger("completion");
 const SHELLS: Record<string, (ref: Reference) => string> = { bash: bashCompletion, zsh: zshCompletion, fish: fishCompletion };
+
+/** Installed plugins that would load; none (with a warning) when plugins.toml cannot be read. */
+function installedPlugins(io: CliIo, configDir: string | undefined): PluginName[] {
+  try {
+    return listPlugins(pluginCatalog(io.context(), configDir)).filter((p) => p.kind === "installed" && !p.problem);
+  } catch (e) {
+    log.warn(`installed plugins left out: ${(e as Error).message}`);
+    return [];
+  }
+}
 
 export function registerCompletion(cli: CAC, io: CliIo, version: string): void {
   cli
@@ -29,8 +41,6 @@ export function registerCompletion(cli: CAC, io: CliIo, version: string): void {
     .action((shell: string, options: { configDir?: string }) => {
       const render = SHELLS[shell];
       if (!render) throw new UsageError(`completion: unknown shell '${shell}' (bash, zsh or fish)`, `usage: ${COMPLETION_USAGE}`);
-      const ctx = io.context();
-      const installed = listPlugins(pluginCatalog(ctx, options.configDir)).filter((p) => p.kind === "installed" && !p.problem);
-      io.stdout(render(commandReference(cli, version, BUILTIN_PLUGINS, installed)));
+      io.stdout(render(commandReference(cli, version, BUILTIN_PLUGINS, installedPlugins(io, options.configDir))));
     });
 }

@@ -7,6 +7,7 @@ import { UsageError } from "../core/errors.ts";
 import { logger } from "../core/log.ts";
 import { hostRootEntries, writeOciBundle } from "../core/oci-bundle.ts";
 import type { PlanContext } from "../model/context.ts";
+import type { NormalSpec } from "../model/normalize.ts";
 import { ociBundle } from "../model/export-oci.ts";
 import { OCI_SECCOMP_ARCH } from "../model/export-oci-seccomp.ts";
 import { SYSTEMD_VIAS, systemdUnitNative, systemdUnitViaNsbox, type SystemdVia } from "../model/export-systemd.ts";
@@ -62,8 +63,28 @@ function oneOf<T extends string>(extras: Map<string, string[]>, name: string, al
   return value as T;
 }
 
-/** `nsbox export TARGET ...`; returns the exit code. */
-export async function exportCommand(args: readonly string[], io: CliIo): Promise<number> {
+/** The unit on stdout: `nsbox run` with the same options, or systemd's nearest directives. */
+function exportSystemd(spec: NormalSpec, extras: Map<string, string[]>, io: CliIo, runArgs: () => string[]): void {
+  if (extras.has("bundle")) throw new UsageError("--bundle is for export oci");
+  const head = { description: `nsbox sandbox: ${spec.process.argv.join(" ")}` };
+  const via: SystemdVia = oneOf(extras, "via", SYSTEMD_VIAS, "nsbox");
+  io.stdout(via === "native" ? systemdUnitNative(head, spec) : systemdUnitViaNsbox(head, process.execPath, runArgs(), spec.process.argv));
+}
+
+/** The bundle written to a new directory; what OCI cannot say, as warnings. */
+function exportOci(spec: NormalSpec, extras: Map<string, string[]>): void {
+  if (extras.has("via")) throw new UsageError("--via is for export systemd");
+  const dir = extras.get("bundle")?.[0];
+  if (!dir) throw new UsageError("export oci needs --bundle DIR", `usage: ${EXPORT_USAGE}`);
+  const arch = OCI_SECCOMP_ARCH[process.arch];
+  if (!arch) throw new UsageError(`export oci: no seccomp architecture for ${process.arch} (nsbox supports x64 and arm64)`);
+  const bundle = ociBundle(spec, { arch, hostRoot: hostRootEntries(), exists: existsSync });
+  writeOciBundle(resolve(dir), bundle);
+  for (const note of bundle.notes) log.warn(`not expressed in OCI: ${note}`);
+}
+
+/** `nsbox export TARGET ...`: planned like `run`, then translated. */
+export async function exportCommand(args: readonly string[], io: CliIo): Promise<void> {
   const [target, ...rest] = args;
   if (!target || !(EXPORT_TARGETS as readonly string[]).includes(target)) {
     throw new UsageError(target ? `export: unknown target '${target}' (systemd or oci)` : "export: name a target: systemd or oci", `usage: ${EXPORT_USAGE}`);
@@ -73,24 +94,6 @@ export async function exportCommand(args: readonly string[], io: CliIo): Promise
   const { rest: runRest, plugin } = await pluginFromArgs(rest, EXPORT_FLAGS, ctx);
   const { spec, extras } = planFromArgs(runRest, EXPORT_FLAGS, EXPORT_USAGE, ctx, plugin);
   applyLogFlags(extras);
-  const head = { description: `nsbox sandbox: ${spec.process.argv.join(" ")}` };
-  if (target === "systemd") {
-    if (extras.has("bundle")) throw new UsageError("--bundle is for export oci");
-    const via: SystemdVia = oneOf(extras, "via", SYSTEMD_VIAS, "nsbox");
-    if (via === "native") io.stdout(systemdUnitNative(head, spec));
-    else {
-      const args = [...pluginArgs(plugin, takeConfigDir(rest).configDir), ...runArgs(runRest)];
-      io.stdout(systemdUnitViaNsbox(head, process.execPath, args, spec.process.argv));
-    }
-    return 0;
-  }
-  if (extras.has("via")) throw new UsageError("--via is for export systemd");
-  const dir = extras.get("bundle")?.[0];
-  if (!dir) throw new UsageError("export oci needs --bundle DIR", `usage: ${EXPORT_USAGE}`);
-  const arch = OCI_SECCOMP_ARCH[process.arch];
-  if (!arch) throw new UsageError(`export oci: no seccomp architecture for ${process.arch} (nsbox supports x64 and arm64)`);
-  const bundle = ociBundle(spec, { arch, hostRoot: hostRootEntries(), exists: existsSync });
-  writeOciBundle(resolve(dir), bundle);
-  for (const note of bundle.notes) log.warn(`not expressed in OCI: ${note}`);
-  return 0;
+  if (target === "systemd") exportSystemd(spec, extras, io, () => [...pluginArgs(plugin, takeConfigDir(rest).configDir), ...runArgs(runRest)]);
+  else exportOci(spec, extras);
 }

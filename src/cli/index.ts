@@ -98,7 +98,7 @@ export function createCli(io: CliIo = defaultIo): CAC {
     .example("  nsbox export systemd --memory 256M -- /usr/bin/app > /etc/systemd/system/app.service")
     .example("  nsbox export systemd --via native --profile web.toml -- /usr/bin/app")
     .example("  nsbox export oci --bundle ./app-bundle --profile web.toml -- /usr/bin/app   # then: crun run --bundle ./app-bundle app")
-    .action(async () => void (await exportCommand(argsAfter(cli, "export"), io)));
+    .action(() => exportCommand(argsAfter(cli, "export"), io));
   addSandboxOptions(exporter, EXPORT_FLAGS);
   registerPs(cli, io);
   registerExec(cli, io);
