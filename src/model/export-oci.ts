@@ -88,7 +88,8 @@ function planMounts(steps: readonly MountStep[], facts: OciFacts): MountPlan {
   // Destinations of mounts made so far: a dir or symlink step below one of them cannot be made in
   // the bundle's rootfs (it lives in a mounted tree), and OCI has no step of its own for it.
   const mounted = () => plan.mounts.map((m) => m.destination);
-  const laterDsts = new Set(steps.map((m) => m.dst));
+  // Paths another step mounts over: the host root's entry there is not bound first.
+  const mountsOwn = new Set(steps.filter((m) => !["mask", "remount-ro", "dir", "symlink"].includes(m.kind)).map((m) => m.dst));
   for (const m of steps) {
     switch (m.kind) {
       case "bind":
@@ -97,7 +98,7 @@ function planMounts(steps: readonly MountStep[], facts: OciFacts): MountPlan {
           // each directory bound as it is, each symlink (merged /usr: /bin -> usr/bin) recreated.
           for (const e of facts.hostRoot) {
             const path = `/${e.name}`;
-            if (laterDsts.has(path)) continue; // replaced by a step of its own (/proc, /dev, /tmp ...)
+            if (mountsOwn.has(path)) continue; // /proc, /dev, /tmp ... have steps of their own
             // A directory only host root may enter stays an empty mount point: the runtime opens
             // sources as the container's mapped root, which may not, and neither could the payload.
             if (e.type === "dir" && !e.othersCanEnter) plan.rootfs.dirs.push(path);
