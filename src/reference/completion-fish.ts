@@ -30,8 +30,9 @@ export function fishCompletion(ref: Reference): string {
       lines.push(...c.words.map((w) => `complete -c nsbox -n ${q(cond)} -a ${q(w.name)} -d ${q(shortHelp(w.help))}`));
     }
     if (c.namesCommand) lines.push(`complete -c nsbox -n ${q(`__fish_seen_subcommand_from ${c.name}`)} -a ${q(names)}`);
-    // The command a sandbox runs: the names of commands.
-    if (c.bareCommand) lines.push(`complete -c nsbox -n ${q(`__fish_seen_subcommand_from ${c.name}`)} -a '(__fish_complete_command)'`);
+    // The command a sandbox runs (after the word, if the command has words): names of commands.
+    const ready = `__fish_seen_subcommand_from ${c.name}${words.length ? `; and __fish_seen_subcommand_from ${words.join(" ")}` : ""}`;
+    if (c.bareCommand) lines.push(`complete -c nsbox -n ${q(ready)} -a '(__fish_complete_command)'`);
   }
   for (const scope of completionScopes(ref)) {
     const [command, word] = scope.key.split(" ");

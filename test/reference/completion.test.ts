@@ -125,6 +125,18 @@ describe("fish", () => {
     expect(shell(["fish", "-n", saved("nsbox.fish", fishCompletion(ref))])).toMatchObject({ code: 0, err: "" });
   });
 
+  test.skipIf(!fish)("fish completes from it (complete -C)", () => {
+    const script = saved("nsbox-run.fish", fishCompletion(ref));
+    const names = (line: string) => {
+      const r = shell(["fish", "--no-config", "-c", `source ${script}; complete -C ${JSON.stringify(line)}`]);
+      expect(r.err).toBe("");
+      return r.out.split("\n").filter(Boolean).map((l) => l.split("\t")[0]).sort();
+    };
+    expect(names("nsbox run --ro")).toEqual(["--ro-bind", "--ro-bind-try", "--root"]);
+    expect(names("nsbox export ")).toEqual(["oci", "systemd"]);
+    expect(names("nsbox run --plugin cron-job --sch")).toEqual(["--schedule"]);
+  });
+
   test("every command and sandbox option is in it", () => {
     const text = fishCompletion(ref);
     for (const c of ref.commands) expect(text).toContain(`-a '${c.name}'`);
