@@ -46,10 +46,14 @@ function wordsOf(command: string, lines: readonly string[]): WordRef[] {
   });
 }
 
-/** `--listen ADDR`, `--json` in a plugin command's usage text. */
+/** `--listen ADDR`, `--policy internet|lan|isolated`, `--json` in a plugin command's usage text. */
 function flagsInUsage(usage: string): FlagRef[] {
-  const flags = [...usage.matchAll(/--([a-z][a-z0-9-]*)(?:[ =]([A-Z][A-Z0-9_.:-]*(?:\|[A-Z0-9_.:-]+)*))?/g)];
-  return flags.map(([, name, meta]) => ({ name: name!, args: meta ? [meta] : [], help: "" }));
+  const flags = [...usage.matchAll(/--([a-z][a-z0-9-]*)(?:[ =]([^\s[\]-][^\s[\]]*))?/g)];
+  return flags.map(([, name, meta]) => {
+    const args = meta ? [meta] : [];
+    const choices = choicesOf(args);
+    return { name: name!, args, help: "", ...(choices ? { choices } : {}) };
+  });
 }
 
 function commandOf(c: Command): CommandRef {

@@ -89,6 +89,8 @@ describe("bash", () => {
     expect(complete("nsbox", "cron-job", "list", "--s")).toEqual(["--since"]);
     expect(complete("nsbox", "netzone", "")).toEqual(["create", "ls", "rm", "show"]);
     expect(complete("nsbox", "httpd-worker", "run", "--li")).toEqual(["--listen"]);
+    // A plugin command's usage text names its flags and their choices.
+    expect(complete("nsbox", "netzone", "create", "lab", "--policy", "")).toEqual(["internet", "isolated", "lan"]);
   });
 });
 
