@@ -39,7 +39,7 @@ export function registerCompletion(cli: CAC, io: CliIo, version: string): void {
     .example("  nsbox completion zsh > /usr/local/share/zsh/site-functions/_nsbox")
     .example("  nsbox completion fish > ~/.config/fish/completions/nsbox.fish")
     .action((shell: string, options: { configDir?: string }) => {
-      const render = SHELLS[shell];
+      const render = Object.hasOwn(SHELLS, shell) ? SHELLS[shell] : undefined;
       if (!render) throw new UsageError(`completion: unknown shell '${shell}' (bash, zsh or fish)`, `usage: ${COMPLETION_USAGE}`);
       io.stdout(render(commandReference(cli, version, BUILTIN_PLUGINS, installedPlugins(io, options.configDir))));
     });
