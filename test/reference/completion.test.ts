@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as v from "valibot";
-import { createCli, VERSION } from "../../src/cli/index.ts";
+import { createCli, runCli, VERSION } from "../../src/cli/index.ts";
 import { commandReference } from "../../src/cli/reference.ts";
 import { SANDBOX_OPTIONS } from "../../src/cli/sandbox-options.ts";
 import { definePlugin, PLUGIN_API_VERSION } from "../../src/plugin/define.ts";
@@ -143,5 +143,27 @@ describe("fish", () => {
     const text = fishCompletion(ref);
     for (const c of ref.commands) expect(text).toContain(`-a '${c.name}'`);
     for (const o of SANDBOX_OPTIONS) expect(text).toContain(`-l ${o.name}`);
+  });
+});
+
+describe("nsbox completion SHELL", () => {
+  async function run(...args: string[]): Promise<{ code: number; out: string }> {
+    let out = "";
+    const code = await runCli(["bun", "nsbox", "completion", ...args, "--config-dir", dir], { stdout: (d) => void (out += String(d)), context: () => rootCtx });
+    return { code, out };
+  }
+
+  test("prints the script on stdout", async () => {
+    for (const shell of ["bash", "zsh", "fish"]) {
+      const r = await run(shell);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain("nsbox");
+    }
+    expect((await run("zsh")).out.startsWith("#compdef nsbox\n")).toBe(true);
+  });
+
+  test("an unknown shell is a usage error", async () => {
+    expect((await run("tcsh")).code).toBe(2);
+    expect((await run("toString")).code).toBe(2);
   });
 });
