@@ -7,9 +7,6 @@ import type { CAC } from "cac";
 import { UsageError } from "../core/errors.ts";
 import { logger } from "../core/log.ts";
 import { listPlugins } from "../core/plugins/catalog.ts";
-import { bashCompletion } from "../reference/completion-bash.ts";
-import { fishCompletion } from "../reference/completion-fish.ts";
-import { zshCompletion } from "../reference/completion-zsh.ts";
 import type { Reference } from "../reference/model.ts";
 import { BUILTIN_PLUGINS } from "../plugin/registry.ts";
 import type { CliIo } from "./index.ts";
@@ -18,7 +15,12 @@ import { commandReference, type PluginName } from "./reference.ts";
 
 export const COMPLETION_USAGE = "nsbox completion bash|zsh|fish [--config-dir DIR]";
 const log = logger("completion");
-const SHELLS: Record<string, (ref: Reference) => string> = { bash: bashCompletion, zsh: zshCompletion, fish: fishCompletion };
+/** The renderers, loaded when asked for (the other commands never need them). */
+const SHELLS: Record<string, () => Promise<(ref: Reference) => string>> = {
+  bash: async () => (await import("../reference/completion-bash.ts")).bashCompletion,
+  zsh: async () => (await import("../reference/completion-zsh.ts")).zshCompletion,
+  fish: async () => (await import("../reference/completion-fish.ts")).fishCompletion,
+};
 
 /** Installed plugins that would load; none (with a warning) when plugins.toml cannot be read. */
 function installedPlugins(io: CliIo, configDir: string | undefined): PluginName[] {
@@ -38,9 +40,10 @@ export function registerCompletion(cli: CAC, io: CliIo, version: string): void {
     .example("  nsbox completion bash > /usr/share/bash-completion/completions/nsbox")
     .example("  nsbox completion zsh > /usr/local/share/zsh/site-functions/_nsbox")
     .example("  nsbox completion fish > ~/.config/fish/completions/nsbox.fish")
-    .action((shell: string, options: { configDir?: string }) => {
-      const render = Object.hasOwn(SHELLS, shell) ? SHELLS[shell] : undefined;
-      if (!render) throw new UsageError(`completion: unknown shell '${shell}' (bash, zsh or fish)`, `usage: ${COMPLETION_USAGE}`);
+    .action(async (shell: string, options: { configDir?: string }) => {
+      const load = Object.hasOwn(SHELLS, shell) ? SHELLS[shell] : undefined;
+      if (!load) throw new UsageError(`completion: unknown shell '${shell}' (bash, zsh or fish)`, `usage: ${COMPLETION_USAGE}`);
+      const render = await load();
       io.stdout(render(commandReference(cli, version, BUILTIN_PLUGINS, installedPlugins(io, options.configDir))));
     });
 }

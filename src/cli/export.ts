@@ -1,16 +1,12 @@
 // `nsbox export systemd|oci [OPTIONS] -- COMMAND`: the sandbox `run` would build, planned the same
 // way (same options, profile and plugins), written as a systemd unit (stdout) or an OCI bundle
-// (--bundle DIR). The translations are model/export-systemd.ts and model/export-oci.ts.
-import { existsSync } from "node:fs";
+// (--bundle DIR). The translations are model/export-systemd.ts and model/export-oci.ts; they load
+// only when `export` runs, so the command table of every other command stays as small as it was.
 import { resolve } from "node:path";
 import { UsageError } from "../core/errors.ts";
 import { logger } from "../core/log.ts";
-import { hostRootEntries, writeOciBundle } from "../core/oci-bundle.ts";
 import type { PlanContext } from "../model/context.ts";
 import type { NormalSpec } from "../model/normalize.ts";
-import { ociBundle } from "../model/export-oci.ts";
-import { OCI_SECCOMP_ARCH } from "../model/export-oci-seccomp.ts";
-import { SYSTEMD_VIAS, systemdUnitNative, systemdUnitViaNsbox, type SystemdVia } from "../model/export-systemd.ts";
 import { optionFlags } from "../plugin/options-flags.ts";
 import type { PluginUse } from "../plugin/plan-with-plugin.ts";
 import type { CliIo } from "./index.ts";
@@ -64,16 +60,20 @@ function oneOf<T extends string>(extras: Map<string, string[]>, name: string, al
 }
 
 /** The unit on stdout: `nsbox run` with the same options, or systemd's nearest directives. */
-function exportSystemd(spec: NormalSpec, extras: Map<string, string[]>, io: CliIo, runArgs: () => string[]): void {
+async function exportSystemd(spec: NormalSpec, extras: Map<string, string[]>, io: CliIo, runArgs: () => string[]): Promise<void> {
   if (extras.has("bundle")) throw new UsageError("--bundle is for export oci");
+  const { SYSTEMD_VIAS, systemdUnitNative, systemdUnitViaNsbox } = await import("../model/export-systemd.ts");
   const head = { description: `nsbox sandbox: ${spec.process.argv.join(" ")}` };
-  const via: SystemdVia = oneOf(extras, "via", SYSTEMD_VIAS, "nsbox");
+  const via = oneOf(extras, "via", SYSTEMD_VIAS, "nsbox");
   io.stdout(via === "native" ? systemdUnitNative(head, spec) : systemdUnitViaNsbox(head, process.execPath, runArgs(), spec.process.argv));
 }
 
 /** The bundle written to a new directory; what OCI cannot say, as warnings. */
-function exportOci(spec: NormalSpec, extras: Map<string, string[]>): void {
+async function exportOci(spec: NormalSpec, extras: Map<string, string[]>): Promise<void> {
   if (extras.has("via")) throw new UsageError("--via is for export systemd");
+  const [{ existsSync }, { hostRootEntries, writeOciBundle }, { ociBundle }, { OCI_SECCOMP_ARCH }] = await Promise.all([
+    import("node:fs"), import("../core/oci-bundle.ts"), import("../model/export-oci.ts"), import("../model/export-oci-seccomp.ts"),
+  ]);
   const dir = extras.get("bundle")?.[0];
   if (!dir) throw new UsageError("export oci needs --bundle DIR", `usage: ${EXPORT_USAGE}`);
   const arch = OCI_SECCOMP_ARCH[process.arch];
@@ -94,6 +94,6 @@ export async function exportCommand(args: readonly string[], io: CliIo): Promise
   const { rest: runRest, plugin } = await pluginFromArgs(rest, EXPORT_FLAGS, ctx);
   const { spec, extras } = planFromArgs(runRest, EXPORT_FLAGS, EXPORT_USAGE, ctx, plugin);
   applyLogFlags(extras);
-  if (target === "systemd") exportSystemd(spec, extras, io, () => [...pluginArgs(plugin, takeConfigDir(rest).configDir), ...runArgs(runRest)]);
-  else exportOci(spec, extras);
+  if (target === "systemd") await exportSystemd(spec, extras, io, () => [...pluginArgs(plugin, takeConfigDir(rest).configDir), ...runArgs(runRest)]);
+  else await exportOci(spec, extras);
 }
