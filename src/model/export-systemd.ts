@@ -11,13 +11,6 @@ import { environmentLine, execLine, unitPath } from "./systemd-syntax.ts";
 export const SYSTEMD_VIAS = ["nsbox", "native"] as const;
 export type SystemdVia = (typeof SYSTEMD_VIAS)[number];
 
-/** systemd.exec(5) Limit*= names of the rlimits the spec may set. */
-const LIMIT_DIRECTIVE: Record<string, string> = {
-  CPU: "LimitCPU", FSIZE: "LimitFSIZE", DATA: "LimitDATA", STACK: "LimitSTACK", CORE: "LimitCORE", RSS: "LimitRSS",
-  NPROC: "LimitNPROC", NOFILE: "LimitNOFILE", MEMLOCK: "LimitMEMLOCK", AS: "LimitAS", LOCKS: "LimitLOCKS",
-  SIGPENDING: "LimitSIGPENDING", MSGQUEUE: "LimitMSGQUEUE", NICE: "LimitNICE", RTPRIO: "LimitRTPRIO", RTTIME: "LimitRTTIME",
-};
-
 export interface UnitHead {
   /** What the unit runs, for Description=. */
   description: string;
@@ -25,7 +18,7 @@ export interface UnitHead {
 
 function unitText(head: UnitHead, service: readonly string[]): string {
   return [
-    "[Unit]", `Description=${head.description.replace(/%/g, "%%")}`, "",
+    "[Unit]", `Description=${head.description.replace(/%/g, "%%").replace(/\s+/g, " ")}`, "",
     "[Service]", ...service, "",
     "[Install]", "WantedBy=multi-user.target", "",
   ].join("\n");
@@ -169,7 +162,8 @@ function securityLines(spec: NormalSpec, out: Lines): void {
 function limitLines(spec: NormalSpec, out: Lines): void {
   const l = spec.limits;
   const value = (n: number | "inf") => (n === "inf" ? "infinity" : String(n));
-  for (const [name, r] of Object.entries(l.rlimits)) out.set.push(`${LIMIT_DIRECTIVE[name]}=${value(r.soft)}:${value(r.hard)}`);
+  // systemd.exec(5) names each Limit*= after the RLIMIT_ it sets: LimitNOFILE= is RLIMIT_NOFILE.
+  for (const [name, r] of Object.entries(l.rlimits)) out.set.push(`Limit${name}=${value(r.soft)}:${value(r.hard)}`);
   if (l.memory !== undefined) out.set.push(`MemoryMax=${l.memory}`);
   if (l.pids !== undefined) out.set.push(`TasksMax=${l.pids}`);
   if (l.cpuQuota !== undefined) out.set.push(`CPUQuota=${Math.round(l.cpuQuota / 1000)}%`);

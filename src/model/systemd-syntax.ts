@@ -19,7 +19,7 @@ export function environmentLine(key: string, value: string): string {
   return `Environment="${kv}"`;
 }
 
-/** A path in BindPaths= and friends: specifiers escaped; a space would split the list. */
+/** A path in BindPaths= and friends: specifiers escaped; a space would split the list, a newline the line. */
 export function unitPath(path: string): string {
-  return path.replace(/%/g, "%%").replace(/\\/g, "\\\\").replace(/ /g, "\\x20").replace(/:/g, "\\:");
+  return path.replace(/%/g, "%%").replace(/\\/g, "\\\\").replace(/ /g, "\\x20").replace(/\n/g, "\\n").replace(/:/g, "\\:");
 }

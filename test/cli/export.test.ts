@@ -44,7 +44,7 @@ describeAnalyze("export systemd: systemd-analyze verify accepts the units", () =
 
   const cases: [string, string[]][] = [
     ["default", []],
-    ["options", ["--bind", "/srv", "/data", "--ro-bind-try", "/etc/app", "/etc/app", "--tmpfs", "/scratch", "--memory", "64M", "--pids", "32", "--cpu", "0.5",
+    ["options", ["--bind", "/srv", "/data", "--ro-bind-try", "/etc/app", "/etc/app", "--bind-try", "/srv/a b:c", "/d e", "--tmpfs", "/scratch", "--memory", "64M", "--pids", "32", "--cpu", "0.5",
       "--rlimit", "NOFILE=1024:inf", "--cap-add", "net_bind_service", "--setenv", "MODE", "100% \"on\"", "--chdir", "/srv", "--seccomp-deny", "@obsolete"]],
     ["shared", ["--share", "net,ipc", "--root", "empty", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin"]],
   ];
