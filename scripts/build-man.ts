@@ -3,7 +3,8 @@
 // Run by scripts/build.ts after the stage is built (the CLI modules embed it).
 import { writeFileSync } from "node:fs";
 import pkg from "../package.json" with { type: "json" };
-import { createCli, VERSION } from "../src/cli/index.ts";
+import { VERSION } from "../src/cli/entry.ts";
+import { createCli } from "../src/cli/index.ts";
 import { commandReference, EXIT_STATUS } from "../src/cli/reference.ts";
 import { BUILTIN_PLUGINS } from "../src/plugin/registry.ts";
 import { manPage } from "../src/reference/man-page.ts";

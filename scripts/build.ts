@@ -25,7 +25,7 @@ export function buildStage(): void {
   }
   mkdirSync("dist", { recursive: true });
   const sources = [...new Bun.Glob("*.c").scanSync(STAGE_SOURCES)].sort().map((f) => `${STAGE_SOURCES}/${f}`);
-  sh(["musl-gcc", "-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-o", STAGE_OUT, ...sources], "compiling the stage");
+  sh(["musl-gcc", "-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", `-DNSBOX_VERSION="${pkg.version}"`, "-o", STAGE_OUT, ...sources], "compiling the stage");
 }
 
 export function buildProbe(): void {
@@ -36,7 +36,7 @@ export function buildProbe(): void {
 function buildBinary(): void {
   sh(
     [
-      process.execPath, "build", "src/main.ts", "--compile", "--minify", "--bytecode", "--format=esm",
+      process.execPath, "build", "src/main.ts", "--compile", "--minify", "--bytecode", "--format=esm", "--splitting",
       "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--outfile", OUT,
     ],
     "bun build --compile",

@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import { createCli, VERSION } from "../../src/cli/index.ts";
+import { VERSION } from "../../src/cli/entry.ts";
+import { createCli } from "../../src/cli/index.ts";
 import { commandReference, EXIT_STATUS } from "../../src/cli/reference.ts";
 import { SANDBOX_OPTIONS } from "../../src/cli/sandbox-options.ts";
 import { BUILTIN_PLUGINS } from "../../src/plugin/registry.ts";
