@@ -7,6 +7,8 @@ import { UsageError } from "../core/errors.ts";
 import { logger } from "../core/log.ts";
 import type { PlanContext } from "../model/context.ts";
 import type { NormalSpec } from "../model/normalize.ts";
+import { DEFAULT_STAGE_PATH } from "../core/stage-install.ts";
+import { VERSION } from "./entry.ts";
 import { optionFlags } from "../plugin/options-flags.ts";
 import type { PluginUse } from "../plugin/plan-with-plugin.ts";
 import type { CliIo } from "./index.ts";
@@ -17,12 +19,14 @@ import { planFromArgs, PROFILE_FLAG } from "./sandbox-command.ts";
 
 const log = logger("export");
 
-export const EXPORT_USAGE = "nsbox export systemd [--via nsbox|native] [OPTIONS] -- COMMAND [ARG...] | export oci --bundle DIR [OPTIONS] -- COMMAND [ARG...]";
+export const EXPORT_USAGE = "nsbox export systemd [--via nsbox|native|plan --save FILE] [OPTIONS] -- COMMAND [ARG...] | export oci --bundle DIR [OPTIONS] -- COMMAND [ARG...]";
 export const EXPORT_TARGETS = ["systemd", "oci"] as const;
 
 export const EXPORT_FLAGS: readonly ExtraFlag[] = [
   ...LOG_FLAGS,
-  { name: "via", args: ["nsbox|native"], help: "systemd: ExecStart= runs nsbox run (default), or the nearest systemd directives" },
+  { name: "via", args: ["nsbox|plan|native"], help: "systemd: ExecStart= runs nsbox run (default), a saved plan (--save FILE), or the nearest systemd directives" },
+  { name: "save", args: ["FILE"], help: "systemd --via plan: save the plan here for ExecStart= (as nsbox plan --save)" },
+  { name: "stage", args: ["PATH"], help: `systemd --via plan: the installed stage the plan runs with (default ${DEFAULT_STAGE_PATH})` },
   { name: "bundle", args: ["DIR"], help: "oci: write the bundle (config.json, rootfs/) to this new directory" },
   ...PLUGIN_FLAGS,
 ];
@@ -59,18 +63,29 @@ function oneOf<T extends string>(extras: Map<string, string[]>, name: string, al
   return value as T;
 }
 
-/** The unit on stdout: `nsbox run` with the same options, or systemd's nearest directives. */
-async function exportSystemd(spec: NormalSpec, extras: Map<string, string[]>, io: CliIo, runArgs: () => string[]): Promise<void> {
+/** A saved plan of the sandbox (plan --save), for `--via plan`; its absolute path. */
+async function savedPlan(spec: NormalSpec, extras: Map<string, string[]>, plugin: boolean): Promise<string> {
+  const file = extras.get("save")?.[0];
+  if (!file) throw new UsageError("--via plan needs --save FILE: where the plan is written for ExecStart=");
+  const { savePlan } = await import("../core/save-plan.ts");
+  savePlan(spec, { file, stagePath: extras.get("stage")?.[0] ?? DEFAULT_STAGE_PATH, version: VERSION, appendArgs: false, plugin });
+  return resolve(file);
+}
+
+/** The unit on stdout: `nsbox run` with the same options, a saved plan, or systemd's nearest directives. */
+async function exportSystemd(spec: NormalSpec, extras: Map<string, string[]>, io: CliIo, plugin: boolean, runArgs: () => string[]): Promise<void> {
   if (extras.has("bundle")) throw new UsageError("--bundle is for export oci");
-  const { SYSTEMD_VIAS, systemdUnitNative, systemdUnitViaNsbox } = await import("../model/export-systemd.ts");
+  const { SYSTEMD_VIAS, systemdUnitNative, systemdUnitViaNsbox, systemdUnitViaPlan } = await import("../model/export-systemd.ts");
   const head = { description: `nsbox sandbox: ${spec.process.argv.join(" ")}` };
   const via = oneOf(extras, "via", SYSTEMD_VIAS, "nsbox");
-  io.stdout(via === "native" ? systemdUnitNative(head, spec) : systemdUnitViaNsbox(head, process.execPath, runArgs(), spec.process.argv));
+  if (via !== "plan" && (extras.has("save") || extras.has("stage"))) throw new UsageError("--save and --stage go with --via plan");
+  if (via === "plan") io.stdout(systemdUnitViaPlan(head, await savedPlan(spec, extras, plugin)));
+  else io.stdout(via === "native" ? systemdUnitNative(head, spec) : systemdUnitViaNsbox(head, process.execPath, runArgs(), spec.process.argv));
 }
 
 /** The bundle written to a new directory; what OCI cannot say, as warnings. */
 async function exportOci(spec: NormalSpec, extras: Map<string, string[]>): Promise<void> {
-  if (extras.has("via")) throw new UsageError("--via is for export systemd");
+  for (const flag of ["via", "save", "stage"]) if (extras.has(flag)) throw new UsageError(`--${flag} is for export systemd`);
   const [{ existsSync }, { hostRootEntries, writeOciBundle }, { ociBundle }, { OCI_SECCOMP_ARCH }] = await Promise.all([
     import("node:fs"), import("../core/oci-bundle.ts"), import("../model/export-oci.ts"), import("../model/export-oci-seccomp.ts"),
   ]);
@@ -94,6 +109,6 @@ export async function exportCommand(args: readonly string[], io: CliIo): Promise
   const { rest: runRest, plugin } = await pluginFromArgs(rest, EXPORT_FLAGS, ctx);
   const { spec, extras } = planFromArgs(runRest, EXPORT_FLAGS, EXPORT_USAGE, ctx, plugin);
   applyLogFlags(extras);
-  if (target === "systemd") await exportSystemd(spec, extras, io, () => [...pluginArgs(plugin, takeConfigDir(rest).configDir), ...runArgs(runRest)]);
+  if (target === "systemd") await exportSystemd(spec, extras, io, plugin !== undefined, () => [...pluginArgs(plugin, takeConfigDir(rest).configDir), ...runArgs(runRest)]);
   else await exportOci(spec, extras);
 }

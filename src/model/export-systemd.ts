@@ -1,5 +1,5 @@
 // A normalised spec as a systemd service unit. `via nsbox`: ExecStart= runs `nsbox run` with the
-// same options, so the sandbox is nsbox's own. `native`: the nearest systemd.exec(5) directives,
+// same options, so the sandbox is nsbox's own; `via plan`: a saved plan of it. `native`: the nearest systemd.exec(5) directives,
 // and a comment for every part of the sandbox systemd cannot express (there the unit is looser
 // or different, and says so). Pure: the caller gives the nsbox path and the run options.
 import type { NormalSpec } from "./normalize.ts";
@@ -8,7 +8,7 @@ import { deniedSyscalls, seccompRules } from "./seccomp-policy.ts";
 import { SECCOMP_ENOSYS } from "./seccomp-groups.ts";
 import { environmentLine, execLine, unitPath } from "./systemd-syntax.ts";
 
-export const SYSTEMD_VIAS = ["nsbox", "native"] as const;
+export const SYSTEMD_VIAS = ["nsbox", "plan", "native"] as const;
 export type SystemdVia = (typeof SYSTEMD_VIAS)[number];
 
 export interface UnitHead {
@@ -36,6 +36,14 @@ export function systemdUnitViaNsbox(head: UnitHead, nsbox: string, runArgs: read
     // The supervisor forwards SIGTERM to the payload and exits with its status.
     "KillMode=mixed",
   ]);
+}
+
+/**
+ * `via plan`: ExecStart= is a saved plan (`nsbox plan --save`), which the installed stage starts
+ * alone: the same sandbox without Bun's start. The stage is the main process, as with nsbox run.
+ */
+export function systemdUnitViaPlan(head: UnitHead, planFile: string): string {
+  return unitText(head, ["Type=exec", `ExecStart=${execLine([planFile])}`, "KillMode=mixed"]);
 }
 
 /** Directive lines and `# ` comment lines, collected per part of the spec. */

@@ -102,6 +102,9 @@ describe("export usage errors exit 2", () => {
     [["export", "oci", "--via", "native", "--bundle", "/tmp/nsbox-never", "--", "app"]],
     [["export", "systemd", "--bind", "relative", "/x", "--", "app"]],
     [["export", "systemd"]],
+    [["export", "systemd", "--via", "plan", "--", "app"]],
+    [["export", "systemd", "--save", "/tmp/nsbox-never", "--", "app"]],
+    [["export", "oci", "--bundle", "/tmp/nsbox-never", "--save", "/tmp/nsbox-never-2", "--", "app"]],
   ])("%p", async (args) => {
     expect((await nsbox(...args)).code).toBe(2);
   });

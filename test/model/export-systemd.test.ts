@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { planFromArgs } from "../../src/cli/sandbox-command.ts";
-import { systemdUnitNative, systemdUnitViaNsbox } from "../../src/model/export-systemd.ts";
+import { systemdUnitNative, systemdUnitViaNsbox, systemdUnitViaPlan } from "../../src/model/export-systemd.ts";
 import { execLine, quoteExecWord } from "../../src/model/systemd-syntax.ts";
 import { rootCtx } from "../helpers.ts";
 
@@ -63,6 +63,12 @@ describe("systemdUnitNative", () => {
     const unit = native("--share", "net,ipc");
     expect(unit).not.toContain("PrivateNetwork=");
     expect(unit).not.toContain("PrivateIPC=");
+  });
+});
+
+describe("systemdUnitViaPlan", () => {
+  test("ExecStart is the plan file", () => {
+    expect(lines(systemdUnitViaPlan(head, "/etc/nsbox/plans/web plan"))).toContain('ExecStart="/etc/nsbox/plans/web plan"');
   });
 });
 
