@@ -69,7 +69,7 @@ describe("bash", () => {
   test("commands, words, choices and the values of two-value flags", () => {
     expect(complete("nsbox", "ex")).toEqual(["exec", "explain", "export"]);
     expect(complete("nsbox", "export", "")).toEqual(["oci", "systemd"]);
-    expect(complete("nsbox", "export", "systemd", "--via", "")).toEqual(["native", "nsbox"]);
+    expect(complete("nsbox", "export", "systemd", "--via", "")).toEqual(["native", "nsbox", "plan"]);
     expect(complete("nsbox", "run", "--net", "")).toEqual(["host", "loopback", "none"]);
     // --bind SRC DST: after both values, flags again.
     expect(complete("nsbox", "run", "--bind", "/usr", "/usr", "--net", "")).toEqual(["host", "loopback", "none"]);
