@@ -113,6 +113,9 @@ function planMounts(steps: readonly MountStep[], facts: OciFacts): MountPlan {
           break;
         }
         plan.mounts.push({ destination: m.dst, type: "bind", source: m.src, options: bindOptions(m.readonly, m.devices) });
+        // Host work nsbox does at each start, which a bundle cannot carry.
+        if (m.state) plan.notes.push(`state directory ${m.src}: create it and give it to the container's root before the first run (nsbox run does that at each start)`);
+        if (m.idmap) plan.notes.push(`idmapped bind ${m.src}: bound without its id map (its files keep their on-disk owners)`);
         break;
       case "tmpfs":
         plan.mounts.push({

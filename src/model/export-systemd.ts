@@ -104,6 +104,8 @@ function mountLines(spec: NormalSpec, out: Lines): void {
         if (m.src === "/" && m.dst === "/") break;
         const path = `${m.optional ? "-" : ""}${unitPath(m.src)}${m.src === m.dst ? "" : `:${unitPath(m.dst)}`}`;
         out.set.push(`${m.readonly ? "BindReadOnlyPaths" : "BindPaths"}=${path}`);
+        if (m.state) out.notes.push(`state directory ${m.src}: nsbox creates it and gives it to the sandbox's root; the nearest is StateDirectory= (under /var/lib)`);
+        if (m.idmap) out.notes.push(`idmapped bind ${m.src}: not expressible, bound without its id map`);
         break;
       }
       case "tmpfs":

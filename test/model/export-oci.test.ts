@@ -22,13 +22,24 @@ const mounts = (b: ReturnType<typeof bundle>) => b.config.mounts as OciMount[];
 
 describe("ociBundle", () => {
   test("the host root becomes one read-only bind per top-level directory and its symlinks", () => {
-    const b = bundle();
+    const b = bundle("--root", "host");
     const binds = mounts(b).filter((m) => m.type === "bind");
     // /dev, /proc and /tmp have steps of their own; /lost+found only root may enter.
     expect(binds.map((m) => m.destination)).toEqual(["/etc", "/usr"]);
     expect(binds[0]!.options).toEqual(["rbind", "nosuid", "nodev", "rro"]);
     expect(b.rootfs.symlinks).toEqual([{ path: "/bin", target: "usr/bin" }]);
     expect(b.rootfs.dirs).toEqual(["/lost+found"]);
+    expect(b.config.root).toEqual({ path: "rootfs", readonly: true });
+  });
+
+  test("the os root: the OS trees bound, its links and directories made in the bundle's rootfs", () => {
+    const b = bundle("--root", "os");
+    const binds = mounts(b).filter((m) => m.type === "bind").map((m) => m.destination);
+    expect(binds).toContain("/usr");
+    expect(binds).toContain("/etc");
+    expect(binds).not.toContain("/home");
+    expect(b.rootfs.dirs).toContain("/var");
+    expect(b.rootfs.symlinks).toContainEqual({ path: "/var/run", target: "../run" });
     expect(b.config.root).toEqual({ path: "rootfs", readonly: true });
   });
 
@@ -74,6 +85,13 @@ describe("ociBundle", () => {
     expect(b.rootfs.symlinks).toEqual([{ path: "/bin", target: "usr/bin" }]);
     expect(b.rootfs.dirs).toEqual(["/data"]);
     expect(b.notes.some((n) => n.startsWith("dir /usr/x"))).toBe(true);
+  });
+
+  test("a state directory and an idmapped bind: bound, with notes", () => {
+    const b = bundle("--state", "/var/lib/app", "--idmap-bind", "/srv/data", "/data", "0:1000");
+    expect(mounts(b).map((m) => m.destination)).toContain("/var/lib/app");
+    expect(b.notes.some((n) => n.startsWith("state directory /var/lib/app"))).toBe(true);
+    expect(b.notes.some((n) => n.startsWith("idmapped bind /srv/data"))).toBe(true);
   });
 
   test("rootless: the caller's own id, mapped once", () => {

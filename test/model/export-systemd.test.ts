@@ -22,8 +22,8 @@ describe("systemd quoting", () => {
 });
 
 describe("systemdUnitNative", () => {
-  test("the default sandbox: the nearest directives, and comments for what they miss", () => {
-    const unit = native();
+  test("the host root: the nearest directives, and comments for what they miss", () => {
+    const unit = native("--root", "host");
     for (const directive of [
       "ExecStart=/usr/bin/app -v", "DynamicUser=yes", "PrivateUsers=yes", "PrivateNetwork=yes", "PrivateIPC=yes", "ProtectHostname=yes",
       "ProtectSystem=strict", "ProtectHome=read-only", "PrivateTmp=yes", "PrivateDevices=yes", "TemporaryFileSystem=/run:mode=0755",
@@ -37,6 +37,13 @@ describe("systemdUnitNative", () => {
     expect(notes(unit).some((n) => n.includes("hostname nsbox"))).toBe(true);
     // No PATH or HOME from whoever exported it.
     expect(unit).not.toContain("Environment=");
+  });
+
+  test("the os root (the default): home directories empty, and a note that the root is nsbox's own", () => {
+    const unit = native();
+    expect(lines(unit)).toContain("ProtectHome=tmpfs");
+    expect(lines(unit)).toContain("BindReadOnlyPaths=/usr");
+    expect(notes(unit).some((n) => n.includes("a root of nsbox's own"))).toBe(true);
   });
 
   test("flags: binds, limits, rlimits, capabilities, env, cwd", () => {
@@ -57,6 +64,14 @@ describe("systemdUnitNative", () => {
     expect(notes(unit).some((n) => n.includes("symlink /bin"))).toBe(true);
     expect(notes(unit).some((n) => n.includes("keep-fd 3"))).toBe(true);
     expect(unit).not.toContain("SystemCallFilter=");
+  });
+
+  test("a state directory and an idmapped bind are bound, with a note on what differs", () => {
+    const unit = native("--state", "/var/lib/app", "--idmap-bind", "/srv/data", "/data", "0:1000");
+    expect(lines(unit)).toContain("BindPaths=/var/lib/app");
+    expect(lines(unit)).toContain("BindPaths=/srv/data:/data");
+    expect(notes(unit).some((n) => n.includes("state directory /var/lib/app"))).toBe(true);
+    expect(notes(unit).some((n) => n.includes("idmapped bind /srv/data"))).toBe(true);
   });
 
   test("shared namespaces get no private directive", () => {

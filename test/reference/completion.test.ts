@@ -117,7 +117,7 @@ describe("zsh", () => {
     ].join("\n");
     const r = shell(["zsh", "-f", "-c", driver]);
     expect(r.err).toBe("");
-    expect(r.out.split("\n").filter(Boolean)).toEqual(["--root", "--ro-bind", "--ro-bind-try", "host", "empty", "@files"]);
+    expect(r.out.split("\n").filter(Boolean)).toEqual(["--root", "--ro-bind", "--ro-bind-try", "os", "host", "empty", "@files"]);
   });
 });
 
