@@ -142,7 +142,17 @@ export function openLibseccomp(soname: string = LIBSECCOMP_SONAME, arch?: number
   return {
     version,
     nativeArch: arch ?? lib.seccomp_arch_native(),
-    resolve: (name) => (arch === undefined ? lib.seccomp_syscall_resolve_name(cstr(name)) : lib.seccomp_syscall_resolve_name_arch(arch, cstr(name))),
+    resolve: (name) => {
+      const native = lib.seccomp_syscall_resolve_name(cstr(name));
+      if (arch === undefined || native === -1) return native;
+      // Rules take the host's numbers and libseccomp translates them for the filter's own
+      // architecture (arch_syscall_translate), so the answer stays the host's number; it is
+      // "none here" (below -1) only when the target has no such syscall.
+      const target = lib.seccomp_syscall_resolve_name_arch(arch, cstr(name));
+      if (target < 0) return -2;
+      if (native < 0) throw new NsboxError(`seccomp: '${name}' exists on the target architecture but not on this host, so its rule cannot be built here`);
+      return native;
+    },
     compile(filter, opts = {}) {
       // seccomp_init adds the native architecture only (swapped for `arch` below): calls through
       // another ABI (i386 via int 0x80, x32 numbers on x86-64) get badArchAction.
