@@ -80,10 +80,24 @@ function newestGlibc(artifact: string): string | undefined {
   return versions[0] ? `${versions[0][0]}.${versions[0][1]}` : undefined;
 }
 
+/**
+ * The runtime's symbol versions do not show what nsbox itself looks up through bun:ffi at run
+ * time: memfd_create(2) came in glibc 2.27 (src/core/sys). The artifact needs the newer of both.
+ */
+const FFI_GLIBC_FLOOR = "2.27";
+
+function newerOf(a: string | undefined, b: string): string {
+  if (!a) return b;
+  const [am = 0, an = 0] = a.split(".").map(Number);
+  const [bm = 0, bn = 0] = b.split(".").map(Number);
+  return am > bm || (am === bm && an > bn) ? a : b;
+}
+
 export function describeArtifact(b: TargetBuild): ArtifactFacts {
   const t = b.target;
   const glibc = t.libc === "glibc" ? newestGlibc(b.artifact) : undefined;
-  const libc = t.libc === "musl" ? "musl (Alpine), with libstdc++ (apk add libstdc++)" : `glibc ${glibc ?? "?"} or newer`;
+  const floor = newerOf(glibc, FFI_GLIBC_FLOOR);
+  const libc = t.libc === "musl" ? "musl (Alpine), with libstdc++ (apk add libstdc++)" : `glibc ${floor} or newer`;
   const ldd =
     t.run.kind === "native"
       ? `$ ldd ${basename(b.artifact)}\n${Bun.spawnSync(["ldd", b.artifact]).stdout.toString()}`
