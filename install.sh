@@ -97,23 +97,22 @@ uninstall() {
 	say "removed $dir/nsbox"
 }
 
-# Checks SHA256SUMS's signature (when minisign is installed), then the artifact against it.
-verify() { # WORKDIR ARTIFACT TAG
+# Checks SHA256SUMS's signature (when minisign is installed) and prints the artifact's sum.
+expected_sum() { # WORKDIR ARTIFACT TAG
 	if command -v minisign >/dev/null 2>&1; then
 		fetch "$base/$3/SHA256SUMS.minisig" "$1/SHA256SUMS.minisig" ||
 			die "no signature at $base/$3/SHA256SUMS.minisig: refusing to install an unsigned release"
 		minisign -V -q -P "${NSBOX_PUBKEY:-$NSBOX_RELEASE_PUBKEY}" -m "$1/SHA256SUMS" -x "$1/SHA256SUMS.minisig" >/dev/null 2>&1 ||
 			die "SHA256SUMS is not signed by the nsbox release key: nothing installed"
 	else
-		say "warning: minisign is not installed, so only SHA-256 sums were checked, not the release signature (apt-get install minisign, then run this again)"
+		say "warning: minisign is not installed, so only the SHA-256 sum is checked, not the release signature (apt-get install minisign, then run this again)"
 	fi
 	want=$(awk -v f="$2" '$2 == f || $2 == "*" f { print $1 }' "$1/SHA256SUMS")
 	[ -n "$want" ] || die "this release has no $2 (SHA256SUMS does not list it)"
 	# One line of 64 hex digits (a second line for the same name fails here too).
 	case $want in *[!0-9a-f]*) die "SHA256SUMS has a malformed line for $2" ;; esac
 	[ ${#want} -eq 64 ] || die "SHA256SUMS has a malformed line for $2"
-	got=$(sha256_of "$1/$2") || exit 1
-	[ "$got" = "$want" ] || die "checksum mismatch for $2 (expected $want, got $got): nothing installed"
+	echo "$want"
 }
 
 # Temp file in the target directory, fsync, rename: the old binary or the new one, never half.
@@ -179,8 +178,10 @@ main() {
 	trap 'exit 143' TERM
 
 	fetch "$base/$tag/SHA256SUMS" "$work/SHA256SUMS" || die "cannot download $base/$tag/SHA256SUMS (is $tag a release?)"
+	want=$(expected_sum "$work" "$artifact" "$tag") || exit 1
 	fetch "$base/$tag/$artifact" "$work/$artifact" || die "cannot download $base/$tag/$artifact"
-	verify "$work" "$artifact" "$tag"
+	got=$(sha256_of "$work/$artifact") || exit 1
+	[ "$got" = "$want" ] || die "checksum mismatch for $artifact (expected $want, got $got): nothing installed"
 	chmod 0755 "$work/$artifact"
 	got_version=$("$work/$artifact" --version 2>&1) || die "the downloaded $artifact does not run on this machine: $got_version"
 	if [ -n "$version" ]; then

@@ -122,9 +122,9 @@ export async function release(opts: { targets?: string; out: string; key: string
   const builds: TargetBuild[] = [];
   for (const t of targets) {
     const b = await buildTarget(t, opts.out);
-    verifyArtifact(b);
+    const ran = verifyArtifact(b);
     builds.push(b);
-    console.log(`built and checked ${basename(b.artifact)}`);
+    console.log(ran ? `built and ran ${basename(b.artifact)}` : `built ${basename(b.artifact)}, NOT run: ${describeArtifact(b).verified}`);
   }
   copyFileSync("install.sh", join(opts.out, "install.sh"));
   writeSums(opts.out, [...builds.map((b) => basename(b.artifact)), "install.sh"]);
