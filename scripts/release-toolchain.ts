@@ -1,5 +1,5 @@
 // What a release build needs beyond `npm install`, fetched only through the ordinary clients of
-// the two registries the project trusts, and cached under release/.cache:
+// the two registries the project trusts, and cached under node_modules/.cache/nsbox-release:
 // - a foreign Bun runtime: `npm pack @oven/bun-linux-<target>@<version>`, checked against the
 //   sha512 pinned in release-targets.ts before it is unpacked;
 // - the arm64 C toolchain: Debian's cross gcc (gcc-aarch64-linux-gnu) with Debian's own musl for
@@ -13,7 +13,7 @@ import { join, resolve } from "node:path";
 import { sh } from "./build.ts";
 import { runtimeVersion, type Arch, type BunRuntime } from "./release-targets.ts";
 
-export const CACHE = "release/.cache";
+export const CACHE = "node_modules/.cache/nsbox-release";
 
 function requireTool(tool: string, debianPackage: string): void {
   if (!Bun.which(tool)) throw new Error(`${tool} not found: install the Debian package ${debianPackage} (apt-get install ${debianPackage})`);

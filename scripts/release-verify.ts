@@ -2,7 +2,7 @@
 // Debian cross libc as its root) and checks what a user's first commands rely on: `--version`,
 // `check`, that the embedded stage, probe and filter are the target's own, and the stage's own
 // wire self-check (`nsbox-stage --spec-fd 3 --check`) on a spec the artifact itself encoded.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import type { TargetBuild } from "./release.ts";
@@ -55,7 +55,7 @@ export function verifyArtifact(b: TargetBuild): boolean {
   const wire = run([...pre, b.artifact, "plan", "--wire", "--", "true"], `${name} plan --wire`);
   if (wire.status !== 0 || wire.out.length === 0) throw new Error(`${name} plan --wire: exit ${wire.status}\n${wire.err}`);
   const wireFile = join(b.dir, "check.wire");
-  Bun.write(wireFile, wire.out);
+  writeFileSync(wireFile, wire.out);
   // The stage reads its spec from fd 3 (WIRE.md); sh opens the file there for it.
   const stage = run(["sh", "-c", 'exec "$@" --spec-fd 3 --check 3<"$NSBOX_WIRE"', "sh", ...pre, join(b.dir, "nsbox-stage")], `${name} stage --check`, {
     NSBOX_WIRE: wireFile,

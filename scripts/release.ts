@@ -107,7 +107,8 @@ function notes(builds: readonly TargetBuild[], pubkey: string): string {
     ...rows,
     "",
     "Each embeds a static (musl) stage and probe built for its architecture; the libc above is",
-    "the one the Bun runtime needs. `ldd` (or `readelf -d` for a foreign binary) of each:",
+    "what the Bun runtime and nsbox's own calls need (memfd_create: glibc 2.27). `ldd` (or",
+    "`readelf -d` for a foreign binary) of each:",
     "",
     ...details,
     `Files and signature: SHA256SUMS, SHA256SUMS.minisig (public key ${readFileSync(pubkey, "utf8").trim().split("\n").pop()}).`,
@@ -118,6 +119,8 @@ function notes(builds: readonly TargetBuild[], pubkey: string): string {
 export async function release(opts: { targets?: string; out: string; key: string; pubkey: string }): Promise<TargetBuild[]> {
   const targets = selectTargets(opts.targets);
   if (!Bun.which("minisign")) throw new Error("minisign not found: install the Debian package minisign (apt-get install minisign)");
+  // A fresh directory: SHA256SUMS must not sit beside artifacts of an earlier run it does not list.
+  rmSync(opts.out, { recursive: true, force: true });
   mkdirSync(opts.out, { recursive: true });
   const builds: TargetBuild[] = [];
   for (const t of targets) {
