@@ -142,7 +142,7 @@ if (import.meta.main) {
       options: { targets: { type: "string" }, out: { type: "string" }, key: { type: "string" }, pubkey: { type: "string" } },
     });
     const key = values.key ?? process.env.NSBOX_SIGNING_KEY;
-    if (!key) throw new Error("no signing key: pass --key FILE or set NSBOX_SIGNING_KEY (README: Releases)");
+    if (!key) throw new Error("no signing key: pass --key FILE or set NSBOX_SIGNING_KEY (docs/releases.md)");
     await release({ targets: values.targets, out: values.out ?? "release", key, pubkey: values.pubkey ?? RELEASE_PUBKEY });
     console.log(`release written to ${values.out ?? "release"}/`);
   } catch (e) {
