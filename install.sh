@@ -47,11 +47,12 @@ detect_target() {
 	aarch64 | arm64) arch=arm64 ;;
 	*) die "unsupported architecture '$(uname -m)': nsbox is built for x86_64 and aarch64" ;;
 	esac
-	# musl's ldd names itself; a glibc system answers getconf GNU_LIBC_VERSION.
+	# musl's ldd names itself; a glibc system answers getconf GNU_LIBC_VERSION or has glibc's
+	# loader at the path its binaries name (a busybox system may have neither ldd nor getconf).
 	if (ldd --version 2>&1 || true) | grep -qi musl; then
 		[ "$arch" = x64-baseline ] && arch=x64
 		arch=$arch-musl
-	elif ! getconf GNU_LIBC_VERSION >/dev/null 2>&1; then
+	elif ! getconf GNU_LIBC_VERSION >/dev/null 2>&1 && [ ! -e /lib64/ld-linux-x86-64.so.2 ] && [ ! -e /lib/ld-linux-aarch64.so.1 ]; then
 		die "cannot tell this system's C library (neither glibc nor musl): nsbox is built for both; download an artifact by hand"
 	fi
 	echo "nsbox-linux-$arch"
@@ -119,7 +120,7 @@ expected_sum() { # WORKDIR ARTIFACT TAG
 install_atomically() { # SOURCE DIR
 	mkdir -p "$2" || die "cannot create $2"
 	target_tmp=$(mktemp "$2/.nsbox.XXXXXX") || die "cannot write to $2 (set NSBOX_INSTALL_DIR, or run as root)"
-	cp "$1" "$target_tmp" && chmod 0755 "$target_tmp" || die "cannot write $target_tmp"
+	{ cp "$1" "$target_tmp" && chmod 0755 "$target_tmp"; } || die "cannot write $target_tmp"
 	sync "$target_tmp" 2>/dev/null || sync
 	mv -f "$target_tmp" "$2/nsbox" || die "cannot rename $target_tmp to $2/nsbox"
 	target_tmp=

@@ -15,7 +15,7 @@ const NOBODY = 65534;
 const PATH = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
 const ARTIFACT = `nsbox-linux-${HOST_TARGET}`;
 // A release is signed: without minisign there is none to serve (in CI that is a failure).
-const NEEDS = ["minisign", "python3", "curl", "setpriv", "unshare"].filter((t) => !Bun.which(t));
+const NEEDS = ["minisign", "python3", "curl", "setpriv", "unshare", "shellcheck", "busybox"].filter((t) => !Bun.which(t));
 if (NEEDS.length > 0 && process.env.CI) throw new Error(`test/release/install.test.ts: missing ${NEEDS.join(", ")} in CI`);
 const describeInstall: typeof describe =
   NEEDS.length === 0 ? describeRoot : ((name: string, fn: () => void) => describe.skip(`${name} (skipped: needs ${NEEDS.join(", ")})`, fn)) as typeof describe;
@@ -220,6 +220,20 @@ describeInstall("install.sh against a local release server", () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/checksum mismatch/);
     expect(readdirSync(other)).toEqual([]);
+  });
+
+  test("POSIX: shellcheck -s sh finds nothing; busybox sh with only busybox's tools (wget, no curl) installs", () => {
+    const lint = Bun.spawnSync(["shellcheck", "-s", "sh", join(release, "install.sh")]);
+    expect(lint.stdout.toString()).toBe("");
+    expect(lint.exitCode).toBe(0);
+    const bin = tempDir("nsbox-busybox-", 0);
+    expect(Bun.spawnSync(["busybox", "--install", "-s", bin]).exitCode).toBe(0);
+    symlinkSync(Bun.which("minisign")!, join(bin, "minisign"));
+    const dir = tempDir("nsbox-bin-", 0);
+    const r = install({ scenario: "good", as: "root", dir, env: { PATH: bin }, pre: [Bun.which("busybox")!] });
+    expect(r.stderr).toContain("installed nsbox/0.1.0");
+    expect(r.code).toBe(0);
+    expect(readdirSync(dir)).toEqual(["nsbox"]);
   });
 
   test("a musl system asks for the -musl artifact, which this release does not have: one line, nothing installed", () => {
