@@ -21,10 +21,13 @@ export function sh(argv: string[], what: string, opts: { cwd?: string } = {}): s
 
 const CFLAGS = ["-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE"];
 
+/** The stage knows the version it was built for (saved plans name it). */
+export const STAGE_DEFINES = [`-DNSBOX_VERSION="${pkg.version}"`];
+
 /** One static program from every .c file in `dir`; `cc` is musl-gcc here, a cross compiler in a release. */
-export function compileStatic(cc: readonly string[], dir: string, out: string, what: string): void {
+export function compileStatic(cc: readonly string[], dir: string, out: string, what: string, defines: readonly string[] = []): void {
   const sources = [...new Bun.Glob("*.c").scanSync(dir)].sort().map((f) => `${dir}/${f}`);
-  sh([...cc, ...CFLAGS, "-o", out, ...sources], `compiling ${what}`);
+  sh([...cc, ...CFLAGS, ...defines, "-o", out, ...sources], `compiling ${what}`);
 }
 
 export function buildStage(): void {
@@ -32,7 +35,7 @@ export function buildStage(): void {
     throw new Error("musl-gcc not found: install the Debian package musl-tools (apt-get install musl-tools)");
   }
   mkdirSync("dist", { recursive: true });
-  compileStatic(["musl-gcc"], STAGE_SOURCES, STAGE_OUT, "the stage");
+  compileStatic(["musl-gcc"], STAGE_SOURCES, STAGE_OUT, "the stage", STAGE_DEFINES);
 }
 
 export function buildProbe(): void {
@@ -42,7 +45,7 @@ export function buildProbe(): void {
 function buildBinary(): void {
   sh(
     [
-      process.execPath, "build", "src/main.ts", "--compile", "--minify", "--bytecode", "--format=esm",
+      process.execPath, "build", "src/main.ts", "--compile", "--minify", "--bytecode", "--format=esm", "--splitting",
       "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--outfile", OUT,
     ],
     "bun build --compile",

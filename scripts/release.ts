@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync 
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pkg from "../package.json" with { type: "json" };
-import { compileStatic, PROBE_SOURCES, sh, STAGE_SOURCES } from "./build.ts";
+import { compileStatic, PROBE_SOURCES, sh, STAGE_DEFINES, STAGE_SOURCES } from "./build.ts";
 import { describeArtifact, verifyArtifact } from "./release-verify.ts";
 import { artifactName, selectTargets, type ReleaseTarget } from "./release-targets.ts";
 import { bunRuntime, CACHE, staticCc } from "./release-toolchain.ts";
@@ -29,7 +29,7 @@ function buildEmbedded(t: ReleaseTarget, dir: string): void {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const cc = staticCc(t.arch);
-  compileStatic(cc, STAGE_SOURCES, join(dir, "nsbox-stage"), `the ${t.arch} stage`);
+  compileStatic(cc, STAGE_SOURCES, join(dir, "nsbox-stage"), `the ${t.arch} stage`, STAGE_DEFINES);
   compileStatic(cc, PROBE_SOURCES, join(dir, "nsbox-probe"), `the ${t.arch} selftest probe`);
   sh([process.execPath, "scripts/build-seccomp.ts", "--arch", t.seccompArch, "--out", join(dir, "seccomp-default.bpf")], `the ${t.seccompArch} seccomp filter`);
 }
@@ -62,6 +62,7 @@ async function compileArtifact(t: ReleaseTarget, dir: string, outfile: string): 
     minify: true,
     bytecode: true,
     format: "esm",
+    splitting: true,
     plugins: [embedFrom(dir)],
   });
   if (!result.success) throw new Error(`bun build --compile for ${t.bunTarget} failed:\n${result.logs.join("\n")}`);

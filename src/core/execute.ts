@@ -6,6 +6,7 @@ import { stageExecutable } from "../native/stage.ts";
 import type { NormalSpec } from "../model/normalize.ts";
 import { logger } from "./log.ts";
 import { prepareHost } from "./prepare-host.ts";
+import { stageTraceEnv, traceFlush, tracePhase } from "./trace.ts";
 import { ffiSys } from "./sys/ffi.ts";
 import type { Sys } from "./sys/sys.ts";
 import { prepareZoneNetns } from "./zone/zone-netns.ts";
@@ -30,6 +31,7 @@ export function execute(spec: NormalSpec, { host = {}, record = true, sys = ffiS
   let prepared: ReturnType<typeof prepareHost>;
   try {
     prepared = prepareHost(spec, { host, record, cgroups: record, sys });
+    tracePhase("host prepared");
   } catch (e) {
     zone?.undo();
     throw e;
@@ -37,10 +39,13 @@ export function execute(spec: NormalSpec, { host = {}, record = true, sys = ffiS
   try {
     // 2. The whole sandbox, as wire bytes in a sealed memfd the stage reads and closes.
     const specFd = sys.sealedMemfd("nsbox-spec", encodeWire(spec, prepared.host), { exec: false, cloexec: false });
+    tracePhase("wire encoded");
     // 3. The stage from a place nobody can write; then Bun is gone (kilobytes instead of ~27 MB).
     const stage = stageExecutable(sys, process.getuid!(), process.env);
+    tracePhase("stage ready (execve)");
     log.debug(`exec ${stage} with the spec on fd ${specFd}`);
-    sys.execve(stage, ["nsbox", "--spec-fd", String(specFd)], []);
+    traceFlush();
+    sys.execve(stage, ["nsbox", "--spec-fd", String(specFd)], stageTraceEnv());
   } catch (e) {
     prepared.undo();
     zone?.undo();

@@ -8,7 +8,7 @@ import { PluginError } from "./plugin-error.ts";
 
 /** nsbox's own command words: a plugin of that name could never be reached as `nsbox NAME`. */
 export const COMMAND_NAMES: readonly string[] = [
-  "run", "plan", "ps", "exec", "stop", "ns", "gc", "check", "plugin", "help", "explain", "selftest",
+  "run", "plan", "ps", "exec", "stop", "ns", "gc", "check", "plugin", "stage", "help", "explain", "selftest",
   // Not a command, but the folder installed plugins live in, beside each plugin's state folder.
   "plugins",
 ];

@@ -90,6 +90,10 @@ void on_exit_init(const struct spec *s);
 void on_exit_close(void);
 void on_exit_run(void);
 
+/* main.c: gives the pages of the (static) decoded spec back to the kernel, in a process that
+ * stays for the sandbox's lifetime and reads nothing of it any more: it reads as zeros after. */
+void stage_drop_spec(const struct spec *s);
+
 /* supervisor.c: the process the caller waits on; and the tie from the sandbox back to it. */
 const char *supervisor_keep(const char *str);
 void supervisor_finish(void);
