@@ -19,6 +19,9 @@ set -u
 
 NSBOX_RELEASE_PUBKEY='RWQ+I9bIIiOuZGUwRHBHJg0Fv98oEJBd3oM4hkRETXnWaehTQpJToN/u'
 NSBOX_DEFAULT_BASE_URL='https://get.nsbox.dev/releases'
+# Where `nsbox stage install` puts the stage by default (src/core/stage-install.ts; a test keeps
+# the two equal), so --uninstall can remove it too.
+NSBOX_STAGE_PATH='/usr/local/lib/nsbox/nsbox-stage'
 
 say() { printf 'nsbox-install: %s\n' "$*" >&2; }
 die() {
@@ -31,8 +34,9 @@ usage() {
 usage: install.sh [--version X.Y.Z] [--no-stage] [--uninstall]
 Installs nsbox into /usr/local/bin (root) or ~/.local/bin, or $NSBOX_INSTALL_DIR.
   --version X.Y.Z  that release instead of the latest
-  --no-stage       as root, do not run `nsbox stage install` (e.g. when building an image)
-  --uninstall      remove the nsbox binary this installer put in place
+  --no-stage       as root, do not run `nsbox stage install` (e.g. when building an image),
+                   or with --uninstall, leave the installed stage in place
+  --uninstall      remove the nsbox binary (and, as root, the stage) this installer put in place
 EOF
 }
 
@@ -96,6 +100,11 @@ uninstall() {
 	[ -e "$dir/nsbox" ] || die "nothing to uninstall: $dir/nsbox does not exist"
 	rm -f "$dir/nsbox" || die "cannot remove $dir/nsbox"
 	say "removed $dir/nsbox"
+	if [ "$(id -u)" = 0 ] && [ "$stage" = yes ] && [ -e "$NSBOX_STAGE_PATH" ]; then
+		rm -f "$NSBOX_STAGE_PATH" || die "cannot remove $NSBOX_STAGE_PATH"
+		rmdir "${NSBOX_STAGE_PATH%/*}" 2>/dev/null || true
+		say "removed $NSBOX_STAGE_PATH"
+	fi
 }
 
 # Checks SHA256SUMS's signature (when minisign is installed) and prints the artifact's sum.

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_STAGE_PATH } from "../../src/core/stage-install.ts";
 import { describeRoot } from "../priv/harness.ts";
 import { HOST_TARGET, REPO, serve, sharedRelease, type HttpServer, type TestKey } from "./fixture.ts";
 
@@ -80,6 +81,7 @@ afterAll(() => {
 
 interface Run {
   code: number | null;
+  stdout: string;
   stderr: string;
   /** Files left in the run's own TMPDIR (the installer must leave none). */
   leftovers: string[];
@@ -104,7 +106,7 @@ function install(opts: {
   const args = [...(uid === 0 && !opts.stage ? ["--no-stage"] : []), ...(opts.args ?? [])];
   const script = opts.pipe ? ["sh", "-c", 'curl -fsSL "$NSBOX_BASE_URL/latest/install.sh" | sh -s -- "$@"', "sh"] : ["sh", join(release, "install.sh")];
   const r = Bun.spawnSync([...(opts.pre ?? []), ...asUser, ...script, ...args], { env, stdout: "pipe", stderr: "pipe" });
-  return { code: r.exitCode, stderr: r.stderr.toString(), leftovers: readdirSync(tmp) };
+  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString(), leftovers: readdirSync(tmp) };
 }
 
 /** A failed install: exit 1, one line naming `what`, nothing in `dir` and nothing left behind. */
@@ -165,15 +167,21 @@ describeInstall("install.sh against a local release server", () => {
     expect(r.stderr).toContain("is not on your PATH");
   });
 
-  test("root: the default directory is /usr/local/bin, then nsbox stage install runs (or a note says it cannot)", () => {
+  test("root: the default directory is /usr/local/bin, nsbox stage install puts the stage in place, --uninstall removes both", () => {
     // A private mount namespace: a tmpfs on /usr/local and the root mount read-only, so neither
     // the installer nor `nsbox stage install` can write anywhere on the host.
-    const sealed = 'mount -t tmpfs nsbox-test /usr/local && mount -o remount,bind,ro / && mkdir /usr/local/tmp && TMPDIR=/usr/local/tmp HOME=/usr/local/tmp "$@" && /usr/local/bin/nsbox --version >&2';
+    const sealed = [
+      "mount -t tmpfs nsbox-test /usr/local && mount -o remount,bind,ro / && mkdir /usr/local/tmp && export TMPDIR=/usr/local/tmp HOME=/usr/local/tmp",
+      '"$@" && /usr/local/bin/nsbox --version >&2',
+      `test -x ${DEFAULT_STAGE_PATH} && "$@" --uninstall && ! test -e /usr/local/bin/nsbox && ! test -e ${DEFAULT_STAGE_PATH} && echo uninstalled >&2`,
+    ].join(" && ");
     const r = install({ scenario: "good", as: "root", stage: true, pre: ["unshare", "--mount", "--propagation", "private", "sh", "-c", sealed, "sh"] });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("at /usr/local/bin/nsbox\n");
-    expect(r.stderr).toMatch(/stage install/);
+    // Its default path is under /usr/local: on the tmpfs, so the host's stays as it was.
+    expect(r.stdout).toMatch(/^installed \/usr\/local\/\S+ \(sha256 [0-9a-f]{64}\)\n$/);
     expect(r.stderr).toMatch(/nsbox\/0\.1\.0 /);
+    expect(r.stderr).toContain(`removed /usr/local/bin/nsbox\nnsbox-install: removed ${DEFAULT_STAGE_PATH}\nuninstalled\n`);
   });
 
   test("--version pins a release; a version that does not exist installs nothing", () => {

@@ -1,7 +1,9 @@
-// The release's public key is pinned in three places; they must be the same key.
+// Values install.sh must share with the rest of the project: the release's public key (pinned in
+// three places) and the stage's install path.
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { DEFAULT_STAGE_PATH } from "../../src/core/stage-install.ts";
 import { REPO } from "./fixture.ts";
 
 test("keys/nsbox-release.pub, install.sh and README.md pin the same minisign key", () => {
@@ -11,4 +13,8 @@ test("keys/nsbox-release.pub, install.sh and README.md pin the same minisign key
   const readme = readFileSync(join(REPO, "README.md"), "utf8");
   expect(readme).toContain(`\n${key}\n`);
   expect(readme).toContain(`minisign -V -m SHA256SUMS -P ${key}`);
+});
+
+test("install.sh removes the stage where nsbox stage install puts it", () => {
+  expect(readFileSync(join(REPO, "install.sh"), "utf8")).toContain(`NSBOX_STAGE_PATH='${DEFAULT_STAGE_PATH}'`);
 });
