@@ -64,6 +64,9 @@ export const RELEASE_TARGETS: readonly ReleaseTarget[] = [
   },
 ];
 
+/** The files each artifact embeds (src/native/stage.ts, probe.ts, core/seccomp-default.ts), built per target. */
+export const EMBEDDED = ["nsbox-stage", "nsbox-probe", "seccomp-default.bpf"] as const;
+
 export const artifactName = (t: ReleaseTarget): string => `nsbox-linux-${t.id}`;
 
 export function runtimeVersion(): string {

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import type { TargetBuild } from "./release.ts";
-import type { ReleaseTarget } from "./release-targets.ts";
+import { EMBEDDED, type ReleaseTarget } from "./release-targets.ts";
 import { requireQemu } from "./release-toolchain.ts";
 
 /** argv prefix that runs a program of this target here; undefined when it cannot run here. */
@@ -24,16 +24,16 @@ function run(argv: string[], what: string, env: Record<string, string> = {}): { 
   return result;
 }
 
-/** Throws unless `needle` occurs in `hay` (the artifact embeds the file byte for byte). */
-function assertEmbeds(hay: Buffer, file: string, artifact: string): void {
-  if (hay.indexOf(readFileSync(file)) < 0) throw new Error(`${basename(artifact)} does not embed ${file}`);
+/** Throws unless the artifact's bytes contain `file`'s byte for byte (Bun embeds files as they are). */
+function assertEmbeds(bytes: Buffer, file: string, artifact: string): void {
+  if (bytes.indexOf(readFileSync(file)) < 0) throw new Error(`${basename(artifact)} does not embed ${file}`);
 }
 
 /** Runs the checks; false when this host cannot run the artifact (only the embeds were checked). */
 export function verifyArtifact(b: TargetBuild): boolean {
   const name = basename(b.artifact);
   const bytes = readFileSync(b.artifact);
-  for (const f of ["nsbox-stage", "nsbox-probe", "seccomp-default.bpf"]) assertEmbeds(bytes, join(b.dir, f), b.artifact);
+  for (const f of EMBEDDED) assertEmbeds(bytes, join(b.dir, f), b.artifact);
   const pre = runner(b.target);
   if (!pre) return false;
   const version = run([...pre, b.artifact, "--version"], `${name} --version`);

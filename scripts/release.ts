@@ -10,13 +10,10 @@ import { parseArgs } from "node:util";
 import pkg from "../package.json" with { type: "json" };
 import { compileStatic, PROBE_SOURCES, sh, STAGE_DEFINES, STAGE_SOURCES } from "./build.ts";
 import { describeArtifact, verifyArtifact } from "./release-verify.ts";
-import { artifactName, selectTargets, type ReleaseTarget } from "./release-targets.ts";
+import { artifactName, EMBEDDED, selectTargets, type ReleaseTarget } from "./release-targets.ts";
 import { bunRuntime, CACHE, staticCc } from "./release-toolchain.ts";
 
 export const RELEASE_PUBKEY = "keys/nsbox-release.pub";
-
-/** The embedded files of a build (src/native/stage.ts, probe.ts, core/seccomp-default.ts). */
-const EMBEDDED = ["nsbox-stage", "nsbox-probe", "seccomp-default.bpf"] as const;
 
 export interface TargetBuild {
   target: ReleaseTarget;
