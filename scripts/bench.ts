@@ -3,11 +3,13 @@
 //  - `nsbox --version` against a compiled Bun hello world built with the same flags (the Bun floor);
 //  - `nsbox run -- true` and a saved plan (`plan --save`, started by the installed stage alone)
 //    against bubblewrap with the same isolation, its seccomp filter included;
+//  - the default `os` root against the host root (`--root host`), pair by pair (issue #10);
 //  - the per-phase table of `NSBOX_TRACE=1 nsbox run -- true` (medians);
 //  - resident memory of the supervisor (and of the init) while a sandbox runs.
 // Prints figures; never fails on them. Needs root, bwrap and a built dist/nsbox.
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { readHostLayout } from "../src/core/host-layout.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 const NSBOX = resolve(import.meta.dir, "../dist/nsbox");
@@ -21,13 +23,15 @@ const BWRAP = [
   "--die-with-parent", "--cap-drop", "ALL", "--seccomp", "3",
 ];
 
-/** The `os` root (a tmpfs root with the OS bound read-only) as bubblewrap builds it. */
+/** The `os` root as bubblewrap builds it: a tmpfs root, read-only at the end, with the OS bound
+ * read-only and /bin, /sbin, /lib* as this host has them (links stay links), as nsbox plans it. */
 const BWRAP_OS = [
   "bwrap", "--unshare-all", "--unshare-user", "--uid", "0", "--gid", "0", "--tmpfs", "/",
   "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
-  ...["/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"].flatMap((d) => ["--ro-bind-try", d, d]),
-  "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/run", "--dir", "/var/tmp", "--new-session",
-  "--die-with-parent", "--cap-drop", "ALL", "--seccomp", "3",
+  ...readHostLayout().os.flatMap((e) => (e.symlink !== undefined ? ["--symlink", e.symlink, e.path] : ["--ro-bind", e.path, e.path])),
+  "--dir", "/var/lib", "--dir", "/var/cache", "--dir", "/var/log", "--symlink", "../run", "/var/run",
+  "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/var/tmp", "--new-session",
+  "--die-with-parent", "--cap-drop", "ALL", "--seccomp", "3", "--remount-ro", "/",
 ];
 
 interface Sample {
@@ -147,19 +151,28 @@ try {
   mkdirSync(join(work, "lib"), { mode: 0o755 });
   const stage = join(work, "lib", "nsbox-stage");
   const plan = join(work, "true.plan");
-  for (const argv of [[NSBOX, "stage", "install", stage], [NSBOX, "plan", "--save", plan, "--stage", stage, "--", "true"]]) {
+  const hostPlan = join(work, "true-host-root.plan");
+  for (const argv of [
+    [NSBOX, "stage", "install", stage],
+    [NSBOX, "plan", "--save", plan, "--stage", stage, "--", "true"],
+    [NSBOX, "plan", "--save", hostPlan, "--stage", stage, "--root", "host", "--", "true"],
+  ]) {
     const r = Bun.spawnSync(argv, { stdio: ["ignore", "ignore", "pipe"] });
     if (r.exitCode !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr}`);
   }
-  const hasOsRoot = Bun.spawnSync([NSBOX, "plan", "--root", "os", "--", "true"], { stdio: ["ignore", "ignore", "ignore"] }).exitCode === 0;
-  compare("start latency of `true` in a sandbox", {
-    bwrap: { argv: [...BWRAP, "true"], filter: true },
+  compare("start latency of `true` in a sandbox (nsbox's default root is os)", {
+    "bwrap, os root": { argv: [...BWRAP_OS, "true"], filter: true },
     "nsbox run": { argv: [NSBOX, "run", "--", "true"] },
     "saved plan (stage alone)": { argv: [plan] },
-    "bwrap, os root": { argv: [...BWRAP_OS, "true"], filter: true },
-    ...(hasOsRoot ? { "nsbox run --root os": { argv: [NSBOX, "run", "--root", "os", "--", "true"] } } : {}),
-  }, "bwrap");
-  if (!hasOsRoot) console.log("  (this nsbox has no `--root os` yet: bwrap's os root is shown for reference)");
+    bwrap: { argv: [...BWRAP, "true"], filter: true },
+  }, "bwrap, os root");
+  // What the os root costs against the whole host root, each pair measured side by side.
+  compare("os root against host root: nsbox run", {
+    "nsbox run --root host": { argv: [NSBOX, "run", "--root", "host", "--", "true"] },
+    "nsbox run (os)": { argv: [NSBOX, "run", "--", "true"] },
+  }, "nsbox run --root host");
+  compare("os root against host root: saved plan (stage alone)", { "saved plan, host root": { argv: [hostPlan] }, "saved plan, os root": { argv: [plan] } }, "saved plan, host root");
+  compare("os root against host root: bubblewrap", { "bwrap, host root": { argv: [...BWRAP, "true"], filter: true }, "bwrap, os root": { argv: [...BWRAP_OS, "true"], filter: true } }, "bwrap, host root");
   phaseTable([NSBOX, "run", "--", "true"]);
   phaseTable([plan]);
 

@@ -59,6 +59,8 @@ export function createCli(io: CliIo = defaultIo): CAC {
     .example("  nsbox run -- id                        # root inside, an unprivileged uid outside")
     .example("  nsbox run --bind /srv/data /srv/data -- sh -c 'echo hi > /srv/data/x'")
     .example("  nsbox run --name web --memory 256M --pids 64 -- ./serve   # then: nsbox ps, nsbox exec web -- sh")
+    .example("  nsbox run --ro-bind /srv/www /srv/www -- ./serve   # the default root shows the host's OS (/usr /etc /bin /lib*), no data: add paths")
+    .example("  nsbox run --root host -- ls /home                 # the whole host root read-only, as before")
     .example("  nsbox run --ro-bind /etc/app /etc/app --hostname web --net none -- /usr/bin/app")
     .example("  nsbox run --profile web.toml --setenv MODE prod -- ./serve")
     .action(() => runCommand(argsAfter(cli, "run"), io.context()));

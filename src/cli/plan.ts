@@ -13,6 +13,10 @@ import { pluginFromArgs } from "./plugin-args.ts";
 import { VERSION } from "./entry.ts";
 import { savePlan } from "../core/save-plan.ts";
 import { DEFAULT_STAGE_PATH } from "../core/stage-install.ts";
+import { unwritableBindWarnings } from "../core/bind-access.ts";
+import { logger } from "../core/log.ts";
+
+const log = logger("plan");
 
 export const PLAN_USAGE = "nsbox plan [OPTIONS] [--json|--wire|--save FILE] -- COMMAND [ARG...]";
 
@@ -30,6 +34,7 @@ export async function planCommand(args: readonly string[], ctx: PlanContext): Pr
   const { rest, plugin } = await pluginFromArgs(args, PLAN_FLAGS, ctx);
   const { spec, extras } = planFromArgs(rest, PLAN_FLAGS, PLAN_USAGE, ctx, plugin);
   applyLogFlags(extras);
+  for (const warning of unwritableBindWarnings(spec)) log.warn(warning);
   if ([extras.has("json"), extras.has("wire"), extras.has("save")].filter(Boolean).length > 1) throw new UsageError("--json, --wire and --save exclude each other");
   if (!extras.has("save") && (extras.has("append-args") || extras.has("stage"))) throw new UsageError("--append-args and --stage go with --save FILE");
   if (extras.has("save")) {

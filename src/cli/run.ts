@@ -6,6 +6,7 @@ import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
 import { planFromArgs } from "./sandbox-command.ts";
 import { riskWarnings } from "../model/risks.ts";
 import { logger } from "../core/log.ts";
+import { unwritableBindWarnings } from "../core/bind-access.ts";
 import { tracePhase } from "../core/trace.ts";
 
 const log = logger("run");
@@ -23,9 +24,9 @@ export async function runCommand(args: readonly string[], ctx: PlanContext): Pro
     ? await (await import("./plugin-args.ts")).pluginFromArgs(args, LOG_FLAGS, ctx)
     : { rest: [...args], plugin: undefined };
   tracePhase("context read");
-  const { spec, extras } = planFromArgs(rest, LOG_FLAGS, RUN_USAGE, ctx, plugin);
+  const { spec, extras } = planFromArgs(rest, LOG_FLAGS, RUN_USAGE, ctx, plugin, true);
   tracePhase("parsed and planned");
   applyLogFlags(extras);
-  for (const warning of riskWarnings(spec)) log.warn(warning);
+  for (const warning of [...riskWarnings(spec), ...unwritableBindWarnings(spec)]) log.warn(warning);
   return execute(spec);
 }

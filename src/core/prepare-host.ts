@@ -9,6 +9,7 @@ import { UsageError } from "./errors.ts";
 import { startTime } from "./proc.ts";
 import { createRecord, removeRecord } from "./sandbox-record.ts";
 import { compileSeccomp } from "./seccomp.ts";
+import { prepareStateDirs } from "./state-directories.ts";
 import type { Sys } from "./sys/sys.ts";
 
 export interface PrepareOptions {
@@ -30,6 +31,8 @@ export interface PreparedHost {
 export function prepareHost(spec: NormalSpec, { host = {}, record, cgroups, sys }: PrepareOptions): PreparedHost {
   // The system call filter first: without libseccomp the run stops here, before anything exists.
   const seccompBpf = compileSeccomp(spec.security.seccomp);
+  // State directories are data: made and given to the sandbox's root, never undone.
+  prepareStateDirs(spec);
   // Declared fds must reach the payload: Bun marked them close-on-exec at start-up.
   for (const fd of [...spec.process.keepFds, ...(host.nsFds ?? []), ...(host.passFds ?? [])]) {
     if (!sys.isOpen(fd)) throw new UsageError(`--keep-fd ${fd}: fd ${fd} is not open in nsbox`);

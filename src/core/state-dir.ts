@@ -20,13 +20,16 @@ function assertPrivate(root: string, dir: string): void {
   }
 }
 
-/** A private directory under the state root (mode 0700, ours), created when missing. */
-export function stateDir(...parts: string[]): string {
-  const root = stateRoot();
+function privateDir(root: string, parts: string[]): string {
   const dir = join(root, ...parts);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   assertPrivate(root, dir);
   return dir;
+}
+
+/** A private directory under the state root (mode 0700, ours), created when missing. */
+export function stateDir(...parts: string[]): string {
+  return privateDir(stateRoot(), parts);
 }
 
 /** The same directory for reading: undefined when it does not exist yet (nothing is created). */
@@ -36,4 +39,18 @@ export function existingStateDir(...parts: string[]): string | undefined {
   if (!existsSync(dir)) return undefined;
   assertPrivate(root, dir);
   return dir;
+}
+
+/**
+ * Where nsbox keeps what must survive a reboot, because data on disk depends on it: the id
+ * ranges given to named sandboxes and the stamps of state directories. Root: /var/lib/nsbox.
+ */
+export function persistentRoot(uid: number = process.getuid!(), env: Readonly<Record<string, string | undefined>> = process.env): string {
+  if (uid === 0) return "/var/lib/nsbox";
+  return join(env.XDG_STATE_HOME || join(env.HOME || `/tmp/nsbox-${uid}`, ".local/state"), "nsbox");
+}
+
+/** A private directory under the persistent root (mode 0700, ours), created when missing. */
+export function persistentDir(...parts: string[]): string {
+  return privateDir(persistentRoot(), parts);
 }

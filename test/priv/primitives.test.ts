@@ -2,12 +2,13 @@
 // sandboxes with ps/exec/stop, gc after kill -9 at every phase, and bad input.
 import { afterAll, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { describeRoot, host, hostMountPoints, nsbox, NSBOX, stagePids } from "./harness.ts";
+import { describeRoot, host, hostMountPoints, nsbox, NSBOX, stagePids, forgetRanges, waitUntil as waitFor } from "./harness.ts";
 
 const started: Bun.Subprocess[] = [];
 afterAll(() => {
   for (const p of started) p.kill("SIGKILL");
   nsbox(["gc"]);
+  forgetRanges(["t-lsns", "t-dup", "t-exec", "t-reuse", ...[0, 5, 15, 30, 60, 300].map((d) => `t-kill-${d}`)]);
 });
 
 function startNamed(name: string, script: string, opts: string[] = []): Bun.Subprocess {
@@ -16,13 +17,6 @@ function startNamed(name: string, script: string, opts: string[] = []): Bun.Subp
   return p;
 }
 
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await Bun.sleep(20);
-  }
-}
 
 const children = (pid: number) => readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
 const psNames = () => (JSON.parse(nsbox(["ps", "--json"]).stdout) as { name: string }[]).map((e) => e.name);

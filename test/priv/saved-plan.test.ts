@@ -183,7 +183,7 @@ describeRoot("saved plans", () => {
   });
 
   test("what needs host preparation at each start cannot be saved", () => {
-    for (const [opts, why] of [[["--memory", "64M"], "a memory limit"], [["--name", "svc"], "--name"]] as const) {
+    for (const [opts, why] of [[["--memory", "64M"], "a memory limit"], [["--name", "svc"], "--name"], [["--state", join(dir, "state")], "--state"]] as const) {
       const r = save(join(dir, "never"), [...opts], ["true"]);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(`plan --save: a saved plan cannot carry ${why}`);

@@ -11,7 +11,7 @@ const STAGE = resolve(import.meta.dir, "../../dist/nsbox-stage");
 const PATH = "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
 const ALL = 0x7e020000; // USER|NS|PID|UTS|IPC|NET|CGROUP
 const NET = 0x40000000, UTS = 0x04000000, USER = 0x10000000, NS = 0x00020000;
-/** A sandbox like `nsbox run`'s default: read-only host root, own /proc, /dev, /tmp. */
+/** A sandbox like `nsbox run --root host`: read-only host root, own /proc, /dev, /tmp. */
 const BASE = [
   "clone", ALL, "setgroups", "allow", "uidmap", 0, 1879048192, 65536, "gidmap", 0, 1879048192, 65536,
   "bind", "/", "/", 1, "dev", "/dev", "proc", "/proc", "tmpfs", "/tmp", "1777", 0, "hostname", "box", "lo-up", "env", PATH,
@@ -416,9 +416,9 @@ describeRoot("stage: mount points under a read-only mount", () => {
     const d = temp();
     const r = stage([...BASE, "bind", d, "/nsbox-no-such-dir/data", 0, "argv", "true"]);
     expect(r.code).toBe(125);
-    expect(r.stderr).toBe(`nsbox: bind: ${d} -> /nsbox-no-such-dir/data: cannot create the mount point under a read-only mount; bind onto an existing path, or mount a tmpfs on a writable parent first: Read-only file system (EROFS)\n`);
+    expect(r.stderr).toBe(`nsbox: bind: ${d} -> /nsbox-no-such-dir/data: /nsbox-no-such-dir/data is not there and cannot be made inside the read-only bind of / (ro-bind /); use a path outside it, or put a --tmpfs on a parent first: Read-only file system (EROFS)\n`);
     const dir = stage([...BASE, "dir", "/nsbox-no-such-dir", "755", "argv", "true"]);
-    expect(dir.stderr).toBe("nsbox: dir: /nsbox-no-such-dir: cannot create it under a read-only mount; mount a tmpfs on a writable parent first: Read-only file system (EROFS)\n");
-    expect(stage([...BASE, "tmpfs", "/nsbox-no-such-dir", "755", 0, "argv", "true"]).stderr).toContain("tmpfs: /nsbox-no-such-dir: cannot create the mount point under a read-only mount");
+    expect(dir.stderr).toBe("nsbox: dir: /nsbox-no-such-dir is not there and cannot be made inside the read-only bind of / (ro-bind /); use a path outside it, or put a --tmpfs on a parent first: Read-only file system (EROFS)\n");
+    expect(stage([...BASE, "tmpfs", "/nsbox-no-such-dir", "755", 0, "argv", "true"]).stderr).toContain("tmpfs: /nsbox-no-such-dir is not there and cannot be made inside the read-only bind of / (ro-bind /)");
   });
 });

@@ -180,6 +180,8 @@ static _Noreturn void run(struct spec *s, char *buf, size_t cap)
 	watch_open(s);
 	persist_open(s);
 	ns_join(s);
+	/* Idmapped binds are made here, with the caller's (host) privileges: see idmap.c. */
+	idmap_prepare(s);
 	/* Armed after the joins: joining a user namespace changes credentials, which clears it. */
 	if (s->die_with_parent) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -194,6 +196,7 @@ static _Noreturn void run(struct spec *s, char *buf, size_t cap)
 		child(s, err, sync, proc_fd);
 	trace("cloned");
 	report_kill_on_die(pid);
+	idmap_close(s);
 	close(err[1]);
 	close(sync[0]);
 	/* Into the v1 cgroups while the child still waits: it never runs outside its limits. */

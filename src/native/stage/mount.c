@@ -144,6 +144,39 @@ static void finish(const struct spec *s)
 		die(EXIT_SETUP, "propagation", errno, "shared /");
 }
 
+/* The spec whose steps are running, and how many ran: for mount_ro_bind_above. */
+static const struct spec *building;
+static unsigned steps_done;
+
+/* The last read-only bind so far whose destination holds dst (bind / / of `--root host`,
+ * /usr of `os`), or NULL: what keeps a missing mount point from being made. */
+const struct mount_step *mount_ro_bind_above(const char *dst)
+{
+	unsigned i;
+	for (i = steps_done; building && i-- > 0;) {
+		const struct mount_step *m = &building->steps[i];
+		size_t n = strlen(m->dst);
+		if (m->kind == STEP_BIND && (m->flags & BIND_RO) &&
+		    (n == 1 || (strncmp(dst, m->dst, n) == 0 && dst[n] == '/')))
+			return m;
+	}
+	return NULL;
+}
+
+/* The new root's own tmpfs becomes read-only once every step ran, so the payload cannot add
+ * files beside what was planned. Only that one mount (no AT_RECURSIVE): a recursive pass would
+ * freeze the writable binds and tmpfs mounted under it. Under `--root host` the bind of / sits
+ * on top and is read-only already; the flag then lands on that bind, which changes nothing. */
+static void make_root_readonly(void)
+{
+	struct k_mount_attr attr = {0};
+	int fd = open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	attr.attr_set = MOUNT_ATTR_RDONLY;
+	if (fd < 0 || k_mount_setattr(fd, "", AT_EMPTY_PATH, &attr) < 0)
+		die(EXIT_SETUP, "staging", errno, "make /newroot read-only");
+	close(fd);
+}
+
 void mount_build_root(const struct spec *s)
 {
 	unsigned i;
@@ -161,9 +194,12 @@ void mount_build_root(const struct spec *s)
 		 * and an fd keeps pointing at the covered mount, where nothing would be seen. */
 		if ((newroot = open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 			die(EXIT_SETUP, "staging", errno, "open /newroot");
+		building = s;
+		steps_done = i;
 		step_run(&s->steps[i], oldroot, newroot);
 		close(newroot);
 	}
 	close(oldroot);
+	make_root_readonly();
 	finish(s);
 }

@@ -39,17 +39,26 @@ int attach(int mnt_fd, int dst_fd)
 }
 
 /* EROFS while creating a missing destination (or a parent of it): the usual cause is a
- * destination under a read-only bind (`bind / /` read-only, then `bind /srv /data`), which a
- * bare "Read-only file system" does not explain. */
-_Noreturn void die_create(const char *step, int err, const char *what)
+ * destination under a read-only bind (`--root host`, then `--bind /srv /data`), which a bare
+ * "Read-only file system" does not explain: name the bind and what to do instead. ELOOP: the
+ * destination itself is a symlink (path_mountpoint). */
+_Noreturn void die_create(const struct mount_step *m, const char *step, int err, const char *what)
 {
-	int made = strcmp(step, "dir") == 0 || strcmp(step, "symlink") == 0;
-	if (err == EROFS && made)
+	const struct mount_step *ro = err == EROFS ? mount_ro_bind_above(m->dst) : NULL;
+	if (err == ELOOP)
+		die(EXIT_SETUP, step, err, "%s: %s is a symlink in the new root; give the path it leads "
+		    "to", what, m->dst);
+	if (ro && strcmp(what, m->dst) != 0)
+		die(EXIT_SETUP, step, err, "%s: %s is not there and cannot be made inside the read-only "
+		    "bind of %s (ro-bind %s); use a path outside it, or put a --tmpfs on a parent first",
+		    what, m->dst, ro->dst, ro->src);
+	if (ro)
+		die(EXIT_SETUP, step, err, "%s is not there and cannot be made inside the read-only bind "
+		    "of %s (ro-bind %s); use a path outside it, or put a --tmpfs on a parent first",
+		    m->dst, ro->dst, ro->src);
+	if (err == EROFS)
 		die(EXIT_SETUP, step, err, "%s: cannot create it under a read-only mount; mount a tmpfs "
 		    "on a writable parent first", what);
-	if (err == EROFS)
-		die(EXIT_SETUP, step, err, "%s: cannot create the mount point under a read-only mount; "
-		    "bind onto an existing path, or mount a tmpfs on a writable parent first", what);
 	die(EXIT_SETUP, step, err, "%s", what);
 }
 
@@ -71,28 +80,36 @@ static void step_bind(const struct mount_step *m, int oldroot, int newroot)
 	struct stat st;
 	int src, tree, dst;
 
-	if ((src = path_open(oldroot, m->src, O_PATH)) < 0) {
-		if (errno == ENOENT && (m->flags & BIND_OPTIONAL))
+	if (m->flags & BIND_IDMAP) {
+		/* Cloned, flagged and idmapped by the supervisor (idmap.c); absent: optional and missing. */
+		if ((tree = m->idmap_tree) <= 0)
 			return;
-		die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
+		if (fstat(tree, &st) < 0)
+			die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
+	} else {
+		if ((src = path_open(oldroot, m->src, O_PATH)) < 0) {
+			if (errno == ENOENT && (m->flags & BIND_OPTIONAL))
+				return;
+			die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
+		}
+		if (fstat(src, &st) < 0)
+			die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
+		tree = k_open_tree(src, "", OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+		if (tree < 0)
+			die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
+		close(src);
+		attr.attr_set = MOUNT_ATTR_NOSUID;
+		if (m->flags & BIND_RO)
+			attr.attr_set |= MOUNT_ATTR_RDONLY;
+		if (!(m->flags & BIND_DEV))
+			attr.attr_set |= MOUNT_ATTR_NODEV;
+		if (k_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) < 0)
+			die(EXIT_SETUP, name, errno, "%s -> %s: set flags", m->src, m->dst);
 	}
-	if (fstat(src, &st) < 0)
-		die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
-	tree = k_open_tree(src, "", OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
-	if (tree < 0)
-		die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
-	close(src);
-	attr.attr_set = MOUNT_ATTR_NOSUID;
-	if (m->flags & BIND_RO)
-		attr.attr_set |= MOUNT_ATTR_RDONLY;
-	if (!(m->flags & BIND_DEV))
-		attr.attr_set |= MOUNT_ATTR_NODEV;
-	if (k_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) < 0)
-		die(EXIT_SETUP, name, errno, "%s -> %s: set flags", m->src, m->dst);
 	if ((dst = path_mountpoint(newroot, m->dst, S_ISDIR(st.st_mode))) < 0) {
 		char what[2 * WIRE_MAX_PATH + 8];
 		snprintf(what, sizeof what, "%s -> %s", m->src, m->dst);
-		die_create(name, errno, what);
+		die_create(m, name, errno, what);
 	}
 	if (attach(tree, dst) < 0)
 		die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
@@ -107,7 +124,7 @@ static void mount_fs(const char *step, const char *type, const char *const *kv, 
 	if ((mnt = fs_new(type, kv, attrs)) < 0)
 		die(EXIT_SETUP, step, errno, "%s", m->dst);
 	if ((dst = path_mountpoint(newroot, m->dst, 1)) < 0)
-		die_create(step, errno, m->dst);
+		die_create(m, step, errno, m->dst);
 	if (attach(mnt, dst) < 0)
 		die(EXIT_SETUP, step, errno, "%s", m->dst);
 	close(dst);
@@ -140,7 +157,7 @@ static void step_dir(const struct mount_step *m, int newroot)
 	}
 	if (errno != ENOENT || (parent = path_parent(newroot, m->dst, leaf)) < 0 ||
 	    mkdirat(parent, leaf, (mode_t)m->mode) < 0)
-		die_create("dir", errno, m->dst);
+		die_create(m, "dir", errno, m->dst);
 	close(parent);
 }
 
@@ -153,12 +170,12 @@ static void step_symlink(const struct mount_step *m, int newroot)
 	ssize_t n;
 	snprintf(what, sizeof what, "%s -> %s", m->dst, m->src);
 	if ((parent = path_parent(newroot, m->dst, leaf)) < 0)
-		die_create("symlink", errno, what);
+		die_create(m, "symlink", errno, what);
 	if (symlinkat(m->src, parent, leaf) < 0) {
 		err = errno;
 		if (err != EEXIST || (n = readlinkat(parent, leaf, cur, sizeof cur - 1)) < 0 ||
 		    (cur[n] = 0, strcmp(cur, m->src) != 0))
-			die_create("symlink", err, what);
+			die_create(m, "symlink", err, what);
 	}
 	close(parent);
 }
