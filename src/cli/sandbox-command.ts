@@ -1,5 +1,5 @@
 // THE planning pipeline every sandbox goes through, whoever asks for it (`run`, `plan`,
-// `selftest`, `explain`, `run --plugin NAME`, a plugin command's CommandRun):
+// `selftest`, `explain`, `export`, `run --plugin NAME`, a plugin command's CommandRun):
 //   argv (one tokenizer) + profile file → ordered option uses → draft input (defaults first)
 //   → plugin plan (it may add, never loosen) → host facts (a zone's resolv.conf, a named
 //   sandbox's id range) → validate (schema, rules) → normalise → the spec `plan` prints and
@@ -35,6 +35,8 @@ export const hostPlanFacts: PlanFacts = { zoneResolvConf };
 export interface SandboxRequest {
   spec: NormalSpec;
   extras: ParsedArgs["extras"];
+  /** The plugin that planned it, with its validated options. */
+  plugin?: PluginUse;
 }
 
 /** The spec input flags and profile describe (defaults first), not yet validated; and the rest of argv. */
@@ -138,5 +140,5 @@ export function planFromArgs(
   const base = specOf(named.result);
   const rangeCtx = named.ctx;
   const spec = use ? planWithPlugin(use, parsed.input, base, rangeCtx, (i) => withHostFacts(i, rangeCtx, facts)) : base;
-  return { spec, extras: parsed.extras };
+  return { spec, extras: parsed.extras, plugin: use };
 }

@@ -29,5 +29,7 @@ export interface SandboxOption {
   /** Metavariables of the values it takes, e.g. ["SRC", "DST"]; empty for a switch. */
   args: readonly string[];
   help: string;
+  /** The values it accepts when they are a fixed list (for completion and the man page). */
+  choices?: readonly string[];
   apply(draft: SpecDraft, values: string[], where: string): void;
 }

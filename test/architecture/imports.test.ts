@@ -1,5 +1,5 @@
 // The layering, read from the source: no import cycles; each layer imports only the ones below it
-// (base < model < plugin < core/native < cli); src/model, src/plugin and the plugins never reach
+// (base < model < plugin < core/native < cli; the reference renderers beside model); src/model, src/plugin and the plugins never reach
 // bun:ffi, src/core or src/cli; a plugin imports nothing of nsbox but its API (`nsbox/plugin`).
 // Type-only imports count: they tie a layer to another as much as value imports do.
 import { describe, expect, test } from "bun:test";
@@ -17,12 +17,14 @@ const ALLOWED: readonly [RegExp, RegExp][] = [
   [/^src\/base\//, /^src\/base\//],
   [/^src\/model\//, /^src\/(base|model)\//],
   [/^src\/plugin\//, /^src\/(base|model|plugin)\//],
+  // The command reference's renderers (completions, the man page): pure text from a model.
+  [/^src\/reference\//, /^src\/(base|reference)\//],
   // The stage's driver sits beside the syscall seam it runs the stage through.
   [/^src\/native\//, /^src\/(base|model|native)\/|^src\/core\/(sys\/|state-dir\.ts$)/],
   [/^src\/core\//, /^src\/(base|model|plugin|native|core)\//],
   // The composition root: the only place that names the built-in plugins.
   [/^src\/cli\/builtin-plugins\.ts$/, /^src\/(base|model|plugin|cli)\/|^plugins\/[^/]+\/index\.ts$/],
-  [/^src\/cli\//, /^src\/(base|model|plugin|native|core|cli)\//],
+  [/^src\/cli\//, /^src\/(base|model|plugin|native|core|cli|reference)\//],
   [/^src\/main\.ts$/, /^src\/cli\/entry\.ts$/],
 ];
 
