@@ -19,13 +19,14 @@ function sh(argv: string[], what: string): string {
   return r.stdout.toString();
 }
 
-export function buildStage(): void {
+/** The stage; `extra` (more sources, defines, linker flags) is for test builds of it. */
+export function buildStage(out = STAGE_OUT, extra: readonly string[] = [], root = "."): void {
   if (!Bun.which("musl-gcc")) {
     throw new Error("musl-gcc not found: install the Debian package musl-tools (apt-get install musl-tools)");
   }
-  mkdirSync("dist", { recursive: true });
-  const sources = [...new Bun.Glob("*.c").scanSync(STAGE_SOURCES)].sort().map((f) => `${STAGE_SOURCES}/${f}`);
-  sh(["musl-gcc", "-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-o", STAGE_OUT, ...sources], "compiling the stage");
+  mkdirSync(`${root}/dist`, { recursive: true });
+  const sources = [...new Bun.Glob("*.c").scanSync(`${root}/${STAGE_SOURCES}`)].sort().map((f) => `${root}/${STAGE_SOURCES}/${f}`);
+  sh(["musl-gcc", "-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-o", out, ...sources, ...extra], "compiling the stage");
 }
 
 export function buildProbe(): void {

@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct stage_fds stage_fds = {-1, -1, 022};
 static struct spec spec; /* large but in .bss: only the pages a spec uses become resident */
 
 static _Noreturn void usage(void)
@@ -81,7 +80,8 @@ static _Noreturn void child(const struct spec *s, int err[2], int sync[2], int p
 	persist_close();
 	on_exit_close();
 	/* Killing the supervisor, even with SIGKILL, kills the whole sandbox. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		die(EXIT_SETUP, "lifeline", errno, "PR_SET_PDEATHSIG");
 	/* Wait until the supervisor wrote our id maps and cgroups; EOF: it died or gave up. */
 	while ((n = read(sync[0], &byte, 1)) < 0 && errno == EINTR)
 		;
@@ -148,7 +148,8 @@ static _Noreturn void run(struct spec *s, char *buf)
 	/* If the caller left SIGCHLD ignored, children would be reaped for us and the exit
 	 * status lost (wait(2) NOTES). */
 	dfl.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &dfl, NULL);
+	if (sigaction(SIGCHLD, &dfl, NULL) < 0)
+		die(EXIT_SETUP, "signals", errno, "SIGCHLD to its default");
 	/* Opened in the caller's namespaces, before any join: /proc for the child's id maps,
 	 * the cgroups to start in, the watched counters, the files persist binds onto. */
 	if ((s->clone_flags & CLONE_NEWUSER) &&
@@ -160,7 +161,8 @@ static _Noreturn void run(struct spec *s, char *buf)
 	ns_join(s);
 	/* Armed after the joins: joining a user namespace changes credentials, which clears it. */
 	if (s->die_with_parent) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+			die(EXIT_SETUP, "die-with-parent", errno, "PR_SET_PDEATHSIG");
 		if (getppid() != ppid)
 			die(EXIT_SETUP, "die-with-parent", 0, "the parent already exited");
 	}
@@ -176,7 +178,8 @@ static _Noreturn void run(struct spec *s, char *buf)
 	cgroup_join_child(s, pid);
 	cgroup_close();
 	/* The supervisor does not want to die of a write to a pipe whose reader is gone. */
-	signal(SIGPIPE, SIG_IGN);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		die(EXIT_SETUP, "signals", errno, "ignore SIGPIPE");
 	supervisor_forward_to(pid);
 	if (s->clone_flags & CLONE_NEWUSER) {
 		ids_write_maps(s, proc_fd, pid);
@@ -184,11 +187,12 @@ static _Noreturn void run(struct spec *s, char *buf)
 	}
 	/* The counters' baseline: the last thing before anything of the sandbox runs. */
 	watch_arm();
-	/* Release the child; the write end stays open as its lifeline. */
-	if (write(sync[1], "1", 1) != 1)
+	/* Release the child; the write end stays open as its lifeline. EPIPE: the child failed
+	 * before its release, and its report (read by supervisor_wait) says why. */
+	if (write(sync[1], "1", 1) != 1 && errno != EPIPE)
 		die(EXIT_SETUP, "sync", errno, "release the child");
 	/* The supervisor keeps nothing of the spec (what it still needs was copied with
-	 * supervisor_keep): give the memory back. */
+	 * arena_keep): give the memory back. */
 	munmap(buf, WIRE_MAX_STREAM + 1);
 	supervisor_wait(pid, err[0], s->persist != NULL);
 }

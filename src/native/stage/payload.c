@@ -27,10 +27,13 @@ static void reset_signals(void)
 	int sig;
 	dfl.sa_handler = SIG_DFL;
 	for (sig = 1; sig < 65; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &dfl, NULL); /* EINVAL for libc-reserved numbers: fine */
+		/* EINVAL for libc-reserved numbers: fine. Anything else would hand the payload
+		 * a signal ignored without its knowing. */
+		if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, &dfl, NULL) < 0 && errno != EINVAL)
+			die(EXIT_SETUP, "signals", errno, "signal %d to its default", sig);
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		die(EXIT_SETUP, "signals", errno, "unblock all signals");
 }
 
 static void cloexec_range(unsigned first, unsigned last)
@@ -41,8 +44,11 @@ static void cloexec_range(unsigned first, unsigned last)
 		return;
 	/* Kernels before 5.11 lack CLOSE_RANGE_CLOEXEC: flag each possible fd instead. */
 	top = (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (1u << 20)) ? (unsigned)rl.rlim_cur : (1u << 20);
+	/* EBADF: nothing open there. Any other failure would leave an undeclared fd open
+	 * across execve. */
 	for (fd = first; fd <= last && fd < top; fd++)
-		fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+		if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
+			die(EXIT_SETUP, "close-fds", errno, "fd %u", fd);
 }
 
 /* An fd of the stage moved to at least `floor`, on a number nothing uses (F_DUPFD_CLOEXEC

@@ -35,11 +35,13 @@ int path_parent(int root, const char *abs, char leaf[256]);
 int path_open_strict(int root, const char *abs, int flags);
 int path_mountpoint(int root, const char *abs, int is_dir);
 
-/* steps.c: bind, tmpfs, proc, mqueue, dir, symlink; helpers for filesystem mounts. */
-void step_run(const struct mount_step *m, int oldroot, int newroot);
+/* fsmount.c: a detached filesystem mount, attaching it, the error for a missing destination. */
 int fs_new(const char *type, const char *const *kv, unsigned attrs);
 int attach(int mnt_fd, int dst_fd);
 _Noreturn void die_create(const char *step, int err, const char *what);
+
+/* steps.c: bind, tmpfs, proc, mqueue, dir, symlink; hands mask, remount-ro, dev on. */
+void step_run(const struct mount_step *m, int oldroot, int newroot);
 
 /* protect.c: mask and remount-ro. */
 void step_mask(const struct mount_step *m, int oldroot, int newroot);
@@ -90,8 +92,10 @@ void on_exit_init(const struct spec *s);
 void on_exit_close(void);
 void on_exit_run(void);
 
+/* arena.c: copies of spec strings that outlive the spec buffer (never NULL; dies when full). */
+const char *arena_keep(const char *str);
+
 /* supervisor.c: the process the caller waits on; and the tie from the sandbox back to it. */
-const char *supervisor_keep(const char *str);
 void supervisor_finish(void);
 _Noreturn void supervisor_exit(int code);
 void supervisor_block_signals(void);
