@@ -7,8 +7,9 @@ import { describeRoot, host, NSBOX, tempDir } from "./harness.ts";
 import { NS, PATH, sh, specFile, STAGE, temp } from "./stage-driver.ts";
 
 /**
- * In a private mount namespace: a shared tmpfs at D; start a sandbox that waits, then mount a
- * tmpfs with a marker at D/late from outside and report whether the sandbox saw the marker.
+ * In a private mount namespace: a shared tmpfs at D; start a sandbox that says it is ready and
+ * waits, then mount a tmpfs with a marker at D/late from outside, let the sandbox go on, and
+ * report whether it saw the marker. The two sides take turns through fifos in D, never by time.
  */
 function seesLateHostMount(propagation: string): string {
   const d = tempDir();
@@ -16,9 +17,11 @@ function seesLateHostMount(propagation: string): string {
     const script = `
       set -e
       mount -t tmpfs nsbox-test ${d}; mount --make-shared ${d}; mkdir ${d}/late
-      ${NSBOX} run --propagation ${propagation} --bind ${d} ${d} -- sh -c 'sleep 1; cat ${d}/late/marker 2>/dev/null || echo absent' > ${d}.out &
-      sleep 0.4
+      mkfifo -m 666 ${d}/ready ${d}/go
+      ${NSBOX} run --propagation ${propagation} --bind ${d} ${d} -- sh -c 'echo > ${d}/ready; read x < ${d}/go; cat ${d}/late/marker 2>/dev/null || echo absent' > ${d}.out &
+      read x < ${d}/ready
       mount -t tmpfs nsbox-late ${d}/late; echo present > ${d}/late/marker
+      echo > ${d}/go
       wait
       cat ${d}.out`;
     const r = host(`unshare -m --propagation private sh -c '${script.replace(/'/g, "'\\''")}'`);
@@ -46,9 +49,11 @@ describeRoot("propagation", () => {
       const script = `
         set -e
         mount -t tmpfs nsbox-test ${d}; mount --make-shared ${d}
-        ${NSBOX} run --propagation shared --bind ${d} ${d} --tmpfs ${d}/inner -- sh -c 'grep -c " ${d}/inner " /proc/self/mountinfo; sleep 1' &
-        sleep 0.5
+        mkfifo -m 666 ${d}/ready ${d}/go
+        ${NSBOX} run --propagation shared --bind ${d} ${d} --tmpfs ${d}/inner -- sh -c 'grep -c " ${d}/inner " /proc/self/mountinfo; echo > ${d}/ready; read x < ${d}/go' &
+        read x < ${d}/ready
         grep -c " ${d}/inner " /proc/self/mountinfo || true
+        echo > ${d}/go
         wait`;
       const r = host(`unshare -m --propagation private sh -c '${script.replace(/'/g, "'\\''")}'`);
       // Inside: the tmpfs is there (1). On the host, while the sandbox runs: nothing (0).

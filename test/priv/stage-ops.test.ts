@@ -4,7 +4,7 @@
 // Anything mounted outside a sandbox happens inside `unshare -m --propagation private`.
 import { afterAll, expect, test } from "bun:test";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { describeRoot, host } from "./harness.ts";
+import { childrenOf, commOf, descendantsOf, describeRoot, host, waitFor } from "./harness.ts";
 import { ALL, BASE, lines, NET, NS, PATH, sh, specFile, STAGE, stage, temp, USER, UTS } from "./stage-driver.ts";
 
 const cgroups: string[] = [];
@@ -70,7 +70,7 @@ describeRoot("stage: on-exit-unlink and on-exit-rmdir", () => {
     const fd = openSync(specFile(d, "spec.wire", ...BASE, "on-exit-unlink", `${d}/record`, "argv", "sleep", "argv", "30"), "r");
     const p = Bun.spawn([STAGE, "--spec-fd", "3"], { stdio: ["ignore", "ignore", "pipe", fd] });
     closeSync(fd);
-    await Bun.sleep(300);
+    await waitFor(() => descendantsOf(p.pid).some((c) => commOf(c) === "sleep"), "the payload runs");
     p.kill("SIGTERM");
     expect(await p.exited).toBe(143);
     expect(existsSync(`${d}/record`)).toBe(false);
@@ -236,14 +236,12 @@ describeRoot("stage: persist and join", () => {
     const sb = Bun.spawn([STAGE, "--spec-fd", "3"], { stdio: ["ignore", "ignore", "pipe", fd] });
     closeSync(fd);
     try {
+      // The init, once the payload wrote its marker (seen through the init's root, the sandbox's).
       let init = 0;
-      for (let i = 0; i < 100 && !init; i++) {
-        await Bun.sleep(20);
-        const kids = readFileSync(`/proc/${sb.pid}/task/${sb.pid}/children`, "utf8").trim();
-        if (kids && existsSync(`/proc/${kids.split(" ")[0]}/ns`)) init = Number(kids.split(" ")[0]);
-      }
-      expect(init).toBeGreaterThan(0);
-      await Bun.sleep(200); // the marker
+      await waitFor(() => {
+        init = childrenOf(sb.pid)[0] ?? 0;
+        return init > 0 && existsSync(`/proc/${init}/root/tmp/marker`);
+      }, "the sandbox wrote its marker");
       const kinds = ["user", "mnt", "pid", "net", "uts", "ipc", "cgroup"];
       const fds = kinds.map((k) => openSync(`/proc/${init}/ns/${k}`, "r"));
       try {
