@@ -1,20 +1,21 @@
 // Where nsbox keeps what outlives one command: records of running sandboxes, persistent
 // namespaces. Root uses /run/nsbox (a tmpfs: nothing survives a reboot, as nothing it describes
 // does); rootless users their XDG runtime dir. Everything is recorded here before it is made.
-import { existsSync, lstatSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { NsboxError } from "./errors.ts";
+import { nodeFs } from "./sys/node-fs.ts";
+import type { HostFs } from "./sys/sys.ts";
 
 export function stateRoot(uid: number = process.getuid!(), env: Readonly<Record<string, string | undefined>> = process.env): string {
   if (uid === 0) return "/run/nsbox";
   return join(env.XDG_RUNTIME_DIR || `/tmp/nsbox-${uid}`, "nsbox");
 }
 
-function assertPrivate(root: string, dir: string): void {
+function assertPrivate(fs: HostFs, root: string, dir: string): void {
   for (const d of [root, dir]) {
-    const st = lstatSync(d);
+    const st = fs.lstat(d);
     // Records hold environments and paths: another user must not read or plant them.
-    if (!st.isDirectory() || st.uid !== process.getuid!() || (st.mode & 0o022) !== 0) {
+    if (!st.isDirectory || st.uid !== process.getuid!() || (st.mode & 0o022) !== 0) {
       throw new NsboxError(`state directory ${d} is not private to you`, 125, "it must be a directory you own, not writable by others");
     }
   }
@@ -22,18 +23,28 @@ function assertPrivate(root: string, dir: string): void {
 
 /** A private directory under the state root (mode 0700, ours), created when missing. */
 export function stateDir(...parts: string[]): string {
+  return stateDirOn(nodeFs, ...parts);
+}
+
+/** stateDir, made through `fs`. */
+export function stateDirOn(fs: HostFs, ...parts: string[]): string {
   const root = stateRoot();
   const dir = join(root, ...parts);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  assertPrivate(root, dir);
+  fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  assertPrivate(fs, root, dir);
   return dir;
 }
 
 /** The same directory for reading: undefined when it does not exist yet (nothing is created). */
 export function existingStateDir(...parts: string[]): string | undefined {
+  return existingStateDirOn(nodeFs, ...parts);
+}
+
+/** existingStateDir, looked up through `fs`. */
+export function existingStateDirOn(fs: HostFs, ...parts: string[]): string | undefined {
   const root = stateRoot();
   const dir = join(root, ...parts);
-  if (!existsSync(dir)) return undefined;
-  assertPrivate(root, dir);
+  if (!fs.exists(dir)) return undefined;
+  assertPrivate(fs, root, dir);
   return dir;
 }
