@@ -7,7 +7,8 @@
 
 #include "wire.h"
 
-/* What the sandbox's processes share besides the spec: set once in the child (main.c). */
+/* What the sandbox's processes share besides the spec (stage-fds.c): set once in the child
+ * (main.c). */
 struct stage_fds {
 	int error_w;   /* write end of the CLOEXEC error pipe */
 	int lifeline;  /* read end of the sync pipe: POLLHUP once the supervisor is gone */
