@@ -3,6 +3,7 @@
 // syscall (-Wl,--wrap) makes one chosen call fail; the stage must then refuse to run the payload,
 // with one line saying which step failed. A positive control runs the same build with no fault.
 import { beforeAll, expect, test } from "bun:test";
+import { closeSync, openSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { buildStage } from "../../scripts/build.ts";
 import { describeRoot } from "./harness.ts";
@@ -65,6 +66,19 @@ describeRoot("stage: failing closed when a call fails", () => {
     const fallback = withFault(`syscall:${SYS_CLOSE_RANGE}`, [...BASE, ...sh("ls /proc/self/fd | sort -n | tr '\\n' ' '")]);
     expect(fallback).toMatchObject({ code: 0, stdout: "0 1 2 3 ", stderr: "" }); // 3: ls's own directory fd
     expectRefused(withFault(`syscall:${SYS_CLOSE_RANGE},fcntl:${F_SETFD}`, [...BASE, ...payload]), /close-fds: fd \d+: .*EPERM/);
+  });
+
+  test("the fallback closes fds above a NOFILE limit the spec lowered", () => {
+    // 20 files on fds 4..23; the payload's limit is 16, applied before its fds are prepared.
+    const d = temp();
+    writeFileSync(`${d}/f`, "");
+    const fds = Array.from({ length: 20 }, () => openSync(`${d}/f`, "r"));
+    try {
+      const r = stage([...BASE, "rlimit", "NOFILE", 16, 16, ...sh("ls /proc/self/fd | sort -n | tr '\\n' ' '")], fds, { NSBOX_FAULT: `syscall:${SYS_CLOSE_RANGE}` }, faulty);
+      expect(r).toMatchObject({ code: 0, stdout: "0 1 2 3 ", stderr: "" });
+    } finally {
+      fds.forEach((fd) => closeSync(fd));
+    }
   });
 
   test("a full arena of kept strings stops the run instead of keeping an empty path", () => {
