@@ -1,37 +1,100 @@
-// `npm run bench`: nsbox against bubblewrap with the same isolation. Start latency of `true`
-// (interleaved runs, medians and their ratio) and resident memory of the processes that stay
-// while a sandbox runs. Prints figures; never fails on them. Needs root and a built dist/nsbox.
-import { readFileSync, writeFileSync } from "node:fs";
+// `npm run bench`: nsbox start-up against its floors, side by side (issue #15). Interleaved runs,
+// medians of wall time and of CPU time (user + system, steadier on a loaded machine) and ratios:
+//  - `nsbox --version` against a compiled Bun hello world built with the same flags (the Bun floor);
+//  - `nsbox run -- true` and a saved plan (`plan --save`, started by the installed stage alone)
+//    against bubblewrap with the same isolation, its seccomp filter included;
+//  - the default `os` root against the host root (`--root host`), pair by pair (issue #10);
+//  - the per-phase table of `NSBOX_TRACE=1 nsbox run -- true` (medians);
+//  - resident memory of the supervisor (and of the init) while a sandbox runs.
+// Prints figures; never fails on them. Needs root, bwrap and a built dist/nsbox.
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { readHostLayout } from "../src/core/host-layout.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
-const NSBOX = `${import.meta.dir}/../dist/nsbox`;
-const STAGE = `${import.meta.dir}/../dist/nsbox-stage`;
-const WIRE = "/tmp/nsbox-bench.wire";
+const NSBOX = resolve(import.meta.dir, "../dist/nsbox");
+const FILTER = resolve(import.meta.dir, "../dist/seccomp-default.bpf");
+const BUILD_FLAGS = ["--compile", "--minify", "--bytecode", "--format=esm", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig"];
 
-// bubblewrap doing what `nsbox run` does by default.
+/** bubblewrap doing what `nsbox run` does by default; its filter comes on fd 3 (`--seccomp 3`). */
 const BWRAP = [
   "bwrap", "--unshare-all", "--unshare-user", "--uid", "0", "--gid", "0", "--ro-bind", "/", "/", "--dev", "/dev",
   "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/var/tmp", "--new-session",
-  "--die-with-parent", "--cap-drop", "ALL",
+  "--die-with-parent", "--cap-drop", "ALL", "--seccomp", "3",
 ];
 
-const variants: Record<string, (cmd: string[]) => string[]> = {
-  "nsbox run": (cmd) => [NSBOX, "run", "--", ...cmd],
-  "stage alone (saved plan)": (cmd) => ["sh", "-c", `exec ${STAGE} --spec-fd 3 3<${WIRE}`, ...cmd.slice(0, 0)],
-  bwrap: (cmd) => [...BWRAP, ...cmd],
-};
+/** The `os` root as bubblewrap builds it: a tmpfs root, read-only at the end, with the OS bound
+ * read-only and /bin, /sbin, /lib* as this host has them (links stay links), as nsbox plans it. */
+const BWRAP_OS = [
+  "bwrap", "--unshare-all", "--unshare-user", "--uid", "0", "--gid", "0", "--tmpfs", "/",
+  "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
+  ...readHostLayout().os.flatMap((e) => (e.symlink !== undefined ? ["--symlink", e.symlink, e.path] : ["--ro-bind", e.path, e.path])),
+  "--dir", "/var/lib", "--dir", "/var/cache", "--dir", "/var/log", "--symlink", "../run", "/var/run",
+  "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/var/tmp", "--new-session",
+  "--die-with-parent", "--cap-drop", "ALL", "--seccomp", "3", "--remount-ro", "/",
+];
+
+interface Sample {
+  wall: number;
+  cpu: number;
+}
+
+interface Variant {
+  argv: string[];
+  /** Needs the filter on fd 3 (bubblewrap). */
+  filter?: boolean;
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }
 
-function timeOnce(argv: string[]): number {
-  const t0 = performance.now();
-  const r = Bun.spawnSync(argv, { stdout: "ignore", stderr: "pipe" });
-  const dt = performance.now() - t0;
-  if (r.exitCode !== 0) throw new Error(`${argv.join(" ")} failed: ${r.stderr.toString()}`);
-  return dt;
+function timeOnce(v: Variant): Sample {
+  const fd = v.filter ? openSync(FILTER, "r") : undefined;
+  try {
+    const t0 = performance.now();
+    const r = Bun.spawnSync(v.argv, { stdio: ["ignore", "ignore", "pipe", ...(fd === undefined ? [] : [fd])] });
+    const wall = performance.now() - t0;
+    if (r.exitCode !== 0) throw new Error(`${v.argv.join(" ")} failed: ${r.stderr.toString()}`);
+    return { wall, cpu: Number(r.resourceUsage.cpuTime.total) / 1000 };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Interleaved runs of each variant; prints medians and ratios against `base`. */
+function compare(title: string, variants: Record<string, Variant>, base: string): void {
+  const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  for (const v of Object.values(variants)) timeOnce(v); // warm the page cache
+  for (let i = 0; i < RUNS; i++) for (const [name, v] of Object.entries(variants)) samples[name]!.push(timeOnce(v));
+  const b = samples[base]!;
+  const [bw, bc] = [median(b.map((s) => s.wall)), median(b.map((s) => s.cpu))];
+  console.log(`${title} (median of ${RUNS} interleaved runs; ratio to ${base})`);
+  for (const [name, xs] of Object.entries(samples)) {
+    const [w, c] = [median(xs.map((s) => s.wall)), median(xs.map((s) => s.cpu))];
+    console.log(`  ${name.padEnd(34)} wall ${w.toFixed(2).padStart(7)} ms ${(w / bw).toFixed(2).padStart(5)}x   cpu ${c.toFixed(2).padStart(7)} ms ${(c / bc).toFixed(2).padStart(5)}x`);
+  }
+}
+
+/** Medians of each NSBOX_TRACE phase of `argv`, in ms on nsbox's clock, with the step from the one before. */
+function phaseTable(argv: string[]): void {
+  const at = new Map<string, number[]>();
+  for (let i = 0; i < Math.min(RUNS, 20); i++) {
+    const r = Bun.spawnSync(argv, { env: { ...process.env, NSBOX_TRACE: "1" }, stdio: ["ignore", "ignore", "pipe"] });
+    for (const m of r.stderr.toString().matchAll(/^nsbox-trace:\s+([\d.]+) ms\s+(.+)$/gm)) {
+      if (!at.has(m[2]!)) at.set(m[2]!, []);
+      at.get(m[2]!)!.push(Number(m[1]));
+    }
+  }
+  const clock = argv[0] === NSBOX ? "Bun's clock, which starts after exec and mapping the binary" : "the stage's clock, from its main()";
+  console.log(`phases of \`${[basename(argv[0]!), ...argv.slice(1)].join(" ")}\` (NSBOX_TRACE=1, medians; ms on ${clock})`);
+  let before = 0;
+  for (const [phase, xs] of at) {
+    const t = median(xs);
+    console.log(`  ${phase.padEnd(34)} at ${t.toFixed(2).padStart(7)} ms   +${(t - before).toFixed(2).padStart(6)} ms`);
+    before = t;
+  }
 }
 
 function rssKb(pid: number): number {
@@ -47,38 +110,84 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-/** RSS of the processes that are not the payload: the supervisor chain down to the payload. */
-async function residentKb(argv: string[], depth: number): Promise<number> {
-  const p = Bun.spawn([...argv], { stdout: "ignore", stderr: "ignore" });
-  await Bun.sleep(400);
-  let total = 0;
+/** RSS of the first `depth` levels of the process tree: [supervisor, init] for nsbox and bwrap. */
+async function residentKb(v: Variant, depth: number): Promise<number[]> {
+  const fd = v.filter ? openSync(FILTER, "r") : undefined;
+  const p = Bun.spawn(v.argv, { stdio: ["ignore", "ignore", "ignore", ...(fd === undefined ? [] : [fd])] });
+  if (fd !== undefined) closeSync(fd);
+  // Wait for the payload (`sleep`) to be there: the levels above it are then complete.
   let pids = [p.pid];
-  for (let level = 0; level < depth && pids.length; level++) {
-    total += pids.reduce((sum, pid) => sum + rssKb(pid), 0);
-    pids = pids.flatMap(childrenOf);
+  const levels: number[][] = [];
+  for (let tries = 0; tries < 500; tries++) {
+    levels.length = 0;
+    pids = [p.pid];
+    for (let level = 0; level <= depth && pids.length; level++) {
+      levels.push(pids);
+      pids = pids.flatMap(childrenOf);
+    }
+    if (levels.length > depth && levels[depth]!.some((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sleep")) break;
+    await Bun.sleep(10);
   }
+  const kb = levels.slice(0, depth).map((ps) => ps.reduce((sum, pid) => sum + rssKb(pid), 0));
   p.kill("SIGKILL");
   await p.exited;
-  return total;
+  return kb;
 }
 
 if (process.getuid!() !== 0) {
   console.log("bench: run as root (nsbox and bwrap both map root to build the same sandbox)");
   process.exit(0);
 }
-const plan = Bun.spawnSync([NSBOX, "plan", "--wire", "--", "true"]);
-writeFileSync(WIRE, plan.stdout);
+const work = mkdtempSync("/tmp/nsbox-bench-");
+try {
+  // The Bun floor: a hello world compiled with nsbox's own flags.
+  writeFileSync(join(work, "hello.ts"), 'console.log("hello");\n');
+  const hello = join(work, "hello");
+  const built = Bun.spawnSync([process.execPath, "build", join(work, "hello.ts"), ...BUILD_FLAGS, "--outfile", hello], { stdio: ["ignore", "ignore", "pipe"] });
+  if (built.exitCode !== 0) throw new Error(`building the hello world failed: ${built.stderr}`);
+  compare("start of a compiled Bun program", { "bun hello world": { argv: [hello] }, "nsbox --version": { argv: [NSBOX, "--version"] } }, "bun hello world");
 
-const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
-for (let i = 0; i < RUNS; i++) for (const [name, make] of Object.entries(variants)) times[name]!.push(timeOnce(make(["true"])));
-const base = median(times.bwrap!);
-console.log(`start latency of \`true\`, median of ${RUNS} interleaved runs:`);
-for (const [name, xs] of Object.entries(times)) {
-  console.log(`  ${name.padEnd(26)} ${median(xs).toFixed(2).padStart(7)} ms   ${(median(xs) / base).toFixed(2)}x bwrap`);
+  // A saved plan, run by the installed stage alone.
+  mkdirSync(join(work, "lib"), { mode: 0o755 });
+  const stage = join(work, "lib", "nsbox-stage");
+  const plan = join(work, "true.plan");
+  const hostPlan = join(work, "true-host-root.plan");
+  for (const argv of [
+    [NSBOX, "stage", "install", stage],
+    [NSBOX, "plan", "--save", plan, "--stage", stage, "--", "true"],
+    [NSBOX, "plan", "--save", hostPlan, "--stage", stage, "--root", "host", "--", "true"],
+  ]) {
+    const r = Bun.spawnSync(argv, { stdio: ["ignore", "ignore", "pipe"] });
+    if (r.exitCode !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr}`);
+  }
+  compare("start latency of `true` in a sandbox (nsbox's default root is os)", {
+    "bwrap, os root": { argv: [...BWRAP_OS, "true"], filter: true },
+    "nsbox run": { argv: [NSBOX, "run", "--", "true"] },
+    "saved plan (stage alone)": { argv: [plan] },
+    bwrap: { argv: [...BWRAP, "true"], filter: true },
+  }, "bwrap, os root");
+  // What the os root costs against the whole host root, each pair measured side by side.
+  compare("os root against host root: nsbox run", {
+    "nsbox run --root host": { argv: [NSBOX, "run", "--root", "host", "--", "true"] },
+    "nsbox run (os)": { argv: [NSBOX, "run", "--", "true"] },
+  }, "nsbox run --root host");
+  compare("os root against host root: saved plan (stage alone)", { "saved plan, host root": { argv: [hostPlan] }, "saved plan, os root": { argv: [plan] } }, "saved plan, host root");
+  compare("os root against host root: bubblewrap", { "bwrap, host root": { argv: [...BWRAP, "true"], filter: true }, "bwrap, os root": { argv: [...BWRAP_OS, "true"], filter: true } }, "bwrap, host root");
+  phaseTable([NSBOX, "run", "--", "true"]);
+  phaseTable([plan]);
+
+  console.log("resident memory while a sandbox runs, payload excluded (KB)");
+  const sleepPlan = join(work, "sleep.plan");
+  Bun.spawnSync([NSBOX, "plan", "--save", sleepPlan, "--stage", stage, "--", "sleep", "30"]);
+  const resident: [string, Variant][] = [
+    ["nsbox run", { argv: [NSBOX, "run", "--", "sleep", "30"] }],
+    ["saved plan", { argv: [sleepPlan] }],
+    ["bwrap", { argv: [...BWRAP, "sleep", "30"], filter: true }],
+  ];
+  for (const [name, v] of resident) {
+    const [supervisor = 0, init = 0] = await residentKb(v, 2);
+    console.log(`  ${name.padEnd(12)} supervisor ${String(supervisor).padStart(6)}   init ${String(init).padStart(6)}   together ${String(supervisor + init).padStart(6)}`);
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
 }
-
-// nsbox: the supervisor (the caller's pid after exec) and the init; bwrap: its two processes.
-const nsboxKb = await residentKb([NSBOX, "run", "--", "sleep", "30"], 2);
-const bwrapKb = await residentKb([...BWRAP, "sleep", "30"], 2);
-console.log("resident memory while a sandbox runs (supervisor + init, payload excluded):");
-console.log(`  nsbox ${nsboxKb} KB   bwrap ${bwrapKb} KB   ratio ${(nsboxKb / bwrapKb).toFixed(2)}`);

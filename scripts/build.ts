@@ -26,7 +26,7 @@ export function buildStage(out = STAGE_OUT, extra: readonly string[] = [], root 
   }
   mkdirSync(`${root}/dist`, { recursive: true });
   const sources = [...new Bun.Glob("*.c").scanSync(`${root}/${STAGE_SOURCES}`)].sort().map((f) => `${root}/${STAGE_SOURCES}/${f}`);
-  sh(["musl-gcc", "-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-o", out, ...sources, ...extra], "compiling the stage");
+  sh(["musl-gcc", "-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", `-DNSBOX_VERSION="${pkg.version}"`, "-o", out, ...sources, ...extra], "compiling the stage");
 }
 
 export function buildProbe(): void {
@@ -37,7 +37,7 @@ export function buildProbe(): void {
 function buildBinary(): void {
   sh(
     [
-      process.execPath, "build", "src/main.ts", "--compile", "--minify", "--bytecode", "--format=esm",
+      process.execPath, "build", "src/main.ts", "--compile", "--minify", "--bytecode", "--format=esm", "--splitting",
       "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--outfile", OUT,
     ],
     "bun build --compile",

@@ -5,13 +5,16 @@
 import { EXIT, NsboxError, UsageError } from "../core/errors.ts";
 import { inspectSandbox, type SandboxInspection } from "../core/sandbox-inspect.ts";
 import { findByName, findByPid, type SandboxRecord } from "../core/sandbox-record.ts";
-import { explainSpec, formatExplanation, type Explanation } from "../model/explain.ts";
+import { explainSpec, formatExplanation, type Explanation, type ExplainHost } from "../model/explain.ts";
+import { hostFacts } from "../core/host-facts.ts";
+import { listeningUnixPaths } from "../core/proc-net.ts";
 import type { CliIo } from "./index.ts";
 import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
 import { checkName } from "./names.ts";
 import type { ExtraFlag } from "./parse-args.ts";
 import { planFromArgs } from "./sandbox-command.ts";
 import { VerdictFailure } from "./verdict-exit.ts";
+import { unwritableBindWarnings } from "../core/bind-access.ts";
 
 export const EXPLAIN_USAGE = "nsbox explain [OPTIONS] [--json] -- COMMAND [ARG...]  |  nsbox explain NAME|--pid PID [--json]";
 
@@ -63,12 +66,17 @@ export function formatInspection(record: SandboxRecord, e: Explanation, live: Sa
   return `${lines.join("\n")}\n`;
 }
 
+/** The host's listening path sockets (of nsbox's own network namespace, the host's). */
+function explainHost(): ExplainHost {
+  return { unixSockets: listeningUnixPaths(hostFacts.readFile("/proc/net/unix") ?? "") };
+}
+
 export function explainCommand(args: readonly string[], io: CliIo): void {
   const live = parseLiveRequest(args);
   if (live) {
     applyLogFlags(live.flags);
     const record = findRecord(live);
-    const e = explainSpec(record.spec);
+    const e = explainSpec(record.spec, explainHost());
     const inspection = inspectSandbox(record);
     io.stdout(
       live.flags.has("json")
@@ -81,6 +89,8 @@ export function explainCommand(args: readonly string[], io: CliIo): void {
   const { spec, extras } = planFromArgs(args, EXPLAIN_FLAGS, EXPLAIN_USAGE, io.context());
   applyLogFlags(extras);
   if (extras.has("pid")) throw new UsageError("--pid explains a running sandbox: give it alone (nsbox explain --pid PID)");
-  const e = explainSpec(spec);
+  const e = explainSpec(spec, explainHost());
+  // Listed with the other warnings of the explanation (text and --json alike).
+  e.warnings.push(...unwritableBindWarnings(spec));
   io.stdout(extras.has("json") ? `${JSON.stringify(e, null, 2)}\n` : `${formatExplanation(e).join("\n")}\n`);
 }

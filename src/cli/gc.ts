@@ -7,7 +7,7 @@ import type { CliIo } from "./index.ts";
 
 export function registerGc(cli: CAC, io: CliIo): void {
   const cmd = cli
-    .command("gc", "Remove what killed runs left behind (records, namespaces, cgroups, veths, nft tables); only what nsbox recorded")
+    .command("gc", "Remove what killed runs left behind (records, namespaces, cgroups, veths, nft tables) and stamps of state directories that are gone; only what nsbox recorded, never data")
     .option("--dry-run", "only list what would be removed")
     .action((options: { dryRun?: unknown } & Record<string, unknown>) => {
       applyLogOptions(options);

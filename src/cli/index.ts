@@ -1,10 +1,9 @@
 // The command table (crun's commands[]): cac routes, prints help and the version; each command
 // lives in its own file and ends in one call into spec/ or core/. runCli returns the exit code.
 import { cac, type CAC } from "cac";
-import pkg from "../../package.json" with { type: "json" };
 import { EXIT, UsageError } from "../core/errors.ts";
 import { reportError } from "./report-error.ts";
-import { isHelpRequest } from "./entry.ts";
+import { isHelpRequest, VERSION } from "./entry.ts";
 import type { PlanContext } from "../model/context.ts";
 import { readPlanContext } from "./context.ts";
 import { PLAN_FLAGS, PLAN_USAGE, planCommand } from "./plan.ts";
@@ -21,11 +20,10 @@ import { registerGc } from "./gc.ts";
 import { SELFTEST_FLAGS, SELFTEST_USAGE, selftestCommand } from "./selftest.ts";
 import { EXPLAIN_FLAGS, EXPLAIN_USAGE, explainCommand } from "./explain.ts";
 import { registerPlugin } from "./plugin.ts";
+import { registerStage } from "./stage.ts";
 import { runPluginCommand } from "./plugin-command.ts";
 import { PLUGIN_FLAGS } from "./plugin-args.ts";
 import type { ExtraFlag } from "./parse-args.ts";
-
-export const VERSION: string = pkg.version;
 
 export interface CliIo {
   stdout(data: string | Uint8Array): void;
@@ -61,6 +59,8 @@ export function createCli(io: CliIo = defaultIo): CAC {
     .example("  nsbox run -- id                        # root inside, an unprivileged uid outside")
     .example("  nsbox run --bind /srv/data /srv/data -- sh -c 'echo hi > /srv/data/x'")
     .example("  nsbox run --name web --memory 256M --pids 64 -- ./serve   # then: nsbox ps, nsbox exec web -- sh")
+    .example("  nsbox run --ro-bind /srv/www /srv/www -- ./serve   # the default root shows the host's OS (/usr /etc /bin /lib*), no data: add paths")
+    .example("  nsbox run --root host -- ls /home                 # the whole host root read-only, as before")
     .example("  nsbox run --ro-bind /etc/app /etc/app --hostname web --net none -- /usr/bin/app")
     .example("  nsbox run --profile web.toml --setenv MODE prod -- ./serve")
     .action(() => runCommand(argsAfter(cli, "run"), io.context()));
@@ -96,6 +96,7 @@ export function createCli(io: CliIo = defaultIo): CAC {
   registerGc(cli, io);
   registerCheck(cli, io);
   registerPlugin(cli, io);
+  registerStage(cli, io);
   cli
     .command("help [command]", "Show help for a command")
     .action((name?: string) => {

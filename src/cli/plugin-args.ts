@@ -30,7 +30,7 @@ export const PLUGIN_FLAGS: readonly ExtraFlag[] = [
 export const RESERVED_FLAGS: ReadonlySet<string> = new Set([
   ...SANDBOX_OPTIONS.map((o) => o.name),
   ...[PROFILE_FLAG, ...LOG_FLAGS, ...PLUGIN_FLAGS].map((f) => f.name),
-  "json", "wire", "help", "version",
+  "json", "wire", "save", "append-args", "stage", "help", "version",
 ]);
 
 /** How many values a flag other than a plugin's takes, so its values are not read as flags. */

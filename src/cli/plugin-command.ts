@@ -4,6 +4,8 @@
 // not looser than the run options it parsed, or than the defaults) and run like `nsbox run`.
 import { EXIT, UsageError } from "../core/errors.ts";
 import { execute } from "../core/execute.ts";
+import { planWithRange } from "../core/id-ranges.ts";
+import { unwritableBindWarnings } from "../core/bind-access.ts";
 import { logger } from "../core/log.ts";
 import { findPlugin, hookContext } from "../core/plugins/catalog.ts";
 import type { CommandContext, CommandRun, NsboxPlugin, PluginCommand } from "../plugin/define.ts";
@@ -42,12 +44,13 @@ function normalBase(input: SandboxSpecInput, ctx: PlanContext): NormalSpec {
 
 /** Checks a command's sandbox and execs into it (the same path as `nsbox run`); never returns. */
 function runCommandSandbox(plugin: NsboxPlugin, run: CommandRun, base: NormalSpec, ctx: PlanContext): never {
-  const spec = checkPluginSpec(plugin.name, run.spec, base, ctx);
+  // A named sandbox runs in its name's range, as with `nsbox run --name` (docs/ids.md).
+  const spec = planWithRange(ctx, run.spec as SandboxSpecInput, true, (c) => checkPluginSpec(plugin.name, run.spec, base, c)).result;
   const passFds = run.passFds ?? [];
   if (!Array.isArray(passFds) || !passFds.every((fd) => Number.isInteger(fd) && fd >= 0)) {
     throw new PluginError(plugin.name, "passFds must be a list of open file descriptors");
   }
-  for (const warning of riskWarnings(spec)) logger(plugin.name).warn(warning);
+  for (const warning of [...riskWarnings(spec), ...unwritableBindWarnings(spec)]) logger(plugin.name).warn(warning);
   // The fds become 3, 4, ... in the payload, in this order (WIRE.md `pass-fd`, LISTEN_FDS).
   return execute(spec, { host: { passFds } });
 }

@@ -3,6 +3,7 @@
 import type { CAC } from "cac";
 import { runningRecords, type SandboxRecord } from "../core/sandbox-record.ts";
 import { NS_KINDS } from "../model/schema.ts";
+import { formatRange, idRangeOf, type IdRangeSummary } from "../model/explain.ts";
 import { addLogOptions, applyLogOptions } from "./command-flags.ts";
 import type { CliIo } from "./index.ts";
 import { alignColumns } from "./columns.ts";
@@ -12,6 +13,8 @@ export interface PsEntry {
   pid: number;
   uptimeSeconds: number;
   namespaces: string[];
+  /** The host ids its own ids stand for; null without a user namespace of its own. */
+  range: IdRangeSummary | null;
   command: string[];
 }
 
@@ -22,6 +25,7 @@ export function psEntries(records: readonly SandboxRecord[], now = Date.now()): 
       pid: r.pid,
       uptimeSeconds: Math.max(0, Math.round((now - Date.parse(r.createdAt)) / 1000)),
       namespaces: NS_KINDS.filter((k) => r.spec.namespaces[k].mode !== "host"),
+      range: idRangeOf(r.spec),
       command: r.spec.process.argv,
     }))
     .sort((a, b) => a.name.localeCompare(b.name));
@@ -33,8 +37,8 @@ function formatUptime(s: number): string {
 
 export function formatPs(entries: readonly PsEntry[]): string {
   return alignColumns([
-    ["NAME", "PID", "UPTIME", "NAMESPACES", "COMMAND"],
-    ...entries.map((e) => [e.name, String(e.pid), formatUptime(e.uptimeSeconds), e.namespaces.join(","), e.command.join(" ")]),
+    ["NAME", "PID", "UPTIME", "NAMESPACES", "HOST UIDS", "COMMAND"],
+    ...entries.map((e) => [e.name, String(e.pid), formatUptime(e.uptimeSeconds), e.namespaces.join(","), e.range ? formatRange(e.range.uid) : "host", e.command.join(" ")]),
   ]);
 }
 

@@ -6,6 +6,8 @@ import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
 import { planFromArgs } from "./sandbox-command.ts";
 import { riskWarnings } from "../model/risks.ts";
 import { logger } from "../core/log.ts";
+import { unwritableBindWarnings } from "../core/bind-access.ts";
+import { tracePhase } from "../core/trace.ts";
 
 const log = logger("run");
 
@@ -21,8 +23,10 @@ export async function runCommand(args: readonly string[], ctx: PlanContext): Pro
   const { rest, plugin } = mentionsPlugin(args)
     ? await (await import("./plugin-args.ts")).pluginFromArgs(args, LOG_FLAGS, ctx)
     : { rest: [...args], plugin: undefined };
-  const { spec, extras } = planFromArgs(rest, LOG_FLAGS, RUN_USAGE, ctx, plugin);
+  tracePhase("context read");
+  const { spec, extras } = planFromArgs(rest, LOG_FLAGS, RUN_USAGE, ctx, plugin, true);
+  tracePhase("parsed and planned");
   applyLogFlags(extras);
-  for (const warning of riskWarnings(spec)) log.warn(warning);
+  for (const warning of [...riskWarnings(spec), ...unwritableBindWarnings(spec)]) log.warn(warning);
   return execute(spec);
 }

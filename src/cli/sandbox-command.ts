@@ -1,6 +1,7 @@
 // What `run` and `plan` share: argv → (profile, flags) → spec draft → normalised spec.
 // Any problem with the input ends here as a UsageError (exit 2) before anything is touched.
 import { UsageError } from "../core/errors.ts";
+import { planWithRange } from "../core/id-ranges.ts";
 import type { PlanContext } from "../model/context.ts";
 import type { NormalSpec } from "../model/normalize.ts";
 import { formatIssue, planSpec } from "../model/plan.ts";
@@ -35,10 +36,15 @@ export function inputFromArgs(
   return { input: toSpecInput(draft, parsed.command), extras: parsed.extras };
 }
 
-/** The validated, normalised spec; with a plugin, the one its plan() makes of it (plan-with-plugin.ts). */
-export function planFromArgs(args: readonly string[], extraFlags: readonly ExtraFlag[], usage: string, ctx: PlanContext, plugin?: PluginUse): SandboxRequest {
+/**
+ * The validated, normalised spec; with a plugin, the one its plan() makes of it (plan-with-plugin.ts).
+ * `claimRange`: a named root launch records its id range (run); otherwise it is only looked up.
+ */
+export function planFromArgs(args: readonly string[], extraFlags: readonly ExtraFlag[], usage: string, ctx: PlanContext, plugin?: PluginUse, claimRange = false): SandboxRequest {
   const { input, extras } = inputFromArgs(args, extraFlags, usage, ctx);
-  const result = planSpec(input, ctx);
+  const named = planWithRange(ctx, input, claimRange, (c) => planSpec(input, c), (r) => r.ok);
+  const result = named.result;
+  ctx = named.ctx;
   if (!result.ok) {
     const more = result.issues.length > 1 ? ` (and ${result.issues.length - 1} more)` : "";
     throw new UsageError(`${formatIssue(result.issues[0]!)}${more}`);

@@ -3,22 +3,26 @@
 // two can never disagree. Order matters like in bubblewrap: `--clearenv --setenv A 1` keeps A.
 import * as v from "valibot";
 import { AbsPath, NS_KINDS, NET_MODES, PROPAGATIONS, type NsKind, type SandboxSpecInput } from "../model/schema.ts";
-import { HOST_ROOT_MOUNT, PRIVATE_MOUNTS } from "../model/defaults.ts";
+import { PRIVATE_MOUNTS } from "../model/defaults.ts";
+import { ROOT_MODES, rootMounts, type RootMode } from "../model/root-view.ts";
 import { UsageError } from "../core/errors.ts";
-import type { PlanContext } from "../model/context.ts";
+import type { HostLayout, PlanContext } from "../model/context.ts";
 import { existsSync } from "node:fs";
 import { persistedPath } from "../core/persist.ts";
 import { checkName } from "./names.ts";
 import { isCapabilityName } from "../model/capabilities.ts";
 import { parseBytes, parseCpu, parseRlimit } from "../model/limits.ts";
 import { SECCOMP_OPTIONS } from "./seccomp-options.ts";
+import { parseIdmap, stateDirProblem } from "../model/host-data.ts";
 
 type MountInput = NonNullable<SandboxSpecInput["mounts"]>[number];
 
 /** The spec as options build it up; `toSpecInput` turns it into a SandboxSpec input. */
 export interface SpecDraft {
   namespaces: Partial<Record<NsKind, { mode: "new" } | { mode: "host" } | { mode: "join"; path: string }>>;
-  root: "host" | "empty";
+  root: RootMode;
+  /** The host's layout the `os` root is made from (PlanContext.host). */
+  layout: HostLayout;
   mounts: MountInput[];
   env: Record<string, string>;
   spec: Omit<SandboxSpecInput, "namespaces" | "mounts" | "process"> & {
@@ -111,13 +115,36 @@ export const SANDBOX_OPTIONS: readonly SandboxOption[] = [
   },
   { name: "hostname", args: ["NAME"], help: "hostname inside (default: nsbox, or the sandbox name)", apply: (d, [n]) => void (d.spec.hostname = n) },
   {
-    name: "root", args: ["MODE"], help: "host: the host's root read-only (default); empty: a bare tmpfs root",
-    apply: (d, [m], w) => void (d.root = pickOne(m!, ["host", "empty"] as const, w)),
+    name: "root", args: ["MODE"],
+    help: "os (default): the host's /usr, /etc, /bin, /sbin, /lib* read-only, no host data; host: the whole host root read-only; empty: a bare read-only tmpfs root",
+    apply: (d, [m], w) => void (d.root = pickOne(m!, ROOT_MODES, w)),
   },
   mountOption("ro-bind", ["SRC", "DST"], "bind SRC read-only at DST", bind(true, false)),
   mountOption("bind", ["SRC", "DST"], "bind SRC writable at DST (writes reach the host)", bind(false, false)),
   mountOption("ro-bind-try", ["SRC", "DST"], "like --ro-bind, skipped when SRC does not exist", bind(true, true)),
   mountOption("bind-try", ["SRC", "DST"], "like --bind, skipped when SRC does not exist", bind(false, true)),
+  {
+    name: "state", args: ["DIR"], help: "a state directory: DIR is created if missing, given to the sandbox's root and bound writable at DIR (repeatable)",
+    apply: (d, values, w) => {
+      checkPaths(values, ["DIR"], w);
+      const problem = stateDirProblem(values[0]!);
+      if (problem) throw new UsageError(`${w}: ${problem}`);
+      d.mounts.push({ kind: "bind", src: values[0]!, dst: values[0]!, state: true });
+    },
+  },
+  {
+    name: "idmap-bind", args: ["SRC", "DST", "INSIDE:ONDISK[:COUNT]"], help: "bind SRC writable at DST through an idmapped mount: on-disk ids ONDISK.. are the sandbox's INSIDE.. (comma-separate ranges); nothing else is writable",
+    apply: (d, [src, dst, map], w) => {
+      checkPaths([src!, dst!], ["SRC", "DST"], w);
+      const idmap = parseIdmap(map!);
+      if (typeof idmap === "string") throw new UsageError(`${w}: ${idmap}`);
+      d.mounts.push({ kind: "bind", src: src!, dst: dst!, idmap });
+    },
+  },
+  {
+    name: "idmap-host-root", args: [], help: "DANGEROUS: let --idmap-bind map on-disk uid/gid 0 (files written there are host root's)",
+    apply: (d) => void (d.spec.users.idmapHostRoot = true),
+  },
   mountOption("tmpfs", ["DST"], "a fresh tmpfs at DST", ([dst]) => ({ kind: "tmpfs", dst: dst!, mode: 0o755 })),
   mountOption("proc", ["DST"], "a procfs of the sandbox's PID namespace at DST", ([dst]) => ({ kind: "proc", dst: dst! })),
   mountOption("dev", ["DST"], "a minimal /dev at DST", ([dst]) => ({ kind: "dev", dst: dst! })),
@@ -233,7 +260,8 @@ export function findSandboxOption(name: string): SandboxOption | undefined {
 export function newDraft(ctx: PlanContext): SpecDraft {
   return {
     namespaces: {},
-    root: "host",
+    root: "os",
+    layout: ctx.host,
     mounts: [],
     env: { ...ctx.env },
     spec: { users: {}, network: {}, process: {}, security: {}, limits: {} },
@@ -246,10 +274,11 @@ export function toSpecInput(draft: SpecDraft, argv: string[]): SandboxSpecInput 
   const shared = (k: NsKind) => draft.namespaces[k] !== undefined && draft.namespaces[k]!.mode !== "new";
   // A mount namespace that is not new (the host's, or a joined one) gets no mounts at all: its
   // tree is what it is. A PID namespace that is not new gets no proc of our own (the kernel
-  // refuses it from a new user namespace; the existing one stays visible).
-  const defaults = shared("mnt")
-    ? []
-    : [...(draft.root === "host" ? [HOST_ROOT_MOUNT] : []), ...PRIVATE_MOUNTS.filter((m) => !(m.kind === "proc" && shared("pid")))];
+  // refuses it from a new user namespace): the host's stays visible, through the root bind of
+  // `host`, through a read-only bind of it under `os`.
+  const procOf = (m: MountInput): MountInput[] =>
+    m.kind !== "proc" || !shared("pid") ? [m] : draft.root === "os" ? [{ kind: "bind", src: "/proc", dst: "/proc", readonly: true }] : [];
+  const defaults = shared("mnt") ? [] : [...rootMounts(draft.root, draft.layout), ...PRIVATE_MOUNTS.flatMap(procOf)];
   return {
     ...draft.spec,
     namespaces: draft.namespaces,

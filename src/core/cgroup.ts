@@ -44,7 +44,7 @@ export function readCgroupHost(fs: HostFs = nodeFs): CgroupHost {
   return { mounts, v2Controllers: new Set(controllers) };
 }
 
-function wanted(limits: NormalSpec["limits"]): Controller[] {
+export function limitControllers(limits: NormalSpec["limits"]): Controller[] {
   return [
     ...(limits.memory !== undefined ? ["memory" as const] : []),
     ...(limits.pids !== undefined ? ["pids" as const] : []),
@@ -80,7 +80,7 @@ function watchesFor(c: Controller, dir: string, version: 1 | 2, limits: NormalSp
 
 /** Where each wanted controller lives and what to write there. Pure, given the host's layout. */
 export function planCgroups(limits: NormalSpec["limits"], id: string, readHost: CgroupHost | (() => CgroupHost)): CgroupPlan | undefined {
-  const controllers = wanted(limits);
+  const controllers = limitControllers(limits);
   if (controllers.length === 0) return undefined;
   // Read the host's layout only for a sandbox that has limits: most runs need none of it.
   const host = typeof readHost === "function" ? readHost() : readHost;

@@ -7,6 +7,7 @@ import type { NormalSpec } from "../model/normalize.ts";
 import { runSteps, type HostStep } from "./host-steps.ts";
 import { logger } from "./log.ts";
 import { HOST_STEPS, type HostContext } from "./prepare-host.ts";
+import { stageTraceEnv, traceFlush, tracePhase } from "./trace.ts";
 import { ffiSys } from "./sys/ffi.ts";
 import type { Sys } from "./sys/sys.ts";
 import { prepareZoneNetns } from "./zone/zone-netns.ts";
@@ -40,13 +41,17 @@ export function execute(spec: NormalSpec, { host = {}, record = true, sys = ffiS
   // 1. The host side: zone netns, seccomp compiled, fds handed across, recorded, cgroups made.
   const ctx: HostContext = { spec, sys, record, cgroups: record, host };
   const prepared = runSteps(RUN_STEPS, ctx);
+  tracePhase("host prepared");
   try {
     // 2. The whole sandbox, as wire bytes in a sealed memfd the stage reads and closes.
     const specFd = sys.sealedMemfd("nsbox-spec", encodeWire(ctx.spec, ctx.host), { exec: false, cloexec: false });
+    tracePhase("wire encoded");
     // 3. The stage from a place nobody can write; then Bun is gone (kilobytes instead of ~27 MB).
     const stage = stageExecutable(sys, sys.uid(), process.env);
+    tracePhase("stage ready (execve)");
     log.debug(`exec ${stage} with the spec on fd ${specFd}`);
-    sys.execve(stage, ["nsbox", "--spec-fd", String(specFd)], []);
+    traceFlush();
+    sys.execve(stage, ["nsbox", "--spec-fd", String(specFd)], stageTraceEnv());
   } catch (e) {
     prepared.undo();
     throw e;

@@ -8,6 +8,7 @@ import { parseMountinfo } from "./mountinfo.ts";
 import { listPersistRecords, persistRoot, releasePrivateMount, removePersisted } from "./persist.ts";
 import { emptyNsboxCgroupParents, removeCgroupDirs, staleCgroupRecords } from "./cgroup.ts";
 import { netCollector } from "./net/net-gc.ts";
+import { staleStamps } from "./state-directories.ts";
 
 export interface Leftover {
   /** What it is, for the report: `sandbox record web (pid 123, gone)`. */
@@ -86,7 +87,10 @@ const cgroupParents: Collector = {
     emptyNsboxCgroupParents().map((dir) => ({ what: `empty cgroup ${dir}`, remove: () => rmdirSync(dir) })),
 };
 
-export const COLLECTORS: Collector[] = [sandboxRecords, halfPersisted, persistMount, cgroups, cgroupParents, netCollector()];
+/** Stamps of state directories that no longer exist (docs/ids.md); the directories are data, never collected. */
+const stateStamps: Collector = { name: "state-directory stamps", find: staleStamps };
+
+export const COLLECTORS: Collector[] = [sandboxRecords, halfPersisted, persistMount, cgroups, cgroupParents, netCollector(), stateStamps];
 
 export interface GcResult {
   removed: string[];

@@ -1,5 +1,5 @@
-// The host side of starting any sandbox, before the stage runs: compile the seccomp filter, hand
-// declared fds across exec, record the sandbox, make its cgroups. An ordered list of steps over
+// The host side of starting any sandbox, before the stage runs: compile the seccomp filter, make
+// the state directories, hand declared fds across exec, record the sandbox, make its cgroups. An ordered list of steps over
 // the Sys seam (host-steps.ts): each is recorded before it is made, and a start that fails
 // before the stage took over undoes the steps done, in reverse.
 import type { HostWire } from "../native/wire.ts";
@@ -10,6 +10,7 @@ import { runSteps, type HostStep } from "./host-steps.ts";
 import { startTime } from "./proc.ts";
 import { createRecord, removeRecord } from "./sandbox-record.ts";
 import { compileSeccomp } from "./seccomp.ts";
+import { prepareStateDirs } from "./state-directories.ts";
 import type { Sys } from "./sys/sys.ts";
 
 export interface PrepareOptions {
@@ -50,6 +51,13 @@ export const HOST_STEPS: readonly HostStep<HostContext>[] = [
     name: "seccomp filter",
     prepare(ctx) {
       ctx.host = { ...ctx.host, seccompBpf: compileSeccomp(ctx.spec.security.seccomp) };
+    },
+  },
+  {
+    // State directories are data: made and given to the sandbox's root, never undone.
+    name: "state directories",
+    prepare(ctx) {
+      prepareStateDirs(ctx.spec, ctx.sys.uid());
     },
   },
   {

@@ -81,6 +81,11 @@ export function parseUnixTable(text: string): SocketEntry[] {
   return out;
 }
 
+/** The paths of the listening path sockets of a /proc/net/unix table (abstract ones start with '@'). */
+export function listeningUnixPaths(text: string): string[] {
+  return parseUnixTable(text).flatMap((s) => (s.listening && s.local.startsWith("unix:/") ? [s.local.slice(5)] : []));
+}
+
 /** /proc/net/netlink: `sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode`. */
 export function parseNetlinkTable(text: string): SocketEntry[] {
   return dataLines(text).flatMap((line) => {

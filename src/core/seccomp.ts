@@ -82,10 +82,11 @@ export function seccompFilter(policy: SeccompPolicy, lib: SeccompLib, rules: rea
  * for no filter. Fails closed: a policy that needs a filter and no libseccomp stops the run.
  */
 export function compileSeccomp(policy: SeccompPolicy, lib?: SeccompLib, opts: { embedded?: boolean } = {}): Uint8Array | undefined {
-  const rules = seccompRules(policy);
-  if (rules.length === 0) return undefined;
+  // The default policy's program was compiled at build time: its rules need not be worked out.
   const prebuilt = opts.embedded !== false && !lib ? embeddedDefaultFilter(policy) : undefined;
   if (prebuilt) return prebuilt;
+  const rules = seccompRules(policy);
+  if (rules.length === 0) return undefined;
   const seccomp = requireLibseccomp(lib ?? loadLibseccomp());
   const { bpf } = seccomp.compile(seccompFilter(policy, seccomp, rules));
   if (bpf.length === 0 || bpf.length % 8 !== 0 || bpf.length / 8 > MAX_INSTRUCTIONS)

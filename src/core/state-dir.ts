@@ -21,6 +21,13 @@ function assertPrivate(fs: HostFs, root: string, dir: string): void {
   }
 }
 
+function privateDir(fs: HostFs, root: string, parts: string[]): string {
+  const dir = join(root, ...parts);
+  fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  assertPrivate(fs, root, dir);
+  return dir;
+}
+
 /** A private directory under the state root (mode 0700, ours), created when missing. */
 export function stateDir(...parts: string[]): string {
   return stateDirOn(nodeFs, ...parts);
@@ -28,11 +35,7 @@ export function stateDir(...parts: string[]): string {
 
 /** stateDir, made through `fs`. */
 export function stateDirOn(fs: HostFs, ...parts: string[]): string {
-  const root = stateRoot();
-  const dir = join(root, ...parts);
-  fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  assertPrivate(fs, root, dir);
-  return dir;
+  return privateDir(fs, stateRoot(), parts);
 }
 
 /** The same directory for reading: undefined when it does not exist yet (nothing is created). */
@@ -47,4 +50,18 @@ export function existingStateDirOn(fs: HostFs, ...parts: string[]): string | und
   if (!fs.exists(dir)) return undefined;
   assertPrivate(fs, root, dir);
   return dir;
+}
+
+/**
+ * Where nsbox keeps what must survive a reboot, because data on disk depends on it: the id
+ * ranges given to named sandboxes and the stamps of state directories. Root: /var/lib/nsbox.
+ */
+export function persistentRoot(uid: number = process.getuid!(), env: Readonly<Record<string, string | undefined>> = process.env): string {
+  if (uid === 0) return "/var/lib/nsbox";
+  return join(env.XDG_STATE_HOME || join(env.HOME || `/tmp/nsbox-${uid}`, ".local/state"), "nsbox");
+}
+
+/** A private directory under the persistent root (mode 0700, ours), created when missing. */
+export function persistentDir(...parts: string[]): string {
+  return privateDir(nodeFs, persistentRoot(), parts);
 }

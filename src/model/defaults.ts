@@ -1,12 +1,10 @@
 // The embedded default sandbox: what `nsbox run -- CMD` gives with no options. Every namespace
-// but time is new, the host root is visible read-only, and every writable or communicating path
-// (/tmp, /var/tmp, /run with its unix sockets, /dev/shm, /proc, /dev) is a fresh private one.
+// but time is new, the host's OS is visible read-only (root-view.ts), and every writable or
+// communicating path (/tmp, /var/tmp, /run with its unix sockets, /dev/shm, /proc, /dev) is a
+// fresh private one.
 import type { MountStep, SandboxSpecInput } from "./schema.ts";
 
 type MountStepInput = Extract<SandboxSpecInput["mounts"], unknown[]>[number];
-
-/** The read-only host root; left out with `--root empty`. */
-export const HOST_ROOT_MOUNT: MountStepInput = { kind: "bind", src: "/", dst: "/", readonly: true };
 
 /**
  * What runc and bubblewrap hide or freeze in /proc and /sys: kernel memory and keys, timers and

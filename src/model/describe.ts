@@ -5,6 +5,7 @@ import type { NormalSpec } from "./normalize.ts";
 import { riskWarnings } from "./risks.ts";
 import { blocksNestedUserns } from "./userns.ts";
 import { describeSeccomp } from "./seccomp-policy.ts";
+import { rootModeOf } from "./root-view.ts";
 
 const octal = (mode: number) => `0${mode.toString(8)}`;
 
@@ -13,7 +14,9 @@ export function describeMount(m: MountStep): string {
   switch (m.kind) {
     case "bind": {
       const verb = `${m.devices ? "dev-" : m.readonly ? "ro-" : ""}bind${m.optional ? "-try" : ""}`;
-      return m.src === m.dst ? `${verb} ${m.src}` : `${verb} ${m.src} -> ${m.dst}`;
+      if (m.state) return `state ${m.src} (given to the sandbox's root, bound writable)`;
+      const idmap = m.idmap ? ` (idmapped inside:on-disk ${m.idmap.map((r) => `${r.inside}:${r.onDisk}:${r.count}`).join(",")})` : "";
+      return `${m.src === m.dst ? `${verb} ${m.src}` : `${verb} ${m.src} -> ${m.dst}`}${idmap}`;
     }
     case "tmpfs":
       return `tmpfs ${m.dst} (mode ${octal(m.mode)}${m.size ? `, ${m.size} bytes` : ""})`;
@@ -31,6 +34,20 @@ export function describeMount(m: MountStep): string {
     case "remount-ro":
       return `read-only ${m.dst} (if present)`;
   }
+}
+
+const ROOT_MEANING = {
+  os: "a read-only tmpfs with the host's OS read-only and none of its data",
+  host: "the host's whole root, read-only",
+  empty: "a read-only tmpfs with only what is mounted into it",
+  custom: "another tree bound on /",
+} as const;
+
+/** The root mode and every host tree the sandbox sees. */
+function describeRoot(mounts: readonly MountStep[]): string {
+  const mode = rootModeOf(mounts);
+  const host = mounts.flatMap((m) => (m.kind === "bind" ? [`${m.src}${m.readonly ? "" : " (writable)"}`] : []));
+  return `root: ${mode}: ${ROOT_MEANING[mode]}; host paths visible: ${host.length ? host.join(" ") : "none"}`;
 }
 
 /** Mount lines; the long runs of masks and read-only paths are folded into one line each. */
@@ -121,6 +138,7 @@ export function describeSpec(spec: NormalSpec): string[] {
   ];
   if (spec.namespaces.mnt.mode === "new") {
     lines.push(`propagation: / is ${spec.propagation} (${PROPAGATION_MEANING[spec.propagation]})`);
+    lines.push(describeRoot(spec.mounts));
     lines.push(...describeMounts(spec.mounts));
   }
   if (spec.hostname !== undefined) lines.push(`hostname: ${spec.hostname}`);

@@ -9,6 +9,8 @@ import { DANGEROUS_CAPABILITIES, riskWarnings } from "./risks.ts";
 import { NS_KINDS, type IdRange, type NsKind, type Propagation } from "./schema.ts";
 import { SECCOMP_ERRNOS, seccompRules, type SeccompErrno } from "./seccomp-policy.ts";
 import { blocksNestedUserns } from "./userns.ts";
+import { HOST_DATA_PLACES, rootModeOf, type RootMode } from "./root-view.ts";
+import { visibleHostPaths } from "./host-visibility.ts";
 
 export interface PathNote {
   path: string;
@@ -17,10 +19,24 @@ export interface PathNote {
 
 export interface Explanation {
   namespaces: { kind: NsKind; mode: "new" | "host" | "join"; path?: string; effect: string }[];
-  users: { uid: number; gid: number; hostUid: number | null; hostGid: number | null; realHostRoot: boolean };
+  users: {
+    uid: number;
+    gid: number;
+    hostUid: number | null;
+    hostGid: number | null;
+    realHostRoot: boolean;
+    /** The host ids the sandbox's own ids stand for (its user namespace's maps); null when it has none of its own. */
+    range: IdRangeSummary | null;
+  };
   /** null: the sandbox shares the host's mount namespace, so it sees the host's files as they are. */
   filesystem: {
+    /** The root mode the mounts amount to (root-view.ts). */
+    mode: RootMode | "custom";
     root: string;
+    /** Host trees the payload sees, as `SRC` or `SRC at DST`, read-only or not. */
+    hostVisible: string[];
+    /** Host unix path sockets (listening) the payload sees: it may connect(2) to them. */
+    hostSockets: string[];
     writable: PathNote[];
     readOnly: PathNote[];
     private: PathNote[];
@@ -81,16 +97,55 @@ export function payloadHostIds(spec: NormalSpec): { uid: number | null; gid: num
   return { uid: mapId(u.uidMap, u.uid), gid: mapId(u.gidMap, u.gid) };
 }
 
-function explainFilesystem(spec: NormalSpec): Explanation["filesystem"] {
+/** Where inside id 0 lands on the host and how many ids follow it, per map. */
+export interface IdRangeSummary {
+  uid: { start: number; count: number };
+  gid: { start: number; count: number };
+}
+
+/** The range `ps` and `explain` show: the map line holding inside id 0 (or the first line). */
+export function idRangeOf(spec: NormalSpec): IdRangeSummary | null {
+  if (spec.namespaces.user.mode !== "new") return null;
+  const pick = (m: readonly IdRange[]) => m.find((r) => r.inside === 0) ?? m[0];
+  const u = pick(spec.users.uidMap);
+  const g = pick(spec.users.gidMap);
+  return u && g ? { uid: { start: u.outside, count: u.count }, gid: { start: g.outside, count: g.count } } : null;
+}
+
+function bindKind(m: Extract<NormalSpec["mounts"][number], { kind: "bind" }>): string {
+  if (m.state) return "a state directory given to the sandbox's root; ";
+  if (m.idmap) return `idmapped (inside:on-disk ${m.idmap.map((r) => `${r.inside}:${r.onDisk}${r.count > 1 ? `:${r.count}` : ""}`).join(",")}; other owners read-only as nobody); `;
+  return "";
+}
+
+const ROOT_TEXT: Record<RootMode | "custom", string> = {
+  os: `os: a read-only tmpfs with the host's OS read-only (programs, libraries, /etc); no host data (${HOST_DATA_PLACES.join(" ")} empty or absent)`,
+  host: "host: the host's root, read-only (with everything mounted under it): every file the payload's uid may read",
+  empty: "empty: a read-only tmpfs holding only what is mounted into it",
+  custom: "",
+};
+
+/** Facts from the host that explain weighs the plan against (the CLI reads them). */
+export interface ExplainHost {
+  /** Paths of the host's listening unix sockets (/proc/net/unix). */
+  unixSockets?: readonly string[];
+}
+
+function explainFilesystem(spec: NormalSpec, host: ExplainHost): Explanation["filesystem"] {
   if (spec.namespaces.mnt.mode !== "new") return null;
-  const fs: NonNullable<Explanation["filesystem"]> = { root: "an empty tmpfs: only what is mounted into it", writable: [], readOnly: [], private: [], hidden: [], frozen: [], other: [] };
+  const mode = rootModeOf(spec.mounts);
+  const fs: NonNullable<Explanation["filesystem"]> = {
+    mode, root: ROOT_TEXT[mode], hostVisible: [], hostSockets: visibleHostPaths(spec.mounts, host.unixSockets ?? []),
+    writable: [], readOnly: [], private: [], hidden: [], frozen: [], other: [],
+  };
   const pidShared = spec.namespaces.pid.mode !== "new";
   for (const m of spec.mounts) {
     switch (m.kind) {
       case "bind":
-        if (m.dst === "/") fs.root = m.readonly ? `the host's ${m.src === "/" ? "root" : m.src}, read-only (with everything mounted under it)` : `the host's ${m.src === "/" ? "root" : m.src}, WRITABLE: writes reach the host`;
+        fs.hostVisible.push(`${m.src}${m.src === m.dst ? "" : ` at ${m.dst}`} (${m.readonly ? "read-only" : "WRITABLE"}${m.optional ? ", if it exists" : ""})`);
+        if (m.dst === "/" && mode === "custom") fs.root = `custom: the host's ${m.src}, ${m.readonly ? "read-only (with everything mounted under it)" : "WRITABLE: writes reach the host"}`;
         if (m.readonly && m.dst !== "/") fs.readOnly.push({ path: m.dst, what: `host ${m.src}${m.optional ? " (if it exists)" : ""}` });
-        if (!m.readonly) fs.writable.push({ path: m.dst, what: `host ${m.src}: writes reach the host${m.devices ? "; device nodes usable" : ""}${m.optional ? " (if it exists)" : ""}` });
+        if (!m.readonly) fs.writable.push({ path: m.dst, what: `host ${m.src}: ${bindKind(m)}writes reach the host${m.devices ? "; device nodes usable" : ""}${m.optional ? " (if it exists)" : ""}` });
         break;
       case "tmpfs":
         fs.writable.push({ path: m.dst, what: `private tmpfs, mode 0${m.mode.toString(8)}${m.size ? `, ${m.size} bytes` : ""}, gone when the sandbox ends` });
@@ -160,7 +215,17 @@ function explainSeccomp(spec: NormalSpec): Explanation["seccomp"] {
   };
 }
 
-export function explainSpec(spec: NormalSpec): Explanation {
+/** Host path sockets in view: those the mounts show, or every one in the host's own mount namespace. */
+function socketWarning(fs: Explanation["filesystem"], host: ExplainHost): string[] {
+  const sockets = fs ? fs.hostSockets : [...(host.unixSockets ?? [])];
+  if (!sockets.length) return [];
+  const shown = sockets.slice(0, 8).join(" ");
+  const hint = !fs ? "; a mount namespace of its own with --root os shows none of them" : fs.mode === "host" ? "; --root os shows none of them" : "";
+  return [`${sockets.length} host unix socket${sockets.length === 1 ? " is" : "s are"} in view and may accept connect(2) (a read-only mount does not stop it; the socket file's write permission decides): ${shown}${sockets.length > 8 ? " ..." : ""}${hint}`];
+}
+
+export function explainSpec(spec: NormalSpec, host: ExplainHost = {}): Explanation {
+  const filesystem = explainFilesystem(spec, host);
   const ids = payloadHostIds(spec);
   const caps = spec.security.capabilities;
   const limits = spec.limits;
@@ -170,8 +235,8 @@ export function explainSpec(spec: NormalSpec): Explanation {
       if (ns.mode === "join") return { kind, mode: "join" as const, path: ns.path, effect: `joins the namespace at ${ns.path}` };
       return { kind, mode: ns.mode, effect: NS_EFFECT[kind][ns.mode] };
     }),
-    users: { uid: spec.users.uid, gid: spec.users.gid, hostUid: ids.uid, hostGid: ids.gid, realHostRoot: ids.uid === 0 },
-    filesystem: explainFilesystem(spec),
+    users: { uid: spec.users.uid, gid: spec.users.gid, hostUid: ids.uid, hostGid: ids.gid, realHostRoot: ids.uid === 0, range: idRangeOf(spec) },
+    filesystem,
     propagation: spec.namespaces.mnt.mode === "new" ? { mode: spec.propagation, meaning: PROPAGATION_MEANING[spec.propagation] } : null,
     network: explainNetwork(spec),
     capabilities: {
@@ -196,15 +261,19 @@ export function explainSpec(spec: NormalSpec): Explanation {
       cwd: spec.process.cwd,
       envCount: Object.keys(spec.process.env).length,
     },
-    warnings: riskWarnings(spec),
+    warnings: [...riskWarnings(spec), ...socketWarning(filesystem, host)],
   };
 }
+
+/** `1879048192+65536`: a range as ps and explain print it. */
+export const formatRange = (r: { start: number; count: number }) => `${r.start}+${r.count}`;
 
 function formatUsers(u: Explanation["users"]): string {
   const inside = `${u.uid}:${u.gid}`;
   if (u.hostUid === null) return `users: runs as ${inside} inside; its host ids are decided by the joined user namespace`;
   if (u.realHostRoot) return `users: runs as ${inside}, which is REAL ROOT on the host`;
-  return `users: runs as ${inside} inside = host ${u.hostUid}:${u.hostGid}, unprivileged on the host`;
+  const range = u.range ? `; its ids are host uids ${formatRange(u.range.uid)}, gids ${formatRange(u.range.gid)}` : "";
+  return `users: runs as ${inside} inside = host ${u.hostUid}:${u.hostGid}, unprivileged on the host${range}`;
 }
 
 function formatSeccomp(s: Explanation["seccomp"]): string {
@@ -236,6 +305,7 @@ export function formatExplanation(e: Explanation): string[] {
     lines.push("files: the host's mount namespace: every host file, as far as the payload's uid may reach it");
   } else {
     lines.push(`root: ${fs.root}`);
+    lines.push(`  host visible: ${fs.hostVisible.length ? fs.hostVisible.join(", ") : "nothing"}`);
     for (const w of fs.writable) lines.push(`  writable: ${w.path} (${w.what})`);
     for (const r of fs.readOnly) lines.push(`  read-only: ${r.path} (${r.what})`);
     for (const p of fs.private) lines.push(`  private: ${p.path} (${p.what})`);

@@ -1,9 +1,11 @@
 // The normaliser: turns a valid spec into the exact one the stage runs. It derives what follows
-// from other fields (id maps from who runs nsbox, the network namespace from the network mode)
-// and orders mounts parents first with later duplicates winning. Pure: same input, same output.
+// from other fields (id maps from who runs nsbox, the network namespace from the network mode,
+// the resolv.conf bind from the network and the host's layout) and orders mounts parents first
+// with later duplicates winning. Pure: same input, same output.
 import { DEFAULT_HOSTNAME } from "./defaults.ts";
 import type { PlanContext } from "./context.ts";
 import type { IdRange, MountStep, SandboxSpec } from "./schema.ts";
+import { resolvConfMount } from "./resolv-conf.ts";
 
 /** A spec after normalisation: every decision made, nothing left to "auto". */
 export type NormalSpec = SandboxSpec & {
@@ -77,10 +79,11 @@ export function normalizeSpec(spec: SandboxSpec, ctx: PlanContext): NormalSpec {
   if (spec.network.mode === "host") namespaces.net = { mode: "host" };
   const normal: SandboxSpec = { ...spec, namespaces };
   const pidIsNew = namespaces.pid.mode === "new";
+  const dns = resolvConfMount(normal, ctx);
   return {
     ...normal,
     users: normalizeUsers(normal, ctx),
-    mounts: namespaces.mnt.mode === "new" ? orderMounts(spec.mounts) : [],
+    mounts: namespaces.mnt.mode === "new" ? orderMounts(dns ? [...spec.mounts, dns] : spec.mounts) : [],
     hostname: namespaces.uts.mode === "new" ? (spec.hostname ?? spec.name ?? DEFAULT_HOSTNAME) : spec.hostname,
     // The init is PID 1 of the sandbox's own PID namespace; there is none to be init of otherwise.
     process: { ...spec.process, init: spec.process.init && pidIsNew },

@@ -3,6 +3,7 @@
 import type { PlanContext } from "./context.ts";
 import type { IdRange, SandboxSpec } from "./schema.ts";
 import { seccompIssues } from "./seccomp-policy.ts";
+import { hostDataIssues } from "./host-data.ts";
 
 export interface SpecIssue {
   message: string;
@@ -84,6 +85,34 @@ const userRules: Rule = (spec, ctx) => {
   return issues;
 };
 
+/** Where a symlink in the new root leads: its target, resolved against the link's directory. */
+function linkTarget(dst: string, target: string): string {
+  const parts = target.startsWith("/") ? [] : dst.split("/").slice(1, -1);
+  for (const c of target.split("/")) {
+    if (c === "..") parts.pop();
+    else if (c !== "" && c !== ".") parts.push(c);
+  }
+  return `/${parts.join("/")}`;
+}
+
+/**
+ * A mount under a symlink the plan itself makes (`/bin -> usr/bin` of the os root) would land
+ * wherever the link leads, usually under a read-only bind: say so with the path to use instead.
+ * A step at the link's own path replaces the link (the last step for a path wins).
+ */
+const symlinkRules: Rule = (spec) => {
+  const last = new Map(spec.mounts.map((m, i) => [m.dst, i]));
+  const links = spec.mounts.filter((m, i) => m.kind === "symlink" && last.get(m.dst) === i);
+  const issues: SpecIssue[] = [];
+  spec.mounts.forEach((m, i) => {
+    const link = links.find((l) => m.dst.startsWith(`${l.dst}/`));
+    if (!link || link.kind !== "symlink" || last.get(m.dst) !== i) return;
+    const real = `${linkTarget(link.dst, link.target)}${m.dst.slice(link.dst.length)}`;
+    issues.push({ path: `mounts.${i}.dst`, message: `${m.dst} is under the symlink ${link.dst} -> ${link.target} in the sandbox's root: use ${real}` });
+  });
+  return issues;
+};
+
 const processRules: Rule = (spec) => {
   const fds = spec.process.keepFds;
   return new Set(fds).size === fds.length ? [] : [{ path: "process.keepFds", message: "an fd is given twice in --keep-fd" }];
@@ -96,7 +125,7 @@ const nameRules: Rule = (spec) =>
 /** A syscall both allowed and denied: which one was meant is not ours to guess. */
 const seccompRule: Rule = (spec) => seccompIssues(spec.security.seccomp);
 
-const RULES: readonly Rule[] = [namespaceRules, userRules, processRules, nameRules, seccompRule];
+const RULES: readonly Rule[] = [namespaceRules, symlinkRules, userRules, processRules, nameRules, seccompRule, hostDataIssues];
 
 /** Every cross-field issue of a schema-valid spec; empty when it can run. */
 export function checkRules(spec: SandboxSpec, ctx: PlanContext): SpecIssue[] {

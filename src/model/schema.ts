@@ -54,12 +54,21 @@ export const Users = v.strictObject({
   mapRoot: v.optional(v.boolean(), false),
   /** Keep real host root as root inside: explicit, and warned about. */
   mapHostRoot: v.optional(v.boolean(), false),
+  /** Idmapped binds may map on-disk id 0: files written through them can be host root's. */
+  idmapHostRoot: v.optional(v.boolean(), false),
   /** Ids the payload runs as, inside the user namespace; default: root (or the caller, rootless). */
   uid: v.optional(Uint32),
   gid: v.optional(Uint32),
   /** /proc/PID/setgroups; "deny" is forced for rootless maps (user_namespaces(7)). */
   setgroups: v.optional(v.picklist(["allow", "deny"])),
 });
+
+/** One range of an idmapped bind: on-disk ids ONDISK.. are seen inside as INSIDE.. (mount_setattr(2)). */
+export const IdmapRange = v.pipe(
+  v.strictObject({ inside: Uint32, onDisk: Uint32, count: v.pipe(Uint32, v.minValue(1, "must be at least 1")) }),
+  v.check((r) => r.inside + r.count <= 2 ** 32 && r.onDisk + r.count <= 2 ** 32, "range overflows 2^32"),
+);
+export type IdmapRange = v.InferOutput<typeof IdmapRange>;
 
 const BindStep = v.strictObject({
   kind: v.literal("bind"),
@@ -70,6 +79,10 @@ const BindStep = v.strictObject({
   optional: v.optional(v.boolean(), false),
   /** Keep device nodes usable (no nodev). */
   devices: v.optional(v.boolean(), false),
+  /** A state directory (--state): created and given to the sandbox's root before it starts. */
+  state: v.optional(v.boolean()),
+  /** An idmapped bind (--idmap-bind): only these on-disk ids are visible and writable inside. */
+  idmap: v.optional(v.array(IdmapRange)),
 });
 const TmpfsStep = v.strictObject({
   kind: v.literal("tmpfs"),

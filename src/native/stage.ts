@@ -7,11 +7,7 @@ import stagePath from "../../dist/nsbox-stage" with { type: "file" };
 import { NsboxError, SysError } from "../core/errors.ts";
 import { stateRoot } from "../core/state-dir.ts";
 import type { Sys } from "../core/sys/sys.ts";
-
-// Bun's hasher rather than node:crypto, whose start-up cost (~15 ms) every command would pay.
-function sha256Hex(bytes: Uint8Array): string {
-  return new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
-}
+import { sha256Hex } from "./sha256.ts";
 
 export function stageBytes(): Uint8Array {
   return readFileSync(stagePath);

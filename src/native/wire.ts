@@ -3,7 +3,7 @@
 import { capabilityMask } from "../model/capabilities.ts";
 import { blocksNestedUserns } from "../model/userns.ts";
 import type { NormalSpec } from "../model/normalize.ts";
-import type { MountStep, NsKind } from "../model/schema.ts";
+import type { IdRange, MountStep, NsKind } from "../model/schema.ts";
 
 export const WIRE_MAGIC = "nsbox-wire";
 export const WIRE_VERSION = 1;
@@ -24,6 +24,7 @@ export const CLONE_FLAGS: Record<NsKind, number> = {
 const BIND_READONLY = 1;
 const BIND_OPTIONAL = 2;
 const BIND_DEVICES = 4;
+const BIND_IDMAP = 8;
 
 type Record_ = readonly (string | number | bigint)[];
 
@@ -58,8 +59,8 @@ export interface HostWire {
   seccompBpf?: Uint8Array;
 }
 
-/** Lowercase hex, as the `seccomp` record takes it. */
-const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+/** Lowercase hex, as the `seccomp` record takes it (natively: a per-byte loop costs ms at start-up). */
+const hex = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 
 function hostRecords(host: HostWire): Record_[] {
   return [
@@ -80,7 +81,7 @@ function hostRecords(host: HostWire): Record_[] {
 function mountRecord(m: MountStep): Record_ {
   switch (m.kind) {
     case "bind": {
-      const flags = (m.readonly ? BIND_READONLY : 0) | (m.optional ? BIND_OPTIONAL : 0) | (m.devices ? BIND_DEVICES : 0);
+      const flags = (m.readonly ? BIND_READONLY : 0) | (m.optional ? BIND_OPTIONAL : 0) | (m.devices ? BIND_DEVICES : 0) | (m.idmap ? BIND_IDMAP : 0);
       return ["bind", m.src, m.dst, flags];
     }
     case "tmpfs":
@@ -96,6 +97,28 @@ function mountRecord(m: MountStep): Record_ {
     case "remount-ro":
       return [m.kind, m.dst];
   }
+}
+
+/** The host id of an inside id under a user namespace map; rules.ts made sure it is mapped. */
+function hostId(map: readonly IdRange[], inside: number): number {
+  const r = map.find((x) => inside >= x.inside && inside < x.inside + x.count);
+  if (!r) throw new Error(`id ${inside} is not mapped (the rules should have refused this spec)`);
+  return r.outside + (inside - r.inside);
+}
+
+/**
+ * The map of each idmapped bind, as the stage's helper namespace takes it: on-disk ids are its
+ * inside ids, and the host ids the sandbox's own ids stand for are its outside ids (idmap.c).
+ */
+function bindIdmapRecords(spec: NormalSpec): Record_[] {
+  return spec.mounts.flatMap((m) =>
+    m.kind === "bind" && m.idmap
+      ? m.idmap.flatMap((r) => [
+          ["bind-idmap", m.dst, "uid", r.onDisk, hostId(spec.users.uidMap, r.inside), r.count] as const,
+          ["bind-idmap", m.dst, "gid", r.onDisk, hostId(spec.users.gidMap, r.inside), r.count] as const,
+        ])
+      : [],
+  );
 }
 
 /** The records of a spec, in the order the wire carries them. */
@@ -115,7 +138,7 @@ export function wireRecords(spec: NormalSpec): Record_[] {
   }
   if (spec.namespaces.mnt.mode === "new") {
     records.push(["propagation", spec.propagation]);
-    records.push(...spec.mounts.map(mountRecord));
+    records.push(...spec.mounts.map(mountRecord), ...bindIdmapRecords(spec));
   }
   if (spec.hostname !== undefined && spec.namespaces.uts.mode === "new") records.push(["hostname", spec.hostname]);
   if (spec.network.mode === "loopback" && spec.namespaces.net.mode === "new") records.push(["lo-up"]);

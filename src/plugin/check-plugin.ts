@@ -8,9 +8,10 @@ import { PluginError } from "./plugin-error.ts";
 
 /** nsbox's own command words: a plugin of that name could never be reached as `nsbox NAME`. */
 export const COMMAND_NAMES: readonly string[] = [
-  "run", "plan", "ps", "exec", "stop", "ns", "gc", "check", "plugin", "help", "explain", "selftest",
-  // Not a command, but the folder installed plugins live in, beside each plugin's state folder.
-  "plugins",
+  "run", "plan", "ps", "exec", "stop", "ns", "gc", "check", "plugin", "stage", "help", "explain", "selftest",
+  // Not commands, but folders beside each plugin's state folder in /var/lib/nsbox: installed
+  // plugins, the id ranges of named sandboxes and the stamps of state directories (docs/ids.md).
+  "plugins", "id-ranges", "state-stamps",
 ];
 
 export const PLUGIN_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;

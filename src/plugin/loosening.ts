@@ -6,6 +6,7 @@
 import type { NormalSpec } from "../model/normalize.ts";
 import { NS_KINDS } from "../model/schema.ts";
 import { seccompRules } from "../model/seccomp-policy.ts";
+import { rootModeOf } from "../model/root-view.ts";
 
 const LIMITS = [["memory", "memory limit"], ["pids", "process limit"], ["cpuQuota", "CPU limit"]] as const;
 
@@ -22,6 +23,7 @@ export function loosenings(base: NormalSpec, planned: NormalSpec): string[] {
     }
   }
   if (!base.users.mapHostRoot && planned.users.mapHostRoot) found.push("it maps real host root into the sandbox");
+  if (!base.users.idmapHostRoot && planned.users.idmapHostRoot) found.push("it lets an idmapped bind map on-disk root");
   const extraCaps = planned.security.capabilities.filter((c) => !base.security.capabilities.includes(c));
   if (extraCaps.length > 0) found.push(`it keeps capabilities ${extraCaps.join(",")}`);
   const plannedRules = new Set(seccompRules(planned.security.seccomp).map(ruleKey));
@@ -33,6 +35,10 @@ export function loosenings(base: NormalSpec, planned: NormalSpec): string[] {
     if (was !== undefined && (now === undefined || now > was)) found.push(`it raises the ${what}`);
   }
   if (base.process.newSession && !planned.process.newSession) found.push("it keeps the caller's session");
+  // `os` and `empty` hide the host's data: a plan that puts a host tree on / shows it all again.
+  const baseRoot = rootModeOf(base.mounts);
+  const newRoot = planned.mounts.find((m) => m.kind === "bind" && m.dst === "/");
+  if (baseRoot !== "host" && baseRoot !== "custom" && newRoot?.kind === "bind") found.push(`it puts the host's ${newRoot.src} on / (asked for: --root ${baseRoot})`);
   for (const m of base.mounts) {
     if (m.kind === "mask" || m.kind === "remount-ro") {
       if (!planned.mounts.some((p) => p.kind === m.kind && p.dst === m.dst)) found.push(`it drops the ${m.kind} of ${m.dst}`);

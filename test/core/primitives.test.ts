@@ -51,8 +51,8 @@ describe("exec planning", () => {
 describe("ps", () => {
   test("lists name, pid, uptime, namespaces and command", () => {
     const entries = psEntries([record()], Date.parse("2026-01-01T00:01:30.000Z"));
-    expect(entries).toEqual([{ name: "web", pid: 2 ** 22 + 1, uptimeSeconds: 90, namespaces: ["user", "mnt", "pid", "net", "uts", "ipc", "cgroup"], command: ["sleep", "30"] }]);
-    expect(formatPs(entries).split("\n")[1]).toMatch(/^web\s+4194305\s+90s\s+user,mnt,pid,net,uts,ipc,cgroup\s+sleep 30$/);
+    expect(entries).toEqual([{ name: "web", pid: 2 ** 22 + 1, uptimeSeconds: 90, namespaces: ["user", "mnt", "pid", "net", "uts", "ipc", "cgroup"], range: { uid: { start: 1879048192, count: 65536 }, gid: { start: 1879048192, count: 65536 } }, command: ["sleep", "30"] }]);
+    expect(formatPs(entries).split("\n")[1]).toMatch(/^web\s+4194305\s+90s\s+user,mnt,pid,net,uts,ipc,cgroup\s+1879048192\+65536\s+sleep 30$/);
   });
 });
 

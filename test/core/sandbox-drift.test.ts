@@ -6,6 +6,8 @@ import { checkSandbox, compareMounts, compareNamespaces, compareSecurity, expect
 import { rootCtx } from "../helpers.ts";
 
 const plan = (...args: string[]) => planFromArgs([...args, "--", "sleep", "9"], [], "nsbox run", rootCtx).spec;
+/** The fixtures below are a `--root host` sandbox's mountinfo. */
+const hostRoot = () => plan("--root", "host");
 
 // The host as nsbox sees it: root, proc, sysfs with cgroups, devtmpfs with shm (twice) and pts.
 const HOST = parseMountinfo([
@@ -51,7 +53,7 @@ const SANDBOX_NS = { user: 11, mnt: 12, pid: 13, net: 14, uts: 15, ipc: 16, cgro
 
 describe("expectedMounts", () => {
   test("the root bind brings every host mount along (allowed, not required); dev's nodes are required", () => {
-    const e = expectedMounts(plan(), HOST);
+    const e = expectedMounts(hostRoot(), HOST);
     expect(e.get("/")).toMatchObject({ min: 1, max: 1 });
     expect(e.get("/proc")).toMatchObject({ min: 1, max: 2 }); // the host's, under the sandbox's own
     expect(e.get("/dev/shm")).toMatchObject({ min: 1, max: 3 }); // two stacked host mounts + dev's
@@ -68,6 +70,15 @@ describe("expectedMounts", () => {
     expect(e.get("/hostdev/shm")).toMatchObject({ min: 0, max: 2 });
   });
 
+  test("--root os: the root is the stage's own tmpfs; /usr and /etc are binds with their host submounts, nothing else of the host", () => {
+    const e = expectedMounts(plan(), HOST);
+    expect(e.get("/")).toMatchObject({ min: 1, max: 1 });
+    expect(e.get("/usr")).toMatchObject({ min: 1, max: 1 });
+    expect(e.get("/etc")).toMatchObject({ min: 1, max: 1 });
+    expect(e.has("/srv/data")).toBe(false);
+    expect(e.has("/sys")).toBe(false);
+  });
+
   test("--root empty: the root is the stage's own tmpfs, and no host mount is expected", () => {
     const e = expectedMounts(plan("--root", "empty"), HOST);
     expect(e.get("/")).toMatchObject({ min: 1, max: 1 });
@@ -77,28 +88,28 @@ describe("expectedMounts", () => {
 
 describe("compareMounts", () => {
   test("the sandbox as built: no drift", () => {
-    expect(compareMounts(plan(), SANDBOX, HOST)).toEqual([]);
+    expect(compareMounts(hostRoot(), SANDBOX, HOST)).toEqual([]);
   });
 
   test("a mount made inside afterwards is drift, named by its path", () => {
     const extra = parseMountinfo([...SANDBOX_LINES, "200 91 0:60 / /mnt rw,relatime - tmpfs x rw"].join("\n"));
-    const drift = compareMounts(plan(), extra, HOST);
+    const drift = compareMounts(hostRoot(), extra, HOST);
     expect(drift).toEqual([{ area: "mounts", subject: "/mnt", message: "/mnt: a mount the spec does not make (tmpfs from x)" }]);
   });
 
   test("a second mount stacked on a private dir is drift too", () => {
     const stacked = parseMountinfo([...SANDBOX_LINES, "201 123 0:61 / /tmp rw - tmpfs y rw"].join("\n"));
-    expect(compareMounts(plan(), stacked, HOST).map((d) => d.message)).toEqual(["/tmp: 2 mounts stacked, the spec allows 1 (the top one: tmpfs from y)"]);
+    expect(compareMounts(hostRoot(), stacked, HOST).map((d) => d.message)).toEqual(["/tmp: 2 mounts stacked, the spec allows 1 (the top one: tmpfs from y)"]);
   });
 
   test("a missing private mount is drift (something unmounted /tmp)", () => {
     const missing = parseMountinfo(SANDBOX_LINES.filter((l) => !l.includes(" /tmp ")).join("\n"));
-    expect(compareMounts(plan(), missing, HOST).map((d) => d.subject)).toEqual(["/tmp"]);
+    expect(compareMounts(hostRoot(), missing, HOST).map((d) => d.subject)).toEqual(["/tmp"]);
   });
 
   test("host mounts that arrived or left since the start (slave propagation) are not drift", () => {
     const fewer = parseMountinfo(SANDBOX_LINES.filter((l) => !l.includes("/srv/data")).join("\n"));
-    expect(compareMounts(plan(), fewer, HOST)).toEqual([]);
+    expect(compareMounts(hostRoot(), fewer, HOST)).toEqual([]);
   });
 });
 
@@ -143,7 +154,7 @@ describe("compareSecurity", () => {
 
 describe("checkSandbox", () => {
   test("one check per area, all ok for the sandbox as built", () => {
-    const r = checkSandbox(plan(), { ns: SANDBOX_NS, status: NONE, mounts: SANDBOX }, { ns: SELF, joined: {}, mounts: HOST });
+    const r = checkSandbox(hostRoot(), { ns: SANDBOX_NS, status: NONE, mounts: SANDBOX }, { ns: SELF, joined: {}, mounts: HOST });
     expect(r.drift).toEqual([]);
     expect(r.checks.map((c) => [c.area, c.ok])).toEqual([["namespaces", true], ["capabilities", true], ["no_new_privs", true], ["seccomp", true], ["mounts", true]]);
   });

@@ -12,11 +12,12 @@ const line = (text: string) => parseProbeLine(text)!;
 const obs = (more: Partial<Observations> = {}): Observations => ({
   token: TOKEN,
   unixAccepts: 0,
+  unixPathAccepts: 0,
   tcpAccepts: 0,
   sysctlChanged: [],
   writableBefore: "before\n",
   writableAfter: "before\n",
-  host: { sysrq: true, modules: true, keys: true, setuid: true, legacyTiocsti: true },
+  host: { sysrq: true, modules: true, keys: true, setuid: true, legacyTiocsti: true, dataPlaces: true },
   ...more,
 });
 const judge = (text: string, o = obs()) => {
@@ -46,6 +47,16 @@ describe("verdicts from what the host saw", () => {
     expect(judge(`probe keyring ok=1 data=${hex(`xx${TOKEN}`)}`).verdict).toBe("EXPOSED");
     expect(judge(`probe posix-shm ok=1 data=${hex("other")}`)).toMatchObject({ verdict: "CONTAINED", detail: "read something, but not a host POSIX shared memory object" });
     expect(judge("probe proc-environ ok=0 step=open errno=ENOENT")).toMatchObject({ verdict: "CONTAINED", detail: "open: ENOENT", observedFrom: "host" });
+  });
+
+  test("host-data-read and unix-path: the token and the accepts decide; SKIPPED where no data place could be made", () => {
+    expect(judge(`probe host-data-read ok=1 data=${hex(TOKEN)}`)).toMatchObject({ verdict: "EXPOSED", observedFrom: "host" });
+    expect(judge("probe host-data-read ok=0 step=open errno=ENOENT")).toMatchObject({ verdict: "CONTAINED", detail: "open: ENOENT" });
+    expect(judge("probe unix-path ok=1", obs({ unixPathAccepts: 1 }))).toMatchObject({ verdict: "EXPOSED", detail: "connected to a host path socket anyone may connect to (the host accepted 1)" });
+    expect(judge("probe unix-path ok=0 step=connect errno=ENOENT")).toMatchObject({ verdict: "CONTAINED", detail: "connect: ENOENT" });
+    const none = obs({ host: { ...obs().host, dataPlaces: false } });
+    expect(judge("probe host-data-read ok=0 step=argument errno=EINVAL", none).verdict).toBe("SKIPPED");
+    expect(judge("probe unix-path ok=0 step=argument errno=EINVAL", none).verdict).toBe("SKIPPED");
   });
 
   test("ro-write: the host file's content decides, not the probe's success", () => {
@@ -150,5 +161,14 @@ describe("the selftest's spec", () => {
     expect(probing.process.argv).toEqual(["/proc/self/fd/5", "run", "signal=42", "bpf"]);
     expect(probing.process.keepFds).toEqual([3, 5]);
     expect({ ...probing, process: spec.process }).toEqual(spec); // nothing else changes
+  });
+
+  test("the fixtures the probes must see are bound in read-only at their own path; with the host's mounts, nothing is", () => {
+    const spec = planFromArgs(["--", "placeholder"], [], "u", rootCtx).spec;
+    const probing = probeSpec(spec, 4, [], "/var/lib/nsbox-selftest-x");
+    expect(probing.mounts.slice(0, -1)).toEqual(spec.mounts);
+    expect(probing.mounts.at(-1)).toEqual({ kind: "bind", src: "/var/lib/nsbox-selftest-x", dst: "/var/lib/nsbox-selftest-x", readonly: true, optional: false, devices: false });
+    const shared = planFromArgs(["--share", "mnt", "--", "placeholder"], [], "u", rootCtx).spec;
+    expect(probeSpec(shared, 4, [], "/var/lib/nsbox-selftest-x").mounts).toEqual([]);
   });
 });

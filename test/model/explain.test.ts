@@ -4,6 +4,7 @@ import { explainSpec, formatExplanation, payloadHostIds } from "../../src/model/
 import { rootCtx, userCtx } from "../helpers.ts";
 
 const plan = (args: string[], ctx = rootCtx) => planFromArgs([...args, "--", "true"], [], "nsbox explain", ctx).spec;
+const planned = (...args: string[]) => plan(args);
 const explain = (...args: string[]) => explainSpec(plan(args));
 const text = (...args: string[]) => formatExplanation(explain(...args)).join("\n");
 
@@ -12,7 +13,7 @@ describe("explainSpec", () => {
     const e = explain();
     expect(e.namespaces.filter((n) => n.mode === "new").map((n) => n.kind)).toEqual(["user", "mnt", "pid", "net", "uts", "ipc", "cgroup"]);
     expect(e.namespaces.find((n) => n.kind === "time")!.mode).toBe("host");
-    expect(e.users).toEqual({ uid: 0, gid: 0, hostUid: 1879048192, hostGid: 1879048192, realHostRoot: false });
+    expect(e.users).toEqual({ uid: 0, gid: 0, hostUid: 1879048192, hostGid: 1879048192, realHostRoot: false, range: { uid: { start: 1879048192, count: 65536 }, gid: { start: 1879048192, count: 65536 } } });
     expect(e.filesystem!.root).toContain("read-only");
     expect(e.filesystem!.writable.map((w) => w.path).sort()).toEqual(["/dev/shm", "/run", "/tmp", "/var/tmp"]);
     expect(e.filesystem!.writable.every((w) => w.what.includes("private tmpfs"))).toBe(true);
@@ -54,7 +55,34 @@ describe("explainSpec", () => {
   });
 
   test("--root empty: the root is an empty tmpfs", () => {
-    expect(explain("--root", "empty").filesystem!.root).toContain("empty tmpfs");
+    expect(explain("--root", "empty").filesystem!.root).toContain("empty: a read-only tmpfs");
+    expect(explain("--root", "empty").filesystem!.hostVisible).toEqual([]);
+  });
+
+  test("the default root is os: the host's OS read-only, its data places named as absent", () => {
+    const fs = explain().filesystem!;
+    expect(fs.mode).toBe("os");
+    expect(fs.hostVisible).toEqual(["/usr (read-only)", "/etc (read-only)"]);
+    expect(fs.root).toContain("/home /root /srv /opt /var/lib");
+    expect(text()).toContain("host visible: /usr (read-only), /etc (read-only)");
+    expect(explain("--root", "host").filesystem!.mode).toBe("host");
+    expect(explain("--root", "host", "--bind", "/srv", "/srv").filesystem!.hostVisible).toEqual(["/ (read-only)", "/srv (WRITABLE)"]);
+  });
+
+  test("host unix sockets in view are a risk: listed under --root host, none under os", () => {
+    const sockets = ["/run/dbus/system_bus_socket", "/var/lib/postgresql/.s.PGSQL.5432", "/srv/app/api.sock", "/tmp/.X11-unix/X0"];
+    const host = explainSpec(planned("--root", "host"), { unixSockets: sockets });
+    // /run and /tmp are private tmpfs mounts even under --root host: those sockets are out of view.
+    expect(host.filesystem!.hostSockets).toEqual(["/var/lib/postgresql/.s.PGSQL.5432", "/srv/app/api.sock"]);
+    expect(host.warnings.join("\n")).toContain("2 host unix sockets are in view");
+    expect(host.warnings.join("\n")).toContain("--root os shows none of them");
+    const os = explainSpec(planned(), { unixSockets: sockets });
+    expect(os.filesystem!.hostSockets).toEqual([]);
+    expect(os.warnings.join("\n")).not.toContain("unix socket");
+    // The host's own mount namespace shows every one of them.
+    expect(explainSpec(planned("--share", "mnt"), { unixSockets: sockets }).warnings.join("\n")).toContain("4 host unix sockets are in view");
+    // A socket a bind brings back in is in view again, at its place inside.
+    expect(explainSpec(planned("--ro-bind", "/srv/app", "/app"), { unixSockets: sockets }).filesystem!.hostSockets).toEqual(["/srv/app/api.sock"]);
   });
 
   test("capabilities, fds and limits as given; dangerous capabilities warned about", () => {

@@ -275,7 +275,16 @@ describe("records", () => {
     expectRejected(check(wire("clone", 0x00010000, "argv", "true")), /0x10000/); // CLONE_THREAD
     expectRejected(check(wire("clone", 0x200000000n, "argv", "true")), /0x200000000/); // CLONE_INTO_CGROUP
   });
-  test("bind flags", () => expectRejected(check(wire("clone", NS, "bind", "/a", "/b", 8, "argv", "true")), /unknown bits/));
+  test("bind flags", () => expectRejected(check(wire("clone", NS, "bind", "/a", "/b", 16, "argv", "true")), /unknown bits/));
+  test("idmapped binds: flag 8 with uid and gid lines at its DST, in a new user namespace", () => {
+    const lines = ["bind-idmap", "/b", "uid", 1000, 1879048192, 1, "bind-idmap", "/b", "gid", 1000, 1879048192, 1] as const;
+    expectOk(check(wire("clone", USER | NS, ...idmaps, "bind", "/a", "/b", 8, ...lines, "argv", "true")));
+    expectRejected(check(wire("clone", NS, "bind", "/a", "/b", 8, "argv", "true")), /idmapped bind requires CLONE_NEWUSER/);
+    expectRejected(check(wire("clone", USER | NS, ...idmaps, "bind", "/a", "/b", 8, ...lines.slice(0, 6), "argv", "true")), /needs bind-idmap uid and gid lines/);
+    expectRejected(check(wire("clone", USER | NS, ...idmaps, "bind", "/a", "/b", 0, ...lines, "argv", "true")), /names no bind with flag 8/);
+    expectRejected(check(wire("clone", USER | NS, ...idmaps, "bind", "/a", "/b", 8, ...lines, "bind-idmap", "/b", "uid", 1000, 7, 1, "argv", "true")), /overlap/);
+    expectRejected(check(wire("clone", USER | NS, ...idmaps, "bind", "/a", "/b", 8, "bind-idmap", "/b", "owner", 1, 2, 3, "argv", "true")), /bind-idmap kind/);
+  });
   test("hostname", () => {
     expectRejected(check(wire("clone", 0, "hostname", "box", "argv", "true")), /hostname requires CLONE_NEWUTS/, 4);
     expectRejected(check(wire("clone", UTS, "hostname", "", "argv", "true")), /hostname must be 1 to 64 bytes/);

@@ -56,3 +56,14 @@ test("passed fds: pass-fd records in order, and LISTEN_PID set by the stage", ()
   expect(text({})).not.toContain("pass-fd");
   expect(text({ passFds: [] })).not.toContain("env-pid");
 });
+
+test("an idmapped bind: flag 8, and its map from on-disk ids to the host ids of the sandbox's own", () => {
+  const t = tokens({ mounts: [{ kind: "bind", src: "/srv/a", dst: "/a", idmap: [{ inside: 33, onDisk: 1000, count: 2 }] }] });
+  const at = t.indexOf("bind");
+  expect(t.slice(at, at + 4)).toEqual(["bind", "/srv/a", "/a", "8"]);
+  const lines = t.flatMap((tok, i) => (tok === "bind-idmap" ? [t.slice(i, i + 6)] : []));
+  expect(lines).toEqual([
+    ["bind-idmap", "/a", "uid", "1000", String(1879048192 + 33), "2"],
+    ["bind-idmap", "/a", "gid", "1000", String(1879048192 + 33), "2"],
+  ]);
+});

@@ -82,7 +82,9 @@ describe("loosenings", () => {
     expect(with_((s) => ({ ...s, security: { seccomp: { base: "none" } } }))[0]).toStartWith("its system call filter allows");
     expect(with_((s) => ({ ...s, security: { seccomp: { allow: ["ptrace"] } } }))).toEqual(["its system call filter allows ptrace"]);
     expect(with_((s) => ({ ...s, users: { mapHostRoot: true } }))).toEqual(["it maps real host root into the sandbox"]);
-    expect(with_((s) => ({ ...s, mounts: [...s.mounts!, { kind: "bind", src: "/", dst: "/" }] }))).toEqual(["it makes / writable"]);
+    expect(with_((s) => ({ ...s, mounts: [...s.mounts!, { kind: "bind", src: "/", dst: "/", readonly: true }] }))).toEqual(["it puts the host's / on / (asked for: --root os)"]);
+    const hostRoot = toSpecInput({ ...newDraft(rootCtx), root: "host" }, ["true"]);
+    expect(loosenings(normal(hostRoot), normal({ ...hostRoot, mounts: [...hostRoot.mounts!, { kind: "bind", src: "/", dst: "/" }] }))).toEqual(["it makes / writable"]);
     expect(with_((s) => ({ ...s, mounts: s.mounts!.filter((m) => m.dst !== "/proc/kcore") }))).toEqual(["it drops the mask of /proc/kcore"]);
     expect(with_((s) => ({ ...s, process: { ...s.process, newSession: false } }))).toEqual(["it keeps the caller's session"]);
   });

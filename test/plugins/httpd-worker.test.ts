@@ -14,6 +14,7 @@ import type { NormalSpec } from "../../src/model/normalize.ts";
 import type { SandboxSpecInput } from "../../src/model/schema.ts";
 import { checkPlugin } from "../../src/plugin/check-plugin.ts";
 import { optionFlags } from "../../src/plugin/options-flags.ts";
+import { rootModeOf } from "../../src/model/root-view.ts";
 import { rootCtx } from "../helpers.ts";
 
 /** ctx.base as `nsbox httpd-worker run [options] -- server` builds it. */
@@ -34,6 +35,11 @@ function plan(input: object, b = base()): NormalSpec {
 }
 
 describe("plan", () => {
+  test("the worker starts from the os root: the host's OS, none of its data", () => {
+    const spec = plan({ listen: ["127.0.0.1:8080"] });
+    expect(rootModeOf(spec.mounts)).toBe("os");
+    expect(spec.mounts.some((m) => m.kind === "bind" && m.src === "/")).toBe(false);
+  });
   test("a new network namespace with only loopback, the strict default otherwise, and the LISTEN_* variables", () => {
     const spec = plan({ listen: ["127.0.0.1:8080", "[::1]:8080", "unix:/run/web/http.sock"] });
     expect(spec.namespaces.net).toEqual({ mode: "new" });
@@ -53,7 +59,7 @@ describe("plan", () => {
 
   test("--allow-unix: the socket bound at the same path, after the tmpfs it lives under", () => {
     const spec = plan({ listen: ["127.0.0.1:80"], allowUnix: ["/run/postgresql/.s.PGSQL.5432", "/tmp/app/backend.sock"] });
-    const binds = spec.mounts.filter((m) => m.kind === "bind" && m.src !== "/");
+    const binds = spec.mounts.filter((m) => m.kind === "bind" && /sock|PGSQL/.test(m.src));
     expect(binds).toEqual([
       { kind: "bind", src: "/run/postgresql/.s.PGSQL.5432", dst: "/run/postgresql/.s.PGSQL.5432", readonly: true, optional: false, devices: false },
       { kind: "bind", src: "/tmp/app/backend.sock", dst: "/tmp/app/backend.sock", readonly: true, optional: false, devices: false },

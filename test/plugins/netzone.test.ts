@@ -12,6 +12,7 @@ import { planSpec } from "../../src/model/plan.ts";
 import { wireRecords } from "../../src/native/wire.ts";
 import { checkPlugin } from "../../src/plugin/check-plugin.ts";
 import { bridgePortIsolatedRequest } from "../../src/core/net/netlink.ts";
+import { rootModeOf } from "../../src/model/root-view.ts";
 import { rootCtx } from "../helpers.ts";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -174,6 +175,15 @@ describe("--zone and the plugin", () => {
     expect(plugin.plan(opts, { ...rootCtx, base })).toMatchObject({ network: { mode: "zone", zone: "web" }, namespaces: { net: { mode: "new" } } });
     expect(() => plugin.plan(opts, { ...rootCtx, base: { ...base, network: { mode: "host" } } })).toThrow("new network namespace");
     expect(plugin.commands!.map((c) => c.name)).toEqual(["create", "ls", "show", "rm"]);
+  });
+
+  test("a member starts from the os root, and its symlinked resolv.conf still leads to a file", () => {
+    const draft = newDraft(rootCtx);
+    const opts = v.parse(plugin.options, { inZone: "web" });
+    const r = planSpec(plugin.plan(opts, { ...rootCtx, base: toSpecInput(draft, ["true"]) }), rootCtx);
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    expect(rootModeOf(r.spec.mounts)).toBe("os");
+    expect(r.spec.mounts).toContainEqual({ kind: "bind", src: rootCtx.host.resolvConf!, dst: rootCtx.host.resolvConf!, readonly: true, optional: true, devices: false });
   });
 
   test("argument parser: values, lists (repeated or comma-separated), switches, unknown flags", () => {

@@ -2,7 +2,7 @@
 // shows no drift; a mount its payload makes afterwards is reported by its path, with exit 1.
 import { afterEach, expect, test } from "bun:test";
 import type { Subprocess } from "bun";
-import { describeRoot, NSBOX, nsbox, readUntil, waitFor } from "./harness.ts";
+import { describeRoot, forgetRanges, NSBOX, nsbox, readUntil, waitFor } from "./harness.ts";
 
 interface Report {
   sandbox: { name: string; pid: number; payloadPid: number };
@@ -34,6 +34,7 @@ afterEach(async () => {
     nsbox(["stop", name]);
     proc.kill("SIGKILL");
     await proc.exited;
+    forgetRanges([name]);
   }
 });
 
@@ -63,7 +64,8 @@ describeRoot("nsbox explain on running sandboxes", () => {
 
   test("a tmpfs the payload mounts on /mnt afterwards is drift named /mnt, exit 1", async () => {
     const name = `explain-drift-${process.pid}`;
-    const proc = await start(name, ["--cap-add", "CAP_SYS_ADMIN", "--seccomp", "none"], "read go; mount -t tmpfs x /mnt && echo mounted; sleep 30");
+    // --dir: the os root has no /mnt of its own; the payload cannot make one in the read-only root.
+    const proc = await start(name, ["--cap-add", "CAP_SYS_ADMIN", "--seccomp", "none", "--dir", "/mnt"], "read go; mount -t tmpfs x /mnt && echo mounted; sleep 30");
     const before = explain(name, "--json");
     expect(before.code).toBe(0);
     expect(before.report!.drift).toEqual([]);

@@ -1,7 +1,7 @@
 // Helpers for the privileged tests: they run the real dist/nsbox on the real kernel as root.
 // Outside CI without root they are skipped with a reason; in CI (CI=true) missing root fails.
 import { describe } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -134,4 +134,25 @@ export async function readUntil(stream: ReadableStream<Uint8Array>, marker: stri
     text += Buffer.from(value).toString();
   }
   reader.releaseLock();
+}
+
+const RANGES = "/var/lib/nsbox/id-ranges";
+
+/**
+ * Forgets the id ranges named runs of a test recorded (docs/ids.md): a name's range is meant to
+ * outlive its sandbox, a test's is not. Only records that name these names are removed, and
+ * nsbox's persistent directories only when nothing else is left in them.
+ */
+export function forgetRanges(names: readonly string[]): void {
+  for (const n of names) {
+    const file = `${RANGES}/name-${n}`;
+    const slot = existsSync(file) ? readFileSync(file, "utf8").trim() : undefined;
+    rmSync(file, { force: true });
+    if (slot && existsSync(`${RANGES}/slot-${slot}`) && readFileSync(`${RANGES}/slot-${slot}`, "utf8") === n) rmSync(`${RANGES}/slot-${slot}`);
+  }
+  for (const d of [RANGES, "/var/lib/nsbox/state-stamps", "/var/lib/nsbox"]) {
+    try {
+      rmdirSync(d);
+    } catch {}
+  }
 }

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import type { Subprocess } from "bun";
 import { chmodSync, closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { describeRoot, NSBOX, sessionPids, tempDir } from "./harness.ts";
+import { describeRoot, forgetRanges, NSBOX, sessionPids, tempDir } from "./harness.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const STAGE = join(ROOT, "dist/nsbox-stage");
@@ -84,6 +84,7 @@ afterEach(async () => {
 afterAll(() => {
   closers.forEach((c) => c());
   if (dir) rmSync(dir, { recursive: true, force: true });
+  forgetRanges([`hw-lighttpd-${process.pid}`, `hw-python-${process.pid}`]);
 });
 
 /** Starts `httpd-worker run ARGS` in the background. */

@@ -1,12 +1,16 @@
 // Each namespace proven from inside and from the host, as the default `nsbox run` builds it.
 import { afterAll, expect, test } from "bun:test";
 import { chmodSync, chownSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { describeRoot, host, hostMountPoints, inSandbox, leakedMounts, NSBOX, readUntil, sessionPids, tempDir } from "./harness.ts";
+import { describeRoot, host, hostMountPoints, inSandbox, inSandbox as runInSandbox, leakedMounts, NSBOX, readUntil, sessionPids, tempDir } from "./harness.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-describeRoot("default sandbox", () => {
+// The same checks with the default root and with `--root host`: both roots must isolate alike.
+const ROOTS = [["os", []], ["host", ["--root", "host"]]] as const;
+
+for (const [root, rootOpts] of ROOTS) describeRoot(`default sandbox, --root ${root}`, () => {
+  const inSandbox = (script: string, opts: string[] = []) => runInSandbox(script, [...rootOpts, ...opts]);
   test("hostname differs from the host's", () => {
     const r = inSandbox("hostname");
     expect(r.code).toBe(0);
@@ -64,7 +68,7 @@ describeRoot("default sandbox", () => {
     expect(ro.stdout).toContain("Read-only file system");
     // Root inside is uid 1879048192 on the host: give the directory to it, as an operator would.
     chownSync(d, 1879048192, 1879048192);
-    // /mnt exists on the host: a mount point cannot be created in the read-only root.
+    // /mnt: the host's under --root host; under os its mount point is made in the sandbox's own tmpfs.
     const rw = inSandbox("echo hello > /mnt/out && echo ok", ["--bind", d, "/mnt"]);
     expect(rw.stdout.trim()).toBe("ok");
     expect(readFileSync(`${d}/out`, "utf8")).toBe("hello\n");
@@ -115,7 +119,7 @@ describeRoot("users", () => {
     chmodSync(d, 0o777);
     const secret = `${d}/secret`;
     writeFileSync(secret, "top secret\n", { mode: 0o600 });
-    // The secret is seen through the bind (/tmp inside is a fresh tmpfs); /etc/shadow through the root.
+    // The secret is seen through the bind (/tmp inside is a fresh tmpfs); /etc/shadow through the os root's /etc.
     const r = inSandbox("id -u; cat /proc/self/uid_map; cat /mnt/secret 2>&1; cat /etc/shadow 2>&1; touch /mnt/created", ["--bind", d, "/mnt"]);
     const lines = r.stdout.trim().split("\n");
     expect(lines[0]).toBe("0");

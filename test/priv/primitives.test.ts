@@ -2,12 +2,13 @@
 // sandboxes with ps/exec/stop, gc after kill -9 at every phase, and bad input.
 import { afterAll, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { childrenOf, describeRoot, host, hostMountPoints, nsbox, NSBOX, sessionPids, waitFor } from "./harness.ts";
+import { childrenOf, describeRoot, forgetRanges, host, hostMountPoints, nsbox, NSBOX, sessionPids, waitFor } from "./harness.ts";
 
 const started: Bun.Subprocess[] = [];
 afterAll(() => {
   for (const p of started) p.kill("SIGKILL");
   nsbox(["gc"]);
+  forgetRanges(["t-lsns", "t-dup", "t-exec", "t-reuse", ...[0, 5, 15, 30, 60, 300].map((d) => `t-kill-${d}`)]);
 });
 
 function startNamed(name: string, script: string, opts: string[] = []): Bun.Subprocess {

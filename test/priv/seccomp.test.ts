@@ -1,6 +1,6 @@
 // The seccomp filter in real sandboxes: each denied family fails with the filter's errno where,
 // without the filter (--seccomp none), the same call does something else. Probes are raw x86-64
-// syscalls made from python3 (ctypes), which the sandbox sees through the read-only host root.
+// syscalls made from python3 (ctypes), which the sandbox sees through the os root's read-only /usr.
 import { afterAll, expect, test } from "bun:test";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -29,7 +29,7 @@ function leftovers(): string[] {
     }
   });
   const shm = readFileSync("/proc/sysvipc/shm", "utf8").split("\n").slice(1).filter((l) => / 666 +4096 /.test(l));
-  return [...named("/var/lib"), ...named("/dev/shm"), ...targets.map((p) => `target pid ${p}`), ...shm.map((l) => `shm ${l.trim()}`)];
+  return [...named("/var/lib"), ...named("/srv"), ...named("/root"), ...named("/dev/shm"), ...targets.map((p) => `target pid ${p}`), ...shm.map((l) => `shm ${l.trim()}`)];
 }
 
 describeRoot("nsbox selftest", () => {
@@ -37,14 +37,17 @@ describeRoot("nsbox selftest", () => {
     const { r, verdicts, ms } = selftest();
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(verdicts.size).toBe(25);
+    expect(verdicts.size).toBe(27);
     for (const v of verdicts.values()) expect([v.probe, v.verdict]).toEqual([v.probe, v.verdict === "SKIPPED" ? "SKIPPED" : "CONTAINED"]);
     // The host decided these itself (token, state, accept counts), not the probe.
-    for (const p of ["host-file-read", "ro-write", "signal", "ptrace", "tcp-loopback", "unix-abstract", "keyring", "sysv-shm", "posix-shm"]) {
+    for (const p of ["host-file-read", "host-data-read", "ro-write", "signal", "ptrace", "tcp-loopback", "unix-abstract", "unix-path", "keyring", "sysv-shm", "posix-shm"]) {
       expect(verdicts.get(p)!.observedFrom).toBe("host");
     }
     expect(verdicts.get("host-file-read")!.detail).toBe("open: EACCES"); // visible, but not readable: a fair test
     expect(verdicts.get("ro-write")!.detail).toBe("open: EROFS");
+    // The os root shows no host data place and no host path socket at all.
+    expect(verdicts.get("host-data-read")!.detail).toBe("open: ENOENT");
+    expect(verdicts.get("unix-path")!.detail).toBe("connect: ENOENT");
     expect(ms).toBeLessThan(5000);
     expect(leftovers()).toEqual([]);
     // Its stage and probe target ran in the session nsbox led: nothing of them is left.
@@ -55,9 +58,9 @@ describeRoot("nsbox selftest", () => {
     const ok = nsbox(["selftest"]);
     expect(ok.code).toBe(0);
     const lines = ok.stdout.trim().split("\n");
-    expect(lines).toHaveLength(26);
+    expect(lines).toHaveLength(28);
     expect(lines[0]).toMatch(/^CONTAINED {2}host-file-read {2}open: EACCES \(seen from the host\)$/);
-    expect(lines.at(-1)).toMatch(/^25 probes: \d+ contained, 0 exposed, \d+ skipped$/);
+    expect(lines.at(-1)).toMatch(/^27 probes: \d+ contained, 0 exposed, \d+ skipped$/);
     const bad = nsbox(["selftest", "--share", "net"]);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/^EXPOSED {4}tcp-loopback +connected to the host's 127\.0\.0\.1:\d+ \(the host accepted 1\) \(seen from the host\)$/m);
@@ -73,6 +76,15 @@ describeRoot("nsbox selftest", () => {
     // namespace, which a process of a child user namespace never has; ptrace is filtered too.
     expect(verdictOf(verdicts, "ptrace")).toBe("CONTAINED");
     expect(verdicts.get("proc-environ")!.detail).toBe("open: EACCES");
+    expect(leftovers()).toEqual([]);
+  });
+
+  test("--root host: host data anyone may read and a host path socket are in reach, as the host saw it", () => {
+    const { r, verdicts } = selftest(["--root", "host"]);
+    expect(r.code).toBe(1);
+    expect(exposedIn(verdicts)).toEqual(["host-data-read", "unix-path"]);
+    expect(verdicts.get("host-data-read")).toMatchObject({ observedFrom: "host", detail: "read a host data file anyone may read (/var/lib, /srv or a home)" });
+    expect(verdicts.get("unix-path")!.detail).toBe("connected to a host path socket anyone may connect to (the host accepted 1)");
     expect(leftovers()).toEqual([]);
   });
 

@@ -9,7 +9,7 @@ export const STAGE = resolve(import.meta.dir, "../../dist/nsbox-stage");
 export const PATH = "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
 export const ALL = 0x7e020000; // USER|NS|PID|UTS|IPC|NET|CGROUP
 export const NET = 0x40000000, UTS = 0x04000000, USER = 0x10000000, NS = 0x00020000;
-/** A sandbox like `nsbox run`'s default: read-only host root, own /proc, /dev, /tmp. */
+/** A sandbox like `nsbox run --root host`: read-only host root, own /proc, /dev, /tmp. */
 export const BASE = [
   "clone", ALL, "setgroups", "allow", "uidmap", 0, 1879048192, 65536, "gidmap", 0, 1879048192, 65536,
   "bind", "/", "/", 1, "dev", "/dev", "proc", "/proc", "tmpfs", "/tmp", "1777", 0, "hostname", "box", "lo-up", "env", PATH,

@@ -360,9 +360,9 @@ describeRoot("stage: mount points under a read-only mount", () => {
     const d = temp();
     const r = stage([...BASE, "bind", d, "/nsbox-no-such-dir/data", 0, "argv", "true"]);
     expect(r.code).toBe(125);
-    expect(r.stderr).toBe(`nsbox: bind: ${d} -> /nsbox-no-such-dir/data: cannot create the mount point under a read-only mount; bind onto an existing path, or mount a tmpfs on a writable parent first: Read-only file system (EROFS)\n`);
+    expect(r.stderr).toBe(`nsbox: bind: ${d} -> /nsbox-no-such-dir/data: /nsbox-no-such-dir/data is not there and cannot be made inside the read-only bind of / (ro-bind /); use a path outside it, or put a --tmpfs on a parent first: Read-only file system (EROFS)\n`);
     const dir = stage([...BASE, "dir", "/nsbox-no-such-dir", "755", "argv", "true"]);
-    expect(dir.stderr).toBe("nsbox: dir: /nsbox-no-such-dir: cannot create it under a read-only mount; mount a tmpfs on a writable parent first: Read-only file system (EROFS)\n");
-    expect(stage([...BASE, "tmpfs", "/nsbox-no-such-dir", "755", 0, "argv", "true"]).stderr).toContain("tmpfs: /nsbox-no-such-dir: cannot create the mount point under a read-only mount");
+    expect(dir.stderr).toBe("nsbox: dir: /nsbox-no-such-dir is not there and cannot be made inside the read-only bind of / (ro-bind /); use a path outside it, or put a --tmpfs on a parent first: Read-only file system (EROFS)\n");
+    expect(stage([...BASE, "tmpfs", "/nsbox-no-such-dir", "755", 0, "argv", "true"]).stderr).toContain("tmpfs: /nsbox-no-such-dir is not there and cannot be made inside the read-only bind of / (ro-bind /)");
   });
 });

@@ -1,6 +1,7 @@
 // The host side of `nsbox selftest`: what the probes aim at (a root-only file and a world-writable
-// file under the read-only root, a setuid-root binary, a process running as the sandbox's own host
-// uid, an abstract unix and a loopback TCP listener, a key, SysV and POSIX shm), what nsbox looks
+// file under a read-only bind, host data files and a path socket anyone may use, a setuid-root
+// binary, a process running as the sandbox's own host uid, an abstract unix and a loopback TCP
+// listener, a key, SysV and POSIX shm), what nsbox looks
 // at while a probe holds, and the removal of all of it. Each thing is registered for removal as
 // soon as it exists, so a failure halfway leaves nothing behind.
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -32,6 +33,8 @@ export interface FixtureOptions {
 
 export interface Fixtures {
   obs: Observations;
+  /** The directory of the root-only and world-writable files: the sandbox must see it (run-selftest.ts binds it in). */
+  visibleDir: string;
   /** `NAME=ARG` words for the probe program, in the probes' order. */
   probeArgs: string[];
   /** Looks at the host while a probe holds; `stagePid` is the stage nsbox spawned. */
@@ -102,6 +105,7 @@ export async function prepareFixtures(opts: FixtureOptions): Promise<Fixtures> {
   const obs: Observations = {
     token,
     unixAccepts: 0,
+    unixPathAccepts: 0,
     tcpAccepts: 0,
     sysctlChanged: [],
     host: {
@@ -109,14 +113,15 @@ export async function prepareFixtures(opts: FixtureOptions): Promise<Fixtures> {
       modules: existsSync("/proc/modules"),
       keys: true,
       setuid: isRoot,
+      dataPlaces: false,
       legacyTiocsti: legacy === undefined || legacy.trim() !== "0",
     },
   };
   const args: Record<string, string | undefined> = {};
   try {
-    // Files: visible through the read-only root (not under /tmp, /var/tmp or /run, which are
-    // private inside, so a probe there would pass for the wrong reason). 0711: others may pass
-    // through to a name they know, not list it.
+    // Files the sandbox sees (run-selftest.ts binds this directory in read-only at its own path,
+    // whatever the root mode hides), so these probes test permissions and the read-only mount.
+    // 0711: others may pass through to a name they know, not list it.
     const dir = mkdtempSync(join(isRoot ? "/var/lib" : homedir(), "nsbox-selftest-"));
     undo.push(() => rmSync(dir, { recursive: true, force: true }));
     chmodSync(dir, 0o711);
@@ -133,6 +138,31 @@ export async function prepareFixtures(opts: FixtureOptions): Promise<Fixtures> {
       writeFileSync(args.setuid, opts.probeBytes, { mode: 0o700 });
       chownSync(args.setuid, 0, 0);
       chmodSync(args.setuid, 0o4755);
+    }
+
+    // Host data anyone may read, and a path socket anyone may connect to, where services keep
+    // them: only the sandbox's view of the host keeps them out (--root host shows them).
+    const data: string[] = [];
+    for (const place of isRoot ? ["/var/lib", "/srv", homedir()] : [homedir()]) {
+      let d: string;
+      try {
+        d = mkdtempSync(join(place, "nsbox-selftest-"));
+      } catch {
+        continue; // no such place here, or not ours to write
+      }
+      undo.push(() => rmSync(d, { recursive: true, force: true }));
+      chmodSync(d, 0o755);
+      writeFileSync(join(d, "data"), token, { mode: 0o644 });
+      data.push(d);
+    }
+    if (data.length) {
+      obs.host.dataPlaces = true;
+      args["host-data-read"] = data.map((d) => join(d, "data")).join(":");
+      const sock = join(data[0]!, "sock");
+      const pathListener = Bun.listen({ unix: sock, socket: { open: (s) => void (obs.unixPathAccepts++, s.end()), data() {} } });
+      undo.push(() => pathListener.stop(true));
+      chmodSync(sock, 0o777);
+      args["unix-path"] = sock;
     }
 
     // A host process of the sandbox's own host uid: only the namespaces keep the sandbox from it.
@@ -205,9 +235,10 @@ export async function prepareFixtures(opts: FixtureOptions): Promise<Fixtures> {
           obs.tracerPid = parseTracerPid(readText(`/proc/${target.pid}/status`) ?? "");
           return;
         case "unix-abstract":
+        case "unix-path":
         case "tcp-loopback": {
           // The kernel completed the connection; our accept runs on the event loop: give it a moment.
-          const count = () => (line.name === "tcp-loopback" ? obs.tcpAccepts : obs.unixAccepts);
+          const count = () => (line.name === "tcp-loopback" ? obs.tcpAccepts : line.name === "unix-path" ? obs.unixPathAccepts : obs.unixAccepts);
           for (let i = 0; line.fields.ok === "1" && count() === 0 && i < 200; i++) await Bun.sleep(5);
           return;
         }
@@ -233,6 +264,7 @@ export async function prepareFixtures(opts: FixtureOptions): Promise<Fixtures> {
 
     return {
       obs,
+      visibleDir: dir,
       probeArgs,
       observeHold,
       observeAfter: () => {

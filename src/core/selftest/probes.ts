@@ -5,9 +5,9 @@
 import { probeData, probeFailure, probeOk, type ProbeLine } from "./probe-report.ts";
 
 export const PROBE_NAMES = [
-  "host-file-read", "ro-write",
+  "host-file-read", "host-data-read", "ro-write",
   "proc-see", "proc-environ", "signal", "ptrace",
-  "unix-abstract", "tcp-loopback", "raw-socket", "packet-socket",
+  "unix-abstract", "unix-path", "tcp-loopback", "raw-socket", "packet-socket",
   "mount", "unshare-mount", "userns", "setuid", "open-by-handle",
   "sysctl-write", "sysrq", "tiocsti", "keyring", "sysv-shm", "posix-shm", "cgroup-escape",
   "kernel-module", "bpf", "perf",
@@ -40,6 +40,8 @@ export interface Observations {
   /** TracerPid of the target while the probe held its ptrace attach. */
   tracerPid?: number;
   unixAccepts: number;
+  /** Accepts on the host path socket (unix-path). */
+  unixPathAccepts: number;
   tcpAccepts: number;
   tcpPort?: number;
   shmAttaches?: number;
@@ -49,7 +51,7 @@ export interface Observations {
   /** Host sysctls whose value the probe changed (nsbox restored them at once). */
   sysctlChanged: string[];
   /** What this host has at all. */
-  host: { sysrq: boolean; modules: boolean; keys: boolean; setuid: boolean; legacyTiocsti: boolean };
+  host: { sysrq: boolean; modules: boolean; keys: boolean; setuid: boolean; legacyTiocsti: boolean; dataPlaces: boolean };
 }
 
 const contained = (probe: ProbeName, detail: string, observedFrom: "host" | "sandbox"): ProbeVerdict => ({ probe, verdict: "CONTAINED", detail, observedFrom });
@@ -78,9 +80,11 @@ type Judge = (r: ProbeLine, obs: Observations) => ProbeVerdict;
 
 const JUDGES: Record<ProbeName, Judge> = {
   "host-file-read": (r, o) => tokenRead("host-file-read", r, o, "a root-only host file"),
+  "host-data-read": (r, o) =>
+    o.host.dataPlaces ? tokenRead("host-data-read", r, o, "a host data file anyone may read (/var/lib, /srv or a home)") : skipped("host-data-read", "no data place (/var/lib, /srv, a home) nsbox may write to"),
   "ro-write": (r, o) =>
     o.writableAfter !== undefined && o.writableAfter !== o.writableBefore
-      ? exposed("ro-write", "changed a world-writable host file under the read-only root", "host")
+      ? exposed("ro-write", "changed a world-writable host file under a read-only bind", "host")
       : contained("ro-write", probeOk(r) ? "the write went somewhere, but the host file is unchanged" : probeFailure(r), "host"),
   "proc-see": (r, o) => tokenRead("proc-see", r, o, "a host process's command line"),
   "proc-environ": (r, o) => tokenRead("proc-environ", r, o, "a host process's environment"),
@@ -93,6 +97,8 @@ const JUDGES: Record<ProbeName, Judge> = {
       ? exposed("ptrace", "attached to a host process with ptrace", "host")
       : contained("ptrace", probeOk(r) ? "attach succeeded, but not to the host process" : probeFailure(r), "host"),
   "unix-abstract": (r, o) => connectVerdict("unix-abstract", r, o.unixAccepts, "a host abstract unix socket"),
+  "unix-path": (r, o) =>
+    o.host.dataPlaces ? connectVerdict("unix-path", r, o.unixPathAccepts, "a host path socket anyone may connect to") : skipped("unix-path", "no data place (/var/lib, /srv, a home) nsbox may write to"),
   "tcp-loopback": (r, o) => connectVerdict("tcp-loopback", r, o.tcpAccepts, `the host's 127.0.0.1${o.tcpPort ? `:${o.tcpPort}` : ""}`),
   "raw-socket": (r) => probesWord("raw-socket", r, "opened a raw IPv4 socket (AF_INET, SOCK_RAW)"),
   "packet-socket": (r) => probesWord("packet-socket", r, "opened a packet socket (AF_PACKET)"),

@@ -30,10 +30,16 @@ export function freeFds(taken: readonly number[], count: number): number[] {
   return out;
 }
 
-/** The spec of the selftest: the user's sandbox, with the probe program as its command. */
-export function probeSpec(spec: NormalSpec, probeFd: number, probeArgs: readonly string[]): NormalSpec {
+/**
+ * The spec of the selftest: the user's sandbox, with the probe program as its command and the
+ * fixtures the probes must see (`visibleDir`) bound in read-only at their own path: a root mode
+ * that hides them would make the permission and read-only probes pass for the wrong reason.
+ */
+export function probeSpec(spec: NormalSpec, probeFd: number, probeArgs: readonly string[], visibleDir?: string): NormalSpec {
+  const see = visibleDir !== undefined && spec.namespaces.mnt.mode === "new";
   return {
     ...spec,
+    mounts: see ? [...spec.mounts, { kind: "bind", src: visibleDir, dst: visibleDir, readonly: true, optional: false, devices: false }] : spec.mounts,
     process: { ...spec.process, argv: [`/proc/self/fd/${probeFd}`, "run", ...probeArgs], keepFds: [...spec.process.keepFds, probeFd] },
   };
 }
@@ -91,7 +97,7 @@ export async function runSelftest(spec: NormalSpec, sys: Sys = ffiSys): Promise<
     // The target runs as the payload's host ids; overflow ids where a joined namespace decides.
     const ids = payloadHostIds(spec);
     fx = await prepareFixtures({ probeFd, probeBytes: probeBytes(), hostUid: ids.uid ?? 65534, hostGid: ids.gid ?? 65534 });
-    const probing = probeSpec(spec, childProbeFd, fx.probeArgs);
+    const probing = probeSpec(spec, childProbeFd, fx.probeArgs, fx.visibleDir);
     const host = prepared.host;
     const specFd = sys.sealedMemfd("nsbox-spec", encodeWire(probing, host), { exec: false, cloexec: true });
     opened.push(specFd);

@@ -3,6 +3,7 @@
 // a default route via the gateway (not in isolated zones), lo up, IPv6 off. The stage joins it
 // through the fd; when the sandbox ends the namespace dies and takes the veth with it, and the
 // stage unlinks the lease and the veth's record.
+import { resolvConfTarget } from "../host-layout.ts";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { stateRoot } from "../state-dir.ts";
 import { UsageError } from "../errors.ts";
@@ -96,7 +97,10 @@ export function prepareZoneNetns(spec: NormalSpec): ZoneNetns {
       writeFileSync(resolv, zone.dns.map((d) => `nameserver ${d}\n`).join(""), { mode: 0o644 });
       undo.push(() => rmSync(resolv, { force: true }));
       unlink.push(resolv);
-      mounts = [...mounts, { kind: "bind", src: resolv, dst: "/etc/resolv.conf", readonly: true, optional: false, devices: false }];
+      // Onto the file a symlinked /etc/resolv.conf leads to (the stage refuses a symlink as a
+      // destination); the normaliser bound the host's copy there first (model/resolv-conf.ts).
+      const dst = resolvConfTarget() ?? "/etc/resolv.conf";
+      mounts = [...mounts, { kind: "bind", src: resolv, dst, readonly: true, optional: false, devices: false }];
     }
     return {
       spec: { ...spec, mounts, namespaces: { ...spec.namespaces, net: { mode: "join", path: `/proc/self/fd/${fd}` } } },

@@ -1,5 +1,5 @@
-/* files.c: probes through the file system: a root-only host file, a world-writable host file
- * under the read-only root, host POSIX shm, host sysctls, sysrq and the host's root cgroups.
+/* files.c: probes through the file system: a root-only host file, host data files anyone may
+ * read, a world-writable host file under a read-only mount, host POSIX shm, host sysctls, sysrq and the host's root cgroups.
  * Whether the host changed is decided by nsbox on the host side; here only the attempt. */
 #include "probe.h"
 
@@ -30,6 +30,27 @@ static void read_and_report(const char *name, const char *path)
 void probe_host_file_read(const char *name, const char *arg)
 {
 	read_and_report(name, arg);
+}
+
+/* ARG: host data files separated by ':' (under /var/lib, /srv, the caller's home), 0644 in
+ * 0755 directories: only the sandbox's view of the host keeps them out. The first that reads
+ * is reported; else the failure of the last one. */
+void probe_host_data_read(const char *name, const char *arg)
+{
+	char paths[1024], *path, *next;
+	int err = EINVAL;
+	if (!arg || strlen(arg) >= sizeof paths)
+		return report_fail(name, "argument", EINVAL);
+	strcpy(paths, arg);
+	for (path = paths; path; path = next) {
+		char buf[128];
+		if ((next = strchr(path, ':')))
+			*next++ = '\0';
+		if (read_file(path, buf, sizeof buf) >= 0)
+			return read_and_report(name, path);
+		err = errno;
+	}
+	report_fail(name, "open", err);
 }
 
 void probe_posix_shm(const char *name, const char *arg)

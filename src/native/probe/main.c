@@ -13,10 +13,11 @@ static const struct {
 	const char *name;
 	void (*run)(const char *name, const char *arg);
 } probes[] = {
-	{"host-file-read", probe_host_file_read}, {"ro-write", probe_ro_write},
-	{"proc-see", probe_proc_see},             {"proc-environ", probe_proc_environ},
-	{"signal", probe_signal},                 {"ptrace", probe_ptrace},
-	{"unix-abstract", probe_unix_abstract},   {"tcp-loopback", probe_tcp_loopback},
+	{"host-file-read", probe_host_file_read}, {"host-data-read", probe_host_data_read},
+	{"ro-write", probe_ro_write},             {"proc-see", probe_proc_see},
+	{"proc-environ", probe_proc_environ},     {"signal", probe_signal},
+	{"ptrace", probe_ptrace},                 {"unix-abstract", probe_unix_abstract},
+	{"unix-path", probe_unix_path},           {"tcp-loopback", probe_tcp_loopback},
 	{"raw-socket", probe_raw_socket},         {"packet-socket", probe_packet_socket},
 	{"mount", probe_mount},                   {"unshare-mount", probe_unshare_mount},
 	{"userns", probe_userns},                 {"setuid", probe_setuid},

@@ -37,6 +37,7 @@ int is_own_pid(long long pid);
 
 /* Each probe: name, the argument nsbox gave (or NULL). */
 void probe_host_file_read(const char *name, const char *arg);
+void probe_host_data_read(const char *name, const char *arg);
 void probe_ro_write(const char *name, const char *arg);
 void probe_posix_shm(const char *name, const char *arg);
 void probe_sysctl_write(const char *name, const char *arg);
@@ -47,6 +48,7 @@ void probe_proc_environ(const char *name, const char *arg);
 void probe_signal(const char *name, const char *arg);
 void probe_ptrace(const char *name, const char *arg);
 void probe_unix_abstract(const char *name, const char *arg);
+void probe_unix_path(const char *name, const char *arg);
 void probe_tcp_loopback(const char *name, const char *arg);
 void probe_raw_socket(const char *name, const char *arg);
 void probe_packet_socket(const char *name, const char *arg);

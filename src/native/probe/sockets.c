@@ -1,5 +1,5 @@
-/* sockets.c: probes over the network stack: a host listener on an abstract unix socket and on
- * 127.0.0.1 (nsbox counts the accepts during the hold), and raw and packet sockets, which only
+/* sockets.c: probes over the network stack: a host listener on an abstract unix socket, on a
+ * path socket and on 127.0.0.1 (nsbox counts the accepts during the hold), and raw and packet sockets, which only
  * the probe itself can report (having one is the exposure, whatever it could reach). */
 #include "probe.h"
 
@@ -25,18 +25,32 @@ static void connect_and_hold(const char *name, int fd, const struct sockaddr *sa
 	line_emit(&l);
 }
 
-void probe_unix_abstract(const char *name, const char *arg)
+/* Connects to the unix socket ARG: abstract (a leading NUL, no file; reachable from any process
+ * of the same network namespace) or a path. */
+static void unix_connect(const char *name, const char *arg, int abstract)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	size_t n = arg ? strlen(arg) : 0;
 	int fd;
 	if (!n || n + 1 > sizeof sa.sun_path)
 		return report_fail(name, "argument", EINVAL);
-	/* Abstract: a leading NUL, no file; reachable from any process of the same network namespace. */
-	memcpy(sa.sun_path + 1, arg, n);
+	memcpy(sa.sun_path + (abstract ? 1 : 0), arg, n);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return report_fail(name, "socket", errno);
-	connect_and_hold(name, fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n));
+	connect_and_hold(name, fd, (struct sockaddr *)&sa,
+			 abstract ? (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n) : sizeof sa);
+}
+
+void probe_unix_abstract(const char *name, const char *arg)
+{
+	unix_connect(name, arg, 1);
+}
+
+/* ARG: a host path socket anyone may connect to; connect(2) needs only write permission on the
+ * socket file (unix(7)), so only the sandbox's view of the host keeps it out. */
+void probe_unix_path(const char *name, const char *arg)
+{
+	unix_connect(name, arg, 0);
 }
 
 void probe_tcp_loopback(const char *name, const char *arg)

@@ -81,7 +81,7 @@ void step_dev(const struct mount_step *m, int oldroot, int newroot)
 	if ((dev = fs_new("tmpfs", tmpfs_kv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) < 0)
 		die(EXIT_SETUP, "dev", errno, "%s", m->dst);
 	if ((dst = path_mountpoint(newroot, m->dst, 1)) < 0)
-		die_create("dev", errno, m->dst);
+		die_create(m, "dev", errno, m->dst);
 	if (attach(dev, dst) < 0)
 		die(EXIT_SETUP, "dev", errno, "%s", m->dst);
 	close(dst);

@@ -35,16 +35,25 @@ int attach(int mnt_fd, int dst_fd)
 }
 
 /* EROFS while creating a missing destination (or a parent of it): the usual cause is a
- * destination under a read-only bind (`bind / /` read-only, then `bind /srv /data`), which a
- * bare "Read-only file system" does not explain. */
-_Noreturn void die_create(const char *step, int err, const char *what)
+ * destination under a read-only bind (`--root host`, then `--bind /srv /data`), which a bare
+ * "Read-only file system" does not explain: name the bind and what to do instead. ELOOP: the
+ * destination itself is a symlink (path_mountpoint). */
+_Noreturn void die_create(const struct mount_step *m, const char *step, int err, const char *what)
 {
-	int made = strcmp(step, "dir") == 0 || strcmp(step, "symlink") == 0;
-	if (err == EROFS && made)
+	const struct mount_step *ro = err == EROFS ? mount_ro_bind_above(m->dst) : NULL;
+	if (err == ELOOP)
+		die(EXIT_SETUP, step, err, "%s: %s is a symlink in the new root; give the path it leads "
+		    "to", what, m->dst);
+	if (ro && strcmp(what, m->dst) != 0)
+		die(EXIT_SETUP, step, err, "%s: %s is not there and cannot be made inside the read-only "
+		    "bind of %s (ro-bind %s); use a path outside it, or put a --tmpfs on a parent first",
+		    what, m->dst, ro->dst, ro->src);
+	if (ro)
+		die(EXIT_SETUP, step, err, "%s is not there and cannot be made inside the read-only bind "
+		    "of %s (ro-bind %s); use a path outside it, or put a --tmpfs on a parent first",
+		    m->dst, ro->dst, ro->src);
+	if (err == EROFS)
 		die(EXIT_SETUP, step, err, "%s: cannot create it under a read-only mount; mount a tmpfs "
 		    "on a writable parent first", what);
-	if (err == EROFS)
-		die(EXIT_SETUP, step, err, "%s: cannot create the mount point under a read-only mount; "
-		    "bind onto an existing path, or mount a tmpfs on a writable parent first", what);
 	die(EXIT_SETUP, step, err, "%s", what);
 }

@@ -26,7 +26,7 @@ static void write_proc(int proc_fd, pid_t pid, const char *name, const char *buf
 	close(fd);
 }
 
-static void write_map(int proc_fd, pid_t pid, const char *name, const struct id_range *m, unsigned n)
+void ids_write_map(int proc_fd, pid_t pid, const char *name, const struct id_range *m, unsigned n)
 {
 	char buf[4096];
 	size_t len = 0;
@@ -49,8 +49,8 @@ void ids_write_maps(const struct spec *s, int proc_fd, pid_t child)
 		write_proc(proc_fd, child, "setgroups", "allow", 5);
 	else if (s->setgroups == SETGROUPS_DENY)
 		write_proc(proc_fd, child, "setgroups", "deny", 4);
-	write_map(proc_fd, child, "uid_map", s->uidmap, s->n_uidmap);
-	write_map(proc_fd, child, "gid_map", s->gidmap, s->n_gidmap);
+	ids_write_map(proc_fd, child, "uid_map", s->uidmap, s->n_uidmap);
+	ids_write_map(proc_fd, child, "gid_map", s->gidmap, s->n_gidmap);
 }
 
 static int maps_zero(const struct id_range *m, unsigned n)

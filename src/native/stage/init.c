@@ -39,6 +39,8 @@ _Noreturn void init_run(const struct spec *s)
 	/* From here only the payload holds the error pipe: its exec closes the last copy. */
 	close(stage_fds.error_w);
 	report_use_pipe(-1);
+	/* The init stays for the sandbox's lifetime and needs nothing of the spec any more. */
+	stage_drop_spec(s);
 
 	for (;;) {
 		siginfo_t si;

@@ -3,13 +3,16 @@
  * (DESIGN.md section 2); each module says why its own steps are what they are. */
 #include "kernel.h"
 #include "report.h"
+#include "saved-plan.h"
 #include "stage.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -21,7 +24,7 @@ static struct spec spec; /* large but in .bss: only the pages a spec uses become
 
 static _Noreturn void usage(void)
 {
-	static const char msg[] = "nsbox-stage: usage: nsbox-stage --spec-fd N [--check]\n";
+	static const char msg[] = "nsbox-stage: usage: nsbox-stage --spec-fd N [--check] | --plan FILE [ARG...]\n";
 	if (write(2, msg, sizeof msg - 1) < 0)
 		_exit(EXIT_USAGE);
 	_exit(EXIT_USAGE);
@@ -87,6 +90,7 @@ static _Noreturn void child(const struct spec *s, int err[2], int sync[2], int p
 		;
 	if (n != 1)
 		_exit(EXIT_SETUP);
+	trace("child released");
 	if (s->clone_flags & CLONE_NEWUSER) {
 		ids_become_root(s);
 		tie_to_supervisor();
@@ -97,8 +101,10 @@ static _Noreturn void child(const struct spec *s, int err[2], int sync[2], int p
 		persist_order_mnt_ns();
 	/* umask 0 while building: modes in the spec are meant exactly. */
 	stage_fds.umask = umask(0);
-	if (s->clone_flags & CLONE_NEWNS)
+	if (s->clone_flags & CLONE_NEWNS) {
 		mount_build_root(s);
+		trace("root built");
+	}
 	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0)
 		die(EXIT_SETUP, "hostname", errno, "%s", s->hostname);
 	if (s->lo_up)
@@ -106,6 +112,7 @@ static _Noreturn void child(const struct spec *s, int err[2], int sync[2], int p
 	/* Last of the sandbox's setup: /proc is the sandbox's own now, and the capabilities
 	 * that writing needs are still held. */
 	sysctl_apply(s);
+	trace("child set up");
 	if (s->persist)
 		persist_stop();
 	if (s->init)
@@ -135,10 +142,10 @@ static void check_fds(const struct spec *s)
 }
 
 /* The supervisor: everything before the clone, then the id maps, then supervising. */
-static _Noreturn void run(struct spec *s, char *buf)
+static _Noreturn void run(struct spec *s, char *buf, size_t cap)
 {
 	struct sigaction dfl = {0};
-	int err[2], sync[2], proc_fd = -1, cgroup_fd;
+	int err[2], sync[2], proc_fd = -1, cgroup_fd, persist;
 	pid_t ppid = getppid(), pid;
 
 	/* From here every way out removes what on-exit names, setup failures included. */
@@ -159,6 +166,8 @@ static _Noreturn void run(struct spec *s, char *buf)
 	watch_open(s);
 	persist_open(s);
 	ns_join(s);
+	/* Idmapped binds are made here, with the caller's (host) privileges: see idmap.c. */
+	idmap_prepare(s);
 	/* Armed after the joins: joining a user namespace changes credentials, which clears it. */
 	if (s->die_with_parent) {
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
@@ -169,9 +178,12 @@ static _Noreturn void run(struct spec *s, char *buf)
 	if (pipe2(err, O_CLOEXEC) < 0 || pipe2(sync, O_CLOEXEC) < 0)
 		die(EXIT_SETUP, "pipe", errno, "error and sync pipes");
 	supervisor_block_signals();
+	trace("clone");
 	if ((pid = ns_clone(s, cgroup_fd)) == 0)
 		child(s, err, sync, proc_fd);
+	trace("cloned");
 	report_kill_on_die(pid);
+	idmap_close(s);
 	close(err[1]);
 	close(sync[0]);
 	/* Into the v1 cgroups while the child still waits: it never runs outside its limits. */
@@ -185,6 +197,7 @@ static _Noreturn void run(struct spec *s, char *buf)
 		ids_write_maps(s, proc_fd, pid);
 		close(proc_fd);
 	}
+	trace("id maps written");
 	/* The counters' baseline: the last thing before anything of the sandbox runs. */
 	watch_arm();
 	/* Release the child; the write end stays open as its lifeline. EPIPE: the child failed
@@ -193,8 +206,25 @@ static _Noreturn void run(struct spec *s, char *buf)
 		die(EXIT_SETUP, "sync", errno, "release the child");
 	/* The supervisor keeps nothing of the spec (what it still needs was copied with
 	 * arena_keep): give the memory back. */
-	munmap(buf, WIRE_MAX_STREAM + 1);
-	supervisor_wait(pid, err[0], s->persist != NULL);
+	persist = s->persist != NULL;
+	munmap(buf, cap);
+	stage_drop_spec(s);
+	supervisor_wait(pid, err[0], persist);
+}
+
+/* `--plan FILE [ARG...]`: the interpreter line of a saved plan (saved-plan.c). */
+static _Noreturn void run_saved_plan(const char *file, char **args, int n)
+{
+	struct wire_error e;
+	size_t cap, at, len;
+	int append;
+	char *buf = plan_load(file, &cap, &at, &len, &append);
+
+	if (wire_decode(buf + at, len, &spec, &e) < 0)
+		die(EXIT_SETUP, "invalid wire spec", 0, "%s: %s (at token %u)", file, e.reason, e.token);
+	plan_append_args(&spec, file, append, args, n);
+	trace("plan checked and decoded");
+	run(&spec, buf, cap);
 }
 
 int main(int argc, char **argv)
@@ -204,6 +234,10 @@ int main(int argc, char **argv)
 	size_t len;
 	char *buf, *end;
 
+	trace_init();
+	trace("start");
+	if (argc >= 3 && strcmp(argv[1], "--plan") == 0)
+		run_saved_plan(argv[2], argv + 3, argc - 3);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--check") == 0 && !check) {
 			check = 1;
@@ -224,9 +258,10 @@ int main(int argc, char **argv)
 	buf = read_spec(fd, &len);
 	if (wire_decode(buf, len, &spec, &e) < 0)
 		die(EXIT_SETUP, "invalid wire spec", 0, "%s (at token %u)", e.reason, e.token);
+	trace("spec decoded");
 	if (check) {
 		static const char ok[] = "ok\n";
 		return write(1, ok, sizeof ok - 1) == sizeof ok - 1 ? 0 : EXIT_SETUP;
 	}
-	run(&spec, buf);
+	run(&spec, buf, WIRE_MAX_STREAM + 1);
 }

@@ -148,6 +148,20 @@ static void finish(const struct spec *s)
 		die(EXIT_SETUP, "propagation", errno, "shared /");
 }
 
+/* The new root's own tmpfs becomes read-only once every step ran, so the payload cannot add
+ * files beside what was planned. Only that one mount (no AT_RECURSIVE): a recursive pass would
+ * freeze the writable binds and tmpfs mounted under it. Under `--root host` the bind of / sits
+ * on top and is read-only already; the flag then lands on that bind, which changes nothing. */
+static void make_root_readonly(void)
+{
+	struct k_mount_attr attr = {0};
+	int fd = open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	attr.attr_set = MOUNT_ATTR_RDONLY;
+	if (fd < 0 || k_mount_setattr(fd, "", AT_EMPTY_PATH, &attr) < 0)
+		die(EXIT_SETUP, "staging", errno, "make /newroot read-only");
+	close(fd);
+}
+
 void mount_build_root(const struct spec *s)
 {
 	unsigned i;
@@ -165,9 +179,11 @@ void mount_build_root(const struct spec *s)
 		 * and an fd keeps pointing at the covered mount, where nothing would be seen. */
 		if ((newroot = open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 			die(EXIT_SETUP, "staging", errno, "open /newroot");
+		step_progress(s, i);
 		step_run(&s->steps[i], oldroot, newroot);
 		close(newroot);
 	}
 	close(oldroot);
+	make_root_readonly();
 	finish(s);
 }

@@ -82,12 +82,26 @@ int path_parent(int root, const char *abs, char leaf[256])
 	return fd;
 }
 
+/* The mount point abs itself, never what a symlink there leads to: a symlink as the last
+ * component fails with ELOOP (a mount "at /bin" of the os root would otherwise land on
+ * /usr/bin). Symlinks on the way are followed, inside the root. */
+static int open_mountpoint(int root, const char *abs)
+{
+	struct stat st;
+	int fd = path_open(root, abs, O_PATH | O_NOFOLLOW);
+	if (fd < 0 || (fstat(fd, &st) == 0 && !S_ISLNK(st.st_mode)))
+		return fd;
+	close(fd);
+	errno = ELOOP;
+	return -1;
+}
+
 /* Opens the mount point abs (O_PATH), creating it when missing: an empty directory for a
  * directory source, an empty file for a file source (a bind must land on the same type). */
 int path_mountpoint(int root, const char *abs, int is_dir)
 {
 	char leaf[256];
-	int fd = path_open(root, abs, O_PATH), parent, r, err;
+	int fd = open_mountpoint(root, abs), parent, r, err;
 	if (fd >= 0 || errno != ENOENT)
 		return fd;
 	if ((parent = path_parent(root, abs, leaf)) < 0)
@@ -102,5 +116,5 @@ int path_mountpoint(int root, const char *abs, int is_dir)
 		errno = err;
 		return -1;
 	}
-	return path_open(root, abs, O_PATH);
+	return open_mountpoint(root, abs);
 }

@@ -4,6 +4,7 @@
 #include "kernel.h"
 #include "report.h"
 #include "stage.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -236,6 +237,7 @@ _Noreturn void payload_exec(const struct spec *s)
 		if (prctl(PR_SET_SECCOMP, K_SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
 			die(EXIT_SETUP, "seccomp", errno, "load %zu instructions", s->seccomp_len / 8);
 	}
+	trace("payload execve");
 	err = exec_search((char *const *)(void *)s->argv);
 	die(err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC, "exec", err, "%s", s->argv[0]);
 }

@@ -25,9 +25,20 @@ void ns_unshare_late(const struct spec *s);
 /* ids.c: id maps written by the supervisor; the child becoming root of its user ns. */
 void ids_write_maps(const struct spec *s, int proc_fd, pid_t child);
 void ids_become_root(const struct spec *s);
+void ids_write_map(int proc_fd, pid_t pid, const char *name, const struct id_range *m, unsigned n);
 
-/* mount.c: propagation, the staging root, the steps in order, pivot_root. */
+/* idmap.c: idmapped binds, made detached by the supervisor (which holds CAP_SYS_ADMIN over the
+ * host's file systems) before the clone; the child attaches them in step_bind. */
+void idmap_prepare(struct spec *s);
+void idmap_close(const struct spec *s);
+
+/* mount.c: propagation, the staging root, the steps in order, the read-only root, pivot_root. */
 void mount_build_root(const struct spec *s);
+
+/* step-progress.c: the steps run so far; the read-only bind an earlier step put above a path
+ * (for error messages). */
+void step_progress(const struct spec *s, unsigned done);
+const struct mount_step *mount_ro_bind_above(const char *dst);
 
 /* path.c: resolving and creating paths strictly inside a root fd (openat2 RESOLVE_IN_ROOT).
  * All return -1 with errno set on failure. */
@@ -39,7 +50,7 @@ int path_mountpoint(int root, const char *abs, int is_dir);
 /* fsmount.c: a detached filesystem mount, attaching it, the error for a missing destination. */
 int fs_new(const char *type, const char *const *kv, unsigned attrs);
 int attach(int mnt_fd, int dst_fd);
-_Noreturn void die_create(const char *step, int err, const char *what);
+_Noreturn void die_create(const struct mount_step *m, const char *step, int err, const char *what);
 
 /* steps.c: bind, tmpfs, proc, mqueue, dir, symlink; hands mask, remount-ro, dev on. */
 void step_run(const struct mount_step *m, int oldroot, int newroot);
@@ -95,6 +106,10 @@ void on_exit_run(void);
 
 /* arena.c: copies of spec strings that outlive the spec buffer (never NULL; dies when full). */
 const char *arena_keep(const char *str);
+
+/* drop-spec.c: gives the pages of the (static) decoded spec back to the kernel, in a process
+ * that stays for the sandbox's lifetime and reads nothing of it any more: it reads as zeros after. */
+void stage_drop_spec(const struct spec *s);
 
 /* supervisor.c: the process the caller waits on; and the tie from the sandbox back to it. */
 void supervisor_finish(void);

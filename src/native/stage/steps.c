@@ -30,28 +30,36 @@ static void step_bind(const struct mount_step *m, int oldroot, int newroot)
 	struct stat st;
 	int src, tree, dst;
 
-	if ((src = path_open(oldroot, m->src, O_PATH)) < 0) {
-		if (errno == ENOENT && (m->flags & BIND_OPTIONAL))
+	if (m->flags & BIND_IDMAP) {
+		/* Cloned, flagged and idmapped by the supervisor (idmap.c); absent: optional and missing. */
+		if ((tree = m->idmap_tree) <= 0)
 			return;
-		die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
+		if (fstat(tree, &st) < 0)
+			die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
+	} else {
+		if ((src = path_open(oldroot, m->src, O_PATH)) < 0) {
+			if (errno == ENOENT && (m->flags & BIND_OPTIONAL))
+				return;
+			die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
+		}
+		if (fstat(src, &st) < 0)
+			die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
+		tree = k_open_tree(src, "", OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+		if (tree < 0)
+			die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
+		close(src);
+		attr.attr_set = MOUNT_ATTR_NOSUID;
+		if (m->flags & BIND_RO)
+			attr.attr_set |= MOUNT_ATTR_RDONLY;
+		if (!(m->flags & BIND_DEV))
+			attr.attr_set |= MOUNT_ATTR_NODEV;
+		if (k_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) < 0)
+			die(EXIT_SETUP, name, errno, "%s -> %s: set flags", m->src, m->dst);
 	}
-	if (fstat(src, &st) < 0)
-		die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
-	tree = k_open_tree(src, "", OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
-	if (tree < 0)
-		die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
-	close(src);
-	attr.attr_set = MOUNT_ATTR_NOSUID;
-	if (m->flags & BIND_RO)
-		attr.attr_set |= MOUNT_ATTR_RDONLY;
-	if (!(m->flags & BIND_DEV))
-		attr.attr_set |= MOUNT_ATTR_NODEV;
-	if (k_mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr) < 0)
-		die(EXIT_SETUP, name, errno, "%s -> %s: set flags", m->src, m->dst);
 	if ((dst = path_mountpoint(newroot, m->dst, S_ISDIR(st.st_mode))) < 0) {
 		char what[2 * WIRE_MAX_PATH + 8];
 		snprintf(what, sizeof what, "%s -> %s", m->src, m->dst);
-		die_create(name, errno, what);
+		die_create(m, name, errno, what);
 	}
 	if (attach(tree, dst) < 0)
 		die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
@@ -66,7 +74,7 @@ static void mount_fs(const char *step, const char *type, const char *const *kv, 
 	if ((mnt = fs_new(type, kv, attrs)) < 0)
 		die(EXIT_SETUP, step, errno, "%s", m->dst);
 	if ((dst = path_mountpoint(newroot, m->dst, 1)) < 0)
-		die_create(step, errno, m->dst);
+		die_create(m, step, errno, m->dst);
 	if (attach(mnt, dst) < 0)
 		die(EXIT_SETUP, step, errno, "%s", m->dst);
 	close(dst);
@@ -99,7 +107,7 @@ static void step_dir(const struct mount_step *m, int newroot)
 	}
 	if (errno != ENOENT || (parent = path_parent(newroot, m->dst, leaf)) < 0 ||
 	    mkdirat(parent, leaf, (mode_t)m->mode) < 0)
-		die_create("dir", errno, m->dst);
+		die_create(m, "dir", errno, m->dst);
 	close(parent);
 }
 
@@ -112,12 +120,12 @@ static void step_symlink(const struct mount_step *m, int newroot)
 	ssize_t n;
 	snprintf(what, sizeof what, "%s -> %s", m->dst, m->src);
 	if ((parent = path_parent(newroot, m->dst, leaf)) < 0)
-		die_create("symlink", errno, what);
+		die_create(m, "symlink", errno, what);
 	if (symlinkat(m->src, parent, leaf) < 0) {
 		err = errno;
 		if (err != EEXIST || (n = readlinkat(parent, leaf, cur, sizeof cur - 1)) < 0 ||
 		    (cur[n] = 0, strcmp(cur, m->src) != 0))
-			die_create("symlink", err, what);
+			die_create(m, "symlink", err, what);
 	}
 	close(parent);
 }

@@ -106,6 +106,42 @@ static int check_pass_fds(const struct spec *s, struct wire_error *e)
 	return 0;
 }
 
+/* Every idmapped bind has a uid and a gid map, each line names an idmapped bind, and the lines
+ * of one map do not overlap on either side (the kernel would refuse the helper's map). */
+static int check_bind_idmap(const struct spec *s, struct wire_error *e)
+{
+	unsigned i, j, k;
+	for (i = 0; i < s->n_bind_idmap; i++) {
+		const struct bind_idmap *b = &s->bind_idmap[i];
+		for (j = 0; j < s->n_steps; j++)
+			if (s->steps[j].kind == STEP_BIND && (s->steps[j].flags & BIND_IDMAP) &&
+			    strcmp(s->steps[j].dst, b->dst) == 0)
+				break;
+		if (j == s->n_steps)
+			return wire_fail(e, b->at, "bind-idmap names no bind with flag 8 at that DST");
+		for (k = 0; k < i; k++) {
+			const struct bind_idmap *o = &s->bind_idmap[k];
+			if (o->gid == b->gid && strcmp(o->dst, b->dst) == 0 &&
+			    (overlaps(o->r.inside, b->r.inside, o->r.count, b->r.count) ||
+			     overlaps(o->r.outside, b->r.outside, o->r.count, b->r.count)))
+				return wire_fail(e, b->at, "bind-idmap ranges of one map overlap");
+		}
+	}
+	for (j = 0; j < s->n_steps; j++) {
+		int have[2] = {0, 0};
+		if (s->steps[j].kind != STEP_BIND || !(s->steps[j].flags & BIND_IDMAP))
+			continue;
+		if (!(s->clone_flags & CLONE_NEWUSER))
+			return wire_fail(e, s->steps[j].at, "an idmapped bind requires CLONE_NEWUSER in clone");
+		for (i = 0; i < s->n_bind_idmap; i++)
+			if (strcmp(s->bind_idmap[i].dst, s->steps[j].dst) == 0)
+				have[s->bind_idmap[i].gid] = 1;
+		if (!have[0] || !have[1])
+			return wire_fail(e, s->steps[j].at, "an idmapped bind needs bind-idmap uid and gid lines");
+	}
+	return 0;
+}
+
 int wire_check(struct spec *s, struct wire_error *e)
 {
 	const unsigned *at = s->op_at;
@@ -196,5 +232,5 @@ int wire_check(struct spec *s, struct wire_error *e)
 	 * CAP_SYS_ADMIN only if it keeps it. Refuse now rather than fail just before exec. */
 	if (s->seccomp && !s->no_new_privs && !(s->caps & (1ULL << 21)))
 		return wire_fail(e, at[OP_SECCOMP], "seccomp requires no-new-privs 1 (or caps keeping CAP_SYS_ADMIN)");
-	return 0;
+	return check_bind_idmap(s, e);
 }

@@ -33,6 +33,7 @@ static const struct {
 	[OP_PERSIST] = {"persist", 1, 1},      [OP_PERSIST_LINK] = {"persist-link", 2, WIRE_MAX_PERSIST_LINK},
 	[OP_ON_EXIT_UNLINK] = {"on-exit-unlink", 1, WIRE_MAX_ON_EXIT},
 	[OP_ON_EXIT_RMDIR] = {"on-exit-rmdir", 1, WIRE_MAX_ON_EXIT},
+	[OP_BIND_IDMAP] = {"bind-idmap", 5, WIRE_MAX_BIND_IDMAP},
 };
 
 struct cursor {
@@ -160,8 +161,8 @@ static int parse_record(struct spec *s, enum op op, struct tok *a, unsigned at, 
 		if (arg_path(&a[0], e) || add_step(s, STEP_BIND, a[0].p, &a[1], at, e) ||
 		    arg_num(&a[2], UINT32_MAX, &v, e))
 			return -1;
-		if (v & ~(uint64_t)(BIND_RO | BIND_OPTIONAL | BIND_DEV))
-			return wire_fail(e, a[2].idx, "bind flags has unknown bits (known: 1 2 4)");
+		if (v & ~(uint64_t)(BIND_RO | BIND_OPTIONAL | BIND_DEV | BIND_IDMAP))
+			return wire_fail(e, a[2].idx, "bind flags has unknown bits (known: 1 2 4 8)");
 		s->steps[s->n_steps - 1].flags = (uint32_t)v;
 		return 0;
 	case OP_TMPFS:
@@ -319,6 +320,17 @@ static int parse_record(struct spec *s, enum op op, struct tok *a, unsigned at, 
 		return add_path(s->on_exit_unlink, &s->n_on_exit_unlink, &a[0], "on-exit-unlink", e);
 	case OP_ON_EXIT_RMDIR:
 		return add_path(s->on_exit_rmdir, &s->n_on_exit_rmdir, &a[0], "on-exit-rmdir", e);
+	case OP_BIND_IDMAP: {
+		static const char *const kinds[] = {"uid", "gid"};
+		struct bind_idmap *b = &s->bind_idmap[s->n_bind_idmap++];
+		if (arg_path(&a[0], e) || (i = arg_pick(&a[1], kinds, 2, "bind-idmap kind", e)) < 0 ||
+		    arg_map(&a[2], &b->r, e))
+			return -1;
+		b->dst = a[0].p;
+		b->gid = i;
+		b->at = at;
+		return 0;
+	}
 	case OP_ARGV:
 		/* argv[0] is looked up in PATH and built into a path: keep it a usable name. */
 		if (s->n_argv == 0 && (a[0].len == 0 || a[0].len > WIRE_MAX_PATH))

@@ -30,6 +30,7 @@
 #define WIRE_MAX_SYSCTL 16u
 #define WIRE_MAX_SYSCTL_NAME 255u
 #define WIRE_MAX_SYSCTL_VALUE 64u
+#define WIRE_MAX_BIND_IDMAP 64u     /* bind-idmap records, uid and gid lines of all binds */
 
 enum ns_kind { NS_USER, NS_MNT, NS_PID, NS_NET, NS_UTS, NS_IPC, NS_CGROUP, NS_TIME, NS_COUNT };
 struct ns_kind_info {
@@ -45,6 +46,11 @@ enum step_kind {
 #define BIND_RO 1u
 #define BIND_OPTIONAL 2u
 #define BIND_DEV 4u
+#define BIND_IDMAP 8u
+
+struct id_range {
+	uint32_t inside, outside, count;
+};
 
 struct mount_step {
 	uint8_t kind;
@@ -54,10 +60,15 @@ struct mount_step {
 	const char *src;      /* bind: host path; symlink: TARGET */
 	const char *dst;      /* DST, or LINK for symlink */
 	unsigned at;          /* token index of the op, for messages */
+	int idmap_tree;       /* bind with BIND_IDMAP: the detached idmapped tree (idmap.c), 0 = none */
 };
 
-struct id_range {
-	uint32_t inside, outside, count;
+/* One line of an idmapped bind's map: on-disk ids r.inside.. are host ids r.outside.. */
+struct bind_idmap {
+	const char *dst;      /* the bind's DST */
+	int gid;              /* 0: a uid line, 1: a gid line */
+	struct id_range r;
+	unsigned at;
 };
 
 struct rlimit_rec {
@@ -89,7 +100,7 @@ enum op {
 	OP_HOSTNAME, OP_LO_UP, OP_SYSCTL, OP_UID, OP_GID, OP_CWD, OP_ENV, OP_ENV_PID, OP_KEEP_FD,
 	OP_PASS_FD, OP_INIT, OP_NEW_SESSION, OP_DIE_WITH_PARENT, OP_NO_NEW_PRIVS, OP_CAPS, OP_RLIMIT,
 	OP_SECCOMP, OP_CGROUP, OP_CGROUP_JOIN, OP_WATCH, OP_ARGV, OP_PERSIST, OP_PERSIST_LINK,
-	OP_ON_EXIT_UNLINK, OP_ON_EXIT_RMDIR, OP_COUNT
+	OP_ON_EXIT_UNLINK, OP_ON_EXIT_RMDIR, OP_BIND_IDMAP, OP_COUNT
 };
 
 struct spec {
@@ -104,6 +115,8 @@ struct spec {
 	enum propagation propagation;
 	struct mount_step steps[WIRE_MAX_RECORDS];
 	unsigned n_steps;
+	struct bind_idmap bind_idmap[WIRE_MAX_BIND_IDMAP];
+	unsigned n_bind_idmap;
 	const char *hostname;
 	int lo_up;
 	struct sysctl_rec sysctl[WIRE_MAX_SYSCTL];

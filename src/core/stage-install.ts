@@ -1,0 +1,72 @@
+// `nsbox stage install`: the static stage as a root-owned file, so saved plans (`nsbox plan
+// --save`) can name it as their interpreter and start with no nsbox at all. The file and its
+// directory must be root's alone (a user who could replace the stage could run anything as
+// whoever runs a plan); the directories above may be sticky (like /tmp) but otherwise root's
+// too. The same rules are checked by the stage itself before it runs a plan.
+import { chmodSync, chownSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { NsboxError, UsageError } from "./errors.ts";
+import { sha256Hex } from "../native/sha256.ts";
+
+export const DEFAULT_STAGE_PATH = "/usr/local/lib/nsbox/nsbox-stage";
+
+const HINT = "install it with: nsbox stage install";
+
+/**
+ * Every directory from `dir` up to `/` is owned by root (or `owner`) and not writable by group or
+ * others, except a sticky one (nobody may rename others' entries there), which `dir` itself may
+ * not be when `strict`.
+ */
+export function assertGuardedDirs(dir: string, what: string, { owner = 0, strict = true } = {}): void {
+  for (let d = dir, first = true; ; d = dirname(d), first = false) {
+    let st;
+    try {
+      st = statSync(d);
+    } catch (e) {
+      throw new NsboxError(`${what}: directory ${d}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "does not exist" : (e as Error).message}`, 125, `create it first, owned by root${owner ? " or you" : ""} and not writable by others`);
+    }
+    const writable = (st.mode & 0o022) !== 0 && ((first && strict) || !(st.mode & 0o1000));
+    if (!st.isDirectory() || (st.uid !== 0 && st.uid !== owner) || writable) {
+      throw new NsboxError(`${what}: directory ${d} is ${st.uid !== 0 && st.uid !== owner ? `owned by uid ${st.uid}` : `writable by others (mode ${(st.mode & 0o7777).toString(8).padStart(4, "0")})`}`, 125, `it must be owned by root${owner ? " or you" : ""} and not writable by others`);
+    }
+    if (d === "/") return;
+  }
+}
+
+/** Writes the stage at `path` (replacing one that is there), root-owned, mode 0755; returns its sha256. */
+export function installStage(path: string, bytes: Uint8Array): string {
+  if (process.getuid!() !== 0) throw new UsageError("stage install: needs root (the installed stage must be owned by root)");
+  if (!path.startsWith("/") || /\s/.test(path)) throw new UsageError(`stage install: ${path}: give an absolute path without spaces`);
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  assertGuardedDirs(dir, "stage install");
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, "wx", 0o700);
+  try {
+    writeSync(fd, bytes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  chownSync(tmp, 0, 0);
+  chmodSync(tmp, 0o755);
+  renameSync(tmp, path);
+  return verifyInstalledStage(path, bytes);
+}
+
+/** The installed stage at `path` is root's alone and byte for byte this nsbox's: returns its sha256. */
+export function verifyInstalledStage(path: string, bytes: Uint8Array): string {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    throw new NsboxError(`stage: no stage installed at ${path}`, 125, HINT);
+  }
+  if (!st.isFile() || st.uid !== 0 || (st.mode & 0o022) !== 0) {
+    throw new NsboxError(`stage: ${path} must be a regular file owned by root and not writable by others`, 125, HINT);
+  }
+  assertGuardedDirs(dirname(path), "stage");
+  const sum = sha256Hex(readFileSync(path));
+  if (sum !== sha256Hex(bytes)) throw new NsboxError(`stage: ${path} is not this nsbox's stage (sha256 ${sum.slice(0, 12)})`, 125, HINT);
+  return sum;
+}

@@ -1,0 +1,234 @@
+/* saved-plan.c: `nsbox-stage --plan FILE [ARGS...]`, the interpreter line of a plan file that
+ * `nsbox plan --save` wrote, so a saved sandbox starts with no nsbox and no Bun at all. The
+ * file is the wire spec behind a short text header (PLAN.md beside WIRE.md). Nothing in it is
+ * used before all of this holds, else one line and exit 125 (2 for refused arguments):
+ *  - the stage itself (/proc/self/exe) is root-owned and not writable by group or others, and
+ *    so is its directory; the directories above are root-owned and not writable by others
+ *    unless sticky: no one but root can have replaced it;
+ *  - the plan file is a regular file owned by root or by the caller, not writable by group or
+ *    others, in directories owned by root or the caller that others cannot write (or sticky):
+ *    whoever could change it could already run anything as its owner;
+ *  - its sha256 line matches the rest of the file: an edited or damaged file is refused;
+ *  - it was saved by this nsbox version, for this very stage (its sha256) and this kernel
+ *    (release and machine, which decide the features the plan relied on): a plan whose host
+ *    changed is refused, never run with less isolation than was saved. */
+#include "report.h"
+#include "saved-plan.h"
+#include "sha256.h"
+#include "trace.h"
+#include "wire.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#ifndef NSBOX_VERSION
+#error "NSBOX_VERSION must be defined by the build (scripts/build.ts)"
+#endif
+
+#define PLAN_FORMAT "1"
+
+/* Every directory from dir up to `/`: owned by root (or `owner`, when not 0) and not writable
+ * by group or others, except a sticky one (nobody else may rename or remove entries in it),
+ * which only the first directory, when `strict`, may not be. */
+static void check_dirs(const char *what, const char *path, uid_t owner, int strict)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	char *slash;
+	int first = 1;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	for (;;) {
+		slash = strrchr(dir, '/');
+		if (!slash)
+			return;
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(dir, &st) < 0)
+			die(EXIT_SETUP, what, errno, "%s", dir);
+		if (st.st_uid != 0 && st.st_uid != owner)
+			die(EXIT_SETUP, what, 0, "%s: directory %s is owned by uid %u; it must be owned by root%s",
+			    path, dir, (unsigned)st.st_uid, owner ? " or you" : "");
+		if ((st.st_mode & 022) && (!(st.st_mode & S_ISVTX) || (first && strict)))
+			die(EXIT_SETUP, what, 0, "%s: directory %s is writable by others (mode %04o); chmod go-w %s",
+			    path, dir, (unsigned)(st.st_mode & 07777), dir);
+		if (strcmp(dir, "/") == 0)
+			return;
+		first = 0;
+	}
+}
+
+/* The file an fd is open on, regular, owned by root or `owner`, writable by its owner only. */
+static void check_file(const char *what, const char *path, int fd, uid_t owner)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		die(EXIT_SETUP, what, errno, "%s", path);
+	if (!S_ISREG(st.st_mode))
+		die(EXIT_SETUP, what, 0, "%s is not a regular file", path);
+	if (st.st_uid != 0 && st.st_uid != owner)
+		die(EXIT_SETUP, what, 0, "%s is owned by uid %u; it must be owned by root%s", path,
+		    (unsigned)st.st_uid, owner ? " or you" : "");
+	if (st.st_mode & 022)
+		die(EXIT_SETUP, what, 0, "%s is writable by others than its owner (mode %04o); chmod go-w %s",
+		    path, (unsigned)(st.st_mode & 07777), path);
+}
+
+/* The sha256 of the regular file fd is open on. Mapped rather than read: no copy and no zeroed
+ * buffer, and nothing of it stays resident in the supervisor, which lives as long as the sandbox. */
+static void hash_file(int fd, const char *what, char hex[65])
+{
+	struct sha256 c;
+	struct stat st;
+	void *p = NULL;
+
+	if (fstat(fd, &st) < 0)
+		die(EXIT_SETUP, what, errno, "stat");
+	if (st.st_size > 0 && (p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
+		die(EXIT_SETUP, what, errno, "map");
+	sha256_init(&c);
+	sha256_update(&c, p, (size_t)st.st_size);
+	sha256_hex(&c, hex);
+	if (p)
+		munmap(p, (size_t)st.st_size);
+}
+
+/* The running stage: where it is installed must be root's alone; returns its sha256. */
+static void check_self(char hex[65])
+{
+	char path[PATH_MAX];
+	struct stat running, named;
+	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &running) < 0)
+		die(EXIT_SETUP, "stage", errno, "open /proc/self/exe");
+	/* A memfd or a deleted file has no path to check: a saved plan needs an installed stage. */
+	if (!realpath("/proc/self/exe", path) || stat(path, &named) < 0 ||
+	    named.st_dev != running.st_dev || named.st_ino != running.st_ino)
+		die(EXIT_SETUP, "stage", 0, "the stage running this plan is not an installed file; run `nsbox stage install`");
+	check_file("stage", path, fd, 0);
+	check_dirs("stage", path, 0, 1);
+	hash_file(fd, "stage", hex);
+	close(fd);
+}
+
+/* The next header line, "KEY VALUE\n": returns VALUE (NUL-terminated in place) or dies. */
+static char *header_line(char **at, char *end, const char *file, const char *key)
+{
+	size_t klen = strlen(key);
+	char *nl = memchr(*at, '\n', (size_t)(end - *at)), *value;
+
+	if (!nl || (size_t)(nl - *at) <= klen || memcmp(*at, key, klen) != 0 || (*at)[klen] != ' ')
+		die(EXIT_SETUP, "plan", 0, "%s: not a saved nsbox plan (no '%s' line where expected); save it again with `nsbox plan --save`", file, key);
+	value = *at + klen + 1;
+	*nl = '\0';
+	*at = nl + 1;
+	return value;
+}
+
+char *plan_load(const char *file, size_t *cap, size_t *wire_at, size_t *wire_len, int *append_args)
+{
+	char real[PATH_MAX], self[65], sum[65], *buf, *at, *end, *sum_line, *value;
+	size_t got = 0;
+	struct sha256 c;
+	struct utsname u;
+	int fd;
+
+	check_self(self);
+	trace("stage verified");
+	if (!realpath(file, real))
+		die(EXIT_SETUP, "plan", errno, "%s", file);
+	if ((fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		die(EXIT_SETUP, "plan", errno, "%s", file);
+	check_file("plan", file, fd, getuid());
+	check_dirs("plan", real, getuid(), 0);
+	/* A header line is short; the wire spec behind it at most WIRE_MAX_STREAM bytes. */
+	*cap = WIRE_MAX_STREAM + 65536;
+	buf = mmap(NULL, *cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (buf == MAP_FAILED)
+		die(EXIT_SETUP, "plan", errno, "buffer");
+	for (;;) {
+		ssize_t n = read(fd, buf + got, *cap - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			die(EXIT_SETUP, "plan", errno, "read %s", file);
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got == *cap - 1)
+			die(EXIT_SETUP, "plan", 0, "%s is larger than a saved plan can be", file);
+	}
+	close(fd);
+	at = buf, end = buf + got;
+	/* The interpreter line, then the header; the checksum covers every other byte. */
+	if (got < 2 || memcmp(buf, "#!", 2) != 0 || !(at = memchr(buf, '\n', got)))
+		die(EXIT_SETUP, "plan", 0, "%s: not a saved nsbox plan (no #! line)", file);
+	at++;
+	sum_line = memmem(at, (size_t)(end - at), "\nsha256 ", 8);
+	if (!sum_line)
+		die(EXIT_SETUP, "plan", 0, "%s: not a saved nsbox plan (no sha256 line)", file);
+	sum_line++;
+	{
+		char *sum_end = memchr(sum_line, '\n', (size_t)(end - sum_line));
+		if (!sum_end || sum_end - sum_line != 7 + 64)
+			die(EXIT_SETUP, "plan", 0, "%s: not a saved nsbox plan (bad sha256 line)", file);
+		sha256_init(&c);
+		sha256_update(&c, buf, (size_t)(sum_line - buf));
+		sha256_update(&c, sum_end + 1, (size_t)(end - sum_end - 1));
+		sha256_hex(&c, sum);
+		if (memcmp(sum, sum_line + 7, 64) != 0)
+			die(EXIT_SETUP, "plan", 0, "%s: checksum mismatch: the file changed after `nsbox plan --save` wrote it; save it again", file);
+	}
+	value = header_line(&at, end, file, "nsbox-plan");
+	if (strcmp(value, PLAN_FORMAT) != 0)
+		die(EXIT_SETUP, "plan", 0, "%s: plan format %s, this stage reads format %s; save it again", file, value, PLAN_FORMAT);
+	value = header_line(&at, end, file, "nsbox");
+	if (strcmp(value, NSBOX_VERSION) != 0)
+		die(EXIT_SETUP, "plan", 0, "%s was saved by nsbox %s, this stage is nsbox %s; save it again with this nsbox", file, value, NSBOX_VERSION);
+	value = header_line(&at, end, file, "stage-sha256");
+	if (strcmp(value, self) != 0)
+		die(EXIT_SETUP, "plan", 0, "%s was saved for another stage (sha256 %.12s, this one is %.12s); run `nsbox stage install` and save it again", file, value, self);
+	value = header_line(&at, end, file, "kernel");
+	if (uname(&u) < 0)
+		die(EXIT_SETUP, "plan", errno, "uname");
+	{
+		size_t rl = strlen(u.release);
+		if (strncmp(value, u.release, rl) != 0 || value[rl] != ' ' || strcmp(value + rl + 1, u.machine) != 0)
+			die(EXIT_SETUP, "plan", 0, "%s was saved on kernel %s, this host runs %s %s; save it again on this host", file, value, u.release, u.machine);
+	}
+	value = header_line(&at, end, file, "args");
+	if (strcmp(value, "fixed") != 0 && strcmp(value, "append") != 0)
+		die(EXIT_SETUP, "plan", 0, "%s: args must be 'fixed' or 'append', not '%s'", file, value);
+	*append_args = strcmp(value, "append") == 0;
+	header_line(&at, end, file, "sha256");
+	*wire_at = (size_t)(at - buf);
+	*wire_len = (size_t)(end - at);
+	return buf;
+}
+
+void plan_append_args(struct spec *s, const char *file, int allowed, char **args, int n)
+{
+	int i;
+
+	if (n == 0)
+		return;
+	if (!allowed)
+		die(EXIT_USAGE, "plan", 0, "%s takes no arguments (it was saved without --append-args)", file);
+	if (s->persist || s->n_argv + (unsigned)n > WIRE_MAX_RECORDS)
+		die(EXIT_USAGE, "plan", 0, "%s: too many arguments", file);
+	for (i = 0; i < n; i++)
+		s->argv[s->n_argv++] = args[i];
+	s->argv[s->n_argv] = NULL;
+}
