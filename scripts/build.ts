@@ -4,34 +4,46 @@
 import { mkdirSync } from "node:fs";
 import pkg from "../package.json" with { type: "json" };
 
-const STAGE_SOURCES = "src/native/stage";
+export const STAGE_SOURCES = "src/native/stage";
 export const STAGE_OUT = "dist/nsbox-stage";
 // The probe program of `nsbox selftest`: static like the stage, embedded the same way.
-const PROBE_SOURCES = "src/native/probe";
+export const PROBE_SOURCES = "src/native/probe";
 export const PROBE_OUT = "dist/nsbox-probe";
 const OUT = "dist/nsbox";
 
-function sh(argv: string[], what: string): string {
-  const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
+export function sh(argv: string[], what: string, opts: { cwd?: string } = {}): string {
+  const r = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe", cwd: opts.cwd });
   if (r.exitCode !== 0) {
     throw new Error(`${what} failed (exit ${r.exitCode}):\n${r.stderr.toString()}${r.stdout.toString()}`);
   }
   return r.stdout.toString();
 }
 
-/** The stage; `extra` (more sources, defines, linker flags) is for test builds of it. */
+const CFLAGS = ["-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE"];
+
+/** The stage knows the version it was built for (saved plans name it). */
+export const STAGE_DEFINES = [`-DNSBOX_VERSION="${pkg.version}"`];
+
+/**
+ * One static program from every .c file in `dir`; `cc` is musl-gcc here, a cross compiler in a
+ * release. `extra` (more sources, linker flags) is for test builds.
+ */
+export function compileStatic(cc: readonly string[], dir: string, out: string, what: string, defines: readonly string[] = [], extra: readonly string[] = []): void {
+  const sources = [...new Bun.Glob("*.c").scanSync(dir)].sort().map((f) => `${dir}/${f}`);
+  sh([...cc, ...CFLAGS, ...defines, "-o", out, ...sources, ...extra], `compiling ${what}`);
+}
+
+/** The stage, into `out`; `extra` and `root` (the checkout) are for test builds of it. */
 export function buildStage(out = STAGE_OUT, extra: readonly string[] = [], root = "."): void {
   if (!Bun.which("musl-gcc")) {
     throw new Error("musl-gcc not found: install the Debian package musl-tools (apt-get install musl-tools)");
   }
   mkdirSync(`${root}/dist`, { recursive: true });
-  const sources = [...new Bun.Glob("*.c").scanSync(`${root}/${STAGE_SOURCES}`)].sort().map((f) => `${root}/${STAGE_SOURCES}/${f}`);
-  sh(["musl-gcc", "-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", `-DNSBOX_VERSION="${pkg.version}"`, "-o", out, ...sources, ...extra], "compiling the stage");
+  compileStatic(["musl-gcc"], `${root}/${STAGE_SOURCES}`, out, "the stage", STAGE_DEFINES, extra);
 }
 
 export function buildProbe(): void {
-  const sources = [...new Bun.Glob("*.c").scanSync(PROBE_SOURCES)].sort().map((f) => `${PROBE_SOURCES}/${f}`);
-  sh(["musl-gcc", "-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-o", PROBE_OUT, ...sources], "compiling the selftest probe");
+  compileStatic(["musl-gcc"], PROBE_SOURCES, PROBE_OUT, "the selftest probe");
 }
 
 function buildBinary(): void {
@@ -56,6 +68,7 @@ if (import.meta.main) {
     buildStage();
     buildProbe();
     sh([process.execPath, "scripts/build-seccomp.ts"], "compiling the default seccomp filter");
+    sh([process.execPath, "scripts/build-man.ts"], "writing the man page dist/nsbox.1");
     if (!process.argv.includes("--stage-only")) {
       buildBinary();
       smokeTest();

@@ -13,3 +13,12 @@ declare module "*/seccomp-default.bpf" {
   const path: string;
   export default path;
 }
+// Shell code of the completion scripts, embedded as text (src/reference/complete.*).
+declare module "*.bash" {
+  const text: string;
+  export default text;
+}
+declare module "*.zsh" {
+  const text: string;
+  export default text;
+}

@@ -24,6 +24,8 @@ import { registerStage } from "./stage.ts";
 import { runPluginCommand } from "./plugin-command.ts";
 import { PLUGIN_FLAGS } from "./plugin-args.ts";
 import type { ExtraFlag } from "./parse-args.ts";
+import { EXPORT_FLAGS, EXPORT_USAGE, exportCommand } from "./export.ts";
+import { registerCompletion } from "./completion.ts";
 
 export interface CliIo {
   stdout(data: string | Uint8Array): void;
@@ -89,6 +91,15 @@ export function createCli(io: CliIo = defaultIo): CAC {
     .example("  nsbox explain web --json")
     .action(() => explainCommand(argsAfter(cli, "explain"), io));
   addSandboxOptions(explain, EXPLAIN_FLAGS);
+  const exporter = cli
+    .command("export <target> [...args]", "Write the sandbox `run` would build as a systemd unit (systemd) or an OCI runtime bundle (oci)")
+    .usage(EXPORT_USAGE.replace(/^nsbox /, ""))
+    .allowUnknownOptions()
+    .example("  nsbox export systemd --memory 256M -- /usr/bin/app > /etc/systemd/system/app.service")
+    .example("  nsbox export systemd --via native --profile web.toml -- /usr/bin/app")
+    .example("  nsbox export oci --bundle ./app-bundle --profile web.toml -- /usr/bin/app   # then: crun run --bundle ./app-bundle app")
+    .action(() => exportCommand(argsAfter(cli, "export"), io));
+  addSandboxOptions(exporter, EXPORT_FLAGS);
   registerPs(cli, io);
   registerExec(cli, io);
   registerStop(cli, io);
@@ -97,6 +108,7 @@ export function createCli(io: CliIo = defaultIo): CAC {
   registerCheck(cli, io);
   registerPlugin(cli, io);
   registerStage(cli, io);
+  registerCompletion(cli, io, VERSION);
   cli
     .command("help [command]", "Show help for a command")
     .action((name?: string) => {

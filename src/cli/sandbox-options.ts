@@ -40,6 +40,8 @@ export interface SandboxOption {
   /** Metavariables of the values it takes, e.g. ["SRC", "DST"]; empty for a switch. */
   args: readonly string[];
   help: string;
+  /** The values it accepts when they are a fixed list (for completion and the man page). */
+  choices?: readonly string[];
   apply(draft: SpecDraft, values: string[], where: string): void;
 }
 
@@ -84,15 +86,19 @@ function mountOption(name: string, args: string[], help: string, make: (v: strin
   };
 }
 
+const YES_NO = ["yes", "no"] as const;
+/** One kind, or all: a comma list completes one kind at a time. */
+const NS_CHOICES = [...NS_KINDS, "all"] as const;
+
 const bind = (readonly: boolean, optional: boolean) => (v: string[]): MountInput => ({ kind: "bind", src: v[0]!, dst: v[1]!, readonly, optional });
 
 export const SANDBOX_OPTIONS: readonly SandboxOption[] = [
   {
-    name: "unshare", args: ["LIST"], help: "create these namespaces (user,mnt,pid,net,uts,ipc,cgroup,time or all)",
+    name: "unshare", args: ["LIST"], help: "create these namespaces (user,mnt,pid,net,uts,ipc,cgroup,time or all)", choices: NS_CHOICES,
     apply: (d, [list], w) => parseKinds(list!, w).forEach((k) => (d.namespaces[k] = { mode: "new" })),
   },
   {
-    name: "share", args: ["LIST"], help: "use the host's namespaces of these kinds instead of new ones",
+    name: "share", args: ["LIST"], help: "use the host's namespaces of these kinds instead of new ones", choices: NS_CHOICES,
     apply: (d, [list], w) =>
       parseKinds(list!, w).forEach((k) => {
         d.namespaces[k] = { mode: "host" };
@@ -115,7 +121,7 @@ export const SANDBOX_OPTIONS: readonly SandboxOption[] = [
   },
   { name: "hostname", args: ["NAME"], help: "hostname inside (default: nsbox, or the sandbox name)", apply: (d, [n]) => void (d.spec.hostname = n) },
   {
-    name: "root", args: ["MODE"],
+    name: "root", args: ["MODE"], choices: ROOT_MODES,
     help: "os (default): the host's /usr, /etc, /bin, /sbin, /lib* read-only, no host data; host: the whole host root read-only; empty: a bare read-only tmpfs root",
     apply: (d, [m], w) => void (d.root = pickOne(m!, ROOT_MODES, w)),
   },
@@ -152,7 +158,7 @@ export const SANDBOX_OPTIONS: readonly SandboxOption[] = [
   mountOption("dir", ["DST"], "create the directory DST", ([dst]) => ({ kind: "dir", dst: dst!, mode: 0o755 })),
   mountOption("symlink", ["TARGET", "LINK"], "create the symlink LINK pointing to TARGET", ([target, dst]) => ({ kind: "symlink", target: target!, dst: dst! })),
   {
-    name: "propagation", args: ["MODE"], help: "what / becomes: slave (default), private, shared or unchanged",
+    name: "propagation", args: ["MODE"], help: "what / becomes: slave (default), private, shared or unchanged", choices: PROPAGATIONS,
     apply: (d, [m], w) => void (d.spec.propagation = pickOne(m!, PROPAGATIONS, w)),
   },
   { name: "map-root", args: [], help: "rootless: map your uid to root inside", apply: (d) => void (d.spec.users.mapRoot = true) },
@@ -190,7 +196,7 @@ export const SANDBOX_OPTIONS: readonly SandboxOption[] = [
   { name: "no-init", args: [], help: "run the command as PID 1 itself (it then must reap and handle signals)", apply: (d) => void (d.spec.process.init = false) },
   { name: "die-with-parent", args: [], help: "kill the sandbox when nsbox's parent dies", apply: (d) => void (d.spec.process.dieWithParent = true) },
   {
-    name: "net", args: ["MODE"], help: "loopback (default): only lo; none: no interface; host: the host's network",
+    name: "net", args: ["MODE"], help: "loopback (default): only lo; none: no interface; host: the host's network", choices: NET_MODES,
     apply: (d, [m], w) => {
       const mode = pickOne(m!, NET_MODES, w);
       d.spec.network = { mode };
@@ -241,8 +247,8 @@ export const SANDBOX_OPTIONS: readonly SandboxOption[] = [
     },
   },
   {
-    name: "new-session", args: ["yes|no"], help: "no: keep the caller's session (TIOCSTI stays blocked by seccomp); default yes",
-    apply: (d, [yn], w) => void (d.spec.process.newSession = pickOne(yn!, ["yes", "no"] as const, w) === "yes"),
+    name: "new-session", args: ["yes|no"], help: "no: keep the caller's session (TIOCSTI stays blocked by seccomp); default yes", choices: YES_NO,
+    apply: (d, [yn], w) => void (d.spec.process.newSession = pickOne(yn!, YES_NO, w) === "yes"),
   },
   {
     name: "name", args: ["NAME"], help: "name of the sandbox (also its default hostname)",

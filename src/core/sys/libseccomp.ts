@@ -54,6 +54,8 @@ export const scmpActErrno = (errno: number): number => (0x00050000 | (errno & 0x
 const SCMP_FLTATR_ACT_BADARCH = 2;
 const SCMP_FLTATR_CTL_NNP = 3;
 const SCMP_FLTATR_CTL_OPTIMIZE = 8;
+/** SCMP_ARCH_NATIVE (seccomp.h): the architecture seccomp_init adds. */
+const SCMP_ARCH_NATIVE = 0;
 const MFD_CLOEXEC = 1;
 const ARG_CMP_SIZE = 24; // u32 arg, u32 op, u64 datum_a, u64 datum_b
 
@@ -67,6 +69,9 @@ function openLibrary(soname: string) {
     seccomp_release: { args: [FFIType.ptr], returns: FFIType.void },
     seccomp_attr_set: { args: [FFIType.ptr, FFIType.i32, FFIType.u32], returns: FFIType.i32 },
     seccomp_syscall_resolve_name: { args: [FFIType.cstring], returns: FFIType.i32 },
+    seccomp_syscall_resolve_name_arch: { args: [FFIType.u32, FFIType.cstring], returns: FFIType.i32 },
+    seccomp_arch_add: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+    seccomp_arch_remove: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
     seccomp_rule_add_array: { args: [FFIType.ptr, FFIType.u32, FFIType.i32, FFIType.u32, FFIType.ptr], returns: FFIType.i32 },
     seccomp_export_bpf: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
     seccomp_export_pfc: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
@@ -101,9 +106,10 @@ function argArray(args: readonly ScmpArgCmp[]): Uint8Array {
 
 /**
  * Opens libseccomp; undefined when it is not installed (`plan` can do without it, `run` cannot).
- * `soname` is for tests only.
+ * `soname` is for tests only. `arch` (an AUDIT_ARCH_* token) builds filters for another machine
+ * than this one: a release build compiles the arm64 binary's default filter on an x86-64 host.
  */
-export function openLibseccomp(soname: string = LIBSECCOMP_SONAME): SeccompLib | undefined {
+export function openLibseccomp(soname: string = LIBSECCOMP_SONAME, arch?: number): SeccompLib | undefined {
   let lib: ReturnType<typeof openLibrary>;
   try {
     lib = openLibrary(soname);
@@ -135,14 +141,28 @@ export function openLibseccomp(soname: string = LIBSECCOMP_SONAME): SeccompLib |
 
   return {
     version,
-    nativeArch: lib.seccomp_arch_native(),
-    resolve: (name) => lib.seccomp_syscall_resolve_name(cstr(name)),
+    nativeArch: arch ?? lib.seccomp_arch_native(),
+    resolve: (name) => {
+      const native = lib.seccomp_syscall_resolve_name(cstr(name));
+      if (arch === undefined || native === -1) return native;
+      // Rules take the host's numbers and libseccomp translates them for the filter's own
+      // architecture (arch_syscall_translate), so the answer stays the host's number; it is
+      // "none here" (below -1) only when the target has no such syscall.
+      const target = lib.seccomp_syscall_resolve_name_arch(arch, cstr(name));
+      if (target < 0) return -2;
+      if (native < 0) throw new NsboxError(`seccomp: '${name}' exists on the target architecture but not on this host, so its rule cannot be built here`);
+      return native;
+    },
     compile(filter, opts = {}) {
-      // seccomp_init adds the native architecture only: calls through another ABI (i386 via
-      // int 0x80, x32 numbers on x86-64) get badArchAction.
+      // seccomp_init adds the native architecture only (swapped for `arch` below): calls through
+      // another ABI (i386 via int 0x80, x32 numbers on x86-64) get badArchAction.
       const ctx = lib.seccomp_init(filter.defaultAction >>> 0) as Pointer | null;
       if (!ctx) throw new NsboxError("seccomp: seccomp_init failed (out of memory?)");
       try {
+        if (arch !== undefined && arch !== lib.seccomp_arch_native()) {
+          check(lib.seccomp_arch_add(ctx, arch), "seccomp_arch_add", `architecture 0x${arch.toString(16)}`);
+          check(lib.seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE), "seccomp_arch_remove", "the native architecture");
+        }
         check(lib.seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, filter.badArchAction >>> 0), "seccomp_attr_set", "bad-arch action");
         // The stage sets no_new_privs itself, after the capabilities are dropped.
         check(lib.seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0), "seccomp_attr_set", "no_new_privs");
