@@ -24,18 +24,22 @@ const CFLAGS = ["-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror", "-D_GNU_S
 /** The stage knows the version it was built for (saved plans name it). */
 export const STAGE_DEFINES = [`-DNSBOX_VERSION="${pkg.version}"`];
 
-/** One static program from every .c file in `dir`; `cc` is musl-gcc here, a cross compiler in a release. */
-export function compileStatic(cc: readonly string[], dir: string, out: string, what: string, defines: readonly string[] = []): void {
+/**
+ * One static program from every .c file in `dir`; `cc` is musl-gcc here, a cross compiler in a
+ * release. `extra` (more sources, linker flags) is for test builds.
+ */
+export function compileStatic(cc: readonly string[], dir: string, out: string, what: string, defines: readonly string[] = [], extra: readonly string[] = []): void {
   const sources = [...new Bun.Glob("*.c").scanSync(dir)].sort().map((f) => `${dir}/${f}`);
-  sh([...cc, ...CFLAGS, ...defines, "-o", out, ...sources], `compiling ${what}`);
+  sh([...cc, ...CFLAGS, ...defines, "-o", out, ...sources, ...extra], `compiling ${what}`);
 }
 
-export function buildStage(): void {
+/** The stage, into `out`; `extra` and `root` (the checkout) are for test builds of it. */
+export function buildStage(out = STAGE_OUT, extra: readonly string[] = [], root = "."): void {
   if (!Bun.which("musl-gcc")) {
     throw new Error("musl-gcc not found: install the Debian package musl-tools (apt-get install musl-tools)");
   }
-  mkdirSync("dist", { recursive: true });
-  compileStatic(["musl-gcc"], STAGE_SOURCES, STAGE_OUT, "the stage", STAGE_DEFINES);
+  mkdirSync(`${root}/dist`, { recursive: true });
+  compileStatic(["musl-gcc"], `${root}/${STAGE_SOURCES}`, out, "the stage", STAGE_DEFINES, extra);
 }
 
 export function buildProbe(): void {

@@ -3,14 +3,16 @@
 // CLONE_INTO_CGROUP); on hybrid hosts where a controller is still bound to a v1 hierarchy, that
 // hierarchy is used instead (the stage moves the child in before releasing it). Either way no
 // process of the sandbox ever runs outside its limits. Dirs are recorded before they are made.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NormalSpec } from "../model/normalize.ts";
 import type { HostWire } from "../native/wire.ts";
 import { NsboxError } from "../base/errors.ts";
 import { parseMountinfo, type MountInfo } from "./mountinfo.ts";
 import { isSameProcess } from "./proc.ts";
-import { existingStateDir, stateDir } from "./state-dir.ts";
+import { existingStateDir, stateDirOn } from "./state-dir.ts";
+import { nodeFs } from "./sys/node-fs.ts";
+import type { HostFs } from "./sys/sys.ts";
 
 type Controller = "memory" | "pids" | "cpu";
 const CPU_PERIOD = 100_000;
@@ -35,10 +37,10 @@ export interface CgroupHost {
   v2Controllers: ReadonlySet<string>;
 }
 
-export function readCgroupHost(): CgroupHost {
-  const mounts = parseMountinfo(readFileSync("/proc/self/mountinfo", "utf8"));
+export function readCgroupHost(fs: HostFs = nodeFs): CgroupHost {
+  const mounts = parseMountinfo(fs.readFile("/proc/self/mountinfo"));
   const v2 = mounts.find((m) => m.fstype === "cgroup2");
-  const controllers = v2 ? readFileSync(join(v2.mountPoint, "cgroup.controllers"), "utf8").trim().split(/\s+/) : [];
+  const controllers = v2 ? fs.readFile(join(v2.mountPoint, "cgroup.controllers")).trim().split(/\s+/) : [];
   return { mounts, v2Controllers: new Set(controllers) };
 }
 
@@ -115,44 +117,42 @@ export interface CgroupRecord {
   dirs: string[];
 }
 
-const recordFile = (id: string) => join(stateDir("cgroups"), `${id}.json`);
-
-function enableControllers(dir: string, controllers: Controller[]): void {
-  const enabled = readFileSync(join(dir, "cgroup.subtree_control"), "utf8").trim().split(/\s+/);
+function enableControllers(dir: string, controllers: Controller[], fs: HostFs): void {
+  const enabled = fs.readFile(join(dir, "cgroup.subtree_control")).trim().split(/\s+/);
   const missing = controllers.filter((c) => !enabled.includes(c));
-  if (missing.length > 0) writeFileSync(join(dir, "cgroup.subtree_control"), missing.map((c) => `+${c}`).join(" "));
+  if (missing.length > 0) fs.writeFile(join(dir, "cgroup.subtree_control"), missing.map((c) => `+${c}`).join(" "));
 }
 
-export function removeCgroupDirs(dirs: readonly string[]): void {
-  for (const dir of [...dirs].reverse()) if (existsSync(dir)) rmdirSync(dir);
+export function removeCgroupDirs(dirs: readonly string[], fs: HostFs = nodeFs): void {
+  for (const dir of [...dirs].reverse()) if (fs.exists(dir)) fs.rmdir(dir);
 }
 
 /** Records, then makes the dirs and writes the limits; undoes everything on failure. */
-export function createCgroups(plan: CgroupPlan, id: string, owner: { pid: number; startTime: number }): { record: string } {
-  if (process.getuid!() !== 0) {
+export function createCgroups(plan: CgroupPlan, id: string, owner: { pid: number; startTime: number }, fs: HostFs = nodeFs, uid = process.getuid!()): { record: string } {
+  if (uid !== 0) {
     throw new NsboxError("cgroup limits need root", 125, "delegated cgroup v2 subtrees for rootless use are not supported yet");
   }
-  const record = recordFile(id);
+  const record = join(stateDirOn(fs, "cgroups"), `${id}.json`);
   const data: CgroupRecord = { version: 1, ...owner, dirs: plan.dirs.map((d) => d.path) };
-  writeFileSync(record, JSON.stringify(data), { mode: 0o600 });
+  fs.writeFile(record, JSON.stringify(data), { mode: 0o600 });
   const made: string[] = [];
   try {
     for (const e of plan.enable) {
-      mkdirSync(e.dir, { recursive: true });
-      enableControllers(e.dir, e.controllers);
+      fs.mkdir(e.dir, { recursive: true });
+      enableControllers(e.dir, e.controllers, fs);
     }
     for (const d of plan.dirs) {
-      mkdirSync(d.path, { recursive: true });
+      fs.mkdir(d.path, { recursive: true });
       made.push(d.path);
       for (const f of d.files) {
         const file = join(d.path, f.name);
-        if (f.optional && !existsSync(file)) continue;
-        writeFileSync(file, f.value);
+        if (f.optional && !fs.exists(file)) continue;
+        fs.writeFile(file, f.value);
       }
     }
   } catch (e) {
-    removeCgroupDirs(made);
-    rmSync(record, { force: true });
+    removeCgroupDirs(made, fs);
+    fs.remove(record);
     throw new NsboxError(`cgroup setup failed: ${(e as Error).message}`, 125);
   }
   return { record };
@@ -164,11 +164,11 @@ export function sandboxCgroupId(pid: number, startTime: number): string {
 }
 
 /** Undoes createCgroups from its record (a run that failed before the stage took over). */
-export function removeCgroupsOf(recordPath: string): void {
+export function removeCgroupsOf(recordPath: string, fs: HostFs = nodeFs): void {
   try {
-    removeCgroupDirs((JSON.parse(readFileSync(recordPath, "utf8")) as CgroupRecord).dirs);
+    removeCgroupDirs((JSON.parse(fs.readFile(recordPath)) as CgroupRecord).dirs, fs);
   } finally {
-    rmSync(recordPath, { force: true });
+    fs.remove(recordPath);
   }
 }
 

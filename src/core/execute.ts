@@ -4,8 +4,9 @@
 import { encodeWire, type HostWire } from "../native/wire.ts";
 import { stageExecutable } from "../native/stage.ts";
 import type { NormalSpec } from "../model/normalize.ts";
+import { runSteps, type HostStep } from "./host-steps.ts";
 import { logger } from "./log.ts";
-import { prepareHost } from "./prepare-host.ts";
+import { HOST_STEPS, type HostContext } from "./prepare-host.ts";
 import { stageTraceEnv, traceFlush, tracePhase } from "./trace.ts";
 import { ffiSys } from "./sys/ffi.ts";
 import type { Sys } from "./sys/sys.ts";
@@ -20,34 +21,39 @@ export interface ExecuteOptions {
   sys?: Sys;
 }
 
+/** A zone member's network namespace, wired to the zone's bridge; the stage joins it by fd. */
+const ZONE_STEP: HostStep<HostContext> = {
+  name: "zone network namespace",
+  prepare(ctx) {
+    if (ctx.spec.network.mode !== "zone" || ctx.spec.namespaces.net.mode !== "new") return;
+    const zone = prepareZoneNetns(ctx.spec);
+    const { host } = ctx;
+    // Host wiring only: the spec stays as planned (planning bound the zone's resolv.conf).
+    ctx.host = { ...host, netns: zone.host.netns, nsFds: [...(host.nsFds ?? []), ...(zone.host.nsFds ?? [])], onExitUnlink: [...(host.onExitUnlink ?? []), ...(zone.host.onExitUnlink ?? [])] };
+    return zone.undo;
+  },
+};
+
+/** What `run` prepares on the host, in order: the zone's netns, then what every start needs. */
+export const RUN_STEPS: readonly HostStep<HostContext>[] = [ZONE_STEP, ...HOST_STEPS];
+
 export function execute(spec: NormalSpec, { host = {}, record = true, sys = ffiSys }: ExecuteOptions = {}): never {
-  // 0. A zone member's network namespace, wired to the zone's bridge; the stage joins it by fd.
-  const zone = spec.network.mode === "zone" && spec.namespaces.net.mode === "new" ? prepareZoneNetns(spec) : undefined;
-  if (zone) {
-    host = { ...host, netns: zone.host.netns, nsFds: [...(host.nsFds ?? []), ...(zone.host.nsFds ?? [])], onExitUnlink: [...(host.onExitUnlink ?? []), ...(zone.host.onExitUnlink ?? [])] };
-  }
-  // 1. The host side: seccomp compiled, fds handed across, recorded, cgroups made.
-  let prepared: ReturnType<typeof prepareHost>;
-  try {
-    prepared = prepareHost(spec, { host, record, cgroups: record, sys });
-    tracePhase("host prepared");
-  } catch (e) {
-    zone?.undo();
-    throw e;
-  }
+  // 1. The host side: zone netns, seccomp compiled, fds handed across, recorded, cgroups made.
+  const ctx: HostContext = { spec, sys, record, cgroups: record, host };
+  const prepared = runSteps(RUN_STEPS, ctx);
+  tracePhase("host prepared");
   try {
     // 2. The whole sandbox, as wire bytes in a sealed memfd the stage reads and closes.
-    const specFd = sys.sealedMemfd("nsbox-spec", encodeWire(spec, prepared.host), { exec: false, cloexec: false });
+    const specFd = sys.sealedMemfd("nsbox-spec", encodeWire(ctx.spec, ctx.host), { exec: false, cloexec: false });
     tracePhase("wire encoded");
     // 3. The stage from a place nobody can write; then Bun is gone (kilobytes instead of ~27 MB).
-    const stage = stageExecutable(sys, process.getuid!(), process.env);
+    const stage = stageExecutable(sys, sys.uid(), process.env);
     tracePhase("stage ready (execve)");
     log.debug(`exec ${stage} with the spec on fd ${specFd}`);
     traceFlush();
     sys.execve(stage, ["nsbox", "--spec-fd", String(specFd)], stageTraceEnv());
   } catch (e) {
     prepared.undo();
-    zone?.undo();
     throw e;
   }
   throw new Error("unreachable: execve returned");

@@ -1,11 +1,12 @@
-// The host side of starting any sandbox, before the stage runs: compile the seccomp filter, hand
-// declared fds across exec, record the sandbox, make its cgroups. Each thing is recorded before
-// it is made; `undo` removes what was made when the start fails before the stage took over.
-import { existsSync } from "node:fs";
+// The host side of starting any sandbox, before the stage runs: compile the seccomp filter, make
+// the state directories, hand declared fds across exec, record the sandbox, make its cgroups. An ordered list of steps over
+// the Sys seam (host-steps.ts): each is recorded before it is made, and a start that fails
+// before the stage took over undoes the steps done, in reverse.
 import type { HostWire } from "../native/wire.ts";
 import type { NormalSpec } from "../model/normalize.ts";
 import { createCgroups, planCgroups, readCgroupHost, removeCgroupsOf, sandboxCgroupId } from "./cgroup.ts";
 import { UsageError } from "../base/errors.ts";
+import { runSteps, type HostStep } from "./host-steps.ts";
 import { startTime } from "./proc.ts";
 import { createRecord, removeRecord } from "./sandbox-record.ts";
 import { compileSeccomp } from "./seccomp.ts";
@@ -28,36 +29,79 @@ export interface PreparedHost {
   undo(): void;
 }
 
+/** What the steps read and fill in: the spec as it will run, and the host's part of the wire. */
+export interface HostContext {
+  spec: NormalSpec;
+  sys: Sys;
+  record: boolean;
+  cgroups: boolean;
+  host: HostWire;
+  /** This process's start time once read: with its pid, it names the sandbox for good. */
+  startTime?: number;
+}
+
+/** Files the stage removes when the sandbox ends; `gc` when a killed run could not. */
+const unlinkOnExit = (ctx: HostContext, ...files: string[]) => {
+  ctx.host = { ...ctx.host, onExitUnlink: [...(ctx.host.onExitUnlink ?? []), ...files] };
+};
+
+export const HOST_STEPS: readonly HostStep<HostContext>[] = [
+  {
+    // First: without libseccomp the run stops here, before anything exists.
+    name: "seccomp filter",
+    prepare(ctx) {
+      ctx.host = { ...ctx.host, seccompBpf: compileSeccomp(ctx.spec.security.seccomp) };
+    },
+  },
+  {
+    // State directories are data: made and given to the sandbox's root, never undone.
+    name: "state directories",
+    prepare(ctx) {
+      prepareStateDirs(ctx.spec, ctx.sys.uid());
+    },
+  },
+  {
+    // Declared fds must reach the payload: Bun marked them close-on-exec at start-up.
+    name: "declared fds",
+    prepare({ spec, host, sys }) {
+      for (const fd of [...spec.process.keepFds, ...(host.nsFds ?? []), ...(host.passFds ?? [])]) {
+        if (!sys.isOpen(fd)) throw new UsageError(`--keep-fd ${fd}: fd ${fd} is not open in nsbox`);
+        sys.keepAcrossExec(fd);
+      }
+    },
+  },
+  {
+    name: "sandbox record",
+    prepare(ctx) {
+      if (!ctx.record) return;
+      const files = createRecord(ctx.spec, ctx.spec.name ?? `pid-${process.pid}`, process.pid, ctx.sys.fs);
+      ctx.startTime = files.startTime;
+      unlinkOnExit(ctx, files.record, files.name);
+      return () => removeRecord(files, ctx.sys.fs);
+    },
+  },
+  {
+    name: "cgroups",
+    prepare(ctx) {
+      const { fs } = ctx.sys;
+      const start = ctx.startTime ?? startTime(process.pid, fs);
+      if (!ctx.cgroups || start === undefined) return;
+      const id = sandboxCgroupId(process.pid, start);
+      const plan = planCgroups(ctx.spec.limits, id, () => readCgroupHost(fs));
+      if (!plan) return;
+      const { record } = createCgroups(plan, id, { pid: process.pid, startTime: start }, fs, ctx.sys.uid());
+      ctx.host = { ...ctx.host, cgroups: plan.wire };
+      unlinkOnExit(ctx, record);
+      // Safe after the stage ran too: by then it removed the record itself.
+      return () => {
+        if (fs.exists(record)) removeCgroupsOf(record, fs);
+      };
+    },
+  },
+];
+
 export function prepareHost(spec: NormalSpec, { host = {}, record, cgroups, sys }: PrepareOptions): PreparedHost {
-  // The system call filter first: without libseccomp the run stops here, before anything exists.
-  const seccompBpf = compileSeccomp(spec.security.seccomp);
-  // State directories are data: made and given to the sandbox's root, never undone.
-  prepareStateDirs(spec);
-  // Declared fds must reach the payload: Bun marked them close-on-exec at start-up.
-  for (const fd of [...spec.process.keepFds, ...(host.nsFds ?? []), ...(host.passFds ?? [])]) {
-    if (!sys.isOpen(fd)) throw new UsageError(`--keep-fd ${fd}: fd ${fd} is not open in nsbox`);
-    sys.keepAcrossExec(fd);
-  }
-  const files = record ? createRecord(spec, spec.name ?? `pid-${process.pid}`) : undefined;
-  let cgroupRecord: string | undefined;
-  // Safe after the stage ran too: by then it removed the records itself.
-  const undo = () => {
-    if (cgroupRecord && existsSync(cgroupRecord)) removeCgroupsOf(cgroupRecord);
-    if (files) removeRecord(files);
-  };
-  try {
-    let cgroupWire = host.cgroups;
-    const start = files?.startTime ?? startTime(process.pid);
-    const plan = cgroups && start !== undefined ? planCgroups(spec.limits, sandboxCgroupId(process.pid, start), readCgroupHost) : undefined;
-    if (plan && start !== undefined) {
-      cgroupRecord = createCgroups(plan, sandboxCgroupId(process.pid, start), { pid: process.pid, startTime: start }).record;
-      cgroupWire = plan.wire;
-    }
-    // The stage removes the records when the sandbox ends; `gc` when a killed run could not.
-    const onExitUnlink = [...(host.onExitUnlink ?? []), ...(files ? [files.record, files.name] : []), ...(cgroupRecord ? [cgroupRecord] : [])];
-    return { host: { ...host, cgroups: cgroupWire, onExitUnlink, seccompBpf }, undo };
-  } catch (e) {
-    undo();
-    throw e;
-  }
+  const ctx: HostContext = { spec, sys, record, cgroups, host };
+  const { undo } = runSteps(HOST_STEPS, ctx);
+  return { host: ctx.host, undo };
 }

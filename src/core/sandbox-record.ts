@@ -1,12 +1,13 @@
 // Records of running sandboxes: one JSON file per sandbox (by the supervisor's pid), plus a name
 // file reserving its name. The stage removes both when the sandbox ends (on-exit-unlink); `gc`
 // removes those a killed run left. A record is trusted only while pid and start time still match.
-import { closeSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { NormalSpec } from "../model/normalize.ts";
 import { NsboxError } from "../base/errors.ts";
 import { childrenOf, isSameProcess, startTime } from "./proc.ts";
-import { existingStateDir, stateDir } from "./state-dir.ts";
+import { existingStateDirOn, stateDirOn } from "./state-dir.ts";
+import { nodeFs } from "./sys/node-fs.ts";
+import type { HostFs } from "./sys/sys.ts";
 
 export interface SandboxRecord {
   version: 1;
@@ -26,20 +27,17 @@ export interface RecordFiles {
   startTime: number;
 }
 
-const sandboxesDir = () => stateDir("sandboxes");
-const namesDir = () => stateDir("names");
-
-export function recordFiles(name: string, pid: number): Omit<RecordFiles, "startTime"> {
-  return { record: join(sandboxesDir(), `${pid}.json`), name: join(namesDir(), name) };
+export function recordFiles(name: string, pid: number, fs: HostFs = nodeFs): Omit<RecordFiles, "startTime"> {
+  return { record: join(stateDirOn(fs, "sandboxes"), `${pid}.json`), name: join(stateDirOn(fs, "names"), name) };
 }
 
-export function isRunning(r: Pick<SandboxRecord, "pid" | "startTime">): boolean {
-  return isSameProcess(r.pid, r.startTime);
+export function isRunning(r: Pick<SandboxRecord, "pid" | "startTime">, fs: HostFs = nodeFs): boolean {
+  return isSameProcess(r.pid, r.startTime, fs);
 }
 
-function readRecord(file: string): SandboxRecord | undefined {
+function readRecord(file: string, fs: HostFs = nodeFs): SandboxRecord | undefined {
   try {
-    const r = JSON.parse(readFileSync(file, "utf8")) as SandboxRecord;
+    const r = JSON.parse(fs.readFile(file)) as SandboxRecord;
     return r.version === 1 && Number.isInteger(r.pid) ? r : undefined;
   } catch {
     return undefined;
@@ -48,9 +46,9 @@ function readRecord(file: string): SandboxRecord | undefined {
 
 /** Every record on file, running or not (gc wants both). */
 export function listRecords(): { file: string; record: SandboxRecord | undefined }[] {
-  const dir = existingStateDir("sandboxes");
+  const dir = existingStateDirOn(nodeFs, "sandboxes");
   if (!dir) return [];
-  return readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => ({ file: join(dir, f), record: readRecord(join(dir, f)) }));
+  return nodeFs.readdir(dir).filter((f) => f.endsWith(".json")).map((f) => ({ file: join(dir, f), record: readRecord(join(dir, f)) }));
 }
 
 export function runningRecords(): SandboxRecord[] {
@@ -58,22 +56,22 @@ export function runningRecords(): SandboxRecord[] {
 }
 
 /** The running sandbox of that name, or undefined. */
-export function findByName(name: string): SandboxRecord | undefined {
-  const names = existingStateDir("names");
-  const sandboxes = existingStateDir("sandboxes");
+export function findByName(name: string, fs: HostFs = nodeFs): SandboxRecord | undefined {
+  const names = existingStateDirOn(fs, "names");
+  const sandboxes = existingStateDirOn(fs, "sandboxes");
   if (!names || !sandboxes) return undefined;
   let pid: number;
   try {
-    pid = Number(readFileSync(join(names, name), "utf8"));
+    pid = Number(fs.readFile(join(names, name)));
   } catch {
     return undefined;
   }
-  const r = readRecord(join(sandboxes, `${pid}.json`));
-  return r && r.name === name && isRunning(r) ? r : undefined;
+  const r = readRecord(join(sandboxes, `${pid}.json`), fs);
+  return r && r.name === name && isRunning(r, fs) ? r : undefined;
 }
 
 export function findByPid(pid: number): SandboxRecord | undefined {
-  const dir = existingStateDir("sandboxes");
+  const dir = existingStateDirOn(nodeFs, "sandboxes");
   const r = dir ? readRecord(join(dir, `${pid}.json`)) : undefined;
   return r && isRunning(r) ? r : undefined;
 }
@@ -83,32 +81,37 @@ export function findByPid(pid: number): SandboxRecord | undefined {
  * cannot both take it; a stale reservation of a dead sandbox is taken over), then writes the
  * record atomically. Returns the files for the stage to unlink when the sandbox ends.
  */
-export function createRecord(spec: NormalSpec, name: string, pid = process.pid): RecordFiles {
-  const start = startTime(pid);
+export function createRecord(spec: NormalSpec, name: string, pid = process.pid, fs: HostFs = nodeFs): RecordFiles {
+  const start = startTime(pid, fs);
   if (start === undefined) throw new NsboxError(`cannot read the start time of pid ${pid}`);
-  const files = { ...recordFiles(name, pid), startTime: start };
+  const files = { ...recordFiles(name, pid, fs), startTime: start };
   for (let attempt = 0; ; attempt++) {
     try {
-      const fd = openSync(files.name, "wx", 0o600);
-      writeSync(fd, String(pid));
-      closeSync(fd);
+      fs.writeFile(files.name, String(pid), { mode: 0o600, exclusive: true });
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw e;
-      const holder = findByName(name);
+      const holder = findByName(name, fs);
       if (holder) throw new NsboxError(`a sandbox named ${name} is running (pid ${holder.pid})`, 125, `stop it first: nsbox stop ${name}`);
-      rmSync(files.name, { force: true }); // left by a sandbox that is gone
+      fs.remove(files.name); // left by a sandbox that is gone
     }
   }
-  const record: SandboxRecord = { version: 1, name, pid, startTime: start, createdAt: new Date().toISOString(), spec };
-  writeFileSync(`${files.record}.tmp`, JSON.stringify(record), { mode: 0o600 });
-  renameSync(`${files.record}.tmp`, files.record);
+  try {
+    const record: SandboxRecord = { version: 1, name, pid, startTime: start, createdAt: new Date().toISOString(), spec };
+    fs.writeFile(`${files.record}.tmp`, JSON.stringify(record), { mode: 0o600 });
+    fs.rename(`${files.record}.tmp`, files.record);
+  } catch (e) {
+    // The name is reserved already: give it back, and the half-written record with it.
+    fs.remove(`${files.record}.tmp`);
+    fs.remove(files.name);
+    throw e;
+  }
   return files;
 }
 
-export function removeRecord(files: Omit<RecordFiles, "startTime">): void {
-  rmSync(files.record, { force: true });
-  rmSync(files.name, { force: true });
+export function removeRecord(files: Omit<RecordFiles, "startTime">, fs: HostFs = nodeFs): void {
+  fs.remove(files.record);
+  fs.remove(files.name);
 }
 
 /** The sandbox's first process inside its namespaces (the init, or the payload without one). */

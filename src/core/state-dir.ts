@@ -1,43 +1,54 @@
 // Where nsbox keeps what outlives one command: records of running sandboxes, persistent
 // namespaces. Root uses /run/nsbox (a tmpfs: nothing survives a reboot, as nothing it describes
 // does); rootless users their XDG runtime dir. Everything is recorded here before it is made.
-import { existsSync, lstatSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { NsboxError } from "../base/errors.ts";
+import { nodeFs } from "./sys/node-fs.ts";
+import type { HostFs } from "./sys/sys.ts";
 
 export function stateRoot(uid: number = process.getuid!(), env: Readonly<Record<string, string | undefined>> = process.env): string {
   if (uid === 0) return "/run/nsbox";
   return join(env.XDG_RUNTIME_DIR || `/tmp/nsbox-${uid}`, "nsbox");
 }
 
-function assertPrivate(root: string, dir: string): void {
+function assertPrivate(fs: HostFs, root: string, dir: string): void {
   for (const d of [root, dir]) {
-    const st = lstatSync(d);
+    const st = fs.lstat(d);
     // Records hold environments and paths: another user must not read or plant them.
-    if (!st.isDirectory() || st.uid !== process.getuid!() || (st.mode & 0o022) !== 0) {
+    if (!st.isDirectory || st.uid !== process.getuid!() || (st.mode & 0o022) !== 0) {
       throw new NsboxError(`state directory ${d} is not private to you`, 125, "it must be a directory you own, not writable by others");
     }
   }
 }
 
-function privateDir(root: string, parts: string[]): string {
+function privateDir(fs: HostFs, root: string, parts: string[]): string {
   const dir = join(root, ...parts);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  assertPrivate(root, dir);
+  fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  assertPrivate(fs, root, dir);
   return dir;
 }
 
 /** A private directory under the state root (mode 0700, ours), created when missing. */
 export function stateDir(...parts: string[]): string {
-  return privateDir(stateRoot(), parts);
+  return stateDirOn(nodeFs, ...parts);
+}
+
+/** stateDir, made through `fs`. */
+export function stateDirOn(fs: HostFs, ...parts: string[]): string {
+  return privateDir(fs, stateRoot(), parts);
 }
 
 /** The same directory for reading: undefined when it does not exist yet (nothing is created). */
 export function existingStateDir(...parts: string[]): string | undefined {
+  return existingStateDirOn(nodeFs, ...parts);
+}
+
+/** existingStateDir, looked up through `fs`. */
+export function existingStateDirOn(fs: HostFs, ...parts: string[]): string | undefined {
   const root = stateRoot();
   const dir = join(root, ...parts);
-  if (!existsSync(dir)) return undefined;
-  assertPrivate(root, dir);
+  if (!fs.exists(dir)) return undefined;
+  assertPrivate(fs, root, dir);
   return dir;
 }
 
@@ -52,5 +63,5 @@ export function persistentRoot(uid: number = process.getuid!(), env: Readonly<Re
 
 /** A private directory under the persistent root (mode 0700, ours), created when missing. */
 export function persistentDir(...parts: string[]): string {
-  return privateDir(persistentRoot(), parts);
+  return privateDir(nodeFs, persistentRoot(), parts);
 }

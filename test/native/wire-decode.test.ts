@@ -2,9 +2,10 @@
 // `nsbox-stage --spec-fd 3 --check`: no root needed, no side effects. Builds dist/nsbox-stage
 // with the build script's exact musl-gcc command when it is missing or older than its sources.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { buildStage } from "../../scripts/build.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const STAGE = join(ROOT, "dist/nsbox-stage");
@@ -14,13 +15,7 @@ function ensureStage(): void {
   const files = readdirSync(SOURCES);
   const newest = Math.max(...files.map((f) => statSync(join(SOURCES, f)).mtimeMs));
   if (existsSync(STAGE) && statSync(STAGE).mtimeMs >= newest) return;
-  mkdirSync(join(ROOT, "dist"), { recursive: true });
-  const sources = files.filter((f) => f.endsWith(".c")).sort().map((f) => `src/native/stage/${f}`);
-  const r = Bun.spawnSync(
-    ["musl-gcc", "-static", "-Os", "-s", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE", "-o", "dist/nsbox-stage", ...sources],
-    { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
-  );
-  if (r.exitCode !== 0) throw new Error(`building dist/nsbox-stage failed:\n${r.stderr.toString()}`);
+  buildStage(STAGE, [], ROOT);
 }
 
 const enc = new TextEncoder();

@@ -1,6 +1,6 @@
 // Exit status, signals, reaping and errors, through the compiled binary on the real kernel.
 import { expect, test } from "bun:test";
-import { describeRoot, hostMountPoints, inSandbox, nsbox, NSBOX, stagePids } from "./harness.ts";
+import { commOf, descendantsOf, describeRoot, hostMountPoints, inSandbox, leakedMounts, nsbox, NSBOX, sessionPids, waitFor } from "./harness.ts";
 
 describeRoot("exit status", () => {
   test("payload exit N gives N", () => {
@@ -16,7 +16,7 @@ describeRoot("exit status", () => {
 
   test("SIGTERM sent to the nsbox pid reaches the payload promptly", async () => {
     const p = Bun.spawn([NSBOX, "run", "--", "sleep", "60"], { stdout: "ignore", stderr: "pipe" });
-    await Bun.sleep(500);
+    await waitFor(() => descendantsOf(p.pid).some((d) => commOf(d) === "sleep"), "the payload runs");
     const t0 = performance.now();
     p.kill("SIGTERM");
     const code = await p.exited;
@@ -26,7 +26,10 @@ describeRoot("exit status", () => {
 
   test("orphans inside are reaped: no zombies", () => {
     // Three background children are orphaned when their parent sh exits; init must reap them.
-    const r = inSandbox("sh -c 'sleep 0.2 & sleep 0.2 & sleep 0.2 &'; sleep 0.8; grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l");
+    // Waits (10 s at most) until no `sleep` is left, running or zombie; the loop's own sleep is
+    // reaped by this shell before each look.
+    const orphans = "grep -ls '^Name:.sleep$' /proc/[0-9]*/status";
+    const r = inSandbox(`sh -c 'sleep 0.2 & sleep 0.2 & sleep 0.2 &'; i=0; while [ -n "$(${orphans})" ] && [ $i -lt 500 ]; do i=$((i+1)); sleep 0.02; done; ${orphans} | wc -l`);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe("0");
   });
@@ -65,8 +68,8 @@ describeRoot("errors", () => {
     expect(lines[0]).toContain("ro-bind");
     expect(lines[0]).toContain("/does/not/exist");
     expect(lines[0]).toContain("ENOENT");
-    expect(hostMountPoints()).toEqual(mounts);
-    expect(stagePids()).toEqual([]);
+    expect(leakedMounts(mounts, ["/x"])).toEqual([]);
+    expect(sessionPids(r.pid)).toEqual([]);
   });
 
   test("--ro-bind-try skips a missing source", () => {

@@ -2,7 +2,7 @@
 // shows no drift; a mount its payload makes afterwards is reported by its path, with exit 1.
 import { afterEach, expect, test } from "bun:test";
 import type { Subprocess } from "bun";
-import { describeRoot, forgetRanges, NSBOX, nsbox } from "./harness.ts";
+import { describeRoot, forgetRanges, NSBOX, nsbox, readUntil, waitFor } from "./harness.ts";
 
 interface Report {
   sandbox: { name: string; pid: number; payloadPid: number };
@@ -19,24 +19,9 @@ async function start(name: string, opts: string[], script: string) {
     stdio: ["pipe", "pipe", "pipe"],
   });
   running.push({ name, proc });
-  for (let i = 0; i < 100; i++) {
-    const ps = JSON.parse(nsbox(["ps", "--json"]).stdout) as { name: string }[];
-    if (ps.some((e) => e.name === name)) return proc;
-    await Bun.sleep(20);
-  }
-  throw new Error(`sandbox ${name} did not start`);
-}
-
-/** Reads the payload's stdout until `marker` appears. */
-async function waitFor(proc: Subprocess<"pipe", "pipe", "pipe">, marker: string) {
-  const reader = proc.stdout.getReader();
-  let text = "";
-  while (!text.includes(marker)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the payload ended before printing ${marker}: ${text}`);
-    text += Buffer.from(value).toString();
-  }
-  reader.releaseLock();
+  const listed = () => (JSON.parse(nsbox(["ps", "--json"]).stdout) as { name: string }[]).some((e) => e.name === name);
+  await waitFor(listed, `sandbox ${name} is listed`);
+  return proc;
 }
 
 const explain = (...args: string[]) => {
@@ -86,7 +71,7 @@ describeRoot("nsbox explain on running sandboxes", () => {
     expect(before.report!.drift).toEqual([]);
     proc.stdin.write("go\n");
     await proc.stdin.flush();
-    await waitFor(proc, "mounted");
+    await readUntil(proc.stdout, "mounted");
     const after = explain(name, "--json");
     expect(after.code).toBe(1);
     expect(after.report!.drift).toEqual([{ area: "mounts", subject: "/mnt", message: "/mnt: a mount the spec does not make (tmpfs from x)" }]);

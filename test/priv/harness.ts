@@ -19,18 +19,27 @@ export interface Result {
   stderr: string;
 }
 
-/** Runs dist/nsbox with `args`; never throws on a non-zero exit. */
-export function nsbox(args: string[], opts: { env?: Record<string, string>; stdin?: string; timeout?: number } = {}): Result {
+export interface NsboxResult extends Result {
+  /** nsbox's pid, which is also the id of the session it led (see sessionPids). */
+  pid: number;
+}
+
+/**
+ * Runs dist/nsbox with `args`; never throws on a non-zero exit. It leads a session of its own
+ * (setsid), so what it left running can be found by that session alone (sessionPids).
+ */
+export function nsbox(args: string[], opts: { env?: Record<string, string>; stdin?: string; timeout?: number } = {}): NsboxResult {
   const r = Bun.spawnSync([NSBOX, ...args], {
     env: { PATH: "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", ...opts.env },
     stdin: opts.stdin === undefined ? "ignore" : Buffer.from(opts.stdin),
     timeout: opts.timeout ?? 20_000,
+    detached: true,
   });
-  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString(), pid: r.pid };
 }
 
 /** `nsbox run [opts] -- sh -c script`. */
-export function inSandbox(script: string, opts: string[] = []): Result {
+export function inSandbox(script: string, opts: string[] = []): NsboxResult {
   return nsbox(["run", ...opts, "--", "sh", "-c", script]);
 }
 
@@ -50,24 +59,81 @@ export function hostMountPoints(): string[] {
   return host("cut -d' ' -f5 /proc/self/mountinfo").stdout.trim().split("\n");
 }
 
-/** Processes running the stage (its argv is `nsbox --spec-fd N`): none may outlive a test. */
-export function stagePids(): string[] {
-  return readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, "utf8").startsWith("nsbox\0--spec-fd");
-    } catch {
-      return false;
-    }
-  });
+/**
+ * Mount points that appeared on the host since `before` where a sandbox's mounts would show if
+ * they leaked: where the stage stages its root (/tmp, /run, /mnt, with newroot and oldroot under
+ * them) and the sandbox's destinations `dsts`. Other new mounts are other tests' (they run side
+ * by side on this machine), not this one's to judge.
+ */
+export function leakedMounts(before: readonly string[], dsts: readonly string[] = []): string[] {
+  const places = ["/tmp", "/run", "/mnt", ...dsts];
+  const staged = (m: string) => /^\/(?:(?:tmp|run|mnt)\/)?(?:newroot|oldroot)(?:\/|$)/.test(m);
+  return hostMountPoints().filter((m) => !before.includes(m) && (places.includes(m) || staged(m)));
 }
 
-/** Polls `cond` until it holds (a condition, not a time: the limit only ends a hung test). */
-export async function waitUntil(cond: () => boolean, ms = 5000): Promise<void> {
+/** The fields of /proc/PID/stat after the command name (state, ppid, pgrp, session, ...). */
+function statFields(pid: string): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined; // gone meanwhile
+  }
+}
+
+/**
+ * Processes still in the session `sid`: one a test started with `detached: true` (or through
+ * nsbox() above), so only what that test made. The stage's supervisor and the sandbox's init
+ * stay in it; the payload (setsid) does not, but dies with the init's PID namespace.
+ */
+export function sessionPids(sid: number): number[] {
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p) && statFields(p)?.[3] === String(sid))
+    .map(Number);
+}
+
+/** The children of pid (all its threads'), in the order the kernel lists them. */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number));
+  } catch {
+    return [];
+  }
+}
+
+/** pid's descendants, depth first. */
+export function descendantsOf(pid: number): number[] {
+  return childrenOf(pid).flatMap((c) => [c, ...descendantsOf(c)]);
+}
+
+/** The command name (comm) of pid, or undefined once it is gone. */
+export function commOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Polls `cond` until it holds; fails, saying what was awaited, after `ms`. */
+export async function waitFor(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await Bun.sleep(20);
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+    await Bun.sleep(10);
   }
+}
+
+/** Reads a process's output until `marker` appears (the payload says it got that far). */
+export async function readUntil(stream: ReadableStream<Uint8Array>, marker: string): Promise<void> {
+  const reader = stream.getReader();
+  let text = "";
+  while (!text.includes(marker)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the output ended before ${marker}: ${text}`);
+    text += Buffer.from(value).toString();
+  }
+  reader.releaseLock();
 }
 
 const RANGES = "/var/lib/nsbox/id-ranges";

@@ -2,12 +2,12 @@
 // kernel says through other tools (stat, ip netns, /proc/self/mountinfo). Run from source
 // (`bun src/main.ts`): these commands read the host only, and dist/nsbox may lag behind.
 import { expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { CheckResult } from "../../src/core/host-check.ts";
 import type { NsEntry } from "../../src/core/ns-list.ts";
 import { NS_KINDS } from "../../src/model/schema.ts";
-import { describeRoot, host, type Result } from "./harness.ts";
+import { childrenOf, commOf, describeRoot, host, waitFor, type Result } from "./harness.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
 
@@ -24,12 +24,9 @@ const inodeOf = (path: string) => Number(host(`stat -L -c %i ${path}`).stdout.tr
 
 /** The child `unshare --fork` started, once it has exec'ed sleep. */
 async function sleepChildOf(pid: number): Promise<number> {
-  for (let i = 0; i < 100; i++) {
-    const child = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ")[0]);
-    if (child > 0 && existsSync(`/proc/${child}/comm`) && readFileSync(`/proc/${child}/comm`, "utf8").trim() === "sleep") return child;
-    await Bun.sleep(50);
-  }
-  throw new Error(`unshare (pid ${pid}) did not start sleep`);
+  const child = () => childrenOf(pid).find((c) => commOf(c) === "sleep");
+  await waitFor(() => child() !== undefined, `unshare (pid ${pid}) started sleep`);
+  return child()!;
 }
 
 describeRoot("inspection commands on the real host", () => {

@@ -2,7 +2,7 @@
 // from the host): mount steps, environment, ids, cwd, kept fds, profiles.
 import { afterAll, expect, test } from "bun:test";
 import { openSync, closeSync, rmSync, writeFileSync } from "node:fs";
-import { describeRoot, inSandbox, nsbox, NSBOX, stagePids, tempDir } from "./harness.ts";
+import { commOf, descendantsOf, describeRoot, inSandbox, nsbox, NSBOX, sessionPids, tempDir, waitFor } from "./harness.ts";
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -50,13 +50,16 @@ describeRoot("run options", () => {
   });
 
   test("--die-with-parent: the sandbox dies with the process that started nsbox", async () => {
-    const parent = Bun.spawn(["sh", "-c", `${NSBOX} run --die-with-parent -- sleep 60 & sleep 60`], { stdout: "ignore", stderr: "ignore" });
-    await Bun.sleep(500);
-    expect(stagePids().length).toBeGreaterThan(0);
+    const parent = Bun.spawn(["sh", "-c", `${NSBOX} run --die-with-parent -- sleep 60 & sleep 60`], { stdout: "ignore", stderr: "ignore", detached: true });
+    // The stage's processes in the session this test made: the supervisor, then the init.
+    const stages = () => sessionPids(parent.pid).filter((p) => commOf(p) !== "sh" && commOf(p) !== "sleep");
+    const payloadRuns = () => stages().some((p) => descendantsOf(p).some((d) => commOf(d) === "sleep"));
+    await waitFor(payloadRuns, "the sandbox's payload runs");
     parent.kill("SIGKILL");
     await parent.exited;
-    for (let i = 0; i < 100 && stagePids().length > 0; i++) await Bun.sleep(20);
-    expect(stagePids()).toEqual([]);
+    await waitFor(() => stages().length === 0, "the sandbox is gone with its parent");
+    // The parent's own `sleep 60`, orphaned in the same session.
+    for (const p of sessionPids(parent.pid)) process.kill(p, "SIGKILL");
   });
 
   test("a TOML profile, with flags overriding it; a bad profile is one line and exit 2", () => {

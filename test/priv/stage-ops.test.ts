@@ -3,69 +3,15 @@
 // join, mask, remount-ro, sysctl, the session keyring, ns-fd, and the read-only mount point message.
 // Anything mounted outside a sandbox happens inside `unshare -m --propagation private`.
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { describeRoot, host, tempDir } from "./harness.ts";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { childrenOf, commOf, descendantsOf, describeRoot, host, waitFor } from "./harness.ts";
+import { ALL, BASE, lines, NET, NS, PATH, sh, specFile, STAGE, stage, temp, USER, UTS } from "./stage-driver.ts";
 
-const STAGE = resolve(import.meta.dir, "../../dist/nsbox-stage");
-const PATH = "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
-const ALL = 0x7e020000; // USER|NS|PID|UTS|IPC|NET|CGROUP
-const NET = 0x40000000, UTS = 0x04000000, USER = 0x10000000, NS = 0x00020000;
-/** A sandbox like `nsbox run --root host`: read-only host root, own /proc, /dev, /tmp. */
-const BASE = [
-  "clone", ALL, "setgroups", "allow", "uidmap", 0, 1879048192, 65536, "gidmap", 0, 1879048192, 65536,
-  "bind", "/", "/", 1, "dev", "/dev", "proc", "/proc", "tmpfs", "/tmp", "1777", 0, "hostname", "box", "lo-up", "env", PATH,
-];
-
-const dirs: string[] = [];
 const cgroups: string[] = [];
 afterAll(() => {
-  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
   // rmdir only: a cgroup directory is removed empty or not at all.
   for (const cg of cgroups) if (existsSync(cg)) host(`rmdir ${cg}`);
 });
-
-/** A temporary directory that root inside a sandbox (an unprivileged host uid) can enter. */
-function temp(): string {
-  const d = tempDir("nsbox-stage-ops-");
-  dirs.push(d);
-  chmodSync(d, 0o755);
-  return d;
-}
-
-/** The bytes of a wire spec: magic, version, the records, `end`. */
-function spec(...tokens: (string | number)[]): Uint8Array {
-  return new TextEncoder().encode(["nsbox-wire", "1", ...tokens.map(String), "end"].map((t) => `${t}\0`).join(""));
-}
-
-/** Writes a spec to a file (for scripts that hand it to the stage themselves). */
-function specFile(dir: string, name: string, ...tokens: (string | number)[]): string {
-  const f = join(dir, name);
-  writeFileSync(f, spec(...tokens));
-  return f;
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the stage with the spec on fd 3 and `fds` on 4, 5, ... */
-function stage(tokens: (string | number)[], fds: number[] = [], env: Record<string, string> = {}): Run {
-  const dir = temp();
-  const fd = openSync(specFile(dir, "spec.wire", ...tokens), "r");
-  try {
-    const r = Bun.spawnSync([STAGE, "--spec-fd", "3"], { stdio: ["ignore", "pipe", "pipe", fd, ...fds], env: { PATH: PATH.slice(5), ...env }, timeout: 30_000 });
-    return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-const sh = (script: string) => ["argv", "sh", "argv", "-c", "argv", script];
-/** Lines of stderr, for "exactly one line" checks. */
-const lines = (s: string) => s.split("\n").filter(Boolean);
 
 /** A fresh v1 cgroup directory under a hybrid host's hierarchy, or undefined without one. */
 function cgroupV1(controller: string, settings: Record<string, string>): string | undefined {
@@ -124,7 +70,7 @@ describeRoot("stage: on-exit-unlink and on-exit-rmdir", () => {
     const fd = openSync(specFile(d, "spec.wire", ...BASE, "on-exit-unlink", `${d}/record`, "argv", "sleep", "argv", "30"), "r");
     const p = Bun.spawn([STAGE, "--spec-fd", "3"], { stdio: ["ignore", "ignore", "pipe", fd] });
     closeSync(fd);
-    await Bun.sleep(300);
+    await waitFor(() => descendantsOf(p.pid).some((c) => commOf(c) === "sleep"), "the payload runs");
     p.kill("SIGTERM");
     expect(await p.exited).toBe(143);
     expect(existsSync(`${d}/record`)).toBe(false);
@@ -290,14 +236,12 @@ describeRoot("stage: persist and join", () => {
     const sb = Bun.spawn([STAGE, "--spec-fd", "3"], { stdio: ["ignore", "ignore", "pipe", fd] });
     closeSync(fd);
     try {
+      // The init, once the payload wrote its marker (seen through the init's root, the sandbox's).
       let init = 0;
-      for (let i = 0; i < 100 && !init; i++) {
-        await Bun.sleep(20);
-        const kids = readFileSync(`/proc/${sb.pid}/task/${sb.pid}/children`, "utf8").trim();
-        if (kids && existsSync(`/proc/${kids.split(" ")[0]}/ns`)) init = Number(kids.split(" ")[0]);
-      }
-      expect(init).toBeGreaterThan(0);
-      await Bun.sleep(200); // the marker
+      await waitFor(() => {
+        init = childrenOf(sb.pid)[0] ?? 0;
+        return init > 0 && existsSync(`/proc/${init}/root/tmp/marker`);
+      }, "the sandbox wrote its marker");
       const kinds = ["user", "mnt", "pid", "net", "uts", "ipc", "cgroup"];
       const fds = kinds.map((k) => openSync(`/proc/${init}/ns/${k}`, "r"));
       try {

@@ -5,7 +5,7 @@ import { afterAll, expect, test } from "bun:test";
 import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stampPath } from "../../src/core/state-directories.ts";
-import { describeRoot, forgetRanges, host, inSandbox, nsbox, NSBOX, tempDir, waitUntil } from "./harness.ts";
+import { describeRoot, forgetRanges, host, inSandbox, nsbox, NSBOX, tempDir, waitFor } from "./harness.ts";
 
 const names: string[] = [];
 const dirs: string[] = [];
@@ -124,7 +124,7 @@ describeRoot("state directories", () => {
     const a = name("busy-a");
     const p = Bun.spawn([NSBOX, "run", "--name", a, "--state", busy, "--", "sleep", "30"], { stdout: "ignore", stderr: "ignore" });
     started.push(p);
-    await waitUntil(() => psEntries().some((e) => e.name === a));
+    await waitFor(() => psEntries().some((e) => e.name === a), `${a} is listed`);
     // ps shows the range the sandbox runs with.
     expect(psEntries().find((e) => e.name === a)!.range!.uid).toEqual({ start: hostRoot(["--name", a]), count: 65536 });
     const taken = nsbox(["run", "--name", name("busy-b"), "--state", busy, "--", "true"]);
@@ -145,7 +145,7 @@ describeRoot("state directories", () => {
     const n = name("kept");
     const p = Bun.spawn([NSBOX, "run", "--name", n, "--state", dir, "--", "sh", "-c", `echo live > ${dir}/live; sleep 30`], { stdout: "ignore", stderr: "ignore" });
     started.push(p);
-    await waitUntil(() => existsSync(join(dir, "live")) && psEntries().some((e) => e.name === n));
+    await waitFor(() => existsSync(join(dir, "live")) && psEntries().some((e) => e.name === n), `${n} runs`);
     expect(nsbox(["stop", n]).code).toBe(0);
     await p.exited;
     expect(nsbox(["gc"]).code).toBe(0);

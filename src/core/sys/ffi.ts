@@ -4,6 +4,7 @@ import { dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
 import { failWithErrno as fail, lastErrno as errno } from "./last-errno.ts";
 import type { Sys } from "./sys.ts";
 import { ERRNO } from "../../base/errno.ts";
+import { nodeFs } from "./node-fs.ts";
 
 const MFD_CLOEXEC = 0x1;
 const MFD_ALLOW_SEALING = 0x2;
@@ -100,4 +101,6 @@ export const ffiSys: Sys = {
     libc().execve(ptr(file), cstrArray(argv, keep), cstrArray(env, keep));
     fail("execve", path);
   },
+  uid: () => process.getuid!(),
+  fs: nodeFs,
 };

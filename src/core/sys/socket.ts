@@ -1,6 +1,6 @@
 // Stream sockets over libc (socket(2), setsockopt(2), bind(2), listen(2), getsockname(2),
 // connect(2)), for the listening sockets nsbox opens in its own network namespace and hands to a
-// sandbox. Addresses arrive as struct sockaddr bytes (core/sockaddr.ts builds them).
+// sandbox. Addresses arrive as struct sockaddr bytes (model/sockaddr.ts builds them).
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { failWithErrno as fail, lastErrno as errno } from "./last-errno.ts";
 import { ERRNO } from "../../base/errno.ts";

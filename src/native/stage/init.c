@@ -27,9 +27,9 @@ _Noreturn void init_run(const struct spec *s)
 	 * caller may have left it so): children would then be reaped by the kernel and the
 	 * payload's status lost. */
 	dfl.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &dfl, NULL);
 	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	if (sigaction(SIGCHLD, &dfl, NULL) < 0 || sigprocmask(SIG_SETMASK, &all, NULL) < 0)
+		die(EXIT_SETUP, "init", errno, "signal mask and SIGCHLD");
 	if ((payload = fork()) < 0)
 		die(EXIT_SETUP, "init", errno, "fork the payload");
 	if (payload == 0)

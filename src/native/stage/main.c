@@ -20,7 +20,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct stage_fds stage_fds = {-1, -1, 022};
 static struct spec spec; /* large but in .bss: only the pages a spec uses become resident */
 
 static _Noreturn void usage(void)
@@ -62,21 +61,6 @@ static char *read_spec(int fd, size_t *len)
 	return buf;
 }
 
-void stage_drop_spec(const struct spec *s)
-{
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t start = ((uintptr_t)s + page - 1) & ~(page - 1), end = (uintptr_t)(s + 1) & ~(page - 1);
-	char here;
-	uintptr_t below = ((uintptr_t)&here & ~(page - 1)) - page;
-
-	if (end > start)
-		madvise((void *)start, end - start, MADV_DONTNEED);
-	/* The stack below this frame (one page kept as margin) held path buffers of the setup:
-	 * dead now. A range reaching under the stack's mapping fails with ENOMEM, yet the
-	 * mapped part is still released (madvise(2) ERRORS), so the result is ignored. */
-	madvise((void *)(below - 64 * 1024), 64 * 1024, MADV_DONTNEED);
-}
-
 /* The child: PID 1 of the new namespaces (or the payload's parent when init is 0). */
 static _Noreturn void child(const struct spec *s, int err[2], int sync[2], int proc_fd)
 {
@@ -99,7 +83,8 @@ static _Noreturn void child(const struct spec *s, int err[2], int sync[2], int p
 	persist_close();
 	on_exit_close();
 	/* Killing the supervisor, even with SIGKILL, kills the whole sandbox. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		die(EXIT_SETUP, "lifeline", errno, "PR_SET_PDEATHSIG");
 	/* Wait until the supervisor wrote our id maps and cgroups; EOF: it died or gave up. */
 	while ((n = read(sync[0], &byte, 1)) < 0 && errno == EINTR)
 		;
@@ -170,7 +155,8 @@ static _Noreturn void run(struct spec *s, char *buf, size_t cap)
 	/* If the caller left SIGCHLD ignored, children would be reaped for us and the exit
 	 * status lost (wait(2) NOTES). */
 	dfl.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &dfl, NULL);
+	if (sigaction(SIGCHLD, &dfl, NULL) < 0)
+		die(EXIT_SETUP, "signals", errno, "SIGCHLD to its default");
 	/* Opened in the caller's namespaces, before any join: /proc for the child's id maps,
 	 * the cgroups to start in, the watched counters, the files persist binds onto. */
 	if ((s->clone_flags & CLONE_NEWUSER) &&
@@ -184,7 +170,8 @@ static _Noreturn void run(struct spec *s, char *buf, size_t cap)
 	idmap_prepare(s);
 	/* Armed after the joins: joining a user namespace changes credentials, which clears it. */
 	if (s->die_with_parent) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+			die(EXIT_SETUP, "die-with-parent", errno, "PR_SET_PDEATHSIG");
 		if (getppid() != ppid)
 			die(EXIT_SETUP, "die-with-parent", 0, "the parent already exited");
 	}
@@ -203,7 +190,8 @@ static _Noreturn void run(struct spec *s, char *buf, size_t cap)
 	cgroup_join_child(s, pid);
 	cgroup_close();
 	/* The supervisor does not want to die of a write to a pipe whose reader is gone. */
-	signal(SIGPIPE, SIG_IGN);
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		die(EXIT_SETUP, "signals", errno, "ignore SIGPIPE");
 	supervisor_forward_to(pid);
 	if (s->clone_flags & CLONE_NEWUSER) {
 		ids_write_maps(s, proc_fd, pid);
@@ -212,11 +200,12 @@ static _Noreturn void run(struct spec *s, char *buf, size_t cap)
 	trace("id maps written");
 	/* The counters' baseline: the last thing before anything of the sandbox runs. */
 	watch_arm();
-	/* Release the child; the write end stays open as its lifeline. */
-	if (write(sync[1], "1", 1) != 1)
+	/* Release the child; the write end stays open as its lifeline. EPIPE: the child failed
+	 * before its release, and its report (read by supervisor_wait) says why. */
+	if (write(sync[1], "1", 1) != 1 && errno != EPIPE)
 		die(EXIT_SETUP, "sync", errno, "release the child");
 	/* The supervisor keeps nothing of the spec (what it still needs was copied with
-	 * supervisor_keep): give the memory back. */
+	 * arena_keep): give the memory back. */
 	persist = s->persist != NULL;
 	munmap(buf, cap);
 	stage_drop_spec(s);

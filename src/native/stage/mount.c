@@ -13,49 +13,53 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Whether the mount holding fd is shared (a "shared:N" tag in mountinfo, proc(5)). */
+/* Whether the mount holding fd is shared: a "shared:N" tag among the optional fields of its
+ * mountinfo line, which end at " - " (proc(5)). Read as a stream, one byte at a time, never as
+ * whole lines: a line holds two paths with every space escaped to 4 bytes (\040), so it can be
+ * longer than any fixed buffer, and a line cut short could be read from its middle. */
 static int mount_is_shared(int fd)
 {
+	static const char tag[] = " shared:", end[] = " - ";
+	enum { AT_ID, OURS, OTHER } at = AT_ID;
 	struct k_statx sx;
-	char buf[8192], id[24];
-	size_t have = 0, idlen;
-	int mi, found = -1;
+	char buf[4096], id[24], tail[sizeof tag - 1];
+	size_t idlen, col = 0;
+	int mi, found = -1, err = ENOENT;
 
 	if (k_statx(fd, "", AT_EMPTY_PATH, K_STATX_MNT_ID, &sx) < 0)
 		return -1;
 	idlen = (size_t)snprintf(id, sizeof id, "%llu ", (unsigned long long)sx.mnt_id);
 	if ((mi = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
-	for (;;) {
-		ssize_t n = read(mi, buf + have, sizeof buf - 1 - have);
-		char *line = buf, *nl;
+	while (found < 0) {
+		ssize_t n = read(mi, buf, sizeof buf), i;
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0)
+			err = errno;
 		if (n <= 0)
 			break;
-		have += (size_t)n;
-		buf[have] = 0;
-		while ((nl = strchr(line, '\n'))) {
-			*nl = 0;
-			if (strncmp(line, id, idlen) == 0) {
-				char *dash = strstr(line, " - ");
-				if (dash)
-					*dash = 0;
-				found = strstr(line, " shared:") != NULL;
-				break;
+		for (i = 0; i < n && found < 0; i++) {
+			char c = buf[i];
+			if (c == '\n') {
+				at = AT_ID; /* our line without " - " is malformed: found stays -1 */
+				col = 0;
+			} else if (at == AT_ID) {
+				at = c != id[col] ? OTHER : ++col == idlen ? OURS : AT_ID;
+				memset(tail, 0, sizeof tail);
+			} else if (at == OURS) {
+				memmove(tail, tail + 1, sizeof tail - 1);
+				tail[sizeof tail - 1] = c;
+				if (memcmp(tail, tag, sizeof tail) == 0)
+					found = 1;
+				else if (memcmp(tail + sizeof tail - (sizeof end - 1), end, sizeof end - 1) == 0)
+					found = 0;
 			}
-			line = nl + 1;
 		}
-		if (found >= 0)
-			break;
-		have -= (size_t)(line - buf);
-		memmove(buf, line, have);
-		if (have == sizeof buf - 1) /* an absurdly long line: drop it */
-			have = 0;
 	}
 	close(mi);
 	if (found < 0)
-		errno = ENOENT;
+		errno = err;
 	return found;
 }
 
@@ -144,25 +148,6 @@ static void finish(const struct spec *s)
 		die(EXIT_SETUP, "propagation", errno, "shared /");
 }
 
-/* The spec whose steps are running, and how many ran: for mount_ro_bind_above. */
-static const struct spec *building;
-static unsigned steps_done;
-
-/* The last read-only bind so far whose destination holds dst (bind / / of `--root host`,
- * /usr of `os`), or NULL: what keeps a missing mount point from being made. */
-const struct mount_step *mount_ro_bind_above(const char *dst)
-{
-	unsigned i;
-	for (i = steps_done; building && i-- > 0;) {
-		const struct mount_step *m = &building->steps[i];
-		size_t n = strlen(m->dst);
-		if (m->kind == STEP_BIND && (m->flags & BIND_RO) &&
-		    (n == 1 || (strncmp(dst, m->dst, n) == 0 && dst[n] == '/')))
-			return m;
-	}
-	return NULL;
-}
-
 /* The new root's own tmpfs becomes read-only once every step ran, so the payload cannot add
  * files beside what was planned. Only that one mount (no AT_RECURSIVE): a recursive pass would
  * freeze the writable binds and tmpfs mounted under it. Under `--root host` the bind of / sits
@@ -194,8 +179,7 @@ void mount_build_root(const struct spec *s)
 		 * and an fd keeps pointing at the covered mount, where nothing would be seen. */
 		if ((newroot = open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 			die(EXIT_SETUP, "staging", errno, "open /newroot");
-		building = s;
-		steps_done = i;
+		step_progress(s, i);
 		step_run(&s->steps[i], oldroot, newroot);
 		close(newroot);
 	}

@@ -28,7 +28,7 @@ static void keep(struct victim *v, const char *path)
 	char parent[WIRE_MAX_PATH + 1];
 	const char *slash = strrchr(path, '/');
 	size_t plen = slash == path ? 1 : (size_t)(slash - path);
-	v->path = supervisor_keep(path);
+	v->path = arena_keep(path);
 	v->leaf = slash[1] ? v->path + (slash + 1 - path) : ".";
 	memcpy(parent, path, plen);
 	parent[plen] = 0;

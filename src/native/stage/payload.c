@@ -28,22 +28,39 @@ static void reset_signals(void)
 	int sig;
 	dfl.sa_handler = SIG_DFL;
 	for (sig = 1; sig < 65; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &dfl, NULL); /* EINVAL for libc-reserved numbers: fine */
+		/* EINVAL for libc-reserved numbers: fine. Anything else would hand the payload
+		 * a signal ignored without its knowing. */
+		if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, &dfl, NULL) < 0 && errno != EINVAL)
+			die(EXIT_SETUP, "signals", errno, "signal %d to its default", sig);
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		die(EXIT_SETUP, "signals", errno, "unblock all signals");
+}
+
+/* Where inherited fds can be, for the close-on-exec fallback: below the NOFILE hard limit
+ * the stage started with, read before the spec's rlimits lower it (fds opened under the old
+ * limit stay open above a lower one). Not covered: fds a caller left above a hard limit it
+ * lowered before starting nsbox. */
+static unsigned fd_ceiling = 1u << 20;
+
+static void note_fd_ceiling(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max <= (1u << 30))
+		fd_ceiling = (unsigned)rl.rlim_max;
 }
 
 static void cloexec_range(unsigned first, unsigned last)
 {
-	struct rlimit rl;
-	unsigned fd, top;
+	unsigned fd;
 	if (first > last || k_close_range(first, last, CLOSE_RANGE_CLOEXEC) == 0)
 		return;
-	/* Kernels before 5.11 lack CLOSE_RANGE_CLOEXEC: flag each possible fd instead. */
-	top = (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (1u << 20)) ? (unsigned)rl.rlim_cur : (1u << 20);
-	for (fd = first; fd <= last && fd < top; fd++)
-		fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+	/* Kernels before 5.11 lack CLOSE_RANGE_CLOEXEC: flag each possible fd instead. EBADF:
+	 * nothing open there. Any other failure would leave an undeclared fd open across
+	 * execve. */
+	for (fd = first; fd <= last && fd < fd_ceiling; fd++)
+		if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
+			die(EXIT_SETUP, "close-fds", errno, "fd %u", fd);
 }
 
 /* An fd of the stage moved to at least `floor`, on a number nothing uses (F_DUPFD_CLOEXEC
@@ -189,6 +206,7 @@ _Noreturn void payload_exec(const struct spec *s)
 	 * push input into it with TIOCSTI (CVE-2017-5226). */
 	if (s->new_session && setsid() < 0)
 		die(EXIT_SETUP, "setsid", errno, "new session");
+	note_fd_ceiling();
 	/* Before the capabilities go: raising a hard limit needs CAP_SYS_RESOURCE. */
 	for (i = 0; i < s->n_rlimits; i++) {
 		struct rlimit rl = {(rlim_t)s->rlimits[i].soft, (rlim_t)s->rlimits[i].hard};

@@ -34,7 +34,7 @@ static void add_target(enum ns_kind kind, int at, const char *name, const char *
 	struct stat st;
 	t->kind = kind;
 	t->tree = -1;
-	t->path = supervisor_keep(path);
+	t->path = arena_keep(path);
 	if ((t->fd = openat(at, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		die(EXIT_SETUP, "persist", errno, "%s (nsbox creates it, empty, before the run)", path);
 	if (fstat(t->fd, &st) < 0)

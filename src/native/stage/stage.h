@@ -7,7 +7,8 @@
 
 #include "wire.h"
 
-/* What the sandbox's processes share besides the spec: set once in the child (main.c). */
+/* What the sandbox's processes share besides the spec (stage-fds.c): set once in the child
+ * (main.c). */
 struct stage_fds {
 	int error_w;   /* write end of the CLOEXEC error pipe */
 	int lifeline;  /* read end of the sync pipe: POLLHUP once the supervisor is gone */
@@ -31,9 +32,12 @@ void ids_write_map(int proc_fd, pid_t pid, const char *name, const struct id_ran
 void idmap_prepare(struct spec *s);
 void idmap_close(const struct spec *s);
 
-/* mount.c: propagation, the staging root, the steps in order, the read-only root, pivot_root;
- * the read-only bind an earlier step put above a path (for error messages). */
+/* mount.c: propagation, the staging root, the steps in order, the read-only root, pivot_root. */
 void mount_build_root(const struct spec *s);
+
+/* step-progress.c: the steps run so far; the read-only bind an earlier step put above a path
+ * (for error messages). */
+void step_progress(const struct spec *s, unsigned done);
 const struct mount_step *mount_ro_bind_above(const char *dst);
 
 /* path.c: resolving and creating paths strictly inside a root fd (openat2 RESOLVE_IN_ROOT).
@@ -43,11 +47,13 @@ int path_parent(int root, const char *abs, char leaf[256]);
 int path_open_strict(int root, const char *abs, int flags);
 int path_mountpoint(int root, const char *abs, int is_dir);
 
-/* steps.c: bind, tmpfs, proc, mqueue, dir, symlink; helpers for filesystem mounts. */
-void step_run(const struct mount_step *m, int oldroot, int newroot);
+/* fsmount.c: a detached filesystem mount, attaching it, the error for a missing destination. */
 int fs_new(const char *type, const char *const *kv, unsigned attrs);
 int attach(int mnt_fd, int dst_fd);
 _Noreturn void die_create(const struct mount_step *m, const char *step, int err, const char *what);
+
+/* steps.c: bind, tmpfs, proc, mqueue, dir, symlink; hands mask, remount-ro, dev on. */
+void step_run(const struct mount_step *m, int oldroot, int newroot);
 
 /* protect.c: mask and remount-ro. */
 void step_mask(const struct mount_step *m, int oldroot, int newroot);
@@ -98,12 +104,14 @@ void on_exit_init(const struct spec *s);
 void on_exit_close(void);
 void on_exit_run(void);
 
-/* main.c: gives the pages of the (static) decoded spec back to the kernel, in a process that
- * stays for the sandbox's lifetime and reads nothing of it any more: it reads as zeros after. */
+/* arena.c: copies of spec strings that outlive the spec buffer (never NULL; dies when full). */
+const char *arena_keep(const char *str);
+
+/* drop-spec.c: gives the pages of the (static) decoded spec back to the kernel, in a process
+ * that stays for the sandbox's lifetime and reads nothing of it any more: it reads as zeros after. */
 void stage_drop_spec(const struct spec *s);
 
 /* supervisor.c: the process the caller waits on; and the tie from the sandbox back to it. */
-const char *supervisor_keep(const char *str);
 void supervisor_finish(void);
 _Noreturn void supervisor_exit(int code);
 void supervisor_block_signals(void);

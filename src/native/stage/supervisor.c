@@ -41,7 +41,8 @@ void supervisor_block_signals(void)
 {
 	sigset_t set;
 	forwarded_set(&set);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		die(EXIT_SETUP, "signals", errno, "block the forwarded signals");
 }
 
 void supervisor_forward_to(pid_t child)
@@ -53,27 +54,13 @@ void supervisor_forward_to(pid_t child)
 	sa.sa_handler = forward;
 	sigfillset(&sa.sa_mask);
 	/* No SA_RESTART: reads are retried on EINTR by hand. */
+	/* A signal without its handler would kill the supervisor and orphan the sandbox. */
 	for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
-		sigaction(forwarded[i], &sa, NULL);
+		if (sigaction(forwarded[i], &sa, NULL) < 0)
+			die(EXIT_SETUP, "signals", errno, "forward signal %d", forwarded[i]);
 	forwarded_set(&set);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-}
-
-/* Strings of the spec the supervisor still needs after it unmapped the spec buffer (paths to
- * remove, messages to print): copied here. Sized for every such record at its maximum; only
- * the pages written become resident. Returns "" if it were ever full, never NULL. */
-const char *supervisor_keep(const char *str)
-{
-	static char arena[(2 * WIRE_MAX_ON_EXIT + NS_COUNT + WIRE_MAX_PERSIST_LINK + 2 * WIRE_MAX_WATCH) *
-			  (WIRE_MAX_PATH + 16)];
-	static size_t used;
-	size_t len = strlen(str) + 1;
-	char *p;
-	if (len > sizeof arena - used)
-		return "";
-	p = memcpy(arena + used, str, len);
-	used += len;
-	return p;
+	if (sigprocmask(SIG_UNBLOCK, &set, NULL) < 0)
+		die(EXIT_SETUP, "signals", errno, "unblock the forwarded signals");
 }
 
 /* The last thing the supervisor does on every way out once the spec is read (die() too, via
@@ -116,7 +103,8 @@ _Noreturn void supervisor_wait(pid_t child, int error_r, int persist)
 void tie_to_supervisor(void)
 {
 	struct pollfd p = {stage_fds.lifeline, 0, 0};
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		die(EXIT_SETUP, "lifeline", errno, "PR_SET_PDEATHSIG");
 	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
 		_exit(EXIT_SETUP);
 }

@@ -54,9 +54,9 @@ void watch_open(const struct spec *s)
 	int r;
 	for (i = 0; i < s->n_watch; i++) {
 		struct watch *w = &watches[i];
-		w->file = supervisor_keep(s->watch[i].file);
-		w->key = supervisor_keep(s->watch[i].key);
-		w->message = supervisor_keep(s->watch[i].message);
+		w->file = arena_keep(s->watch[i].file);
+		w->key = arena_keep(s->watch[i].key);
+		w->message = arena_keep(s->watch[i].message);
 		if ((w->fd = open(w->file, O_RDONLY | O_CLOEXEC)) < 0)
 			die(EXIT_SETUP, "watch", errno, "%s", w->file);
 		n_watches = i + 1;

@@ -3,15 +3,7 @@
  * checked before use, nothing is allocated. Arguments: wire-args.c; cross rules: wire-check.c. */
 #include "wire-args.h"
 
-#include <sched.h>
 #include <string.h>
-
-const struct ns_kind_info ns_kinds[NS_COUNT] = {
-	[NS_USER] = {"user", CLONE_NEWUSER},   [NS_MNT] = {"mnt", CLONE_NEWNS},
-	[NS_PID] = {"pid", CLONE_NEWPID},      [NS_NET] = {"net", CLONE_NEWNET},
-	[NS_UTS] = {"uts", CLONE_NEWUTS},      [NS_IPC] = {"ipc", CLONE_NEWIPC},
-	[NS_CGROUP] = {"cgroup", CLONE_NEWCGROUP}, [NS_TIME] = {"time", CLONE_NEWTIME},
-};
 
 /* max: how many records of the op may appear (0 = only the global record limit applies). */
 static const struct {

@@ -37,7 +37,7 @@ struct ns_kind_info {
 	const char *name;
 	uint64_t flag;
 };
-extern const struct ns_kind_info ns_kinds[NS_COUNT];
+extern const struct ns_kind_info ns_kinds[NS_COUNT]; /* ns-kinds.c */
 
 enum step_kind {
 	STEP_BIND, STEP_TMPFS, STEP_PROC, STEP_DEV, STEP_MQUEUE, STEP_DIR, STEP_SYMLINK, STEP_MASK,
