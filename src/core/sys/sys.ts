@@ -14,4 +14,6 @@ export interface Sys {
   umount(target: string, flags: number): void;
   /** execve(2); returns only by throwing a SysError. */
   execve(path: string, argv: readonly string[], env: readonly string[]): never;
+  /** flock(2) LOCK_EX on fd (blocking when `wait`); false when another open file holds it. */
+  lockExclusive(fd: number, wait: boolean): boolean;
 }
