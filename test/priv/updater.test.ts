@@ -142,6 +142,10 @@ describeRoot("nsbox updater run: a real apt from cron", () => {
     const init = Number(readFileSync(`/proc/${stage}/task/${stage}/children`, "utf8").trim().split(" ")[0]);
     expect(readlinkSync(`/proc/${init}/ns/mnt`)).not.toBe(readlinkSync("/proc/self/ns/mnt"));
 
+    // status: running, with the pid of the nsbox that holds the lock.
+    const now = JSON.parse(nsbox(["updater", "--config-dir", cfg, "status", name, "--json"]).stdout) as { name: string; running: { running: boolean; pid: number } };
+    expect(now).toMatchObject({ name, running: { running: true, pid: first.pid } });
+
     const second = await cronRun([...aptArgs(name), "--", "true"]);
     expect(second.code).toBe(75);
     expect(second.stderr.trim()).toMatch(new RegExp(`updater ${name} already running \\(pid ${first.pid} since \\S+\\)$`));
@@ -162,6 +166,10 @@ describeRoot("nsbox updater run: a real apt from cron", () => {
     const left = nsbox(["gc", "--dry-run"]).stdout.split("\n").filter((l) => l.includes(String(stage)) || l.includes(`updater-${name}`));
     expect(left).toEqual([]);
     expect(sandboxPid(name)).toBeUndefined();
+    // The killed run wrote no log line; the waiting one did, and nothing runs now.
+    const after = JSON.parse(nsbox(["updater", "--config-dir", cfg, "status", name, "--json"]).stdout) as { last: { status: number; pid: number }; running: { running: boolean } };
+    expect(after).toMatchObject({ last: { status: 0, pid: third.pid }, running: { running: false } });
+    expect(readFileSync(join(cfg, "updater", `${name}.log`), "utf8").trim().split("\n")).toHaveLength(1);
   });
 
   test("--timeout kills the whole sandbox and exits 124; the log records it", async () => {
@@ -186,6 +194,48 @@ describeRoot("nsbox updater run: a real apt from cron", () => {
     expect(bad).toEqual({ code: 3, stdout: "out\n", stderr: "err\n" });
   });
 
+  test("status: one line per job with its last run; --json", () => {
+    const r = nsbox(["updater", "--config-dir", cfg, "status"]);
+    expect(r.code).toBe(0);
+    const apt = r.stdout.split("\n").find((l) => l.startsWith(`${APT_JOB}:`));
+    expect(apt).toMatch(new RegExp(`^${APT_JOB}: last run \\S+Z, exit 0, [0-9.]+s; idle$`));
+    const unknown = nsbox(["updater", "--config-dir", cfg, "status", "never-ran"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("no updater named never-ran has run");
+  });
+
+  test("cron-line: the printed line, run by sh as cron runs it (env -i, cwd /), does the job", async () => {
+    const name = jobName("cron");
+    const marker = join(stateOf(name), "ran-at-100%");
+    const printed = nsbox(["updater", "--config-dir", cfg, "cron-line", name, "--schedule", "17 3 * * *", "--state", stateOf(name), "--", "sh", "-c", `touch '${marker}'; echo noisy`]);
+    expect(printed.code).toBe(0);
+    const line = printed.stdout.trimEnd();
+    expect(line.startsWith(`17 3 * * * ${NSBOX} updater run ${name} `)).toBe(true);
+    // What cron hands to sh: the line after the five fields, with its \% back to % (crontab(5)).
+    const command = line.split(" ").slice(5).join(" ").replaceAll("\\%", "%").replace(" updater run", ` updater --config-dir ${cfg} run`);
+    const p = Bun.spawn(["env", "-i", "setsid", "/bin/sh", "-c", command], { cwd: "/", stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    // --quiet: a successful run says nothing, so cron mails nothing.
+    expect({ code, out, err }).toEqual({ code: 0, out: "", err: "" });
+    expect(existsSync(marker)).toBe(true);
+  });
+
+  test("timer: the .service and .timer pass systemd-analyze verify", () => {
+    const name = jobName("timer");
+    const r = nsbox(["updater", "--config-dir", cfg, "timer", name, "--on-calendar", "Mon *-*-* 03:17:00", "--state", stateOf(name), "--timeout", "30m", "--", "sh", "-c", "echo 50% $HOME"]);
+    expect(r.code).toBe(0);
+    const [service, timer] = r.stdout.split(/(?=^# nsbox-updater-)/m);
+    const dir = tempDir("nsbox-updater-units-");
+    try {
+      writeFileSync(join(dir, `nsbox-updater-${name}.service`), service!);
+      writeFileSync(join(dir, `nsbox-updater-${name}.timer`), timer!);
+      const v = host(`systemd-analyze verify ${dir}/nsbox-updater-${name}.service ${dir}/nsbox-updater-${name}.timer`);
+      expect({ code: v.code, stderr: v.stderr }).toEqual({ code: 0, stderr: "" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("bad input: one line each, nothing made", async () => {
     const stateDir = stateOf("bad");
     const cases: [string[], number, RegExp][] = [
@@ -196,6 +246,9 @@ describeRoot("nsbox updater run: a real apt from cron", () => {
       [["bad", "--", "true"], 2, /give at least one --state DIR/],
       [["bad", "--state", stateDir], 2, /no COMMAND given after --/],
     ];
+    const schedule = nsbox(["updater", "--config-dir", cfg, "cron-line", "bad", "--schedule", "every night", "--state", stateDir, "--", "true"]);
+    expect(schedule.code).toBe(2);
+    expect(schedule.stderr.trim().split("\n")).toEqual([expect.stringContaining("--schedule: 'every night' is not a crontab schedule")]);
     for (const [args, code, message] of cases) {
       const r = await cronRun(args);
       expect({ args, code: r.code }).toEqual({ args, code });
