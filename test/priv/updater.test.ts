@@ -116,6 +116,31 @@ describeRoot("nsbox updater run: a real apt from cron", () => {
     expect(log[0]).toMatch(/^\S+Z [0-9.]+s exit=0 pid=\d+$/);
   });
 
+  test("rootless (nobody, no subordinate ids): the same apt check works, in the caller's own state dir", async () => {
+    // A root-only copy of nsbox in a directory nobody can read, and the caller's own directories.
+    const d = tempDir("nsbox-updater-nobody-");
+    chmodSync(d, 0o755);
+    host(`cp ${NSBOX} ${d}/nsbox && chmod 755 ${d}/nsbox && mkdir ${d}/state ${d}/cfg && chown 65534:65534 ${d}/state ${d}/cfg`);
+    const state = join(d, "state");
+    writeFileSync(join(d, "apt.conf"), readFileSync(join(fx, "apt.conf"), "utf8").replaceAll(stateOf(APT_JOB), state));
+    chmodSync(join(d, "apt.conf"), 0o644);
+    try {
+      const script = `mkdir -p ${state}/lists/partial ${state}/cache/archives/partial ${state}/log && apt-get update && apt-get -s upgrade`;
+      const p = Bun.spawn(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "-i", "setsid", `${d}/nsbox`, "updater", "--config-dir", `${d}/cfg`, "run", jobName("nobody"),
+          "--state", state, "--ro", fx, "--ro", join(d, "apt.conf"), "--setenv", "APT_CONFIG", join(d, "apt.conf"), "--", "sh", "-c", script],
+        { cwd: "/", stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+      );
+      const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      expect({ code, err }).toEqual({ code: 0, err: "" });
+      expect(out.split("\n").filter((l) => l.startsWith("Inst "))).toEqual([expect.stringMatching(new RegExp(`^Inst ${PKG} \\[1\\.0\\] \\(2\\.0 `))]);
+      expect(readdirSync(join(state, "lists")).some((f) => f.includes("_Packages"))).toBe(true);
+      expect(hostAptTrees()).toBe(snapshot);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
   test("a probe through the same command line writes only in the state dir", async () => {
     const name = jobName("probe");
     const stateDir = stateOf(name);
