@@ -165,7 +165,7 @@ export interface HeldLock {
 export interface LockService {
   /** Takes the lock on `path` (absolute; created 0600). `wait: false`: who holds it instead. */
   hold(path: string, options: { wait: boolean }): HeldLock | { heldBy: LockHolder | undefined };
-  /** "free", or who holds it now (undefined when the holder wrote nothing yet). */
+  /** "free", or who holds it now (undefined when the holder wrote nothing yet); read from /proc/locks, never by taking it. */
   holder(path: string): LockHolder | undefined | "free";
 }
 
