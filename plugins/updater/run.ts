@@ -3,6 +3,7 @@
 // the timer, the --quiet buffer and the log line live here, and a cron job is not
 // latency-critical. The child runs with die-with-parent, so a killed nsbox kills the sandbox too
 // (its stage supervisor's death takes the sandbox's PID 1 and all below it).
+import { existsSync } from "node:fs";
 import { PluginError, UsageError, type CommandContext } from "nsbox/plugin";
 import { JOB_USAGE, parseJob, type UpdaterJob } from "./args.ts";
 import { appendRecord, lockPath } from "./run-log.ts";
@@ -57,6 +58,10 @@ async function supervise(job: UpdaterJob, ctx: CommandContext): Promise<number> 
 
 export async function runCommand(args: readonly string[], ctx: CommandContext): Promise<number> {
   const { job } = parseJob(args, RUN_USAGE);
+  for (const path of job.ro) if (!existsSync(path)) throw new UsageError(`--ro ${path}: no such file or directory`);
+  // The child's options through nsbox's own planning pipeline (a missing zone, a bad state dir)
+  // before the lock is taken, a log line written or anything made.
+  ctx.sandbox(runArgs(job).slice(1));
   const held = ctx.locks.hold(lockPath(ctx, job.name), { wait: job.lock === "wait" });
   if ("heldBy" in held) {
     const who = held.heldBy ? `pid ${held.heldBy.pid} since ${held.heldBy.since}` : "pid unknown";

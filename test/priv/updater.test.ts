@@ -270,6 +270,8 @@ describeRoot("nsbox updater run: a real apt from cron", () => {
       [["bad", "--state", stateDir, "--net", "lan", "--", "true"], 2, /--net: 'lan' is not none, host or zone:NAME/],
       [["bad", "--", "true"], 2, /give at least one --state DIR/],
       [["bad", "--state", stateDir], 2, /no COMMAND given after --/],
+      [["bad", "--state", stateDir, "--ro", "/nonexistent-nsbox-path", "--", "true"], 2, /--ro \/nonexistent-nsbox-path: no such file or directory/],
+      [["bad", "--state", stateDir, "--net", "zone:nsbox-none", "--", "true"], 2, /no zone nsbox-none/],
     ];
     const schedule = nsbox(["updater", "--config-dir", cfg, "cron-line", "bad", "--schedule", "every night", "--state", stateDir, "--", "true"]);
     expect(schedule.code).toBe(2);
@@ -281,6 +283,8 @@ describeRoot("nsbox updater run: a real apt from cron", () => {
       expect(r.stderr).toMatch(message);
     }
     expect(existsSync(join(cfg, "updater", "bad.log"))).toBe(false);
+    expect(existsSync(join(cfg, "updater", "bad.lock"))).toBe(false);
+    expect(existsSync(stateDir)).toBe(false);
     expect(existsSync("/usr/lib/nsbox-updater-x")).toBe(false);
     // A missing command: the stage's 127, passed through.
     const missingName = jobName("missing");
