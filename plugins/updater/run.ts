@@ -3,7 +3,7 @@
 // the timer, the --quiet buffer and the log line live here, and a cron job is not
 // latency-critical. The child runs with die-with-parent, so a killed nsbox kills the sandbox too
 // (its stage supervisor's death takes the sandbox's PID 1 and all below it).
-import { existsSync } from "node:fs";
+import { existsSync, writeSync } from "node:fs";
 import { PluginError, UsageError, type CommandContext } from "nsbox/plugin";
 import { JOB_USAGE, parseJob, type UpdaterJob } from "./args.ts";
 import { appendRecord, lockPath } from "./run-log.ts";
@@ -22,9 +22,18 @@ async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array[]
   return chunks;
 }
 
+/** Synchronously: nsbox exits right after, and an async write to a pipe could be cut short. */
 function writeAll(fd: 1 | 2, chunks: readonly Uint8Array[]): void {
-  const out = fd === 1 ? process.stdout : process.stderr;
-  for (const c of chunks) out.write(c);
+  for (const c of chunks) {
+    let off = 0;
+    while (off < c.length) {
+      try {
+        off += writeSync(fd, c, off);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      }
+    }
+  }
 }
 
 async function supervise(job: UpdaterJob, ctx: CommandContext): Promise<number> {
@@ -37,6 +46,7 @@ async function supervise(job: UpdaterJob, ctx: CommandContext): Promise<number> 
   });
   let timedOut = false;
   const timer = job.timeout === undefined ? undefined : setTimeout(() => {
+    if (child.exitCode !== null || child.signalCode !== null) return; // it ended on its own
     timedOut = true;
     // SIGKILL of the stage's supervisor kills the sandbox's PID 1 and everything under it.
     child.kill("SIGKILL");

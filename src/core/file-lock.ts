@@ -1,7 +1,7 @@
 // A kernel file lock (flock(2)) for plugins (the `locks` service): held by this process's open
 // file, so it is released on any exit or death, SIGKILL included; no stale lock to clean up.
 // The holder writes "PID START" into the file so a refused caller can say who holds it.
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
+import { closeSync, constants, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import type { HeldLock, LockHolder } from "../plugin/services.ts";
 import { ffiSys } from "./sys/ffi.ts";
@@ -19,12 +19,13 @@ function holderOf(path: string): LockHolder | undefined {
 
 /**
  * Takes the exclusive lock on `path` (created mode 0600, its folder 0700). `wait`: blocks until it
- * is free; otherwise returns who holds it. The fd is close-on-exec (Node opens with O_CLOEXEC), so
+ * is free; otherwise returns who holds it. The fd is close-on-exec (Bun opens with O_CLOEXEC), so
  * a child started after this does not keep the lock alive.
  */
 export function holdFileLock(path: string, wait: boolean): HeldLock | { heldBy: LockHolder | undefined } {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const fd = openSync(path, "a+", 0o600);
+  // O_NOFOLLOW: the lock is the file at this path, never one a symlink leads to.
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   let locked = false;
   try {
     locked = ffiSys.lockExclusive(fd, wait);
