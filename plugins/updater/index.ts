@@ -1,7 +1,7 @@
 // updater: package-manager update checks for cron and systemd timers, each in a sandbox that sees
 // the host's OS read-only and may write only its state directories. `run` supervises one run
 // (a kernel lock per job, a timeout, chronic-like --quiet, a log line); `status` reads the log.
-import { definePlugin, v } from "nsbox/plugin";
+import { definePlugin, UsageError, v } from "nsbox/plugin";
 import { CRON_USAGE, cronLineCommand, STATUS_USAGE, statusCommand, TIMER_USAGE, timerCommand } from "./commands.ts";
 import { runCommand, RUN_USAGE } from "./run.ts";
 
@@ -11,7 +11,10 @@ export default definePlugin({
   version: "0.1.0",
   description: "Update checkers for cron: the host's OS read-only, only --state dirs writable, one run at a time (nsbox updater run)",
   options: v.strictObject({}),
-  plan: (_options, ctx) => ctx.base,
+  // A job needs its lock, timer and log, which only `nsbox updater run` provides.
+  plan: () => {
+    throw new UsageError("the updater runs through its commands: nsbox updater run NAME --state DIR -- COMMAND (see nsbox updater --help)");
+  },
   commands: [
     {
       name: "run",

@@ -124,6 +124,8 @@ describe("the plugin", () => {
   test("passes the contract check; its log lines read back", () => {
     expect(() => checkPlugin(plugin, { source: "built-in", reservedFlags: RESERVED_FLAGS })).not.toThrow();
     expect(plugin.commands?.map((c) => c.name)).toEqual(["run", "cron-line", "timer", "status"]);
+    // `run --plugin updater` would lack the lock, timer and log: refused with the command to use.
+    expect(() => plugin.plan({}, { ...rootCtx, base: { process: { argv: ["true"] } } })).toThrow("nsbox updater run NAME");
     const r = { start: "2026-12-06T03:17:00.000Z", seconds: 1.5, status: 100, pid: 42 };
     expect(parseRecord(formatRecord(r).trimEnd())).toEqual(r);
   });
