@@ -3,11 +3,12 @@
 // imports a plugin. Each goes through the same check as a third-party plugin.
 import httpdWorker from "../../plugins/httpd-worker/index.ts";
 import netzone from "../../plugins/netzone/index.ts";
+import updater from "../../plugins/updater/index.ts";
 import type { NsboxPlugin } from "../plugin/define.ts";
 import { createRegistry, type Registry } from "../plugin/registry.ts";
 
 /** Every built-in plugin, in the order `nsbox plugin list` shows them. */
-export const BUILTIN_PLUGINS: readonly NsboxPlugin<any>[] = [httpdWorker, netzone];
+export const BUILTIN_PLUGINS: readonly NsboxPlugin<any>[] = [httpdWorker, netzone, updater];
 
 let builtins: Registry | undefined;
 

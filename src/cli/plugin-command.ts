@@ -19,6 +19,11 @@ import { applyLogFlags, LOG_FLAGS } from "./log-flags.ts";
 import { pluginCatalog, takeConfigDir } from "./plugin-args.ts";
 import { inputFromArgs, normalizeInput, normalizePluginInput, type PlanFacts } from "./sandbox-command.ts";
 
+/** This nsbox again: the compiled binary alone, or Bun with the entry script (`bun src/main.ts`). */
+function selfArgv(): string[] {
+  return Bun.main.startsWith("/$bunfs/") ? [process.execPath] : [process.execPath, Bun.main];
+}
+
 function commandsHelp(plugin: NsboxPlugin): string {
   const usages = (plugin.commands ?? []).map((c) => [`nsbox ${plugin.name} ${c.name} ${c.usage}`.trimEnd(), c.description] as const);
   if (usages.length === 0) return `plugin ${plugin.name} has no commands; use it as: nsbox run --plugin ${plugin.name} [OPTIONS] -- COMMAND\n`;
@@ -90,6 +95,7 @@ export async function runPluginCommand(words: readonly string[], io: CliIo): Pro
   const ctx: CommandContext = {
     ...hookContext(catalog, plugin),
     plan,
+    nsboxArgv: selfArgv(),
     stdout: (data) => io.stdout(data),
     sandbox(sandboxArgs, own = {}) {
       const usage = `nsbox ${plugin.name} ${command.name} ${command.usage}`;

@@ -9,6 +9,7 @@ import { auditWorker } from "./net-audit.ts";
 import { payloadPid } from "./sandbox-inspect.ts";
 import { findByName, findByPid, type SandboxRecord } from "./sandbox-record.ts";
 import { existingStateDir } from "./state-dir.ts";
+import { holdFileLock, lockHolder } from "./file-lock.ts";
 import { checkAllowedSocket, hostId } from "./unix-socket-access.ts";
 import { describeZone } from "./zone/zone.ts";
 import { createZone, removeZone, requireNftables } from "./zone/zone-host.ts";
@@ -24,7 +25,16 @@ function zoneMembers(name: string) {
   return liveLeases({ dir }, name).map((l) => ({ address: l.address, owner: `pid ${l.pid}` }));
 }
 
+function absolute(path: string): string {
+  if (!path.startsWith("/")) throw new UsageError(`lock path '${path}' is not absolute`);
+  return path;
+}
+
 export const corePluginServices: PluginServices = Object.freeze({
+  locks: Object.freeze({
+    hold: (path: string, options: { wait: boolean }) => holdFileLock(absolute(path), options.wait),
+    holder: (path: string) => lockHolder(absolute(path)),
+  }),
   sockets: Object.freeze({
     open(addresses: readonly string[], file: { mode: number; gid?: number }): number[] {
       const parsed = addresses.map((text) => {

@@ -48,6 +48,11 @@ export interface HookContext extends PluginServices {
 /** What a command gets besides the hook context. */
 export interface CommandContext extends HookContext {
   plan: PlanContext;
+  /**
+   * The argv that starts this nsbox again (absolute: its executable, and its script when not
+   * compiled), for a command that supervises a sandbox as a child (`nsbox run ...`).
+   */
+  nsboxArgv: readonly string[];
   /** Writes to nsbox's stdout: a command's data output (logs go to ctx.log, on stderr). */
   stdout(data: string): void;
   /**

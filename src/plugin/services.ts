@@ -148,8 +148,30 @@ export interface ZoneService {
   requireNftables(): void;
 }
 
+/** Who holds a lock: the pid that took it and when (ISO 8601). */
+export interface LockHolder {
+  pid: number;
+  since: string;
+}
+
+export interface HeldLock {
+  release(): void;
+}
+
+/**
+ * Kernel file locks (flock(2)) held by this nsbox process: released on any exit or death, so a
+ * killed run never leaves a stale lock. For "two runs of the same job never overlap".
+ */
+export interface LockService {
+  /** Takes the lock on `path` (absolute; created 0600). `wait: false`: who holds it instead. */
+  hold(path: string, options: { wait: boolean }): HeldLock | { heldBy: LockHolder | undefined };
+  /** "free", or who holds it now (undefined when the holder wrote nothing yet); read from /proc/locks, never by taking it. */
+  holder(path: string): LockHolder | undefined | "free";
+}
+
 /** Everything a hook or command may use of the host, besides its state store and logger. */
 export interface PluginServices {
+  locks: LockService;
   sockets: ListenSocketService;
   sandboxes: SandboxService;
   zones: ZoneService;

@@ -18,6 +18,8 @@ import type { NormalSpec } from "../../src/model/normalize.ts";
 import { encodeWire, wireRecords } from "../../src/native/wire.ts";
 import { BUILTIN_PLUGINS } from "../../src/cli/builtin-plugins.ts";
 import { rootCtx } from "../helpers.ts";
+import { parseJob } from "../../plugins/updater/args.ts";
+import { runArgs } from "../../plugins/updater/sandbox-args.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nsbox-parity-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -78,7 +80,7 @@ function expectSameSandbox(plan: NormalSpec, run: NormalSpec): void {
 
 describe("plan and run show the same steps", () => {
   test("every built-in plugin is covered below", () => {
-    expect(BUILTIN_PLUGINS.map((p) => p.name).sort()).toEqual(["httpd-worker", "netzone"]);
+    expect(BUILTIN_PLUGINS.map((p) => p.name).sort()).toEqual(["httpd-worker", "netzone", "updater"]);
   });
 
   test("httpd-worker: plan --plugin, run --plugin and its run command", async () => {
@@ -105,6 +107,14 @@ describe("plan and run show the same steps", () => {
     expectSameSandbox(plan, (await ran(["--plugin", "netzone", "--in-zone", "web", "--", "true"])).spec);
     expectSameSandbox(plan, (await ran(["--zone", "web", "--", "true"])).spec);
     expectSameSandbox(await planned(["--zone", "web", "--", "true"]), plan);
+  });
+
+  test("updater: its run command starts `nsbox run` with options that plan shows the same", async () => {
+    const { job } = parseJob(["apt", "--state", "/var/lib/apt-check", "--ro", "/etc/pki", "--", "apt-get", "update"], "usage");
+    const args = runArgs(job).slice(1);
+    const plan = await planned(args);
+    expect(plan.security.capabilities).toHaveLength(5);
+    expectSameSandbox(plan, (await ran(args)).spec);
   });
 
   test("a zone member's prepared network namespace is host wiring: the spec's records stay as planned", async () => {

@@ -189,4 +189,14 @@ export class FakeSys implements Sys {
   uid(): number {
     return this.opts.uid ?? process.getuid!();
   }
+
+  /** Fds holding the one exclusive lock of their file, as flock(2) would: here, by fd alone. */
+  readonly locked = new Set<number>();
+
+  lockExclusive(fd: number): boolean {
+    if (!this.open.has(fd)) throw new SysError("flock", 9, "EBADF", `fd ${fd}`);
+    this.effect(`flock ${fd}`);
+    this.locked.add(fd);
+    return true;
+  }
 }

@@ -50,3 +50,29 @@ describe("sockets", () => {
     expect(sockets.groupId("no-such-group-here")).toBeUndefined();
   });
 });
+
+describe("locks", () => {
+  const { locks } = corePluginServices;
+
+  test("hold: flock(2) per open file, so a second hold, even from this process, is told who holds it; release frees it", () => {
+    const path = join(dir, "locks", "job.lock");
+    const held = locks.hold(path, { wait: false });
+    if ("heldBy" in held) throw new Error("the first hold must succeed");
+    try {
+      const again = locks.hold(path, { wait: false });
+      expect(again).toEqual({ heldBy: { pid: process.pid, since: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) } });
+      expect(locks.holder(path)).toMatchObject({ pid: process.pid });
+    } finally {
+      held.release();
+    }
+    expect(locks.holder(path)).toBe("free");
+    const next = locks.hold(path, { wait: true });
+    if ("heldBy" in next) throw new Error("a released lock must be free");
+    next.release();
+    expect(locks.holder(join(dir, "locks", "never.lock"))).toBe("free");
+  });
+
+  test("a relative path is refused", () => {
+    expect(() => locks.hold("job.lock", { wait: false })).toThrow("lock path 'job.lock' is not absolute");
+  });
+});

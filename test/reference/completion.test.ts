@@ -84,7 +84,7 @@ describe("bash", () => {
   });
 
   test("plugins complete: their names, commands and flags, a new one included", () => {
-    expect(complete("nsbox", "run", "--plugin", "")).toEqual(["cron-job", "httpd-worker", "netzone", "third-party"]);
+    expect(complete("nsbox", "run", "--plugin", "")).toEqual(["cron-job", "httpd-worker", "netzone", "third-party", "updater"]);
     expect(complete("nsbox", "run", "--plugin", "cron-job", "--sch")).toEqual(["--schedule"]);
     expect(complete("nsbox", "run", "--plugin", "cron-job", "--mode", "")).toEqual(["every", "once"]);
     expect(complete("nsbox", "cron-job", "")).toEqual(["list"]);

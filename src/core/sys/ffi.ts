@@ -14,6 +14,8 @@ const F_GETFD = 1;
 const F_SETFD = 2;
 const FD_CLOEXEC = 1;
 const F_ADD_SEALS = 1033;
+const LOCK_EX = 2;
+const LOCK_NB = 4;
 // F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE: nobody can change the content after.
 const ALL_SEALS = 0x1 | 0x2 | 0x4 | 0x8;
 
@@ -29,6 +31,7 @@ function openLibc() {
     execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
     mount: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
     umount2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+    flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   }).symbols;
 }
 
@@ -103,4 +106,12 @@ export const ffiSys: Sys = {
   },
   uid: () => process.getuid!(),
   fs: nodeFs,
+  lockExclusive(fd, wait) {
+    for (;;) {
+      if (libc().flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) === 0) return true;
+      const e = errno();
+      if (e === ERRNO.EAGAIN && !wait) return false;
+      if (e !== ERRNO.EINTR) fail("flock", `fd ${fd}`);
+    }
+  },
 };

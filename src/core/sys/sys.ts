@@ -38,4 +38,6 @@ export interface Sys {
   /** getuid(2). */
   uid(): number;
   fs: HostFs;
+  /** flock(2) LOCK_EX on fd (blocking when `wait`); false when another open file holds it. */
+  lockExclusive(fd: number, wait: boolean): boolean;
 }

@@ -1,0 +1,295 @@
+// nsbox updater run, for real: a real apt against a local flat repository, started as cron does
+// (env -i, setsid, cwd /, stdin /dev/null). The fixture package is installed on the host in
+// beforeAll (its older version) and purged in afterAll.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describeRoot, forgetRanges, host, NSBOX, nsbox, tempDir, waitFor, type Result } from "./harness.ts";
+
+const PKG = "nsbox-fixture-hello";
+const TAG = `t${process.pid}`;
+const HOST_APT = ["/etc/apt", "/var/lib/apt", "/var/cache/apt", "/var/lib/dpkg"];
+let fx = "";
+let cfg = "";
+/** Where the jobs' state dirs are: each job has its own (a state dir belongs to one id range). */
+let stateRoot = "";
+const stateOf = (name: string) => join(stateRoot, name);
+const APT_JOB = `${TAG}-apt`;
+let snapshot = "";
+const names: string[] = [];
+
+/** path, size, mtime, mode of everything under the host's apt and dpkg trees. */
+const hostAptTrees = () => host(`find ${HOST_APT.join(" ")} -printf '%p %s %T@ %m\\n' 2>/dev/null | sort`).stdout;
+
+function buildDeb(version: string): string {
+  const root = join(fx, `pkg-${version}`);
+  mkdirSync(join(root, "DEBIAN"), { recursive: true });
+  mkdirSync(join(root, "usr/share", PKG), { recursive: true });
+  writeFileSync(join(root, "usr/share", PKG, "VERSION"), `${version}\n`);
+  writeFileSync(join(root, "DEBIAN/control"), `Package: ${PKG}\nVersion: ${version}\nArchitecture: all\nMaintainer: nsbox tests <tests@nsbox.invalid>\nDescription: nsbox updater test fixture\n`);
+  const deb = join(fx, `${PKG}_${version}_all.deb`);
+  const r = host(`dpkg-deb -b --root-owner-group ${root} ${deb}`);
+  if (r.code !== 0) throw new Error(r.stderr);
+  return deb;
+}
+
+function jobName(what: string): string {
+  const name = `${TAG}-${what}`;
+  names.push(`updater-${name}`);
+  return name;
+}
+
+/** `nsbox updater run` as cron starts it: an empty environment, a new session, cwd /, no stdin. */
+function cronSpawn(args: string[]) {
+  return Bun.spawn(["env", "-i", "setsid", NSBOX, "updater", "--config-dir", cfg, "run", ...args], { cwd: "/", stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+}
+
+async function cronRun(args: string[]): Promise<Result> {
+  const p = cronSpawn(args);
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, stdout, stderr };
+}
+
+const aptArgs = (name: string) => [name, "--state", stateOf(name), "--ro", fx, "--setenv", "APT_CONFIG", join(fx, "apt.conf")];
+
+/** The sandbox named updater-NAME in `nsbox ps`, or undefined. */
+function sandboxPid(name: string): number | undefined {
+  const ps = JSON.parse(nsbox(["ps", "--json"]).stdout) as { name: string; pid: number }[];
+  return ps.find((e) => e.name === `updater-${name}`)?.pid;
+}
+
+const alive = (pid: number) => existsSync(`/proc/${pid}`);
+
+beforeAll(() => {
+  fx = tempDir("nsbox-updater-fx-");
+  // The sandbox's root is an unprivileged host uid: the fixture must be world-readable.
+  chmodSync(fx, 0o755);
+  cfg = tempDir("nsbox-updater-cfg-");
+  stateRoot = `/srv/nsbox-updater-${TAG}`;
+  const stateDir = stateOf(APT_JOB);
+  buildDeb("1.0");
+  const newer = buildDeb("2.0");
+  const repo = join(fx, "repo");
+  mkdirSync(repo);
+  host(`cp ${newer} ${repo}/ && cd ${repo} && apt-ftparchive packages . > Packages && apt-ftparchive release . > Release`);
+  writeFileSync(join(fx, "sources.list"), `deb [trusted=yes] file:${repo} ./\n`);
+  mkdirSync(join(fx, "parts"));
+  writeFileSync(
+    join(fx, "apt.conf"),
+    [
+      `Dir::Etc::sourcelist "${fx}/sources.list";`,
+      `Dir::Etc::sourceparts "${fx}/parts";`,
+      `Dir::State::lists "${stateDir}/lists";`,
+      `Dir::Cache "${stateDir}/cache";`,
+      `Dir::Log "${stateDir}/log";`,
+      "",
+    ].join("\n"),
+  );
+  const install = host(`dpkg -i ${join(fx, `${PKG}_1.0_all.deb`)}`);
+  if (install.code !== 0) throw new Error(install.stderr);
+  snapshot = hostAptTrees();
+});
+
+afterAll(() => {
+  host(`dpkg --purge ${PKG}`);
+  for (const d of [fx, cfg, stateRoot]) if (d) rmSync(d, { recursive: true, force: true });
+  forgetRanges(names);
+  nsbox(["gc"]);
+});
+
+describeRoot("nsbox updater run: a real apt from cron", () => {
+  test("apt-get update + apt-get -s upgrade report exactly the fixture's upgrade; lists land in the state dir; the host's apt and dpkg trees are unchanged", async () => {
+    const name = jobName("apt");
+    const stateDir = stateOf(name);
+    const script = `mkdir -p ${stateDir}/lists/partial ${stateDir}/cache/archives/partial ${stateDir}/log && apt-get update && apt-get -s upgrade`;
+    const r = await cronRun([...aptArgs(name), "--", "sh", "-c", script]);
+    expect(r.stderr).not.toContain("unsandboxed");
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    const inst = r.stdout.split("\n").filter((l) => l.startsWith("Inst "));
+    expect(inst).toEqual([expect.stringMatching(new RegExp(`^Inst ${PKG} \\[1\\.0\\] \\(2\\.0 `))]);
+    expect(r.stdout).toContain("1 upgraded, 0 newly installed");
+    expect(readdirSync(join(stateDir, "lists")).some((f) => f.endsWith("_Packages") || f.includes("_Packages."))).toBe(true);
+    expect(hostAptTrees()).toBe(snapshot);
+    // One log line for the run, in the plugin's state.
+    const log = readFileSync(join(cfg, "updater", `${name}.log`), "utf8").trim().split("\n");
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatch(/^\S+Z [0-9.]+s exit=0 pid=\d+$/);
+  });
+
+  test("rootless (nobody, no subordinate ids): the same apt check works, in the caller's own state dir", async () => {
+    // A root-only copy of nsbox in a directory nobody can read, and the caller's own directories.
+    const d = tempDir("nsbox-updater-nobody-");
+    chmodSync(d, 0o755);
+    host(`cp ${NSBOX} ${d}/nsbox && chmod 755 ${d}/nsbox && mkdir ${d}/state ${d}/cfg && chown 65534:65534 ${d}/state ${d}/cfg`);
+    const state = join(d, "state");
+    writeFileSync(join(d, "apt.conf"), readFileSync(join(fx, "apt.conf"), "utf8").replaceAll(stateOf(APT_JOB), state));
+    chmodSync(join(d, "apt.conf"), 0o644);
+    try {
+      const script = `mkdir -p ${state}/lists/partial ${state}/cache/archives/partial ${state}/log && apt-get update && apt-get -s upgrade`;
+      const p = Bun.spawn(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "-i", "setsid", `${d}/nsbox`, "updater", "--config-dir", `${d}/cfg`, "run", jobName("nobody"),
+          "--state", state, "--ro", fx, "--ro", join(d, "apt.conf"), "--setenv", "APT_CONFIG", join(d, "apt.conf"), "--", "sh", "-c", script],
+        { cwd: "/", stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+      );
+      const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      expect({ code, err }).toEqual({ code: 0, err: "" });
+      expect(out.split("\n").filter((l) => l.startsWith("Inst "))).toEqual([expect.stringMatching(new RegExp(`^Inst ${PKG} \\[1\\.0\\] \\(2\\.0 `))]);
+      expect(readdirSync(join(state, "lists")).some((f) => f.includes("_Packages"))).toBe(true);
+      expect(hostAptTrees()).toBe(snapshot);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  test("a probe through the same command line writes only in the state dir", async () => {
+    const name = jobName("probe");
+    const stateDir = stateOf(name);
+    const file = `nsbox-probe-${TAG}`;
+    const places = ["/etc", "/usr", "/usr/lib", "/var/lib/dpkg", "/root", "/home", "/srv", "/opt", fx, "/tmp", stateDir];
+    const script = places.map((p) => `touch ${p}/${file} 2>/dev/null && echo "wrote ${p}"`).join("; ") + "; true";
+    const r = await cronRun([...aptArgs(name), "--", "sh", "-c", script]);
+    expect(r.code).toBe(0);
+    // Inside, /tmp is the sandbox's own tmpfs: writable there, never the host's.
+    expect(r.stdout.trim().split("\n").sort()).toEqual([`wrote ${stateDir}`, "wrote /tmp"].sort());
+    for (const p of places.filter((p) => p !== stateDir)) expect(existsSync(`${p}/${file}`)).toBe(false);
+    expect(existsSync(`${stateDir}/${file}`)).toBe(true);
+  });
+
+  test("own mount namespace; a second run is refused (75), --lock wait waits; SIGKILL of nsbox kills the sandbox and frees the lock; gc finds nothing of it", async () => {
+    const name = jobName("lock");
+    const stateDir = stateOf(name);
+    const started = join(stateDir, `started-${name}`);
+    const waited = join(stateDir, `waited-${name}`);
+    const first = cronSpawn([...aptArgs(name), "--", "sh", "-c", `touch ${started}; exec sleep 600`]);
+    await waitFor(() => existsSync(started) && sandboxPid(name) !== undefined, "the first run's sandbox has started", 15_000);
+    const stage = sandboxPid(name)!;
+    // The sandbox's init is the stage's child: a mount namespace other than the host's.
+    const init = Number(readFileSync(`/proc/${stage}/task/${stage}/children`, "utf8").trim().split(" ")[0]);
+    expect(readlinkSync(`/proc/${init}/ns/mnt`)).not.toBe(readlinkSync("/proc/self/ns/mnt"));
+
+    // status: running, with the pid of the nsbox that holds the lock.
+    const now = JSON.parse(nsbox(["updater", "--config-dir", cfg, "status", name, "--json"]).stdout) as { name: string; running: { running: boolean; pid: number } };
+    expect(now).toMatchObject({ name, running: { running: true, pid: first.pid } });
+
+    const second = await cronRun([...aptArgs(name), "--", "true"]);
+    expect(second.code).toBe(75);
+    expect(second.stderr.trim()).toMatch(new RegExp(`updater ${name} already running \\(pid ${first.pid} since \\S+\\)$`));
+    expect(second.stderr.trim().split("\n")).toHaveLength(1);
+
+    const third = cronSpawn([...aptArgs(name), "--lock", "wait", "--", "touch", waited]);
+    // It blocks in flock(2): /proc/locks shows it as a waiter ("->") on the job's lock.
+    const waiting = () => readFileSync("/proc/locks", "utf8").split("\n").some((l) => l.includes("->") && l.trim().split(/\s+/).includes(String(third.pid)));
+    await waitFor(waiting, "the second run blocks on the lock", 15_000);
+    expect(existsSync(waited)).toBe(false);
+    first.kill("SIGKILL");
+    await first.exited;
+    await waitFor(() => !alive(stage) && !alive(init), "the killed run's stage and init are gone", 10_000);
+    expect(await third.exited).toBe(0);
+    expect(existsSync(waited)).toBe(true);
+
+    expect(nsbox(["gc"]).code).toBe(0);
+    const left = nsbox(["gc", "--dry-run"]).stdout.split("\n").filter((l) => l.includes(String(stage)) || l.includes(`updater-${name}`));
+    expect(left).toEqual([]);
+    expect(sandboxPid(name)).toBeUndefined();
+    // The killed run wrote no log line; the waiting one did, and nothing runs now.
+    const after = JSON.parse(nsbox(["updater", "--config-dir", cfg, "status", name, "--json"]).stdout) as { last: { status: number; pid: number }; running: { running: boolean } };
+    expect(after).toMatchObject({ last: { status: 0, pid: third.pid }, running: { running: false } });
+    expect(readFileSync(join(cfg, "updater", `${name}.log`), "utf8").trim().split("\n")).toHaveLength(1);
+  });
+
+  test("--timeout kills the whole sandbox and exits 124; the log records it", async () => {
+    const name = jobName("timeout");
+    const stateDir = stateOf(name);
+    const started = join(stateDir, `started-${name}`);
+    const p = cronSpawn([...aptArgs(name), "--timeout", "1s", "--", "sh", "-c", `touch ${started}; exec sleep 600`]);
+    await waitFor(() => existsSync(started) && sandboxPid(name) !== undefined, "the first run's sandbox has started", 15_000);
+    const stage = sandboxPid(name)!;
+    expect(await p.exited).toBe(124);
+    expect(await new Response(p.stderr).text()).toContain(`updater ${name}: timed out after 1s`);
+    await waitFor(() => !alive(stage), "the stage is gone", 10_000);
+    expect(readFileSync(join(cfg, "updater", `${name}.log`), "utf8")).toMatch(/exit=124 /);
+  });
+
+  test("--quiet: nothing when the command succeeds, all of its output and its status when it fails", async () => {
+    const okName = jobName("quiet-ok");
+    const ok = await cronRun([okName, "--state", stateOf(okName), "--quiet", "--", "sh", "-c", "echo out; echo err >&2"]);
+    expect(ok).toEqual({ code: 0, stdout: "", stderr: "" });
+    const badName = jobName("quiet-bad");
+    const bad = await cronRun([badName, "--state", stateOf(badName), "--quiet", "--", "sh", "-c", "echo out; echo err >&2; exit 3"]);
+    expect(bad).toEqual({ code: 3, stdout: "out\n", stderr: "err\n" });
+  });
+
+  test("status: one line per job with its last run; --json", () => {
+    const r = nsbox(["updater", "--config-dir", cfg, "status"]);
+    expect(r.code).toBe(0);
+    const apt = r.stdout.split("\n").find((l) => l.startsWith(`${APT_JOB}:`));
+    expect(apt).toMatch(new RegExp(`^${APT_JOB}: last run \\S+Z, exit 0, [0-9.]+s; idle$`));
+    const unknown = nsbox(["updater", "--config-dir", cfg, "status", "never-ran"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("no updater named never-ran has run");
+  });
+
+  test("cron-line: the printed line, run by sh as cron runs it (env -i, cwd /), does the job", async () => {
+    const name = jobName("cron");
+    const marker = join(stateOf(name), "ran-at-100%");
+    const printed = nsbox(["updater", "--config-dir", cfg, "cron-line", name, "--schedule", "17 3 * * *", "--state", stateOf(name), "--", "sh", "-c", `touch '${marker}'; echo noisy`]);
+    expect(printed.code).toBe(0);
+    const line = printed.stdout.trimEnd();
+    expect(line.startsWith(`17 3 * * * ${NSBOX} updater run ${name} `)).toBe(true);
+    // What cron hands to sh: the line after the five fields, with its \% back to % (crontab(5)).
+    const command = line.split(" ").slice(5).join(" ").replaceAll("\\%", "%").replace(" updater run", ` updater --config-dir ${cfg} run`);
+    const p = Bun.spawn(["env", "-i", "setsid", "/bin/sh", "-c", command], { cwd: "/", stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    // --quiet: a successful run says nothing, so cron mails nothing.
+    expect({ code, out, err }).toEqual({ code: 0, out: "", err: "" });
+    expect(existsSync(marker)).toBe(true);
+  });
+
+  test("timer: the .service and .timer pass systemd-analyze verify", () => {
+    const name = jobName("timer");
+    const r = nsbox(["updater", "--config-dir", cfg, "timer", name, "--on-calendar", "Mon *-*-* 03:17:00", "--state", stateOf(name), "--timeout", "30m", "--", "sh", "-c", "echo 50% $HOME"]);
+    expect(r.code).toBe(0);
+    const [service, timer] = r.stdout.split(/(?=^# nsbox-updater-)/m);
+    const dir = tempDir("nsbox-updater-units-");
+    try {
+      writeFileSync(join(dir, `nsbox-updater-${name}.service`), service!);
+      writeFileSync(join(dir, `nsbox-updater-${name}.timer`), timer!);
+      const v = host(`systemd-analyze verify ${dir}/nsbox-updater-${name}.service ${dir}/nsbox-updater-${name}.timer`);
+      expect({ code: v.code, stderr: v.stderr }).toEqual({ code: 0, stderr: "" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("bad input: one line each, nothing made", async () => {
+    const stateDir = stateOf("bad");
+    const cases: [string[], number, RegExp][] = [
+      [["bad", "--state", "relative/dir", "--", "true"], 2, /--state: 'relative\/dir' is not an absolute path/],
+      [["bad", "--state", "/usr/lib/nsbox-updater-x", "--", "true"], 2, /--state \/usr\/lib\/nsbox-updater-x: it is under \/usr/],
+      [["bad", "--state", stateDir, "--timeout", "soon", "--", "true"], 2, /--timeout: 'soon' is not a duration/],
+      [["bad", "--state", stateDir, "--net", "lan", "--", "true"], 2, /--net: 'lan' is not none, host or zone:NAME/],
+      [["bad", "--", "true"], 2, /give at least one --state DIR/],
+      [["bad", "--state", stateDir], 2, /no COMMAND given after --/],
+      [["bad", "--state", stateDir, "--ro", "/nonexistent-nsbox-path", "--", "true"], 2, /--ro \/nonexistent-nsbox-path: no such file or directory/],
+      [["bad", "--state", stateDir, "--net", "zone:nsbox-none", "--", "true"], 2, /no zone nsbox-none/],
+    ];
+    const schedule = nsbox(["updater", "--config-dir", cfg, "cron-line", "bad", "--schedule", "every night", "--state", stateDir, "--", "true"]);
+    expect(schedule.code).toBe(2);
+    expect(schedule.stderr.trim().split("\n")).toEqual([expect.stringContaining("--schedule: 'every night' is not a crontab schedule")]);
+    for (const [args, code, message] of cases) {
+      const r = await cronRun(args);
+      expect({ args, code: r.code }).toEqual({ args, code });
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+    }
+    expect(existsSync(join(cfg, "updater", "bad.log"))).toBe(false);
+    expect(existsSync(join(cfg, "updater", "bad.lock"))).toBe(false);
+    expect(existsSync(stateDir)).toBe(false);
+    expect(existsSync("/usr/lib/nsbox-updater-x")).toBe(false);
+    // A missing command: the stage's 127, passed through.
+    const missingName = jobName("missing");
+    const missing = await cronRun([missingName, "--state", stateOf(missingName), "--", "/nonexistent/checker"]);
+    expect(missing.code).toBe(127);
+    expect(missing.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
