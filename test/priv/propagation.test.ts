@@ -72,13 +72,14 @@ describeRoot("propagation", () => {
     const long = join(d, ...Array<string>(12).fill(" ".repeat(200)));
     mkdirSync(long, { recursive: true });
     const spec = specFile(d, "spec.wire", "clone", NS, "propagation", "unchanged", "bind", "/", "/", 1, "env", PATH, ...sh("echo ran"));
-    // The spec is opened before /tmp (where it lives) is covered; the stage reads it with pread.
+    // The spec and the stage are opened before /tmp (where they may live: a checkout under /tmp)
+    // is covered; the stage reads the spec with pread and is run through its fd.
     const script = `
-      exec 4<"$SPEC"
+      exec 4<"$SPEC" 5<"${STAGE}"
       mount --bind "$LONG" /tmp
-      ${STAGE} --spec-fd 4; echo private=$?
+      /proc/self/fd/5 --spec-fd 4; echo private=$?
       mount --make-shared /tmp
-      ${STAGE} --spec-fd 4 2>&1; echo shared=$?`;
+      /proc/self/fd/5 --spec-fd 4 2>&1; echo shared=$?`;
     const r = Bun.spawnSync(["unshare", "-m", "--propagation", "private", "sh", "-c", script], { env: { PATH: PATH.slice(5), LONG: long, SPEC: spec } });
     expect(r.stdout.toString().trim().split("\n")).toEqual([
       "ran",
