@@ -50,15 +50,53 @@ async function cronRun(args: string[]): Promise<Result> {
   return { code, stdout, stderr };
 }
 
-const aptArgs = (name: string) => [name, "--state", stateOf(name), "--ro", fx, "--setenv", "APT_CONFIG", join(fx, "apt.conf")];
+/**
+ * The unprivileged caller: nobody, with no subordinate ids, running a copy of nsbox from a
+ * directory it can read, with its own config, state and runtime dirs (so its ps and gc see only
+ * its own sandboxes).
+ */
+let nobodyHome = "";
+const NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
+const nobodyEnv = () => ["env", "-i", `XDG_RUNTIME_DIR=${nobodyHome}/run`, `XDG_STATE_HOME=${nobodyHome}/lib`];
 
-/** The sandbox named updater-NAME in `nsbox ps`, or undefined. */
-function sandboxPid(name: string): number | undefined {
-  const ps = JSON.parse(nsbox(["ps", "--json"]).stdout) as { name: string; pid: number }[];
+/** Who runs the updater: root (the binary under test) or nobody (its copy), each with its own dirs. */
+interface Caller {
+  who: string;
+  cfg: () => string;
+  stateOf: (name: string) => string;
+  /** `nsbox updater run ARGS` as cron starts it. */
+  run: (args: string[]) => ReturnType<typeof cronSpawn>;
+  /** Any other nsbox command as this caller. */
+  nsbox: (args: string[]) => Result;
+}
+
+const asRoot: Caller = { who: "root", cfg: () => cfg, stateOf, run: cronSpawn, nsbox };
+
+const asNobody: Caller = {
+  who: "nobody",
+  cfg: () => join(nobodyHome, "cfg"),
+  stateOf: (name) => join(nobodyHome, "state", name),
+  run: (args) =>
+    Bun.spawn([...NOBODY, ...nobodyEnv(), "setsid", `${nobodyHome}/nsbox`, "updater", "--config-dir", asNobody.cfg(), "run", ...args], { cwd: "/", stdin: "ignore", stdout: "pipe", stderr: "pipe" }),
+  nsbox: (args) => {
+    const p = Bun.spawnSync([...NOBODY, ...nobodyEnv(), `${nobodyHome}/nsbox`, ...args], { cwd: "/", stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+  },
+};
+
+/** The apt job's arguments for CALLER (the fixture read-only, apt pointed at it). */
+const callerArgs = (c: Caller, name: string) => [name, "--state", c.stateOf(name), "--ro", fx, "--setenv", "APT_CONFIG", join(fx, "apt.conf")];
+const aptArgs = (name: string) => callerArgs(asRoot, name);
+
+/** The sandbox named updater-NAME in CALLER's `nsbox ps`, or undefined. */
+function sandboxPid(name: string, c: Caller = asRoot): number | undefined {
+  const ps = JSON.parse(c.nsbox(["ps", "--json"]).stdout) as { name: string; pid: number }[];
   return ps.find((e) => e.name === `updater-${name}`)?.pid;
 }
 
 const alive = (pid: number) => existsSync(`/proc/${pid}`);
+/** The real uid of PID on the host. */
+const uidOf = (pid: number) => Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
 
 beforeAll(() => {
   fx = tempDir("nsbox-updater-fx-");
@@ -88,11 +126,16 @@ beforeAll(() => {
   const install = host(`dpkg -i ${join(fx, `${PKG}_1.0_all.deb`)}`);
   if (install.code !== 0) throw new Error(install.stderr);
   snapshot = hostAptTrees();
+  nobodyHome = tempDir("nsbox-updater-nobody-");
+  chmodSync(nobodyHome, 0o755);
+  const h = host(`cp ${NSBOX} ${nobodyHome}/nsbox && chmod 755 ${nobodyHome}/nsbox && mkdir ${nobodyHome}/state ${nobodyHome}/cfg ${nobodyHome}/run ${nobodyHome}/lib && chown 65534:65534 ${nobodyHome}/state ${nobodyHome}/cfg ${nobodyHome}/run ${nobodyHome}/lib && chmod 700 ${nobodyHome}/run`);
+  if (h.code !== 0) throw new Error(h.stderr);
 });
 
 afterAll(() => {
   host(`dpkg --purge ${PKG}`);
-  for (const d of [fx, cfg, stateRoot]) if (d) rmSync(d, { recursive: true, force: true });
+  if (nobodyHome) asNobody.nsbox(["gc"]);
+  for (const d of [fx, cfg, stateRoot, nobodyHome]) if (d) rmSync(d, { recursive: true, force: true });
   forgetRanges(names);
   nsbox(["gc"]);
 });
@@ -117,85 +160,82 @@ describeRoot("nsbox updater run: a real apt from cron", () => {
   });
 
   test("rootless (nobody, no subordinate ids): the same apt check works, in the caller's own state dir", async () => {
-    // A root-only copy of nsbox in a directory nobody can read, and the caller's own directories.
-    const d = tempDir("nsbox-updater-nobody-");
-    chmodSync(d, 0o755);
-    host(`cp ${NSBOX} ${d}/nsbox && chmod 755 ${d}/nsbox && mkdir ${d}/state ${d}/cfg && chown 65534:65534 ${d}/state ${d}/cfg`);
-    const state = join(d, "state");
-    writeFileSync(join(d, "apt.conf"), readFileSync(join(fx, "apt.conf"), "utf8").replaceAll(stateOf(APT_JOB), state));
-    chmodSync(join(d, "apt.conf"), 0o644);
-    try {
-      const script = `mkdir -p ${state}/lists/partial ${state}/cache/archives/partial ${state}/log && apt-get update && apt-get -s upgrade`;
-      const p = Bun.spawn(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "-i", "setsid", `${d}/nsbox`, "updater", "--config-dir", `${d}/cfg`, "run", jobName("nobody"),
-          "--state", state, "--ro", fx, "--ro", join(d, "apt.conf"), "--setenv", "APT_CONFIG", join(d, "apt.conf"), "--", "sh", "-c", script],
-        { cwd: "/", stdin: "ignore", stdout: "pipe", stderr: "pipe" },
-      );
+    const name = jobName("nobody");
+    const state = asNobody.stateOf(name);
+    const aptConf = join(nobodyHome, "apt.conf");
+    writeFileSync(aptConf, readFileSync(join(fx, "apt.conf"), "utf8").replaceAll(stateOf(APT_JOB), state));
+    chmodSync(aptConf, 0o644);
+    const script = `mkdir -p ${state}/lists/partial ${state}/cache/archives/partial ${state}/log && apt-get update && apt-get -s upgrade`;
+    const p = asNobody.run([name, "--state", state, "--ro", fx, "--ro", aptConf, "--setenv", "APT_CONFIG", aptConf, "--", "sh", "-c", script]);
+    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    expect({ code, err }).toEqual({ code: 0, err: "" });
+    expect(out.split("\n").filter((l) => l.startsWith("Inst "))).toEqual([expect.stringMatching(new RegExp(`^Inst ${PKG} \\[1\\.0\\] \\(2\\.0 `))]);
+    expect(readdirSync(join(state, "lists")).some((f) => f.includes("_Packages"))).toBe(true);
+    expect(hostAptTrees()).toBe(snapshot);
+  });
+
+  // The same as root and as an unprivileged caller (issue: "Must hold").
+  for (const c of [asRoot, asNobody]) {
+    test(`${c.who}: a probe through the same command line writes only in the state dir`, async () => {
+      const name = jobName(`probe-${c.who}`);
+      const stateDir = c.stateOf(name);
+      const file = `nsbox-probe-${TAG}`;
+      const places = ["/etc", "/usr", "/usr/lib", "/var/lib/dpkg", "/root", "/home", "/srv", "/opt", fx, "/tmp", stateDir];
+      const script = places.map((p) => `touch ${p}/${file} 2>/dev/null && echo "wrote ${p}"`).join("; ") + "; true";
+      const p = c.run([...callerArgs(c, name), "--", "sh", "-c", script]);
       const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
       expect({ code, err }).toEqual({ code: 0, err: "" });
-      expect(out.split("\n").filter((l) => l.startsWith("Inst "))).toEqual([expect.stringMatching(new RegExp(`^Inst ${PKG} \\[1\\.0\\] \\(2\\.0 `))]);
-      expect(readdirSync(join(state, "lists")).some((f) => f.includes("_Packages"))).toBe(true);
-      expect(hostAptTrees()).toBe(snapshot);
-    } finally {
-      rmSync(d, { recursive: true, force: true });
-    }
-  });
+      // Inside, /tmp is the sandbox's own tmpfs: writable there, never the host's.
+      expect(out.trim().split("\n").sort()).toEqual([`wrote ${stateDir}`, "wrote /tmp"].sort());
+      for (const p of places.filter((p) => p !== stateDir)) expect(existsSync(`${p}/${file}`)).toBe(false);
+      expect(existsSync(`${stateDir}/${file}`)).toBe(true);
+    });
 
-  test("a probe through the same command line writes only in the state dir", async () => {
-    const name = jobName("probe");
-    const stateDir = stateOf(name);
-    const file = `nsbox-probe-${TAG}`;
-    const places = ["/etc", "/usr", "/usr/lib", "/var/lib/dpkg", "/root", "/home", "/srv", "/opt", fx, "/tmp", stateDir];
-    const script = places.map((p) => `touch ${p}/${file} 2>/dev/null && echo "wrote ${p}"`).join("; ") + "; true";
-    const r = await cronRun([...aptArgs(name), "--", "sh", "-c", script]);
-    expect(r.code).toBe(0);
-    // Inside, /tmp is the sandbox's own tmpfs: writable there, never the host's.
-    expect(r.stdout.trim().split("\n").sort()).toEqual([`wrote ${stateDir}`, "wrote /tmp"].sort());
-    for (const p of places.filter((p) => p !== stateDir)) expect(existsSync(`${p}/${file}`)).toBe(false);
-    expect(existsSync(`${stateDir}/${file}`)).toBe(true);
-  });
+    test(`${c.who}: own mount namespace; a second run is refused (75), --lock wait waits; SIGKILL of nsbox kills the sandbox and frees the lock; gc finds nothing of it`, async () => {
+      const name = jobName(`lock-${c.who}`);
+      const stateDir = c.stateOf(name);
+      const started = join(stateDir, `started-${name}`);
+      const waited = join(stateDir, `waited-${name}`);
+      const first = c.run([...callerArgs(c, name), "--", "sh", "-c", `touch ${started}; exec sleep 600`]);
+      await waitFor(() => existsSync(started) && sandboxPid(name, c) !== undefined, "the first run's sandbox has started", 15_000);
+      const stage = sandboxPid(name, c)!;
+      // The run really is this caller's: the stage runs with its uid on the host.
+      expect(uidOf(stage)).toBe(c === asRoot ? 0 : 65534);
+      // The sandbox's init is the stage's child: a mount namespace other than the host's.
+      const init = Number(readFileSync(`/proc/${stage}/task/${stage}/children`, "utf8").trim().split(" ")[0]);
+      expect(readlinkSync(`/proc/${init}/ns/mnt`)).not.toBe(readlinkSync("/proc/self/ns/mnt"));
 
-  test("own mount namespace; a second run is refused (75), --lock wait waits; SIGKILL of nsbox kills the sandbox and frees the lock; gc finds nothing of it", async () => {
-    const name = jobName("lock");
-    const stateDir = stateOf(name);
-    const started = join(stateDir, `started-${name}`);
-    const waited = join(stateDir, `waited-${name}`);
-    const first = cronSpawn([...aptArgs(name), "--", "sh", "-c", `touch ${started}; exec sleep 600`]);
-    await waitFor(() => existsSync(started) && sandboxPid(name) !== undefined, "the first run's sandbox has started", 15_000);
-    const stage = sandboxPid(name)!;
-    // The sandbox's init is the stage's child: a mount namespace other than the host's.
-    const init = Number(readFileSync(`/proc/${stage}/task/${stage}/children`, "utf8").trim().split(" ")[0]);
-    expect(readlinkSync(`/proc/${init}/ns/mnt`)).not.toBe(readlinkSync("/proc/self/ns/mnt"));
+      // status: running, with the pid of the nsbox that holds the lock.
+      const now = JSON.parse(c.nsbox(["updater", "--config-dir", c.cfg(), "status", name, "--json"]).stdout) as { name: string; running: { running: boolean; pid: number } };
+      expect(now).toMatchObject({ name, running: { running: true, pid: first.pid } });
 
-    // status: running, with the pid of the nsbox that holds the lock.
-    const now = JSON.parse(nsbox(["updater", "--config-dir", cfg, "status", name, "--json"]).stdout) as { name: string; running: { running: boolean; pid: number } };
-    expect(now).toMatchObject({ name, running: { running: true, pid: first.pid } });
+      const refused = c.run([...callerArgs(c, name), "--", "true"]);
+      const [secondErr, secondCode] = await Promise.all([new Response(refused.stderr).text(), refused.exited]);
+      expect(secondCode).toBe(75);
+      expect(secondErr.trim()).toMatch(new RegExp(`updater ${name} already running \\(pid ${first.pid} since \\S+\\)$`));
+      expect(secondErr.trim().split("\n")).toHaveLength(1);
 
-    const second = await cronRun([...aptArgs(name), "--", "true"]);
-    expect(second.code).toBe(75);
-    expect(second.stderr.trim()).toMatch(new RegExp(`updater ${name} already running \\(pid ${first.pid} since \\S+\\)$`));
-    expect(second.stderr.trim().split("\n")).toHaveLength(1);
+      const third = c.run([...callerArgs(c, name), "--lock", "wait", "--", "touch", waited]);
+      // It blocks in flock(2): /proc/locks shows it as a waiter ("->") on the job's lock.
+      const waiting = () => readFileSync("/proc/locks", "utf8").split("\n").some((l) => l.includes("->") && l.trim().split(/\s+/).includes(String(third.pid)));
+      await waitFor(waiting, "the second run blocks on the lock", 15_000);
+      expect(existsSync(waited)).toBe(false);
+      first.kill("SIGKILL");
+      await first.exited;
+      await waitFor(() => !alive(stage) && !alive(init), "the killed run's stage and init are gone", 10_000);
+      expect(await third.exited).toBe(0);
+      expect(existsSync(waited)).toBe(true);
 
-    const third = cronSpawn([...aptArgs(name), "--lock", "wait", "--", "touch", waited]);
-    // It blocks in flock(2): /proc/locks shows it as a waiter ("->") on the job's lock.
-    const waiting = () => readFileSync("/proc/locks", "utf8").split("\n").some((l) => l.includes("->") && l.trim().split(/\s+/).includes(String(third.pid)));
-    await waitFor(waiting, "the second run blocks on the lock", 15_000);
-    expect(existsSync(waited)).toBe(false);
-    first.kill("SIGKILL");
-    await first.exited;
-    await waitFor(() => !alive(stage) && !alive(init), "the killed run's stage and init are gone", 10_000);
-    expect(await third.exited).toBe(0);
-    expect(existsSync(waited)).toBe(true);
-
-    expect(nsbox(["gc"]).code).toBe(0);
-    const left = nsbox(["gc", "--dry-run"]).stdout.split("\n").filter((l) => l.includes(String(stage)) || l.includes(`updater-${name}`));
-    expect(left).toEqual([]);
-    expect(sandboxPid(name)).toBeUndefined();
-    // The killed run wrote no log line; the waiting one did, and nothing runs now.
-    const after = JSON.parse(nsbox(["updater", "--config-dir", cfg, "status", name, "--json"]).stdout) as { last: { status: number; pid: number }; running: { running: boolean } };
-    expect(after).toMatchObject({ last: { status: 0, pid: third.pid }, running: { running: false } });
-    expect(readFileSync(join(cfg, "updater", `${name}.log`), "utf8").trim().split("\n")).toHaveLength(1);
-  });
+      expect(c.nsbox(["gc"]).code).toBe(0);
+      const left = c.nsbox(["gc", "--dry-run"]).stdout.split("\n").filter((l) => l.includes(String(stage)) || l.includes(`updater-${name}`));
+      expect(left).toEqual([]);
+      expect(sandboxPid(name, c)).toBeUndefined();
+      // The killed run wrote no log line; the waiting one did, and nothing runs now.
+      const after = JSON.parse(c.nsbox(["updater", "--config-dir", c.cfg(), "status", name, "--json"]).stdout) as { last: { status: number; pid: number }; running: { running: boolean } };
+      expect(after).toMatchObject({ last: { status: 0, pid: third.pid }, running: { running: false } });
+      expect(readFileSync(join(c.cfg(), "updater", `${name}.log`), "utf8").trim().split("\n")).toHaveLength(1);
+    });
+  }
 
   test("--timeout kills the whole sandbox and exits 124; the log records it", async () => {
     const name = jobName("timeout");
