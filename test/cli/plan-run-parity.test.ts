@@ -18,11 +18,16 @@ import type { NormalSpec } from "../../src/model/normalize.ts";
 import { encodeWire, wireRecords } from "../../src/native/wire.ts";
 import { BUILTIN_PLUGINS } from "../../src/cli/builtin-plugins.ts";
 import { rootCtx } from "../helpers.ts";
+import { forgetRanges } from "../priv/harness.ts";
 import { parseJob } from "../../plugins/updater/args.ts";
 import { runArgs } from "../../plugins/updater/sandbox-args.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nsbox-parity-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const PARITY_JOB = `t${process.pid}-parity`;
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  forgetRanges([`updater-${PARITY_JOB}`]);
+});
 
 const RESOLV = "/run/nsbox-resolv/web";
 /** A zone `web` with a DNS server, without reading the host's zones. */
@@ -110,7 +115,8 @@ describe("plan and run show the same steps", () => {
   });
 
   test("updater: its run command starts `nsbox run` with options that plan shows the same", async () => {
-    const { job } = parseJob(["apt", "--state", "/var/lib/apt-check", "--ro", "/etc/pki", "--", "apt-get", "update"], "usage");
+    // `run` records a named sandbox's id range on the host: a name of this test's own, forgotten after.
+    const { job } = parseJob([PARITY_JOB, "--state", "/var/lib/apt-check", "--ro", "/etc/pki", "--", "apt-get", "update"], "usage");
     const args = runArgs(job).slice(1);
     const plan = await planned(args);
     expect(plan.security.capabilities).toHaveLength(5);
