@@ -30,35 +30,12 @@ static _Noreturn void usage(void)
 	_exit(EXIT_USAGE);
 }
 
-/* The spec fd may be a pipe (read to EOF) or a memfd/file (read from offset 0 with pread:
- * its writer usually left the offset at the end). One byte more than the limit is read so
- * an oversize stream is seen as such; the buffer is reserved, not touched, up front. */
+/* One byte more than the limit is read so an oversize stream is seen as such. */
 static char *read_spec(int fd, size_t *len)
 {
-	size_t cap = WIRE_MAX_STREAM + 1, got = 0;
-	struct stat st;
-	char *buf;
-	int regular;
-
-	if (fstat(fd, &st) < 0)
-		die(EXIT_SETUP, "spec-fd", errno, "fd %d", fd);
-	regular = S_ISREG(st.st_mode);
-	buf = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (buf == MAP_FAILED)
-		die(EXIT_SETUP, "spec-fd", errno, "buffer");
-	while (got < cap) {
-		ssize_t n = regular ? pread(fd, buf + got, cap - got, (off_t)got) : read(fd, buf + got, cap - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			die(EXIT_SETUP, "spec-fd", errno, "read fd %d", fd);
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	*len = got;
-	return buf;
+	char what[24];
+	snprintf(what, sizeof what, "fd %d", fd);
+	return read_all(fd, WIRE_MAX_STREAM + 1, len, "spec-fd", what);
 }
 
 /* The child: PID 1 of the new namespaces (or the payload's parent when init is 0). */

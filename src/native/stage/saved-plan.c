@@ -15,6 +15,7 @@
 #include "report.h"
 #include "saved-plan.h"
 #include "sha256.h"
+#include "stage.h"
 #include "trace.h"
 #include "wire.h"
 
@@ -155,22 +156,10 @@ char *plan_load(const char *file, size_t *cap, size_t *wire_at, size_t *wire_len
 	check_dirs("plan", real, getuid(), 0);
 	/* A header line is short; the wire spec behind it at most WIRE_MAX_STREAM bytes. */
 	*cap = WIRE_MAX_STREAM + 65536;
-	buf = mmap(NULL, *cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (buf == MAP_FAILED)
-		die(EXIT_SETUP, "plan", errno, "buffer");
-	for (;;) {
-		ssize_t n = read(fd, buf + got, *cap - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			die(EXIT_SETUP, "plan", errno, "read %s", file);
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got == *cap - 1)
-			die(EXIT_SETUP, "plan", 0, "%s is larger than a saved plan can be", file);
-	}
-	close(fd);
+	/* One byte short of the mapping: a file that fills it is larger than a plan can be. */
+	buf = read_all(fd, *cap - 1, &got, "plan", file);
+	if (got == *cap - 1)
+		die(EXIT_SETUP, "plan", 0, "%s is larger than a saved plan can be", file);
 	at = buf, end = buf + got;
 	/* The interpreter line, then the header; the checksum covers every other byte. */
 	if (got < 2 || memcmp(buf, "#!", 2) != 0 || !(at = memchr(buf, '\n', got)))

@@ -104,6 +104,9 @@ void on_exit_init(const struct spec *s);
 void on_exit_close(void);
 void on_exit_run(void);
 
+/* read-all.c: fd read whole (at most cap bytes) into a fresh mapping; closes fd. */
+char *read_all(int fd, size_t cap, size_t *len, const char *step, const char *what);
+
 /* arena.c: copies of spec strings that outlive the spec buffer (never NULL; dies when full). */
 const char *arena_keep(const char *str);
 
