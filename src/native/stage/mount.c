@@ -174,15 +174,21 @@ void mount_build_root(const struct spec *s)
 	enter_staging(s);
 	if ((oldroot = open("/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		die(EXIT_SETUP, "staging", errno, "open /oldroot");
-	for (i = 0; i < s->n_steps; i++) {
-		/* Reopened for every step: a step may mount over the new root itself (bind / /),
-		 * and an fd keeps pointing at the covered mount, where nothing would be seen. */
-		if ((newroot = open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+	for (i = 0, newroot = -1; i < s->n_steps; i++) {
+		/* Reopened after a step whose destination is / itself (bind / /, a tmpfs on /): an
+		 * fd keeps pointing at the covered mount, where nothing would be seen. Any other
+		 * step mounts below the new root's top mount, which the same fd still reaches. */
+		if (newroot < 0 && (newroot = open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 			die(EXIT_SETUP, "staging", errno, "open /newroot");
 		step_progress(s, i);
 		step_run(&s->steps[i], oldroot, newroot);
-		close(newroot);
+		if (strcmp(s->steps[i].dst, "/") == 0) {
+			close(newroot);
+			newroot = -1;
+		}
 	}
+	if (newroot >= 0)
+		close(newroot);
 	close(oldroot);
 	make_root_readonly();
 	finish(s);
