@@ -85,13 +85,12 @@ static void check_file(const char *what, const char *path, int fd, uid_t owner)
 		    path, (unsigned)(st.st_mode & 07777), path);
 }
 
-/* The sha256 of the regular file fd is open on, read in pieces through a stack buffer: a
- * mapping of the file would cost a page fault per 16 pages and a munmap, whose TLB flush was
- * measured at 0.15-0.5 ms on a 2-CPU VM; the reads cost a few microseconds each. The buffer's
- * stack pages are given back before the sandbox runs (stage_drop_spec). */
+/* The sha256 of the regular file fd is open on, read a page at a time through one stack page:
+ * a mapping of the file cost a munmap measured at 0.15-0.5 ms on a 2-CPU VM, and every page a
+ * bigger buffer spans is one more fault (~10 us there); a read costs about 1 us. */
 static void hash_file(int fd, const char *what, char hex[65])
 {
-	unsigned char buf[32768];
+	unsigned char buf[4096];
 	struct sha256 c;
 	off_t at = 0;
 	ssize_t n;
