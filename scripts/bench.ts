@@ -63,18 +63,46 @@ function timeOnce(v: Variant): Sample {
   }
 }
 
-/** Interleaved runs of each variant; prints medians and ratios against `base`. */
-function compare(title: string, variants: Record<string, Variant>, base: string): void {
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) * q)]!;
+}
+
+function loadAverage(): string {
+  return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+}
+
+/**
+ * Interleaved runs of each variant; prints medians, ratios against `base` and, as the spread,
+ * the 25th-75th percentiles of the ratio within each round (the runs of one round share the
+ * machine's load, so this ratio is the steadier one). Returns the median round ratio per variant.
+ */
+function compare(title: string, variants: Record<string, Variant>, base: string): Record<string, number> {
   const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  const rounds: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  const load = loadAverage();
   for (const v of Object.values(variants)) timeOnce(v); // warm the page cache
-  for (let i = 0; i < RUNS; i++) for (const [name, v] of Object.entries(variants)) samples[name]!.push(timeOnce(v));
+  for (let i = 0; i < RUNS; i++) {
+    const round: Record<string, number> = {};
+    for (const [name, v] of Object.entries(variants)) {
+      const s = timeOnce(v);
+      samples[name]!.push(s);
+      round[name] = s.wall;
+    }
+    for (const name of Object.keys(variants)) rounds[name]!.push(round[name]! / round[base]!);
+  }
   const b = samples[base]!;
   const [bw, bc] = [median(b.map((s) => s.wall)), median(b.map((s) => s.cpu))];
-  console.log(`${title} (median of ${RUNS} interleaved runs; ratio to ${base})`);
+  console.log(`${title} (median of ${RUNS} interleaved runs; ratio to ${base}; load average ${load} before, ${loadAverage()} after)`);
+  const ratios: Record<string, number> = {};
   for (const [name, xs] of Object.entries(samples)) {
     const [w, c] = [median(xs.map((s) => s.wall)), median(xs.map((s) => s.cpu))];
-    console.log(`  ${name.padEnd(34)} wall ${w.toFixed(2).padStart(7)} ms ${(w / bw).toFixed(2).padStart(5)}x   cpu ${c.toFixed(2).padStart(7)} ms ${(c / bc).toFixed(2).padStart(5)}x`);
+    const r = rounds[name]!;
+    ratios[name] = median(r);
+    const spread = `round ratio ${median(r).toFixed(2)}x [${quantile(r, 0.25).toFixed(2)}-${quantile(r, 0.75).toFixed(2)}]`;
+    console.log(`  ${name.padEnd(34)} wall ${w.toFixed(2).padStart(7)} ms ${(w / bw).toFixed(2).padStart(5)}x   cpu ${c.toFixed(2).padStart(7)} ms ${(c / bc).toFixed(2).padStart(5)}x   ${spread}`);
   }
+  return ratios;
 }
 
 /** Medians of each NSBOX_TRACE phase of `argv`, in ms on nsbox's clock, with the step from the one before. */
@@ -160,7 +188,7 @@ try {
     const r = Bun.spawnSync(argv, { stdio: ["ignore", "ignore", "pipe"] });
     if (r.exitCode !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr}`);
   }
-  compare("start latency of `true` in a sandbox (nsbox's default root is os)", {
+  const start = compare("start latency of `true` in a sandbox (nsbox's default root is os)", {
     "bwrap, os root": { argv: [...BWRAP_OS, "true"], filter: true },
     "nsbox run": { argv: [NSBOX, "run", "--", "true"] },
     "saved plan (stage alone)": { argv: [plan] },
@@ -184,10 +212,16 @@ try {
     ["saved plan", { argv: [sleepPlan] }],
     ["bwrap", { argv: [...BWRAP, "sleep", "30"], filter: true }],
   ];
+  const supervisorKb: Record<string, number> = {};
   for (const [name, v] of resident) {
     const [supervisor = 0, init = 0] = await residentKb(v, 2);
+    supervisorKb[name] = supervisor;
     console.log(`  ${name.padEnd(12)} supervisor ${String(supervisor).padStart(6)}   init ${String(init).padStart(6)}   together ${String(supervisor + init).padStart(6)}`);
   }
+  console.log("goals of issue #15 (ratios: median of the per-round ratios against bwrap with the os root)");
+  console.log(`  2. nsbox run -- true              ${start["nsbox run"]!.toFixed(2)}x   target <= 2.0x`);
+  console.log(`  3. saved plan                     ${start["saved plan (stage alone)"]!.toFixed(2)}x   target <= 0.5x`);
+  console.log(`  4. supervisor resident            ${supervisorKb["saved plan"]} KB (saved plan), ${supervisorKb["nsbox run"]} KB (run)   target <= 128 KB`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

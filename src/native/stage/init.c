@@ -40,8 +40,8 @@ _Noreturn void init_run(const struct spec *s)
 	 * copy) or sets again after. The payload changes its own signal dispositions only to
 	 * SIG_DFL (its table is not shared without CLONE_SIGHAND) and never calls raise(), which
 	 * in musl signals a cached thread id, the init's. A payload whose uid changes makes the
-	 * shared mm non-dumpable (commit_creds, kernel/cred.c): the init's /proc entries are then
-	 * root's and it cannot be ptraced from inside, which only hardens it. */
+	 * shared mm non-dumpable (commit_creds, kernel/cred.c), as caps_drop_for_init makes the
+	 * init's own anyway. */
 	error_w = stage_fds.error_w;
 	if ((payload = vfork()) < 0)
 		die(EXIT_SETUP, "init", errno, "start the payload");
