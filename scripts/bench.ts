@@ -6,12 +6,16 @@
 //  - the default `os` root against the host root (`--root host`), pair by pair (issue #10);
 //  - the per-phase table of `NSBOX_TRACE=1 nsbox run -- true` (medians);
 //  - resident memory of the supervisor (and of the init) while a sandbox runs.
+// BENCH_BEFORE_STAGE=PATH (an earlier build's dist/nsbox-stage) adds the same saved plan run by
+// that stage, side by side, for before/after figures of a stage change.
 // Prints figures; never fails on them. Needs root, bwrap and a built dist/nsbox.
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { readHostLayout } from "../src/core/host-layout.ts";
+import { encodeSavedPlan } from "../src/native/saved-plan.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
+const BEFORE_STAGE = process.env.BENCH_BEFORE_STAGE;
 const NSBOX = resolve(import.meta.dir, "../dist/nsbox");
 const FILTER = resolve(import.meta.dir, "../dist/seccomp-default.bpf");
 const BUILD_FLAGS = ["--compile", "--minify", "--bytecode", "--format=esm", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig"];
@@ -33,6 +37,22 @@ const BWRAP_OS = [
   "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/var/tmp", "--new-session",
   "--die-with-parent", "--cap-drop", "ALL", "--seccomp", "3", "--remount-ro", "/",
 ];
+
+/** `plan` bound to the stage installed at `stage` instead: same header and wire, its sha256. */
+function rebindPlan(plan: string, stage: string, out: string): void {
+  const bytes = readFileSync(plan);
+  const text = bytes.toString("latin1");
+  const sumAt = text.indexOf("\nsha256 ") + 1;
+  const field = (key: string) => new RegExp(`^${key} (.*)$`, "m").exec(text.slice(0, sumAt))![1]!;
+  const header = {
+    stagePath: stage,
+    nsboxVersion: field("nsbox"),
+    stageSha256: new Bun.CryptoHasher("sha256").update(readFileSync(stage)).digest("hex"),
+    kernel: field("kernel"),
+    appendArgs: field("args") === "append",
+  };
+  writeFileSync(out, encodeSavedPlan(header, bytes.subarray(text.indexOf("\n", sumAt) + 1)), { mode: 0o700 });
+}
 
 interface Sample {
   wall: number;
@@ -189,10 +209,20 @@ try {
     const r = Bun.spawnSync(argv, { stdio: ["ignore", "ignore", "pipe"] });
     if (r.exitCode !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr}`);
   }
+  const before: Record<string, Variant> = {};
+  const beforePlan = join(work, "true-before.plan");
+  if (BEFORE_STAGE) {
+    mkdirSync(join(work, "lib-before"), { mode: 0o755 });
+    copyFileSync(BEFORE_STAGE, join(work, "lib-before", "nsbox-stage"));
+    Bun.spawnSync(["chmod", "0755", join(work, "lib-before", "nsbox-stage")]);
+    rebindPlan(plan, join(work, "lib-before", "nsbox-stage"), beforePlan);
+    before["saved plan, BENCH_BEFORE_STAGE"] = { argv: [beforePlan] };
+  }
   const start = compare("start latency of `true` in a sandbox (nsbox's default root is os)", {
     "bwrap, os root": { argv: [...BWRAP_OS, "true"], filter: true },
     "nsbox run": { argv: [NSBOX, "run", "--", "true"] },
     "saved plan (stage alone)": { argv: [plan] },
+    ...before,
     bwrap: { argv: [...BWRAP, "true"], filter: true },
   }, "bwrap, os root");
   // What the os root costs against the whole host root, each pair measured side by side.
@@ -204,6 +234,7 @@ try {
   compare("os root against host root: bubblewrap", { "bwrap, host root": { argv: [...BWRAP, "true"], filter: true }, "bwrap, os root": { argv: [...BWRAP_OS, "true"], filter: true } }, "bwrap, host root");
   phaseTable([NSBOX, "run", "--", "true"]);
   phaseTable([plan]);
+  if (BEFORE_STAGE) phaseTable([beforePlan]);
 
   console.log("resident memory while a sandbox runs, payload excluded (KB)");
   const sleepPlan = join(work, "sleep.plan");
