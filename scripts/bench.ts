@@ -9,7 +9,7 @@
 // BENCH_BEFORE_STAGE=PATH (an earlier build's dist/nsbox-stage) adds the same saved plan run by
 // that stage, side by side, for before/after figures of a stage change.
 // Prints figures; never fails on them. Needs root, bwrap and a built dist/nsbox.
-import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { readHostLayout } from "../src/core/host-layout.ts";
 import { encodeSavedPlan } from "../src/native/saved-plan.ts";
@@ -214,7 +214,7 @@ try {
   if (BEFORE_STAGE) {
     mkdirSync(join(work, "lib-before"), { mode: 0o755 });
     copyFileSync(BEFORE_STAGE, join(work, "lib-before", "nsbox-stage"));
-    Bun.spawnSync(["chmod", "0755", join(work, "lib-before", "nsbox-stage")]);
+    chmodSync(join(work, "lib-before", "nsbox-stage"), 0o755);
     rebindPlan(plan, join(work, "lib-before", "nsbox-stage"), beforePlan);
     before["saved plan, BENCH_BEFORE_STAGE"] = { argv: [beforePlan] };
   }
