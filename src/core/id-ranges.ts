@@ -7,7 +7,8 @@ import { closeSync, openSync, readFileSync, renameSync, writeFileSync, writeSync
 import { join } from "node:path";
 import type { PlanContext, SubIdRange } from "../model/context.ts";
 import { DEFAULT_SUBID_START } from "../model/defaults.ts";
-import { NAME_PATTERN, type SandboxSpecInput } from "../model/schema.ts";
+import { NAME_PATTERN } from "../model/names.ts";
+import type { SandboxSpecInput } from "../model/schema.ts";
 import { NsboxError } from "../base/errors.ts";
 import { persistentDir, persistentRoot } from "./state-dir.ts";
 
