@@ -1,0 +1,137 @@
+// The plan cache of `nsbox run` on the real binary: a repeated line starts from its cached plan
+// and builds the same sandbox; any change to what planning reads (environment, cwd) misses; lines
+// whose planning reads more are never kept; an entry that was changed, or that others could have
+// written, is not used (the run plans afresh). Root's entries are in /run/nsbox/plans, so the
+// root tests give every line an environment of its own; nobody's run in a runtime dir of the test's.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describeRoot, host, nsbox, NSBOX, tempDir } from "./harness.ts";
+
+/** What a sandbox is, seen from inside: ids, capabilities, filter, mounts (without their ids), limits. */
+const PROBE = [
+  "grep -E '^(Uid|Gid|Groups|Cap(Inh|Prm|Eff|Bnd|Amb)|NoNewPrivs|Seccomp|Seccomp_filters)' /proc/self/status",
+  "cut -d' ' -f5- /proc/self/mountinfo",
+  "hostname; id; ulimit -a; ls -A /; pwd; env | sort",
+].join("; ");
+
+const TRACE_LINES = /^nsbox-trace:\s+[\d.]+ ms\s+(plan cache hit|plan cache miss|plan cached)$/gm;
+
+/** The plan cache's trace lines of one run, in order. */
+const cacheEvents = (stderr: string) => [...stderr.matchAll(TRACE_LINES)].map((m) => m[1]);
+
+let tag = 0;
+/** An environment no other run of nsbox has: its own cache key. */
+const freshEnv = () => ({ NSBOX_TRACE: "1", PLAN_CACHE_TEST: `${process.pid}-${++tag}` });
+
+const dirs: string[] = [];
+let nobodyHome = "";
+let nobodyNsbox = "";
+beforeAll(() => {
+  if (process.getuid?.() !== 0) return;
+  nobodyHome = tempDir("nsbox-plan-cache-");
+  dirs.push(nobodyHome);
+  chmodSync(nobodyHome, 0o755);
+  // A copy nobody can read and execute, and a runtime dir of its own for its entries.
+  host(`cp ${NSBOX} ${nobodyHome}/nsbox && chmod 755 ${nobodyHome}/nsbox`);
+  nobodyNsbox = `${nobodyHome}/nsbox`;
+  mkdirSync(join(nobodyHome, "run"), { mode: 0o700 });
+  chownSync(join(nobodyHome, "run"), 65534, 65534);
+});
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** `nsbox run ARGS` as nobody (no subordinate ids), with the test's runtime dir and tracing on. */
+function asNobody(args: string[], env: Record<string, string> = {}) {
+  const envArgs = Object.entries({ XDG_RUNTIME_DIR: join(nobodyHome, "run"), PATH: "/usr/bin:/bin", NSBOX_TRACE: "1", ...env }).map(([k, v]) => `${k}=${v}`);
+  const r = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "-i", ...envArgs, nobodyNsbox, "run", ...args], { cwd: "/", timeout: 20_000 });
+  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+const nobodyPlans = () => join(nobodyHome, "run", "nsbox", "plans");
+const nobodyEntries = () => readdirSync(nobodyPlans()).map((n) => join(nobodyPlans(), n));
+
+describeRoot("plan cache (root)", () => {
+  test("a repeated line is planned once and then started from its cached plan: the same sandbox", () => {
+    const env = freshEnv();
+    const line = ["run", "--tmpfs", "/scratch", "--setenv", "A", "1", "--", "sh", "-c", PROBE];
+    const first = nsbox(line, { env });
+    const second = nsbox(line, { env });
+    const third = nsbox(line, { env });
+    expect([first.code, second.code, third.code]).toEqual([0, 0, 0]);
+    expect(cacheEvents(first.stderr)).toEqual(["plan cache miss", "plan cached"]);
+    expect(cacheEvents(second.stderr)).toEqual(["plan cache hit"]);
+    expect(cacheEvents(third.stderr)).toEqual(["plan cache hit"]);
+    expect(second.stdout).toBe(first.stdout);
+    expect(third.stdout).toBe(first.stdout);
+    expect(first.stdout).toContain("Seccomp:\t2");
+    expect(first.stdout).toContain("/scratch");
+  });
+  test("another environment or working directory is another plan", () => {
+    const env = freshEnv();
+    const line = ["run", "--", "sh", "-c", "pwd; echo $B"];
+    expect(cacheEvents(nsbox(line, { env }).stderr)).toEqual(["plan cache miss", "plan cached"]);
+    const changed = nsbox(line, { env: { ...env, B: "2" } });
+    expect(cacheEvents(changed.stderr)).toEqual(["plan cache miss", "plan cached"]);
+    expect(changed.stdout).toBe("/\n2\n");
+    const elsewhere = Bun.spawnSync([NSBOX, "run", "--", "sh", "-c", "echo $PWD"], { env, cwd: "/tmp" });
+    expect(cacheEvents(elsewhere.stderr.toString())).toEqual(["plan cache miss", "plan cached"]);
+  });
+  test("lines whose planning reads more than argv and the context are never kept", () => {
+    const env = freshEnv();
+    for (const line of [["--seccomp-deny", "ptrace"], ["--join", "net=/proc/self/ns/net"]]) {
+      for (let i = 0; i < 2; i++) {
+        const r = nsbox(["run", ...line, "--", "true"], { env });
+        expect(r.code).toBe(0);
+        expect(cacheEvents(r.stderr)).toEqual(["plan cache miss"]);
+      }
+    }
+  });
+  test("NSBOX_PLAN_CACHE=0 plans afresh and keeps nothing", () => {
+    const env = { ...freshEnv(), NSBOX_PLAN_CACHE: "0" };
+    for (let i = 0; i < 2; i++) expect(cacheEvents(nsbox(["run", "--", "true"], { env }).stderr)).toEqual([]);
+  });
+  test("bad input is still one line, and nothing is kept for it", () => {
+    const env = { PLAN_CACHE_TEST: `${process.pid}-bad` };
+    for (let i = 0; i < 2; i++) {
+      const r = nsbox(["run", "--tmpfs", "relative", "--", "true"], { env });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+  });
+});
+
+describeRoot("plan cache (nobody, in its own runtime dir)", () => {
+  test("a rootless line is kept in the caller's private directory and used again", () => {
+    const first = asNobody(["--", "id", "-u"]);
+    expect(first.code).toBe(0);
+    expect(cacheEvents(first.stderr)).toEqual(["plan cache miss", "plan cached"]);
+    expect(host(`stat -c '%u %a' ${nobodyPlans()} ${nobodyEntries()[0]}`).stdout).toBe("65534 700\n65534 600\n");
+    const again = asNobody(["--", "id", "-u"]);
+    expect(cacheEvents(again.stderr)).toEqual(["plan cache hit"]);
+    expect(again.stdout).toBe(first.stdout);
+  });
+  test("a changed entry is not used: the run plans afresh and replaces it", () => {
+    const line = ["--setenv", "T", "tampered", "--", "sh", "-c", "echo $T"];
+    expect(cacheEvents(asNobody(line).stderr)).toEqual(["plan cache miss", "plan cached"]);
+    const file = nobodyEntries().find((f) => readFileSync(f, "utf8").includes("tampered"))!;
+    // One byte of the spec: the command would print something else.
+    writeFileSync(file, readFileSync(file, "utf8").replace('"tampered"', '"tamperex"'));
+    const r = asNobody(line);
+    expect(cacheEvents(r.stderr)).toEqual(["plan cache miss", "plan cached"]);
+    expect(r.stdout).toBe("tampered\n");
+    expect(cacheEvents(asNobody(line).stderr)).toEqual(["plan cache hit"]);
+  });
+  test("an entry or directory others could read or write is not used, and nothing is kept in such a directory", () => {
+    const line = ["--setenv", "T", "loose", "--", "true"];
+    expect(cacheEvents(asNobody(line).stderr)).toEqual(["plan cache miss", "plan cached"]);
+    const file = nobodyEntries().find((f) => readFileSync(f, "utf8").includes('"loose"'))!;
+    chmodSync(file, 0o644);
+    expect(cacheEvents(asNobody(line).stderr)).toEqual(["plan cache miss", "plan cached"]);
+    chmodSync(nobodyPlans(), 0o755);
+    try {
+      for (let i = 0; i < 2; i++) expect(cacheEvents(asNobody(line).stderr)).toEqual(["plan cache miss"]);
+    } finally {
+      chmodSync(nobodyPlans(), 0o700);
+    }
+    expect(cacheEvents(asNobody(line).stderr)).toEqual(["plan cache hit"]);
+  });
+});
