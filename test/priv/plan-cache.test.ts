@@ -65,6 +65,17 @@ describeRoot("plan cache (root)", () => {
     expect(first.stdout).toContain("Seccomp:\t2");
     expect(first.stdout).toContain("/scratch");
   });
+  test("a start from the cache warns as a planned one does, at the log level its flags chose", () => {
+    const env = freshEnv();
+    const line = ["run", "--map-host-root", "--", "true"];
+    const [first, second] = [nsbox(line, { env }), nsbox(line, { env })];
+    expect(cacheEvents(second.stderr)).toEqual(["plan cache hit"]);
+    for (const r of [first, second]) expect(r.stderr).toContain("warning: run: --map-host-root");
+    const quiet = ["run", "--quiet", "--map-host-root", "--", "true"];
+    const [q1, q2] = [nsbox(quiet, { env }), nsbox(quiet, { env })];
+    expect(cacheEvents(q2.stderr)).toEqual(["plan cache hit"]);
+    for (const r of [q1, q2]) expect(r.stderr).not.toContain("warning");
+  });
   test("another environment or working directory is another plan", () => {
     const env = freshEnv();
     const line = ["run", "--", "sh", "-c", "pwd; echo $B"];
