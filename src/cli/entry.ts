@@ -52,10 +52,10 @@ export async function main(argv: readonly string[], io?: CliIo): Promise<number>
       // The plan cache first: a hit launches without loading the planning pipeline at all.
       const [{ runFromCache }, { tracePhase }] = await Promise.all([import("./run-cache.ts"), import("../core/trace.ts")]);
       tracePhase("bun started (first JS)", firstJs);
-      tracePhase("cache modules loaded");
+      tracePhase("start modules loaded");
       const miss = runFromCache(args);
       const { runCommand } = await import("./run.ts");
-      tracePhase("modules loaded");
+      tracePhase("planning modules loaded");
       return await runCommand(args, miss.ctx, {}, miss.store);
     }
     return await (await import("./index.ts")).runCli(argv, io);

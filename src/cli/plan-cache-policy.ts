@@ -11,17 +11,19 @@ export const UNCACHED_OPTIONS: Readonly<Record<string, string>> = {
   join: "whether the persisted namespace exists",
   name: "the id ranges recorded for names",
   zone: "the zone's DNS settings",
-  state: "kept plain: its directory is prepared at each start anyway",
   seccomp: "a policy file (a level, default/strict/none, is cached)",
   "seccomp-allow": "libseccomp's syscall table",
   "seccomp-deny": "libseccomp's syscall table",
 };
 
-/** Options whose planning reads argv and the context alone. */
+/**
+ * Options whose planning reads argv and the context alone. What some of them ask for is made at
+ * each start (--state's directory, --memory's cgroup, --keep-fd's check): only the spec is kept.
+ */
 export const PURE_OPTIONS: ReadonlySet<string> = new Set([
   "unshare", "share", "hostname", "root", "propagation", "map-root", "map-host-root", "map-users", "uid", "gid",
   "chdir", "setenv", "unsetenv", "clearenv", "keep-fd", "no-init", "die-with-parent", "net", "cap-add", "rlimit",
-  "memory", "pids", "cpu", "new-session", "allow-userns", "idmap-bind", "idmap-host-root",
+  "memory", "pids", "cpu", "new-session", "allow-userns", "idmap-bind", "idmap-host-root", "state",
   "ro-bind", "bind", "ro-bind-try", "bind-try", "tmpfs", "proc", "dev", "mqueue", "dir", "symlink",
 ]);
 

@@ -32,6 +32,7 @@ export function planCacheKey(args: readonly string[], ctx: PlanContext, binary: 
 /** Launches the cached plan of `args` and never returns; returns what `run` needs on a miss. */
 export function runFromCache(args: readonly string[]): PlanCacheMiss {
   const ctx = readPlanContext();
+  tracePhase("context read");
   const binary = (process.env.NSBOX_PLAN_CACHE ?? "1") === "0" || mentionsPlugin(args) ? undefined : binaryIdentity();
   if (binary === undefined) return { ctx };
   const key = planCacheKey(args, ctx, binary);

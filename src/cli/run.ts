@@ -12,8 +12,6 @@ import { planFromArgs } from "./sandbox-command.ts";
 import { setLogLevel } from "../core/log.ts";
 import { tracePhase } from "../core/trace.ts";
 
-export { mentionsPlugin };
-
 export const RUN_USAGE = "nsbox run [OPTIONS] -- COMMAND [ARG...]";
 
 /**
@@ -24,7 +22,6 @@ export async function runCommand(args: readonly string[], ctx: PlanContext, io: 
   const { rest, plugin } = mentionsPlugin(args)
     ? await (await import("./plugin-args.ts")).pluginFromArgs(args, LOG_FLAGS, ctx)
     : { rest: [...args], plugin: undefined };
-  tracePhase("context read");
   const { spec, extras, uses } = planFromArgs(rest, LOG_FLAGS, RUN_USAGE, ctx, plugin, { facts: io.facts, claimRange: true });
   tracePhase("parsed and planned");
   const logLevel = logLevelOf(extras);

@@ -22,13 +22,13 @@ describe("which run lines the plan cache keeps", () => {
     expect(cacheable()).toBe(true);
     expect(cacheable("--ro-bind", "/srv", "/srv", "--tmpfs", "/x", "--setenv", "A", "1", "--net", "none", "--quiet")).toBe(true);
     expect(cacheable("--seccomp", "strict", "--memory", "64M", "--verbose", "--root", "host")).toBe(true);
+    expect(cacheable("--state", "/srv/app", "--keep-fd", "3")).toBe(true);
   });
   test("options that read files, libseccomp or recorded state are not", () => {
     const only = (name: string, ...values: string[]) => isCacheablePlan([{ name: "tmpfs", values: ["/a"] }, { name, values }], new Map());
     expect(cacheable("--name", "web")).toBe(false);
     expect(cacheable("--seccomp-deny", "ptrace")).toBe(false);
     expect(only("join", "net=/run/netns/x")).toBe(false);
-    expect(only("state", "/var/lib/x")).toBe(false);
     expect(only("zone", "lan")).toBe(false);
     expect(only("seccomp", "/etc/nsbox/policy.toml")).toBe(false);
     expect(only("a-future-option")).toBe(false);

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { stampPath } from "../../src/core/state-directories.ts";
 import { describeRoot, host, nsbox, NSBOX, tempDir } from "./harness.ts";
 
 /** What a sandbox is, seen from inside: ids, capabilities, filter, mounts (without their ids), limits. */
@@ -20,9 +21,8 @@ const TRACE_LINES = /^nsbox-trace:\s+[\d.]+ ms\s+(plan cache hit|plan cache miss
 /** The plan cache's trace lines of one run, in order. */
 const cacheEvents = (stderr: string) => [...stderr.matchAll(TRACE_LINES)].map((m) => m[1]);
 
-let tag = 0;
 /** An environment no other run of nsbox has: its own cache key. */
-const freshEnv = () => ({ NSBOX_TRACE: "1", PLAN_CACHE_TEST: `${process.pid}-${++tag}` });
+const freshEnv = () => ({ NSBOX_TRACE: "1", PLAN_CACHE_TEST: crypto.randomUUID() });
 
 const dirs: string[] = [];
 let nobodyHome = "";
@@ -38,7 +38,11 @@ beforeAll(() => {
   mkdirSync(join(nobodyHome, "run"), { mode: 0o700 });
   chownSync(join(nobodyHome, "run"), 65534, 65534);
 });
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const stateDirs: string[] = [];
+afterAll(() => {
+  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+  stateDirs.forEach((d) => rmSync(stampPath(d), { force: true }));
+});
 
 /** `nsbox run ARGS` as nobody (no subordinate ids), with the test's runtime dir and tracing on. */
 function asNobody(args: string[], env: Record<string, string> = {}) {
@@ -75,6 +79,23 @@ describeRoot("plan cache (root)", () => {
     const [q1, q2] = [nsbox(quiet, { env }), nsbox(quiet, { env })];
     expect(cacheEvents(q2.stderr)).toEqual(["plan cache hit"]);
     for (const r of [q1, q2]) expect(r.stderr).not.toContain("warning");
+  });
+  test("what a start prepares is prepared at every start: a state directory removed after the first run is made again", () => {
+    const env = freshEnv();
+    const parent = tempDir("nsbox-plan-cache-state-");
+    chmodSync(parent, 0o755); // the sandbox's root is an unprivileged host uid: it must reach the directory
+    dirs.push(parent);
+    const dir = join(parent, "app");
+    stateDirs.push(dir);
+    const line = ["run", "--state", dir, "--", "sh", "-c", `touch ${dir}/x && stat -c %U ${dir}/x`];
+    const first = nsbox(line, { env });
+    expect(cacheEvents(first.stderr)).toEqual(["plan cache miss", "plan cached"]);
+    rmSync(dir, { recursive: true });
+    const second = nsbox(line, { env });
+    expect(cacheEvents(second.stderr)).toEqual(["plan cache hit"]);
+    expect([first.code, second.code]).toEqual([0, 0]);
+    expect(second.stdout).toBe(first.stdout);
+    expect(second.stdout).toBe("root\n");
   });
   test("another environment or working directory is another plan", () => {
     const env = freshEnv();
