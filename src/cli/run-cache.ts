@@ -3,6 +3,7 @@
 // host preparation runs as always); on a miss, hand `run` the context it read and a way to keep
 // what it plans. NSBOX_PLAN_CACHE=0 turns it off.
 import { execute } from "../core/execute.ts";
+import { contextForSandbox } from "../core/id-ranges.ts";
 import { logger, setLogLevel } from "../core/log.ts";
 import { binaryIdentity, planCacheDir, readCachedPlan, storeCachedPlan, type CachedPlan } from "../core/plan-cache.ts";
 import { tracePhase } from "../core/trace.ts";
@@ -29,6 +30,22 @@ export function planCacheKey(args: readonly string[], ctx: PlanContext, binary: 
   return JSON.stringify({ version: VERSION, binary, argv: args, ctx });
 }
 
+/**
+ * A named sandbox's entry holds the range it was planned in. Planning would claim the name's
+ * range now (recorded, or picked and recorded when it was given back): so does this, and the
+ * entry is used only when that is the very same range. Anything else, a failure included, is a
+ * miss: the run plans afresh and says what is wrong itself.
+ */
+function inSameRange(entry: CachedPlan, ctx: PlanContext): boolean {
+  if (!entry.range) return true;
+  try {
+    const now = contextForSandbox(ctx, entry.range.input, true);
+    return JSON.stringify([now.subuid, now.subgid]) === JSON.stringify([entry.range.subuid, entry.range.subgid]);
+  } catch {
+    return false;
+  }
+}
+
 /** Launches the cached plan of `args` and never returns; returns what `run` needs on a miss. */
 export function runFromCache(args: readonly string[]): PlanCacheMiss {
   const ctx = readPlanContext();
@@ -37,7 +54,8 @@ export function runFromCache(args: readonly string[]): PlanCacheMiss {
   if (binary === undefined) return { ctx };
   const key = planCacheKey(args, ctx, binary);
   const dir = planCacheDir(ctx.uid, process.env);
-  const hit = readCachedPlan(dir, key, ctx.uid);
+  const entry = readCachedPlan(dir, key, ctx.uid);
+  const hit = entry && inSameRange(entry, ctx) ? entry : undefined;
   tracePhase(hit ? "plan cache hit" : "plan cache miss");
   if (hit) {
     if (hit.logLevel !== undefined) setLogLevel(hit.logLevel);

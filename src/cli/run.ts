@@ -22,10 +22,10 @@ export async function runCommand(args: readonly string[], ctx: PlanContext, io: 
   const { rest, plugin } = mentionsPlugin(args)
     ? await (await import("./plugin-args.ts")).pluginFromArgs(args, LOG_FLAGS, ctx)
     : { rest: [...args], plugin: undefined };
-  const { spec, extras, uses } = planFromArgs(rest, LOG_FLAGS, RUN_USAGE, ctx, plugin, { facts: io.facts, claimRange: true });
+  const { spec, extras, uses, range } = planFromArgs(rest, LOG_FLAGS, RUN_USAGE, ctx, plugin, { facts: io.facts, claimRange: true });
   tracePhase("parsed and planned");
   const logLevel = logLevelOf(extras);
   if (logLevel !== undefined) setLogLevel(logLevel);
-  if (store && !plugin && isCacheablePlan(uses, extras)) store(logLevel === undefined ? { spec } : { spec, logLevel });
+  if (store && !plugin && isCacheablePlan(uses, extras)) store({ spec, ...(logLevel === undefined ? {} : { logLevel }), ...(range ? { range } : {}) });
   return launchSpec(spec, io.launch ?? execute);
 }

@@ -8,7 +8,7 @@
 // network namespace, cgroups) travels beside it as HostWire. Bad input ends here as a UsageError.
 import { ArgError, UsageError } from "../base/errors.ts";
 import type { FlagShape } from "../base/argv.ts";
-import { planWithRange } from "../core/id-ranges.ts";
+import { planWithRange, rangeInputOf, type NamedRangeUse } from "../core/id-ranges.ts";
 import type { PlanContext } from "../model/context.ts";
 import type { NormalSpec } from "../model/normalize.ts";
 import { formatIssue, planSpec, type PlanResult } from "../model/plan.ts";
@@ -39,7 +39,10 @@ export interface SandboxRequest {
   plugin?: PluginUse;
   /** The sandbox options given (flags and profile), in order: what `run`'s plan cache admits. */
   uses: readonly OptionUse[];
+  /** The name's id range it was planned in (a named root launch), and what of the input chose it. */
+  range?: NamedRangeUse;
 }
+
 
 /** One sandbox option as given: its name and values. */
 export interface OptionUse {
@@ -148,5 +151,6 @@ export function planFromArgs(
   const base = specOf(named.result);
   const rangeCtx = named.ctx;
   const spec = use ? planWithPlugin(use, parsed.input, base, rangeCtx, (i) => withHostFacts(i, rangeCtx, facts)) : base;
-  return { spec, extras: parsed.extras, plugin: use, uses: parsed.uses };
+  const range: NamedRangeUse | undefined = rangeCtx === ctx ? undefined : { input: rangeInputOf(parsed.input), subuid: rangeCtx.subuid, subgid: rangeCtx.subgid };
+  return { spec, extras: parsed.extras, plugin: use, uses: parsed.uses, ...(range ? { range } : {}) };
 }

@@ -8,6 +8,7 @@
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { NormalSpec } from "../model/normalize.ts";
+import type { NamedRangeUse } from "./id-ranges.ts";
 import { sha256Hex } from "../native/sha256.ts";
 import { assertGuardedDirs } from "./stage-install.ts";
 import { stateRoot } from "./state-dir.ts";
@@ -20,6 +21,8 @@ export const PLAN_CACHE_ENTRIES = 64;
 export interface CachedPlan {
   spec: NormalSpec;
   logLevel?: number;
+  /** A named sandbox's range as planned: claimed again at each hit, which must give the same. */
+  range?: NamedRangeUse;
 }
 
 /**
@@ -74,7 +77,8 @@ function decodeEntry(text: string, key: string): CachedPlan | undefined {
   if (nl < 0 || `${magic} ${version}` !== MAGIC || sum !== sha256Hex(body)) return undefined;
   const entry = JSON.parse(body) as { key?: unknown } & Partial<CachedPlan>;
   if (entry.key !== key || typeof entry.spec !== "object" || entry.spec === null) return undefined;
-  return entry.logLevel === undefined ? { spec: entry.spec } : { spec: entry.spec, logLevel: entry.logLevel };
+  const { spec, logLevel, range } = entry as CachedPlan;
+  return { spec, ...(logLevel === undefined ? {} : { logLevel }), ...(range === undefined ? {} : { range }) };
 }
 
 /**

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stampPath } from "../../src/core/state-directories.ts";
-import { describeRoot, host, nsbox, NSBOX, tempDir } from "./harness.ts";
+import { describeRoot, forgetRanges, host, nsbox, NSBOX, tempDir } from "./harness.ts";
 
 /** What a sandbox is, seen from inside: ids, capabilities, filter, mounts (without their ids), limits. */
 const PROBE = [
@@ -39,7 +39,9 @@ beforeAll(() => {
   chownSync(join(nobodyHome, "run"), 65534, 65534);
 });
 const stateDirs: string[] = [];
+const names: string[] = [];
 afterAll(() => {
+  forgetRanges(names);
   dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
   stateDirs.forEach((d) => rmSync(stampPath(d), { force: true }));
 });
@@ -96,6 +98,41 @@ describeRoot("plan cache (root)", () => {
     expect([first.code, second.code]).toEqual([0, 0]);
     expect(second.stdout).toBe(first.stdout);
     expect(second.stdout).toBe("root\n");
+  });
+  test("a named line keeps its name's range: a hit claims the range again and is used only when it is the same", () => {
+    const env = freshEnv();
+    const name = `pc-${crypto.randomUUID().slice(0, 8)}`;
+    const other = `${name}-other`;
+    names.push(name, other);
+    const ranges = "/var/lib/nsbox/id-ranges";
+    const slotOf = (n: string) => readFileSync(join(ranges, `name-${n}`), "utf8").trim();
+    const line = ["run", "--name", name, "--", "sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; hostname"];
+    const first = nsbox(line, { env });
+    expect(first.code).toBe(0);
+    expect(cacheEvents(first.stderr)).toEqual(["plan cache miss", "plan cached"]);
+    const slot = slotOf(name);
+    expect(cacheEvents(nsbox(line, { env }).stderr)).toEqual(["plan cache hit"]);
+    // Given back (nsbox ranges rm): the hit claims the name's range again, as planning would.
+    forgetRanges([name]);
+    const again = nsbox(line, { env });
+    expect(cacheEvents(again.stderr)).toEqual(["plan cache hit"]);
+    expect(again.stdout).toBe(first.stdout);
+    expect(slotOf(name)).toBe(slot);
+    // Given back, and its slot taken by another name meanwhile: the entry's range is not the
+    // name's any more, so the run plans afresh, in the range it gets now, and keeps that plan.
+    forgetRanges([name]);
+    mkdirSync(ranges, { recursive: true, mode: 0o700 });
+    writeFileSync(join(ranges, `slot-${slot}`), other, { mode: 0o600 });
+    writeFileSync(join(ranges, `name-${other}`), slot, { mode: 0o600 });
+    const moved = nsbox(line, { env });
+    expect(moved.code).toBe(0);
+    expect(cacheEvents(moved.stderr)).toEqual(["plan cache miss", "plan cached"]);
+    expect(slotOf(name)).not.toBe(slot);
+    expect(moved.stdout).not.toBe(first.stdout);
+    expect(moved.stdout.endsWith(`${name}\n`)).toBe(true);
+    const after = nsbox(line, { env });
+    expect(cacheEvents(after.stderr)).toEqual(["plan cache hit"]);
+    expect(after.stdout).toBe(moved.stdout);
   });
   test("another environment or working directory is another plan", () => {
     const env = freshEnv();
