@@ -21,8 +21,30 @@ const TRACE_LINES = /^nsbox-trace:\s+[\d.]+ ms\s+(plan cache hit|plan cache miss
 /** The plan cache's trace lines of one run, in order. */
 const cacheEvents = (stderr: string) => [...stderr.matchAll(TRACE_LINES)].map((m) => m[1]);
 
-/** An environment no other run of nsbox has: its own cache key. */
-const freshEnv = () => ({ NSBOX_TRACE: "1", PLAN_CACHE_TEST: crypto.randomUUID() });
+const tags: string[] = [];
+/** An environment no other run of nsbox has: its own cache key (its entries are removed after). */
+const freshEnv = () => {
+  tags.push(crypto.randomUUID());
+  return { NSBOX_TRACE: "1", PLAN_CACHE_TEST: tags.at(-1)! };
+};
+
+/** Root's entries this file made: the ones whose key holds one of its environments. */
+function removeOwnEntries(): void {
+  const dir = "/run/nsbox/plans";
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const f of files) {
+    try {
+      if (tags.some((t) => readFileSync(join(dir, f), "utf8").includes(t))) rmSync(join(dir, f));
+    } catch {
+      // Gone meanwhile (another run evicted it).
+    }
+  }
+}
 
 const dirs: string[] = [];
 let nobodyHome = "";
@@ -41,6 +63,7 @@ beforeAll(() => {
 const stateDirs: string[] = [];
 const names: string[] = [];
 afterAll(() => {
+  removeOwnEntries();
   forgetRanges(names);
   dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
   stateDirs.forEach((d) => rmSync(stampPath(d), { force: true }));
