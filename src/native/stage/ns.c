@@ -108,12 +108,9 @@ void ns_unshare_late(const struct spec *s)
 
 	/* A failure of the early unshare is told now: before the release, the supervisor
 	 * would have failed to write the maps of a child that already exited instead. */
-	if (early_errno) {
-		uint64_t f = early_flags(s);
-		die(EXIT_SETUP, "unshare", early_errno, "%s%s%s%s%s", (f & CLONE_NEWNET) ? "net" : "",
-		    (f & CLONE_NEWNET) && (f & (CLONE_NEWIPC | CLONE_NEWUTS)) ? " " : "", (f & CLONE_NEWIPC) ? "ipc" : "",
-		    (f & CLONE_NEWIPC) && (f & CLONE_NEWUTS) ? " " : "", (f & CLONE_NEWUTS) ? "uts" : "");
-	}
+	if (early_errno)
+		die(EXIT_SETUP, "unshare", early_errno, "net, ipc, uts (flags 0x%llx)",
+		    (unsigned long long)early_flags(s));
 	if (flags && unshare(flags) < 0)
 		die(EXIT_SETUP, "unshare", errno, "%s%s", (flags & CLONE_NEWCGROUP) ? "cgroup " : "",
 		    (flags & CLONE_NEWTIME) ? "time" : "");
