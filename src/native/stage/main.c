@@ -64,8 +64,6 @@ static _Noreturn void child(const struct spec *s, int err[2], int sync[2], int p
 	/* Killing the supervisor, even with SIGKILL, kills the whole sandbox. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		die(EXIT_SETUP, "lifeline", errno, "PR_SET_PDEATHSIG");
-	/* Meanwhile, the namespaces the supervisor left to us (ns.c early_flags). */
-	ns_unshare_early(s);
 	/* Wait until the supervisor wrote our id maps and cgroups; EOF: it died or gave up. */
 	while ((n = read(sync[0], &byte, 1)) < 0 && errno == EINTR)
 		;

@@ -44,38 +44,13 @@ void ns_join(const struct spec *s)
 		close((int)s->ns_fd[i]);
 }
 
-/* CLONE_NEWNET, CLONE_NEWIPC and CLONE_NEWUTS of a sandbox with its own user namespace and
- * no cgroup are made by the child itself (ns_unshare_early), while the supervisor writes its id
- * maps: creating a network namespace is the longest part of the clone (~0.5-1 ms: every
- * pernet subsystem's init, sysctl tables, the loopback device), and the child is idle until
- * its release anyway. The namespaces are the same: a process in the new user namespace holds
- * every capability there from its start (user_namespaces(7)) and the kernel makes it their
- * owner, as clone3 would; the creds that own what they create (the mqueue mount's root) are
- * still the supervisor's, unchanged until the child's own setresuid. With a cgroup they stay
- * in clone3: their kernel memory is then charged where it always was. */
-static uint64_t early_flags(const struct spec *s)
-{
-	if (!(s->clone_flags & CLONE_NEWUSER) || s->cgroup || s->n_cgroup_join)
-		return 0;
-	return s->clone_flags & (CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS);
-}
-
-static int early_errno; /* the child's: reported once it is released (ns_unshare_late) */
-
-void ns_unshare_early(const struct spec *s)
-{
-	int flags = (int)early_flags(s);
-	if (flags && unshare(flags) < 0)
-		early_errno = errno;
-}
-
 /* The child is made by clone3 so it can start inside its cgroup (CLONE_INTO_CGROUP): it
  * never runs a single instruction outside the limits. CLONE_NEWTIME and CLONE_NEWCGROUP
- * are left to the child (ns_unshare_late), and so may be net, ipc and uts (early_flags).
- * Without CLONE_VM this is fork-like: the child returns here on a copy of our stack. */
+ * are left to the child (ns_unshare_late). Without CLONE_VM this is fork-like: the child
+ * returns here on a copy of our stack. */
 pid_t ns_clone(const struct spec *s, int cgroup_fd)
 {
-	uint64_t flags = s->clone_flags & ~(uint64_t)(CLONE_NEWTIME | CLONE_NEWCGROUP) & ~early_flags(s);
+	uint64_t flags = s->clone_flags & ~(uint64_t)(CLONE_NEWTIME | CLONE_NEWCGROUP);
 	struct k_clone_args a = {0};
 	long pid;
 
@@ -105,12 +80,6 @@ pid_t ns_clone(const struct spec *s, int cgroup_fd)
 void ns_unshare_late(const struct spec *s)
 {
 	int flags = (int)(s->clone_flags & (CLONE_NEWTIME | CLONE_NEWCGROUP));
-
-	/* A failure of the early unshare is told now: before the release, the supervisor
-	 * would have failed to write the maps of a child that already exited instead. */
-	if (early_errno)
-		die(EXIT_SETUP, "unshare", early_errno, "net, ipc, uts (flags 0x%llx)",
-		    (unsigned long long)early_flags(s));
 	if (flags && unshare(flags) < 0)
 		die(EXIT_SETUP, "unshare", errno, "%s%s", (flags & CLONE_NEWCGROUP) ? "cgroup " : "",
 		    (flags & CLONE_NEWTIME) ? "time" : "");

@@ -17,10 +17,9 @@ struct stage_fds {
 extern struct stage_fds stage_fds;
 
 /* ns.c: joining given namespaces (supervisor; ns-fd fds are closed right after), cloning the
- * child, the unshares the child does itself: early (while it waits for its release), late. */
+ * child, late unshares (child). */
 void ns_join(const struct spec *s);
 pid_t ns_clone(const struct spec *s, int cgroup_fd);
-void ns_unshare_early(const struct spec *s);
 void ns_unshare_late(const struct spec *s);
 
 /* ids.c: id maps written by the supervisor; the child becoming root of its user ns. */
