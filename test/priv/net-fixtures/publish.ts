@@ -154,6 +154,9 @@ async function serveScenario(): Promise<Record<string, unknown>> {
   out.big = await exchange(18080, 8 << 20, 8 << 20);
   const many = await Promise.all(Array.from({ length: 64 }, (_, i) => exchange(18080, 65536 + i * 1000, 200_000).catch(() => false)));
   out.concurrentOk = many.filter(Boolean).length;
+  // More at once than the supervisor relays (128): the rest wait in the backlog, none is lost.
+  const crowd = await Promise.all(Array.from({ length: 200 }, () => exchange(18080, 1000, 1000).catch(() => false)));
+  out.crowdOk = crowd.filter(Boolean).length;
   // Who holds the host listener: the supervisor (nsbox's own pid) and nothing in the sandbox.
   const inode = listenerInode(18080);
   const inside = descendantsOf(p.pid);
@@ -199,6 +202,12 @@ async function serveScenario(): Promise<Record<string, unknown>> {
   out.inUse = { code: inUse.code, lines: inUse.stderr.trim().split("\n") };
   out.recordsAfterInUse = records();
   busy.close();
+  // An address this host does not have; a privileged port (refused for nobody only).
+  const notHere = nsboxSync(["run", "--publish", "10.9.9.9:18094", "--", "true"]);
+  out.notHere = { code: notHere.code, lines: notHere.stderr.trim().split("\n") };
+  const low = nsboxSync(["run", "--publish", "127.0.0.1:81", "--", "true"]);
+  out.privileged = { code: low.code, lines: low.stderr.trim().split("\n") };
+  out.recordsAfterRefusals = records();
   // A zone member (root only: zones are): published the same way, into the zone's namespace.
   if (who === "root") {
     const made = nsboxSync(["netzone", "create", "pz", "--policy", "isolated", "--subnet", "10.77.0.0/24"]);
