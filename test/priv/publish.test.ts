@@ -39,6 +39,7 @@ describeRoot("--publish (in a throwaway network namespace)", () => {
         // The host's loopback services stay out of reach from inside; the host still reaches them.
         expect(f.hostLoopbackFromInside).toBe("ConnectionRefusedError");
         expect(f.hostServiceFromHost).toBe("host service\n");
+        expect(f.nothingInside).toBe("ECONNRESET");
         // A killed payload ends the run (the init passes 128+9 on), SIGTERM is forwarded; the port closes.
         expect(f.payloadFound).toBe(true);
         expect(f.killedExit).toBe(137);

@@ -87,10 +87,12 @@ void publish_open(const struct spec *s)
 			die(EXIT_SETUP, "publish", errno, "fd %d", l->fd);
 		if ((l->family != AF_INET && l->family != AF_INET6) || type != SOCK_STREAM || !listening)
 			die(EXIT_SETUP, "publish", 0, "fd %d is not a listening TCP socket", l->fd);
-		/* Nonblocking: a client gone between poll and accept must not stall the supervisor. */
+		/* Nonblocking: a client gone between poll and accept must not stall the supervisor.
+		 * TCP_NODELAY here is inherited by every accepted socket (see open_conn for why). */
 		if (fcntl(l->fd, F_SETFD, FD_CLOEXEC) < 0 ||
-		    fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK) < 0)
-			die(EXIT_SETUP, "publish", errno, "fd %d: set nonblocking", l->fd);
+		    fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK) < 0 ||
+		    setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int)) < 0)
+			die(EXIT_SETUP, "publish", errno, "fd %d: set nonblocking, nodelay", l->fd);
 		fwd.n_listeners = i + 1;
 	}
 	if (fwd.n_listeners && (proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -249,9 +251,9 @@ static void open_conn(int client, const struct listener *l)
 	c->connecting = (uint8_t)connecting;
 	/* The relay passes on segments as they come, so it must not hold one back for an ACK
 	 * (Nagle, tcp(7) TCP_NODELAY): the sender already chose where its writes end, and a delayed
-	 * ACK on the other side would stall a small reply for up to 40 ms. */
-	for (k = 0; k < 2; k++)
-		setsockopt(c->fd[k], IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
+	 * ACK on the other side would stall a small reply for up to 40 ms. The client's socket
+	 * inherited it from the listener. */
+	setsockopt(c->fd[1], IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	for (k = 0; k < 2; k++)
 		if (take_pipe(c->flow[k].pipe) < 0) {
 			c->flow[k].pipe[0] = -1;
@@ -320,13 +322,9 @@ static int pump(struct conn *c, unsigned d)
 static int progress(struct conn *c)
 {
 	unsigned d;
-	if (c->connecting) {
-		int err = 0;
-		socklen_t n = sizeof err;
-		if (getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &err, &n) < 0 || err)
-			return -1;
-		c->connecting = 0;
-	}
+	/* Connected, or refused: a refused connect's error comes back from the first splice to or
+	 * from that socket (its pending sk_err), which aborts the relay. */
+	c->connecting = 0;
 	for (d = 0; d < 2; d++)
 		if (pump(c, d) < 0)
 			return -1;

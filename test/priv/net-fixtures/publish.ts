@@ -196,6 +196,15 @@ async function serveScenario(): Promise<Record<string, unknown>> {
   out.hostServiceFromHost = await get(18090);
   srv.close();
 
+  // Nothing listens inside: the client is reset (never left hanging, never answered by the forward).
+  const idle = start(["--publish", "127.0.0.1:18095:9", "--", "sleep", "60"]);
+  await waitFor(() => listenerInode(18095) !== undefined, "nsbox listens on 18095");
+  let timer: Timer | undefined;
+  out.nothingInside = await Promise.race([get(18095), new Promise((ok) => (timer = setTimeout(() => ok("hung"), 10_000)))]);
+  clearTimeout(timer);
+  idle.kill("SIGTERM");
+  await idle.exited;
+
   // A port in use: one line, 125, nothing left.
   const busy = await hostListener(18092);
   const inUse = nsboxSync(["run", "--publish", "127.0.0.1:18092", "--", "true"]);
