@@ -14,7 +14,7 @@
 import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join, resolve } from "node:path";
-import { guard } from "../test/priv/net-fixtures/lib.ts";
+import { descendantsOf, guard } from "../test/priv/net-fixtures/lib.ts";
 
 const RUNS = Number(process.env.BENCH_PUBLISH_RUNS ?? 3);
 const REQUESTS = Number(process.env.BENCH_PUBLISH_REQUESTS ?? 10000);
@@ -67,14 +67,6 @@ const SERVERS: Record<string, { argv: string[]; path: string; keepAlive?: boolea
   "php -S, ~1 ms page": { argv: PHP, path: "/work.php" },
 };
 
-function childrenOf(pid: number): number[] {
-  try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number));
-  } catch {
-    return [];
-  }
-}
-const descendantsOf = (pid: number): number[] => childrenOf(pid).flatMap((c) => [c, ...descendantsOf(c)]);
 /** utime + stime of pid, in seconds (proc(5) fields 14 and 15, in clock ticks of 1/100 s). */
 const cpuSeconds = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
