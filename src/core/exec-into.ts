@@ -3,7 +3,7 @@
 // here (a pid alone could be reused), and takes ids, capabilities, no_new_privs, seccomp,
 // rlimits, cwd and environment from the sandbox's own record, so joining never weakens it
 // (firejail's --join bypass, CVE-2022-31214, is what happens otherwise).
-import { closeSync, existsSync, openSync } from "node:fs";
+import { closeSync, existsSync } from "node:fs";
 import type { HostWire } from "../native/wire.ts";
 import { planCgroups, readCgroupHost, sandboxCgroupId } from "./cgroup.ts";
 import type { PlanContext } from "../model/context.ts";
@@ -11,8 +11,11 @@ import type { NormalSpec } from "../model/normalize.ts";
 import { formatIssue, planSpec } from "../model/plan.ts";
 import { NS_KINDS, type NsKind, type SandboxSpecInput } from "../model/schema.ts";
 import { NsboxError, UsageError } from "../base/errors.ts";
-import { isRunning, sandboxInit, type SandboxRecord } from "./sandbox-record.ts";
-import { isSameProcess, startTime } from "./proc.ts";
+import type { SandboxRecord } from "./sandbox-record.ts";
+import { openSandboxNamespaces } from "./sandbox-namespaces.ts";
+import { logger } from "./log.ts";
+
+const log = logger("exec");
 
 export interface ExecPlan {
   spec: NormalSpec;
@@ -44,24 +47,11 @@ export function planExec(record: SandboxRecord, argv: string[], only: NsKind[] |
     if (own.includes(k) && !kinds.includes(k))
       throw new UsageError(`--ns must include ${k}: without it nsbox cannot re-apply the sandbox's ${k === "user" ? "ids" : "root"}`, "exec refuses to weaken a sandbox");
   }
-  const init = sandboxInit(record);
-  const initStart = init === undefined ? undefined : startTime(init);
-  if (init === undefined || initStart === undefined) throw new NsboxError(`the sandbox ${record.name} has no process inside yet (or any more)`);
-
-  const nsFds: number[] = [];
+  const { pid: member, nsFds } = openSandboxNamespaces(record, kinds);
   try {
     const namespaces: Record<string, { mode: "join"; path: string } | { mode: "host" }> = {};
-    for (const k of NS_KINDS) {
-      if (!kinds.includes(k)) {
-        namespaces[k] = { mode: "host" };
-        continue;
-      }
-      const fd = openSync(`/proc/${init}/ns/${k}`, "r");
-      nsFds.push(fd);
-      namespaces[k] = { mode: "join", path: `/proc/self/fd/${fd}` };
-    }
-    // Checked after opening: the fds belong to the sandbox's process, not to a reused pid.
-    if (!isRunning(record) || !isSameProcess(init, initStart)) throw new NsboxError(`the sandbox ${record.name} ended`);
+    for (const k of NS_KINDS) namespaces[k] = kinds.includes(k) ? { mode: "join", path: `/proc/self/fd/${nsFds[kinds.indexOf(k)]}` } : { mode: "host" };
+    log.debug(`joining the namespaces of pid ${member}`);
     const s = record.spec;
     const input: SandboxSpecInput = {
       namespaces,
