@@ -1,4 +1,6 @@
 // Shared test fixtures: a fixed PlanContext (root, and a rootless user) so plans are deterministic.
+import { expect } from "bun:test";
+import { UsageError } from "../src/base/errors.ts";
 import type { PlanContext } from "../src/model/context.ts";
 
 export const rootCtx: PlanContext = {
@@ -16,3 +18,14 @@ export const rootCtx: PlanContext = {
 };
 
 export const userCtx: PlanContext = { ...rootCtx, uid: 1000, gid: 1000, env: { PATH: "/usr/bin:/bin", HOME: "/home/u" } };
+
+/** The message of the UsageError `f` throws; fails the test when it throws nothing or anything else. */
+export function usageError(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(UsageError);
+    return (e as UsageError).message;
+  }
+  throw new Error("expected a UsageError");
+}

@@ -1,20 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { UsageError } from "../../src/base/errors.ts";
 import { parseSandboxArgs } from "../../src/cli/parse-args.ts";
 import { parseProfile } from "../../src/cli/profile.ts";
 import { planFromArgs } from "../../src/cli/sandbox-command.ts";
-import { rootCtx } from "../helpers.ts";
+import { rootCtx, usageError } from "../helpers.ts";
 
 const plan = (...args: string[]) => planFromArgs(args, [], "nsbox run", rootCtx).spec;
-const usageError = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    return (e as UsageError).message;
-  }
-  throw new Error("expected a UsageError");
-};
 
 describe("parseSandboxArgs", () => {
   test("keeps order and takes two-value options", () => {

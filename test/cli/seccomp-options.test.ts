@@ -2,24 +2,14 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { UsageError } from "../../src/base/errors.ts";
 import { loadLibseccomp } from "../../src/core/seccomp.ts";
 import { parseProfile } from "../../src/cli/profile.ts";
 import { parseSeccompFile } from "../../src/cli/seccomp-file.ts";
 import { planFromArgs } from "../../src/cli/sandbox-command.ts";
 import { newDraft } from "../../src/cli/sandbox-options.ts";
-import { rootCtx } from "../helpers.ts";
+import { rootCtx, usageError } from "../helpers.ts";
 
 const seccomp = (...args: string[]) => planFromArgs([...args, "--", "true"], [], "nsbox run", rootCtx).spec.security.seccomp;
-const usageError = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    return (e as UsageError).message;
-  }
-  throw new Error("expected a UsageError");
-};
 
 const dir = mkdtempSync(join(tmpdir(), "nsbox-seccomp-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

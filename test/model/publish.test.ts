@@ -1,7 +1,6 @@
 // --publish in the model and on the command line: the flag's text, the rules, what plan and
 // explain show, and what saved plans and exports say they cannot carry.
 import { describe, expect, test } from "bun:test";
-import { UsageError } from "../../src/base/errors.ts";
 import { planFromArgs } from "../../src/cli/sandbox-command.ts";
 import { unsavable } from "../../src/core/save-plan.ts";
 import { describeSpec } from "../../src/model/describe.ts";
@@ -10,18 +9,9 @@ import { ociBundle, type OciFacts } from "../../src/model/export-oci.ts";
 import { systemdUnitNative } from "../../src/model/export-systemd.ts";
 import { planSpec } from "../../src/model/plan.ts";
 import { describePublish, parsePublish, publishAddressProblem } from "../../src/model/publish.ts";
-import { rootCtx } from "../helpers.ts";
+import { rootCtx, usageError } from "../helpers.ts";
 
 const plan = (...args: string[]) => planFromArgs([...args, "--", "srv"], [], "nsbox run", { ...rootCtx, env: {} }).spec;
-const usageError = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    return (e as UsageError).message;
-  }
-  throw new Error("expected a UsageError");
-};
 const issuesOf = (network: object, namespaces: object = {}) => {
   const r = planSpec({ process: { argv: ["srv"] }, network, namespaces }, rootCtx);
   return r.ok ? [] : r.issues.map((i) => `${i.path}: ${i.message}`);

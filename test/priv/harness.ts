@@ -5,6 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync }
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
+export { childrenOf, descendantsOf } from "./proc-tree.ts";
+
 export const NSBOX = resolve(import.meta.dir, "../../dist/nsbox");
 
 const isRoot = process.getuid?.() === 0;
@@ -92,19 +94,6 @@ export function sessionPids(sid: number): number[] {
     .map(Number);
 }
 
-/** The children of pid (all its threads'), in the order the kernel lists them. */
-export function childrenOf(pid: number): number[] {
-  try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number));
-  } catch {
-    return [];
-  }
-}
-
-/** pid's descendants, depth first. */
-export function descendantsOf(pid: number): number[] {
-  return childrenOf(pid).flatMap((c) => [c, ...descendantsOf(c)]);
-}
 
 /** The command name (comm) of pid, or undefined once it is gone. */
 export function commOf(pid: number): string | undefined {
