@@ -193,7 +193,7 @@ describe("the plugin", () => {
     expect(() => checkPlugin(plugin, { source: "built-in", reservedFlags: RESERVED_FLAGS })).not.toThrow();
     expect(plugin.commands?.map((c) => c.name)).toEqual(["run", "up", "ls", "status", "logs", "exec", "down", "unit"]);
     expect(() => plugin.plan({}, { ...rootCtx, base: { process: { argv: ["true"] } } })).toThrow("nsbox cms-isolate up NAME");
-    expect(plugin.commands?.find((c) => c.name === "up")?.description).toContain("php-fpm8.2 -F -R -y");
+    expect(plugin.commands?.find((c) => c.name === "up")?.description).toContain("php-fpm8.2 -F -O -R -y");
   });
 
   test("the php.ini additions and the ls table", () => {

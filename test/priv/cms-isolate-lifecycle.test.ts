@@ -59,6 +59,32 @@ const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.tes
 
 const ports: Record<string, number> = {};
 
+/** One FastCGI GET of `script` (the FastCGI spec: BEGIN_REQUEST, PARAMS, STDIN; the answer's STDOUT records). */
+async function fastcgi(port: number, script: string): Promise<string> {
+  const record = (type: number, content: Uint8Array) => {
+    const head = new Uint8Array([1, type, 0, 1, content.length >> 8, content.length & 255, 0, 0]);
+    return Buffer.concat([head, content]);
+  };
+  const pair = (k: string, val: string) => Buffer.concat([Buffer.from([k.length, val.length]), Buffer.from(k), Buffer.from(val)]);
+  const params = Buffer.concat([pair("SCRIPT_FILENAME", script), pair("REQUEST_METHOD", "GET"), pair("SCRIPT_NAME", "/index.php"), pair("REQUEST_URI", "/")]);
+  const request = Buffer.concat([record(1, new Uint8Array([0, 1, 0, 0, 0, 0, 0, 0])), record(4, params), record(4, new Uint8Array()), record(5, new Uint8Array())]);
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    void Bun.connect({
+      hostname: "127.0.0.1", port,
+      socket: { open: (s) => void s.write(request), data: (_, d) => void chunks.push(Buffer.from(d)), close: () => resolve(), error: (_, e) => reject(e) },
+    }).catch(reject);
+  });
+  let all = Buffer.concat(chunks);
+  let out = "";
+  while (all.length >= 8) {
+    const [type, length, padding] = [all[1]!, (all[4]! << 8) | all[5]!, all[6]!];
+    if (type === 6) out += all.subarray(8, 8 + length).toString();
+    all = all.subarray(8 + length + padding);
+  }
+  return out.slice(out.indexOf("\r\n\r\n") + 4);
+}
+
 describeRoot("cms-isolate with php -S", () => {
   beforeAll(() => {
     root = tempDir("nsbox-cms-");
@@ -79,7 +105,7 @@ describeRoot("cms-isolate with php -S", () => {
 
   afterAll(() => {
     cms(["down", "--all"]);
-    forgetRanges([A, B, C, `${T}-x`, `${T}-y`].map((n) => `cms-${n}`));
+    forgetRanges([A, B, C, `${T}-d`, `${T}-x`].map((n) => `cms-${n}`));
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -173,7 +199,8 @@ describeRoot("cms-isolate with php -S", () => {
 
   test("run: in the foreground, the server's exit status; SIGTERM ends it and tears it down", async () => {
     const fg = Bun.spawn([NSBOX, "cms-isolate", "--config-dir", cfg, "run", C, "--code", code, "--data", dataOf(C), "--listen", `127.0.0.1:${ports[C]}`], { stdout: "pipe", stderr: "pipe" });
-    await waitFor(() => rowOf(C)?.state === "running" && accepting(ports[C]!), "the foreground instance serves");
+    // The host port accepts from the start (nsbox listens there); the server says when it does.
+    await readUntil(fg.stderr, "Development Server");
     expect(rowOf(C)!.pid).toBe(fg.pid); // nsbox exec'd into the stage: the caller keeps the pid
     expect(await get(ports[C]!)).toStartWith(`${C} `);
     fg.kill("SIGTERM");
@@ -183,6 +210,20 @@ describeRoot("cms-isolate with php -S", () => {
     expect(rowOf(C)).toMatchObject({ state: "stopped" });
     const status2 = nsbox(["cms-isolate", "--config-dir", cfg, "run", C, "--code", code, "--data", dataOf(C), "--listen", `127.0.0.1:${ports[C]}`, "--", "sh", "-c", "exit 7"]);
     expect(status2.code).toBe(7);
+  });
+
+  test("php-fpm under the default seccomp filter: -F -O -R, a pool on 127.0.0.1:PORT, its log through stderr", async () => {
+    const fpm = readdirSync("/usr/sbin").find((f) => /^php-fpm[0-9.]*$/.test(f));
+    expect(fpm).toBeDefined(); // Debian's php-fpm (in CI's packages)
+    const pool = join(code, "pool.conf"); // visible inside: the code dir is
+    const port = freePort();
+    writeFileSync(pool, `[global]\nerror_log = /dev/null\n[fpm]\nlisten = 127.0.0.1:${port}\npm = static\npm.max_children = 2\nclear_env = no\n`, { mode: 0o644 });
+    const d = `${T}-d`;
+    const r = cms(["up", d, "--code", code, "--data", dataOf(d), "--listen", `127.0.0.1:${port}`, "--", fpm!, "-F", "-O", "-R", "-y", pool]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(await fastcgi(port, join(code, "index.php"))).toStartWith(`${d} ${d} `);
+    expect(cms(["logs", d]).stdout).toContain("ready to handle connections");
+    expect(cms(["down", d]).stdout).toBe(`${d} down (terminated)\n`);
   });
 
   test("bad input: one line each, exit 2 or 125, nothing made", () => {
