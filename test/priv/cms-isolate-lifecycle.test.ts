@@ -98,7 +98,7 @@ describeRoot("cms-isolate with php -S", () => {
       "<?php",
       'session_start(); $_SESSION["n"] = ($_SESSION["n"] ?? 0) + 1;',
       'file_put_contents(getenv("CMS_DATA") . "/hit", getenv("CMS_NAME"));',
-      'echo getenv("CMS_NAME"), " ", gethostname(), " ", posix_getpid(), " ", session_save_path(), "\\n";',
+      'echo getenv("CMS_NAME"), " ", gethostname(), " ", posix_getpid(), " ", ini_get("memory_limit"), " ", session_save_path(), "\\n";',
     ].join("\n"), { mode: 0o644 });
     for (const n of [A, B, C]) ports[n] = freePort();
   });
@@ -111,13 +111,16 @@ describeRoot("cms-isolate with php -S", () => {
 
   test("up: two instances from one code dir, each serving its own page at its listen address, no nsbox process left but the stage's", async () => {
     for (const n of [A, B]) {
-      const r = cms(["up", n, "--code", code, "--data", dataOf(n), "--listen", `127.0.0.1:${ports[n]}`]);
+      // B's php.ini additions reach its server (PHP_INI_SCAN_DIR), not A's.
+      const ini = n === B ? ["--php-ini", "memory_limit=77M"] : [];
+      const r = cms(["up", n, "--code", code, "--data", dataOf(n), "--listen", `127.0.0.1:${ports[n]}`, ...ini]);
       expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
       expect(r.stdout).toMatch(new RegExp(`^${n} up: http://127\\.0\\.0\\.1:${ports[n]}/ \\(pid \\d+, sandbox cms-${n}\\)\\n$`));
     }
     for (const n of [A, B]) {
       const page = await get(ports[n]!);
       expect(page).toStartWith(`${n} ${n} `);
+      expect(page.includes(" 77M ")).toBe(n === B);
       expect(page.trim()).toEndWith("/var/lib/php/sessions");
       // Written by the instance into its own data dir, which belongs to its own range.
       expect(readFileSync(join(dataOf(n), "hit"), "utf8")).toBe(n);
@@ -280,6 +283,7 @@ describeRoot("cms-isolate with php -S", () => {
     for (const n of [A, B]) expect(accepting(ports[n]!)).toBe(false);
     expect(ls()).toEqual([]);
     expect(records()).toEqual([]);
+    expect(existsSync(`/run/nsbox-cms/${B}`)).toBe(false);
     expect(nsbox(["ps", "--json"]).stdout).not.toContain(`cms-${T}`);
     for (const n of [A, B, C]) expect(existsSync(join(dataOf(n), "hit"))).toBe(true);
   });
