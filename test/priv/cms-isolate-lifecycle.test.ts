@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { InstanceStatus } from "../../plugins/cms-isolate/status.ts";
 import { describeRoot, forgetRanges, NSBOX, nsbox, readUntil, tempDir, waitFor } from "./harness.ts";
 
 const T = `t${process.pid}`;
@@ -37,16 +38,7 @@ async function get(port: number, path = "/"): Promise<string> {
   return (await fetch(`http://127.0.0.1:${port}${path}`)).text();
 }
 
-interface Row {
-  name: string;
-  state: string;
-  pid: number | null;
-  serverPid: number | null;
-  listen: string;
-  range: { start: number; count: number } | null;
-  memory: number | null;
-  uptime: number | null;
-}
+type Row = InstanceStatus;
 
 function ls(): Row[] {
   const r = cms(["ls", "--json"]);
