@@ -280,3 +280,47 @@ describeRoot("cms-isolate with php -S", () => {
     for (const n of [A, B, C]) expect(existsSync(join(dataOf(n), "hit"))).toBe(true);
   });
 });
+
+describeRoot("cms-isolate rootless (nobody, no subordinate ids)", () => {
+  let home = "";
+  let codeDir = "";
+  const asNobody = (args: string[]) => {
+    const p = Bun.spawnSync(
+      ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "-i", "PATH=/usr/bin:/bin", `XDG_RUNTIME_DIR=${home}/run`, `XDG_STATE_HOME=${home}/lib`, `XDG_CONFIG_HOME=${home}/cfg`, `${home}/nsbox`, "cms-isolate", ...args],
+      { cwd: "/", stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 30_000 },
+    );
+    return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+  };
+
+  beforeAll(() => {
+    home = tempDir("nsbox-cms-nobody-");
+    chmodSync(home, 0o755);
+    const h = Bun.spawnSync(["sh", "-c", `cp ${NSBOX} ${home}/nsbox && chmod 755 ${home}/nsbox && mkdir ${home}/run ${home}/lib ${home}/cfg ${home}/data ${home}/code && chown 65534:65534 ${home}/run ${home}/lib ${home}/cfg ${home}/data && chmod 700 ${home}/run && chmod 755 ${home}/code`]);
+    expect(h.exitCode).toBe(0);
+    codeDir = join(home, "code");
+    writeFileSync(join(codeDir, "index.php"), '<?php echo getenv("CMS_NAME"), "\\n";', { mode: 0o644 });
+  });
+
+  afterAll(() => {
+    if (home) asNobody(["down", "--all"]);
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  test("limits fail closed: one line naming the way out, nothing made", () => {
+    const n = `${T}-r`;
+    const r = asNobody(["up", n, "--code", codeDir, "--data", join(home, "data", n), "--listen", `127.0.0.1:${freePort()}`]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toBe("nsbox: plugin cms-isolate: memory and process limits need root: nsbox makes cgroups only as root (rootless cgroup delegation is not supported yet) (run it as root, or pass --memory none --pids none to run this instance without limits)\n");
+    expect(existsSync(join(home, "lib", "nsbox", "cms-isolate"))).toBe(false);
+    expect(existsSync(join(home, "data", n))).toBe(false);
+  });
+
+  test("a code dir the caller owns is the instance's own: refused", () => {
+    const mine = join(home, "data", "code");
+    Bun.spawnSync(["sh", "-c", `mkdir ${mine} && chown 65534:65534 ${mine}`]);
+    const n = `${T}-r`;
+    const r = asNobody(["up", n, "--code", mine, "--data", join(home, "data", n), "--listen", `127.0.0.1:${freePort()}`, "--memory", "none", "--pids", "none"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("it belongs to host uid 65534, in the instance's own id range");
+  });
+});
