@@ -315,6 +315,20 @@ describeRoot("cms-isolate rootless (nobody, no subordinate ids)", () => {
     expect(existsSync(join(home, "data", n))).toBe(false);
   });
 
+  test("--memory none --pids none: up serves at its listen address, ls shows the caller's uid, down removes it", async () => {
+    const n = `${T}-n`;
+    const port = freePort();
+    const r = asNobody(["up", n, "--code", codeDir, "--data", join(home, "data", n), "--listen", `127.0.0.1:${port}`, "--memory", "none", "--pids", "none"]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(await get(port)).toBe(`${n}\n`);
+    const row = (JSON.parse(asNobody(["ls", "--json"]).stdout) as Row[]).find((x) => x.name === n)!;
+    expect(row).toMatchObject({ state: "running", range: { start: 65534, count: 1 }, memory: null });
+    expect(statSync(join(home, "data", n)).uid).toBe(65534);
+    expect(asNobody(["down", n])).toMatchObject({ code: 0, stdout: `${n} down (terminated)\n` });
+    expect(alive(row.pid!)).toBe(false);
+    expect(accepting(port)).toBe(false);
+  });
+
   test("a code dir the caller owns is the instance's own: refused", () => {
     const mine = join(home, "data", "code");
     Bun.spawnSync(["sh", "-c", `mkdir ${mine} && chown 65534:65534 ${mine}`]);
