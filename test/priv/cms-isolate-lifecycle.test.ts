@@ -231,7 +231,13 @@ describeRoot("cms-isolate with php -S", () => {
     const port = freePort();
     const listen = `127.0.0.1:${port}`;
     const busy = `127.0.0.1:${ports[B]}`;
+    // A code dir its own range owns (as a former data dir would be): the name's range, looked up before it runs.
+    const owned = join(root, "owned");
+    mkdirSync(owned, { mode: 0o755 });
+    const rangeA = rowOf(A)!.range!.start;
+    Bun.spawnSync(["chown", `${rangeA + 33}:${rangeA + 33}`, owned]);
     const cases: [string[], number, RegExp][] = [
+      [["up", A, "--code", owned, "--data", dataOf(A), "--listen", `127.0.0.1:${ports[A]}`], 2, new RegExp(`it belongs to host uid ${rangeA + 33}, in the instance's own id range`)],
       [["up", x, "--code", writable, "--data", dataOf(x), "--listen", listen], 2, /--code .*writable: it is writable by everyone \(mode 777\)/],
       [["up", x, "--code", dataOf(A), "--data", dataOf(x), "--listen", listen], 2, /overlaps instance .*-a's data dir/],
       [["up", x, "--code", code, "--data", dataOf(A), "--listen", listen], 2, /--data .*: instance .*-a has .* as its data dir/],
