@@ -40,7 +40,7 @@ describe("an instance's arguments", () => {
     expect(parse(instanceArgs(i))).toEqual(i);
     expect(parse(instanceArgs(parse(BASE)))).toEqual(parse(BASE));
     // IPv6 and trailing slashes
-    expect(parse(["w", "--code", "/srv/code/", "--data", "/srv//w", "--listen", "[::1]:9000"])).toMatchObject({ code: "/srv/code", data: "/srv/w", port: 9000 });
+    expect(parse(["w", "--code", "/srv/code/", "--data", "/srv//w", "--listen", "[::1]:9000"])).toMatchObject({ code: "/srv/code", data: "/srv/w", port: 9000, command: ["php", "-S", "[::1]:9000", "-t", "/srv/code"] });
   });
 
   test("bad input: one message each", () => {

@@ -97,7 +97,7 @@ describeRoot("cms-isolate with php -S", () => {
 
   afterAll(() => {
     cms(["down", "--all"]);
-    forgetRanges([A, B, C, `${T}-d`, `${T}-x`].map((n) => `cms-${n}`));
+    forgetRanges([A, B, C, `${T}-d`, `${T}-six`, `${T}-x`].map((n) => `cms-${n}`));
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -190,6 +190,16 @@ describeRoot("cms-isolate with php -S", () => {
     expect(again.code).toBe(0);
     expect(rowOf(A)!.range).toEqual(a.range);
     expect(await get(ports[A]!)).toStartWith(`${A} `);
+  });
+
+  test("an IPv6 --listen: the server listens on the instance's [::1] at the same port", async () => {
+    const v6 = `${T}-six`;
+    const port = freePort();
+    const r = cms(["up", v6, "--code", code, "--data", dataOf(v6), "--listen", `[::1]:${port}`]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(await (await fetch(`http://[::1]:${port}/`)).text()).toStartWith(`${v6} `);
+    expect(cms(["status", v6]).stdout).toContain(`listen: [::1]:${port} -> [::1]:${port} inside`);
+    expect(cms(["down", v6]).code).toBe(0);
   });
 
   test("run: in the foreground, the server's exit status; SIGTERM ends it and tears it down", async () => {
