@@ -18,7 +18,7 @@ let code: string;
 
 const cms = (args: string[], opts: { env?: Record<string, string> } = {}) => nsbox(["cms-isolate", "--config-dir", cfg, ...args], opts);
 const dataOf = (name: string) => join(root, "data", name);
-const records = () => (existsSync(join(cfg, "cms-isolate")) ? readdirSync(join(cfg, "cms-isolate")).filter((f) => !f.startsWith(".")) : []);
+const records = () => (existsSync(join(cfg, "cms-isolate")) ? readdirSync(join(cfg, "cms-isolate")).filter((f) => !f.startsWith(".") && f !== "instances.lock") : []);
 
 /** A port nothing listens on now. */
 function freePort(): number {
