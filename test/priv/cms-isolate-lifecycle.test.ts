@@ -97,7 +97,7 @@ describeRoot("cms-isolate with php -S", () => {
 
   afterAll(() => {
     cms(["down", "--all"]);
-    forgetRanges([A, B, C, `${T}-d`, `${T}-six`, `${T}-x`].map((n) => `cms-${n}`));
+    forgetRanges([A, B, C, `${T}-d`, `${T}-race`, `${T}-six`, `${T}-x`].map((n) => `cms-${n}`));
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -275,6 +275,19 @@ describeRoot("cms-isolate with php -S", () => {
     const early = cms(["up", x, "--code", code, "--data", dataOf(x), "--listen", listen, "--", "sh", "-c", "echo no database here >&2; exit 3"]);
     expect({ code: early.code, stderr: early.stderr }).toEqual({ code: 3, stderr: `nsbox: plugin cms-isolate: instance ${x} did not start: no database here\n` });
     expect(records()).toEqual(before);
+  });
+
+  test("two ups of one name at once: one runs, the other says so, the record is the running one's", async () => {
+    const n = `${T}-race`;
+    const port = freePort();
+    const up = () => Bun.spawn([NSBOX, "cms-isolate", "--config-dir", cfg, "up", n, "--code", code, "--data", dataOf(n), "--listen", `127.0.0.1:${port}`], { stdout: "pipe", stderr: "pipe" });
+    const both = [up(), up()];
+    const codes = (await Promise.all(both.map((p) => p.exited))).sort();
+    expect(codes[0]).toBe(0);
+    expect(codes[1]).not.toBe(0);
+    expect(rowOf(n)).toMatchObject({ state: "running", listen: `127.0.0.1:${port}` });
+    expect(await get(port)).toStartWith(`${n} `);
+    expect(cms(["down", n]).code).toBe(0);
   });
 
   test("down: SIGTERM, everything removed but the data dirs", async () => {
