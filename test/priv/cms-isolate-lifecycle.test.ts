@@ -353,6 +353,11 @@ describeRoot("cms-isolate rootless (nobody, no subordinate ids)", () => {
     const row = (JSON.parse(asNobody(["ls", "--json"]).stdout) as Row[]).find((x) => x.name === n)!;
     expect(row).toMatchObject({ state: "running", range: { start: 65534, count: 1 }, memory: null });
     expect(statSync(join(home, "data", n)).uid).toBe(65534);
+    // exec: inside, under the instance's restrictions (joined through the server's process: a
+    // rootless caller cannot open the init's namespace files).
+    const inside = asNobody(["exec", n, "--", "sh", "-c", "hostname; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status; ls /proc | grep -c '^[0-9]'"]);
+    expect({ code: inside.code, stderr: inside.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(inside.stdout).toMatch(new RegExp(`^${n}\\nCapEff:\\s+0+\\nNoNewPrivs:\\s+1\\nSeccomp:\\s+2\\n[0-9]\\n$`));
     expect(asNobody(["down", n])).toMatchObject({ code: 0, stdout: `${n} down (terminated)\n` });
     expect(alive(row.pid!)).toBe(false);
     expect(accepting(port)).toBe(false);
