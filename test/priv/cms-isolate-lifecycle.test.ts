@@ -287,6 +287,8 @@ describeRoot("cms-isolate with php -S", () => {
       cmd(`up ${z} --code "${code}" --data "${dataOf(z)}" --listen 127.0.0.1:${port} --zone cmsz`),
       `exec 3<>/dev/tcp/127.0.0.1/${port}; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; tail -n 1 <&3`,
       cmd(`status ${z}`) + " | grep '^network:'",
+      // exec joins the zone's network namespace too (made on the host, joined before the user namespace)
+      cmd(`exec ${z} -- sh -c "ip -4 -o addr show scope global | grep -o 'inet [0-9./]*'"`),
       cmd(`down ${z}`), `"${NSBOX}" netzone rm cmsz >/dev/null 2>&1`,
     ].join("\n");
     const r = Bun.spawnSync(["unshare", "--net", "--mount", "--propagation", "private", "--", "sh", "-c", 'mount -t tmpfs nsbox-net-test /run && exec bash -c "$1"', "sh", script], { timeout: 60_000 });
@@ -295,7 +297,8 @@ describeRoot("cms-isolate with php -S", () => {
     expect(lines[0]).toMatch(new RegExp(`^${z} up: `));
     expect(lines[1]).toStartWith(`${z} ${z} `);
     expect(lines[2]).toBe("network: zone cmsz");
-    expect(lines[3]).toBe(`${z} down (terminated)`);
+    expect(lines[3]).toMatch(/^inet 10\.[0-9]+\.[0-9]+\.[0-9]+\/24$/);
+    expect(lines[4]).toBe(`${z} down (terminated)`);
   });
 
   test("two ups of one name at once: one runs, the other says so, the record is the running one's", async () => {
