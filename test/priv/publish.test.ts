@@ -29,6 +29,7 @@ describeRoot("--publish (in a throwaway network namespace)", () => {
         // 8 MiB up, then (after our half-close) 8 MiB down, checked byte for byte.
         expect(f.big).toBe(true);
         expect(f.concurrentOk).toBe(64);
+        expect(f.crowdOk).toBe(200);
         expect(f.v6big).toBe(true);
         // The host listener: found, in the supervisor, in none of the sandbox's processes.
         expect(f.listenerFound).toBe(true);
@@ -38,13 +39,18 @@ describeRoot("--publish (in a throwaway network namespace)", () => {
         // The host's loopback services stay out of reach from inside; the host still reaches them.
         expect(f.hostLoopbackFromInside).toBe("ConnectionRefusedError");
         expect(f.hostServiceFromHost).toBe("host service\n");
+        expect(f.nothingInside).toBe("ECONNRESET");
         // A killed payload ends the run (the init passes 128+9 on), SIGTERM is forwarded; the port closes.
         expect(f.payloadFound).toBe(true);
         expect(f.killedExit).toBe(137);
         expect(f.afterKill).toBe("ECONNREFUSED");
         expect(f.termExit).toBe(143);
         expect(f.afterTerm).toBe("ECONNREFUSED");
-        for (const k of ["recordsAfterKill", "recordsAfterTerm", "recordsAfterInUse"]) expect(f[k]).toEqual([]);
+        for (const k of ["recordsAfterKill", "recordsAfterTerm", "recordsAfterInUse", "recordsAfterRefusals"]) expect(f[k]).toEqual([]);
+        expect(f.notHere).toEqual({ code: 125, lines: ["nsbox: --publish 10.9.9.9:18094: the address is not one of this host's (use an address of one of its interfaces: ip -brief address)"] });
+        // Ports below 1024 (ip_unprivileged_port_start in the throwaway namespace: 1024) need root.
+        if (who === "nobody") expect(f.privileged).toEqual({ code: 125, lines: ["nsbox: --publish 127.0.0.1:81: permission denied (ports below 1024 need root (net.ipv4.ip_unprivileged_port_start))"] });
+        else expect(f.privileged.code).toBe(0);
         expect(f.inUse.code).toBe(125);
         expect(f.inUse.lines).toEqual(["nsbox: --publish 127.0.0.1:18092: the address is in use (another server listens there)"]);
         expect(f.leakedMounts).toEqual([]);

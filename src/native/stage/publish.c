@@ -3,7 +3,7 @@
  * network namespace it was made in (socket(7)): once the supervisor has entered the sandbox's,
  * its listeners still accept host connections while every socket it makes afterwards is the
  * sandbox's. Bytes are relayed with splice(2) through one pipe per direction, so they never
- * enter the supervisor's memory: a busy forward costs no resident pages beyond two tables. */
+ * enter the supervisor's memory: a busy forward costs no resident pages beyond its table. */
 #include "report.h"
 #include "stage.h"
 
@@ -59,7 +59,7 @@ static int proc_fd = -1, pid_fd = -1, net_fd = -1, user_fd = -1;
  * it, and a connection only its own slots (the supervisor's resident memory is the budget). */
 static struct {
 	unsigned n_listeners, n_conns, max_conns, n_pool;
-	int starved; /* out of fds or memory: stop accepting until a connection ends */
+	int starved; /* out of fds or memory: stop accepting until a connection ends or 100 ms pass */
 	struct listener listeners[WIRE_MAX_PUBLISH];
 	int pool[PIPE_POOL][2];
 	struct pollfd pfd[1 + WIRE_MAX_PUBLISH + 2 * PUBLISH_MAX_CONN];
@@ -87,10 +87,12 @@ void publish_open(const struct spec *s)
 			die(EXIT_SETUP, "publish", errno, "fd %d", l->fd);
 		if ((l->family != AF_INET && l->family != AF_INET6) || type != SOCK_STREAM || !listening)
 			die(EXIT_SETUP, "publish", 0, "fd %d is not a listening TCP socket", l->fd);
-		/* Nonblocking: a client gone between poll and accept must not stall the supervisor. */
+		/* Nonblocking: a client gone between poll and accept must not stall the supervisor.
+		 * TCP_NODELAY here is inherited by every accepted socket (see open_conn for why). */
 		if (fcntl(l->fd, F_SETFD, FD_CLOEXEC) < 0 ||
-		    fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK) < 0)
-			die(EXIT_SETUP, "publish", errno, "fd %d: set nonblocking", l->fd);
+		    fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK) < 0 ||
+		    setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int)) < 0)
+			die(EXIT_SETUP, "publish", errno, "fd %d: set nonblocking, nodelay", l->fd);
 		fwd.n_listeners = i + 1;
 	}
 	if (fwd.n_listeners && (proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -249,9 +251,9 @@ static void open_conn(int client, const struct listener *l)
 	c->connecting = (uint8_t)connecting;
 	/* The relay passes on segments as they come, so it must not hold one back for an ACK
 	 * (Nagle, tcp(7) TCP_NODELAY): the sender already chose where its writes end, and a delayed
-	 * ACK on the other side would stall a small reply for up to 40 ms. */
-	for (k = 0; k < 2; k++)
-		setsockopt(c->fd[k], IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
+	 * ACK on the other side would stall a small reply for up to 40 ms. The client's socket
+	 * inherited it from the listener. */
+	setsockopt(c->fd[1], IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	for (k = 0; k < 2; k++)
 		if (take_pipe(c->flow[k].pipe) < 0) {
 			c->flow[k].pipe[0] = -1;
@@ -320,13 +322,9 @@ static int pump(struct conn *c, unsigned d)
 static int progress(struct conn *c)
 {
 	unsigned d;
-	if (c->connecting) {
-		int err = 0;
-		socklen_t n = sizeof err;
-		if (getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &err, &n) < 0 || err)
-			return -1;
-		c->connecting = 0;
-	}
+	/* Connected, or refused: a refused connect's error comes back from the first splice to or
+	 * from that socket (its pending sk_err), which aborts the relay. */
+	c->connecting = 0;
 	for (d = 0; d < 2; d++)
 		if (pump(c, d) < 0)
 			return -1;
@@ -359,14 +357,19 @@ static void poll_conn(const struct conn *c, struct pollfd *p)
 static void serve(int pidfd)
 {
 	unsigned i, first = 1 + fwd.n_listeners;
+	int r;
 	for (;;) {
 		fwd.pfd[0] = (struct pollfd){pidfd, POLLIN, 0};
 		for (i = 0; i < fwd.n_listeners; i++)
 			fwd.pfd[1 + i] = (struct pollfd){fwd.n_conns < fwd.max_conns && !fwd.starved ? fwd.listeners[i].fd : -1, POLLIN, 0};
 		for (i = 0; i < fwd.n_conns; i++)
 			poll_conn(&fwd.conns[i], &fwd.pfd[first + 2 * i]);
-		/* EINTR: a forwarded signal; the pidfd says when the sandbox is over. */
-		if (poll(fwd.pfd, first + 2 * fwd.n_conns, -1) < 0) {
+		/* EINTR: a forwarded signal; the pidfd says when the sandbox is over. Starved, the
+		 * listeners are left out for a while instead of failing accept(2) in a busy loop; with
+		 * no connection left to end, only the time brings them back. */
+		r = poll(fwd.pfd, first + 2 * fwd.n_conns, fwd.starved ? 100 : -1);
+		fwd.starved = 0;
+		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			die(EXIT_SETUP, "publish", errno, "poll");
@@ -375,7 +378,6 @@ static void serve(int pidfd)
 			return;
 		/* Backwards: closing swaps the last connection into the slot, already handled. */
 		for (i = fwd.n_conns; i-- > 0;) {
-			int r;
 			if (!(fwd.pfd[first + 2 * i].revents | fwd.pfd[first + 2 * i + 1].revents))
 				continue;
 			if ((r = progress(&fwd.conns[i])) != 0)

@@ -154,6 +154,9 @@ async function serveScenario(): Promise<Record<string, unknown>> {
   out.big = await exchange(18080, 8 << 20, 8 << 20);
   const many = await Promise.all(Array.from({ length: 64 }, (_, i) => exchange(18080, 65536 + i * 1000, 200_000).catch(() => false)));
   out.concurrentOk = many.filter(Boolean).length;
+  // More at once than the supervisor relays (128): the rest wait in the backlog, none is lost.
+  const crowd = await Promise.all(Array.from({ length: 200 }, () => exchange(18080, 1000, 1000).catch(() => false)));
+  out.crowdOk = crowd.filter(Boolean).length;
   // Who holds the host listener: the supervisor (nsbox's own pid) and nothing in the sandbox.
   const inode = listenerInode(18080);
   const inside = descendantsOf(p.pid);
@@ -193,12 +196,27 @@ async function serveScenario(): Promise<Record<string, unknown>> {
   out.hostServiceFromHost = await get(18090);
   srv.close();
 
+  // Nothing listens inside: the client is reset (never left hanging, never answered by the forward).
+  const idle = start(["--publish", "127.0.0.1:18095:9", "--", "sleep", "60"]);
+  await waitFor(() => listenerInode(18095) !== undefined, "nsbox listens on 18095");
+  let timer: Timer | undefined;
+  out.nothingInside = await Promise.race([get(18095), new Promise((ok) => (timer = setTimeout(() => ok("hung"), 10_000)))]);
+  clearTimeout(timer);
+  idle.kill("SIGTERM");
+  await idle.exited;
+
   // A port in use: one line, 125, nothing left.
   const busy = await hostListener(18092);
   const inUse = nsboxSync(["run", "--publish", "127.0.0.1:18092", "--", "true"]);
   out.inUse = { code: inUse.code, lines: inUse.stderr.trim().split("\n") };
   out.recordsAfterInUse = records();
   busy.close();
+  // An address this host does not have; a privileged port (refused for nobody only).
+  const notHere = nsboxSync(["run", "--publish", "10.9.9.9:18094", "--", "true"]);
+  out.notHere = { code: notHere.code, lines: notHere.stderr.trim().split("\n") };
+  const low = nsboxSync(["run", "--publish", "127.0.0.1:81", "--", "true"]);
+  out.privileged = { code: low.code, lines: low.stderr.trim().split("\n") };
+  out.recordsAfterRefusals = records();
   // A zone member (root only: zones are): published the same way, into the zone's namespace.
   if (who === "root") {
     const made = nsboxSync(["netzone", "create", "pz", "--policy", "isolated", "--subnet", "10.77.0.0/24"]);
