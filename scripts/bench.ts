@@ -1,20 +1,27 @@
 // `npm run bench`: nsbox start-up against its floors, side by side (issue #15). Interleaved runs,
 // medians of wall time and of CPU time (user + system, steadier on a loaded machine) and ratios:
 //  - `nsbox --version` against a compiled Bun hello world built with the same flags (the Bun floor);
-//  - `nsbox run -- true` and a saved plan (`plan --save`, started by the installed stage alone)
-//    against bubblewrap with the same isolation, its seccomp filter included;
+//  - `nsbox run -- true` (planned afresh, and started from the plan cache as a repeated line is)
+//    and a saved plan (`plan --save`, started by the installed stage alone) against bubblewrap
+//    with the same isolation, its seccomp filter included;
 //  - the default `os` root against the host root (`--root host`), pair by pair (issue #10);
 //  - the per-phase table of `NSBOX_TRACE=1 nsbox run -- true` (medians);
 //  - resident memory of the supervisor (and of the init) while a sandbox runs.
-// Prints figures; never fails on them. Needs root, bwrap and a built dist/nsbox.
+// Each line: wall median [quartiles], CPU median, and the median [quartiles] of the ratios of
+// the pairs run back to back (steadier than a ratio of medians on a shared machine); the load
+// average is printed before and after. Prints figures; never fails on them. Needs root, bwrap and
+// a built dist/nsbox. BENCH_RUNS sets the pairs (default 40); BENCH_ONLY=run only does the
+// `run` comparisons and the phase tables.
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { readHostLayout } from "../src/core/host-layout.ts";
+import { JIT_POLICY } from "./build.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 const NSBOX = resolve(import.meta.dir, "../dist/nsbox");
 const FILTER = resolve(import.meta.dir, "../dist/seccomp-default.bpf");
-const BUILD_FLAGS = ["--compile", "--minify", "--bytecode", "--format=esm", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig"];
+const BUILD_FLAGS = ["--compile", "--minify", "--bytecode", "--format=esm", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", JIT_POLICY];
+const ONLY_RUN = process.env.BENCH_ONLY === "run";
 
 /** bubblewrap doing what `nsbox run` does by default; its filter comes on fd 3 (`--seccomp 3`). */
 const BWRAP = [
@@ -43,18 +50,27 @@ interface Variant {
   argv: string[];
   /** Needs the filter on fd 3 (bubblewrap). */
   filter?: boolean;
+  /** Added to the environment. */
+  env?: Record<string, string>;
 }
 
-function median(xs: number[]): number {
+function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  return s[Math.floor((s.length - 1) * q)]!;
+}
+
+const median = (xs: number[]) => quantile(xs, 0.5);
+const spread = (xs: number[]) => `[${quantile(xs, 0.25).toFixed(2)}-${quantile(xs, 0.75).toFixed(2)}]`;
+
+function loadAverage(): string {
+  return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 }
 
 function timeOnce(v: Variant): Sample {
   const fd = v.filter ? openSync(FILTER, "r") : undefined;
   try {
     const t0 = performance.now();
-    const r = Bun.spawnSync(v.argv, { stdio: ["ignore", "ignore", "pipe", ...(fd === undefined ? [] : [fd])] });
+    const r = Bun.spawnSync(v.argv, { env: { ...process.env, ...v.env }, stdio: ["ignore", "ignore", "pipe", ...(fd === undefined ? [] : [fd])] });
     const wall = performance.now() - t0;
     if (r.exitCode !== 0) throw new Error(`${v.argv.join(" ")} failed: ${r.stderr.toString()}`);
     return { wall, cpu: Number(r.resourceUsage.cpuTime.total) / 1000 };
@@ -63,32 +79,39 @@ function timeOnce(v: Variant): Sample {
   }
 }
 
-/** Interleaved runs of each variant; prints medians and ratios against `base`. */
+/** Interleaved runs of each variant; prints medians, quartiles and ratios against `base`. */
 function compare(title: string, variants: Record<string, Variant>, base: string): void {
   const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
-  for (const v of Object.values(variants)) timeOnce(v); // warm the page cache
+  const load = loadAverage();
+  for (const v of Object.values(variants)) timeOnce(v); // warm the page cache (and the plan cache)
   for (let i = 0; i < RUNS; i++) for (const [name, v] of Object.entries(variants)) samples[name]!.push(timeOnce(v));
   const b = samples[base]!;
-  const [bw, bc] = [median(b.map((s) => s.wall)), median(b.map((s) => s.cpu))];
-  console.log(`${title} (median of ${RUNS} interleaved runs; ratio to ${base})`);
+  const bc = median(b.map((s) => s.cpu));
+  console.log(`${title} (${RUNS} interleaved rounds; ratio to ${base}, pair by pair; load ${load} -> ${loadAverage()})`);
   for (const [name, xs] of Object.entries(samples)) {
-    const [w, c] = [median(xs.map((s) => s.wall)), median(xs.map((s) => s.cpu))];
-    console.log(`  ${name.padEnd(34)} wall ${w.toFixed(2).padStart(7)} ms ${(w / bw).toFixed(2).padStart(5)}x   cpu ${c.toFixed(2).padStart(7)} ms ${(c / bc).toFixed(2).padStart(5)}x`);
+    const walls = xs.map((s) => s.wall);
+    const ratios = xs.map((s, i) => s.wall / b[i]!.wall);
+    const c = median(xs.map((s) => s.cpu));
+    console.log(`  ${name.padEnd(34)} wall ${median(walls).toFixed(2).padStart(7)} ms ${spread(walls).padEnd(13)} ${median(ratios).toFixed(2).padStart(5)}x ${spread(ratios).padEnd(11)}  cpu ${c.toFixed(2).padStart(7)} ms ${(c / bc).toFixed(2).padStart(5)}x`);
   }
 }
 
 /** Medians of each NSBOX_TRACE phase of `argv`, in ms on nsbox's clock, with the step from the one before. */
-function phaseTable(argv: string[]): void {
+function phaseTable(argv: string[], env: Record<string, string> = {}): void {
   const at = new Map<string, number[]>();
-  for (let i = 0; i < Math.min(RUNS, 20); i++) {
-    const r = Bun.spawnSync(argv, { env: { ...process.env, NSBOX_TRACE: "1" }, stdio: ["ignore", "ignore", "pipe"] });
+  // One start first, not counted: the page cache is warm and the line's plan is cached (its key
+  // holds NSBOX_TRACE too), as for every start after it.
+  for (let i = -1; i < Math.min(RUNS, 20); i++) {
+    const r = Bun.spawnSync(argv, { env: { ...process.env, ...env, NSBOX_TRACE: "1" }, stdio: ["ignore", "ignore", "pipe"] });
+    if (i < 0) continue;
     for (const m of r.stderr.toString().matchAll(/^nsbox-trace:\s+([\d.]+) ms\s+(.+)$/gm)) {
       if (!at.has(m[2]!)) at.set(m[2]!, []);
       at.get(m[2]!)!.push(Number(m[1]));
     }
   }
   const clock = argv[0] === NSBOX ? "Bun's clock, which starts after exec and mapping the binary" : "the stage's clock, from its main()";
-  console.log(`phases of \`${[basename(argv[0]!), ...argv.slice(1)].join(" ")}\` (NSBOX_TRACE=1, medians; ms on ${clock})`);
+  const envText = Object.entries(env).map(([k, v]) => `${k}=${v} `).join("");
+  console.log(`phases of \`${envText}${[basename(argv[0]!), ...argv.slice(1)].join(" ")}\` (NSBOX_TRACE=1, medians; ms on ${clock})`);
   let before = 0;
   for (const [phase, xs] of at) {
     const t = median(xs);
@@ -145,7 +168,7 @@ try {
   const hello = join(work, "hello");
   const built = Bun.spawnSync([process.execPath, "build", join(work, "hello.ts"), ...BUILD_FLAGS, "--outfile", hello], { stdio: ["ignore", "ignore", "pipe"] });
   if (built.exitCode !== 0) throw new Error(`building the hello world failed: ${built.stderr}`);
-  compare("start of a compiled Bun program", { "bun hello world": { argv: [hello] }, "nsbox --version": { argv: [NSBOX, "--version"] } }, "bun hello world");
+  if (!ONLY_RUN) compare("start of a compiled Bun program", { "bun hello world": { argv: [hello] }, "nsbox --version": { argv: [NSBOX, "--version"] } }, "bun hello world");
 
   // A saved plan, run by the installed stage alone.
   mkdirSync(join(work, "lib"), { mode: 0o755 });
@@ -160,33 +183,40 @@ try {
     const r = Bun.spawnSync(argv, { stdio: ["ignore", "ignore", "pipe"] });
     if (r.exitCode !== 0) throw new Error(`${argv.join(" ")}: ${r.stderr}`);
   }
+  // A repeated line (cron, units) starts from the plan cache; NSBOX_PLAN_CACHE=0 is a first start.
+  const FRESH = { NSBOX_PLAN_CACHE: "0" };
   compare("start latency of `true` in a sandbox (nsbox's default root is os)", {
-    "bwrap, os root": { argv: [...BWRAP_OS, "true"], filter: true },
-    "nsbox run": { argv: [NSBOX, "run", "--", "true"] },
-    "saved plan (stage alone)": { argv: [plan] },
     bwrap: { argv: [...BWRAP, "true"], filter: true },
-  }, "bwrap, os root");
-  // What the os root costs against the whole host root, each pair measured side by side.
-  compare("os root against host root: nsbox run", {
-    "nsbox run --root host": { argv: [NSBOX, "run", "--root", "host", "--", "true"] },
-    "nsbox run (os)": { argv: [NSBOX, "run", "--", "true"] },
-  }, "nsbox run --root host");
-  compare("os root against host root: saved plan (stage alone)", { "saved plan, host root": { argv: [hostPlan] }, "saved plan, os root": { argv: [plan] } }, "saved plan, host root");
-  compare("os root against host root: bubblewrap", { "bwrap, host root": { argv: [...BWRAP, "true"], filter: true }, "bwrap, os root": { argv: [...BWRAP_OS, "true"], filter: true } }, "bwrap, host root");
+    "bwrap, os root": { argv: [...BWRAP_OS, "true"], filter: true },
+    "nsbox run (cached plan)": { argv: [NSBOX, "run", "--", "true"] },
+    "nsbox run (planned afresh)": { argv: [NSBOX, "run", "--", "true"], env: FRESH },
+    "saved plan (stage alone)": { argv: [plan] },
+    "bun hello world": { argv: [hello] },
+  }, "bwrap");
   phaseTable([NSBOX, "run", "--", "true"]);
-  phaseTable([plan]);
+  phaseTable([NSBOX, "run", "--", "true"], FRESH);
+  if (!ONLY_RUN) {
+    // What the os root costs against the whole host root, each pair measured side by side.
+    compare("os root against host root: nsbox run", {
+      "nsbox run --root host": { argv: [NSBOX, "run", "--root", "host", "--", "true"] },
+      "nsbox run (os)": { argv: [NSBOX, "run", "--", "true"] },
+    }, "nsbox run --root host");
+    compare("os root against host root: saved plan (stage alone)", { "saved plan, host root": { argv: [hostPlan] }, "saved plan, os root": { argv: [plan] } }, "saved plan, host root");
+    compare("os root against host root: bubblewrap", { "bwrap, host root": { argv: [...BWRAP, "true"], filter: true }, "bwrap, os root": { argv: [...BWRAP_OS, "true"], filter: true } }, "bwrap, host root");
+    phaseTable([plan]);
 
-  console.log("resident memory while a sandbox runs, payload excluded (KB)");
-  const sleepPlan = join(work, "sleep.plan");
-  Bun.spawnSync([NSBOX, "plan", "--save", sleepPlan, "--stage", stage, "--", "sleep", "30"]);
-  const resident: [string, Variant][] = [
-    ["nsbox run", { argv: [NSBOX, "run", "--", "sleep", "30"] }],
-    ["saved plan", { argv: [sleepPlan] }],
-    ["bwrap", { argv: [...BWRAP, "sleep", "30"], filter: true }],
-  ];
-  for (const [name, v] of resident) {
-    const [supervisor = 0, init = 0] = await residentKb(v, 2);
-    console.log(`  ${name.padEnd(12)} supervisor ${String(supervisor).padStart(6)}   init ${String(init).padStart(6)}   together ${String(supervisor + init).padStart(6)}`);
+    console.log("resident memory while a sandbox runs, payload excluded (KB)");
+    const sleepPlan = join(work, "sleep.plan");
+    Bun.spawnSync([NSBOX, "plan", "--save", sleepPlan, "--stage", stage, "--", "sleep", "30"]);
+    const resident: [string, Variant][] = [
+      ["nsbox run", { argv: [NSBOX, "run", "--", "sleep", "30"] }],
+      ["saved plan", { argv: [sleepPlan] }],
+      ["bwrap", { argv: [...BWRAP, "sleep", "30"], filter: true }],
+    ];
+    for (const [name, v] of resident) {
+      const [supervisor = 0, init = 0] = await residentKb(v, 2);
+      console.log(`  ${name.padEnd(12)} supervisor ${String(supervisor).padStart(6)}   init ${String(init).padStart(6)}   together ${String(supervisor + init).padStart(6)}`);
+    }
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

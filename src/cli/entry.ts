@@ -47,10 +47,16 @@ export async function main(argv: readonly string[], io?: CliIo): Promise<number>
   }
   try {
     if (isPlainRun(argv)) {
-      const [{ runCommand }, { readPlanContext }, { tracePhase }] = await Promise.all([import("./run.ts"), import("./context.ts"), import("../core/trace.ts")]);
+      const args = argv.slice(3);
+      if (io) return await (await import("./run.ts")).runCommand(args, io.context(), io);
+      // The plan cache first: a hit launches without loading the planning pipeline at all.
+      const [{ runFromCache }, { tracePhase }] = await Promise.all([import("./run-cache.ts"), import("../core/trace.ts")]);
       tracePhase("bun started (first JS)", firstJs);
-      tracePhase("modules loaded");
-      return await runCommand(argv.slice(3), io ? io.context() : readPlanContext(), io);
+      tracePhase("start modules loaded");
+      const miss = runFromCache(args);
+      const { runCommand } = await import("./run.ts");
+      tracePhase("planning modules loaded");
+      return await runCommand(args, miss.ctx, {}, miss.store);
     }
     return await (await import("./index.ts")).runCli(argv, io);
   } catch (e) {

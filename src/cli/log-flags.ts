@@ -7,7 +7,12 @@ export const LOG_FLAGS: readonly ExtraFlag[] = [
   { name: "verbose", args: [], help: "print each step" },
 ];
 
-export function applyLogFlags(extras: ReadonlyMap<string, string[]>): void {
-  if (extras.has("quiet")) setLogLevel(0);
-  if (extras.has("verbose")) setLogLevel(4);
+/** The level the flags ask for (--verbose wins over --quiet), or undefined for the default. */
+export function logLevelOf(extras: ReadonlyMap<string, readonly string[]>): number | undefined {
+  return extras.has("verbose") ? 4 : extras.has("quiet") ? 0 : undefined;
+}
+
+export function applyLogFlags(extras: ReadonlyMap<string, readonly string[]>): void {
+  const level = logLevelOf(extras);
+  if (level !== undefined) setLogLevel(level);
 }

@@ -8,7 +8,7 @@
 // network namespace, cgroups) travels beside it as HostWire. Bad input ends here as a UsageError.
 import { ArgError, UsageError } from "../base/errors.ts";
 import type { FlagShape } from "../base/argv.ts";
-import { planWithRange } from "../core/id-ranges.ts";
+import { planWithRange, rangeInputOf, type NamedRangeUse } from "../core/id-ranges.ts";
 import type { PlanContext } from "../model/context.ts";
 import type { NormalSpec } from "../model/normalize.ts";
 import { formatIssue, planSpec, type PlanResult } from "../model/plan.ts";
@@ -37,6 +37,17 @@ export interface SandboxRequest {
   extras: ParsedArgs["extras"];
   /** The plugin that planned it, with its validated options. */
   plugin?: PluginUse;
+  /** The sandbox options given (flags and profile), in order: what `run`'s plan cache admits. */
+  uses: readonly OptionUse[];
+  /** The name's id range it was planned in (a named root launch), and what of the input chose it. */
+  range?: NamedRangeUse;
+}
+
+
+/** One sandbox option as given: its name and values. */
+export interface OptionUse {
+  name: string;
+  values: readonly string[];
 }
 
 /** The spec input flags and profile describe (defaults first), not yet validated; and the rest of argv. */
@@ -47,15 +58,15 @@ export function inputFromArgs(
   ctx: PlanContext,
   requireCommand = true,
   own: readonly ({ name: string } & FlagShape)[] = [],
-): { input: SandboxSpecInput; extras: ParsedArgs["extras"]; own: ParsedArgs["own"] } {
+): { input: SandboxSpecInput; extras: ParsedArgs["extras"]; own: ParsedArgs["own"]; uses: OptionUse[] } {
   const parsed = parseSandboxArgs(args, [PROFILE_FLAG, ...extraFlags], usage, own);
   const profile = parsed.extras.get("profile");
   const draft = newDraft(ctx);
-  for (const { option, values, where } of [...(profile ? loadProfile(profile[0]!) : []), ...parsed.options]) {
-    option.apply(draft, values, where);
-  }
+  const given = [...(profile ? loadProfile(profile[0]!) : []), ...parsed.options];
+  for (const { option, values, where } of given) option.apply(draft, values, where);
   if (requireCommand && parsed.command.length === 0) throw new UsageError("no command given", `usage: ${usage}`);
-  return { input: toSpecInput(draft, parsed.command), extras: parsed.extras, own: parsed.own };
+  const uses = given.map(({ option, values }) => ({ name: option.name, values }));
+  return { input: toSpecInput(draft, parsed.command), extras: parsed.extras, own: parsed.own, uses };
 }
 
 /**
@@ -140,5 +151,6 @@ export function planFromArgs(
   const base = specOf(named.result);
   const rangeCtx = named.ctx;
   const spec = use ? planWithPlugin(use, parsed.input, base, rangeCtx, (i) => withHostFacts(i, rangeCtx, facts)) : base;
-  return { spec, extras: parsed.extras, plugin: use };
+  const range: NamedRangeUse | undefined = rangeCtx === ctx ? undefined : { input: rangeInputOf(parsed.input), subuid: rangeCtx.subuid, subgid: rangeCtx.subgid };
+  return { spec, extras: parsed.extras, plugin: use, uses: parsed.uses, ...(range ? { range } : {}) };
 }

@@ -3,7 +3,7 @@
 // explain, before anyone finds out from an EACCES deep inside a service.
 import { statSync } from "node:fs";
 import type { NormalSpec } from "../model/normalize.ts";
-import { payloadHostIds } from "../model/explain.ts";
+import { payloadHostIds } from "../model/payload-ids.ts";
 
 /** Whether host uid:gid has a permission bit (2 write, 1 search) on a file by its owner and mode. */
 export function permits(st: { uid: number; gid: number; mode: number }, uid: number, gid: number, bit: 2 | 1): boolean {

@@ -7,7 +7,8 @@ import { closeSync, openSync, readFileSync, renameSync, writeFileSync, writeSync
 import { join } from "node:path";
 import type { PlanContext, SubIdRange } from "../model/context.ts";
 import { DEFAULT_SUBID_START } from "../model/defaults.ts";
-import { NAME_PATTERN, type SandboxSpecInput } from "../model/schema.ts";
+import { NAME_PATTERN } from "../model/names.ts";
+import type { SandboxSpecInput } from "../model/schema.ts";
 import { NsboxError } from "../base/errors.ts";
 import { persistentDir, persistentRoot } from "./state-dir.ts";
 
@@ -127,8 +128,31 @@ export function namedRange(name: string, pool: RangePool, claim: boolean, dir: s
   throw new NsboxError(`no free id range left for sandbox ${name}: all ${pool.slots - 1} are taken (${dir})`, 125, "remove the name-* and slot-* files of sandboxes that no longer exist");
 }
 
+/** What contextForSandbox reads of a spec input: its name and whether it takes the default map. */
+export type RangeInput = Pick<SandboxSpecInput, "name"> & {
+  users?: Pick<NonNullable<SandboxSpecInput["users"]>, "mapHostRoot" | "uidMap" | "gidMap">;
+  namespaces?: { user?: NonNullable<SandboxSpecInput["namespaces"]>["user"] };
+};
+
+/** A named sandbox's range as planning used it, and what of the input chose it (the plan cache claims it again). */
+export interface NamedRangeUse {
+  input: RangeInput;
+  subuid: SubIdRange;
+  subgid: SubIdRange;
+}
+
+/** Those fields of `input`, and no others: enough to ask contextForSandbox again later. */
+export function rangeInputOf(input: SandboxSpecInput): RangeInput {
+  const u = input.users ?? {};
+  return {
+    name: input.name,
+    users: { mapHostRoot: u.mapHostRoot, uidMap: u.uidMap, gidMap: u.gidMap },
+    namespaces: { user: input.namespaces?.user },
+  };
+}
+
 /** Whether the spec input takes the default id map of a root launch, which a name replaces. */
-function usesDefaultMap(input: SandboxSpecInput, ctx: PlanContext): boolean {
+function usesDefaultMap(input: RangeInput, ctx: PlanContext): boolean {
   const u = input.users ?? {};
   return ctx.uid === 0 && !u.mapHostRoot && !(u.uidMap?.length || u.gidMap?.length) && (input.namespaces?.user?.mode ?? "new") === "new";
 }
@@ -137,7 +161,7 @@ function usesDefaultMap(input: SandboxSpecInput, ctx: PlanContext): boolean {
  * The planning context for a sandbox: a named root launch maps onto its name's range instead of
  * the default one. Rootless launches keep mapping the caller's own id (all the kernel allows).
  */
-export function contextForSandbox(ctx: PlanContext, input: SandboxSpecInput, claim: boolean, dir?: string): PlanContext {
+export function contextForSandbox(ctx: PlanContext, input: SandboxSpecInput | RangeInput, claim: boolean, dir?: string): PlanContext {
   // Names become file names here: one the schema will refuse ("../x") is never used as one.
   if (typeof input !== "object" || input === null || typeof input.name !== "string" || !NAME_PATTERN.test(input.name) || !usesDefaultMap(input, ctx)) return ctx;
   const pool = rangePool(ctx);

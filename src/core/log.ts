@@ -1,5 +1,6 @@
 // Logging: consola's small core with a one-line stderr reporter (the default reporter costs
-// ~40 ms of start-up). `logger(tag)` gives each module or plugin its own label.
+// ~40 ms of start-up). `logger(tag)` gives each module or plugin its own label. Instances are
+// made on first use: a start that logs nothing (the usual `run`) builds none.
 import { createConsola, type ConsolaInstance, type LogObject } from "consola/core";
 
 function formatArg(a: unknown): string {
@@ -15,18 +16,39 @@ const stderrReporter = {
 };
 
 /** Levels: 0 errors only (--quiet), 3 info (default), 4 debug (--verbose). */
-export const log: ConsolaInstance = createConsola({ level: 3, reporters: [stderrReporter] });
-
+let level = 3;
+let root: ConsolaInstance | undefined;
 // consola copies the level into each tagged child, so remember them for setLogLevel.
 const tagged: ConsolaInstance[] = [];
 
-export function logger(tag: string): ConsolaInstance {
-  const child = log.withTag(tag);
-  tagged.push(child);
-  return child;
+function rootLog(): ConsolaInstance {
+  return (root ??= createConsola({ level, reporters: [stderrReporter] }));
 }
 
-export function setLogLevel(level: number): void {
-  log.level = level;
-  for (const child of tagged) child.level = level;
+/** An instance that `make` builds when it is first used; methods come bound to it. */
+function onFirstUse(make: () => ConsolaInstance): ConsolaInstance {
+  return new Proxy({} as ConsolaInstance, {
+    get(_, key) {
+      const instance = make();
+      const value: unknown = Reflect.get(instance, key, instance);
+      return typeof value === "function" ? value.bind(instance) : value;
+    },
+    set: (_, key, value) => Reflect.set(make(), key, value),
+  });
+}
+
+export const log: ConsolaInstance = onFirstUse(rootLog);
+
+export function logger(tag: string): ConsolaInstance {
+  let child: ConsolaInstance | undefined;
+  return onFirstUse(() => {
+    if (!child) tagged.push((child = rootLog().withTag(tag)));
+    return child;
+  });
+}
+
+export function setLogLevel(to: number): void {
+  level = to;
+  if (root) root.level = to;
+  for (const child of tagged) child.level = to;
 }

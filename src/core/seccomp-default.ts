@@ -1,11 +1,11 @@
 // The default policy's filter, compiled when nsbox was built (scripts/build-seccomp.ts) and
-// embedded in the binary. Used only for a policy equal to the default one.
+// embedded in the binary. Used only for a policy equal to the default one, which is recognised
+// without valibot (a start from the plan cache builds no schema at all).
 import { readFileSync } from "node:fs";
-import * as v from "valibot";
 import bpfPath from "../../dist/seccomp-default.bpf" with { type: "file" };
-import { SeccompPolicy } from "../model/seccomp-policy.ts";
+import { DEFAULT_SECCOMP_POLICY, type SeccompPolicy } from "../model/seccomp-rules.ts";
 
-const DEFAULT_POLICY = JSON.stringify(v.parse(SeccompPolicy, {}));
+const DEFAULT_POLICY = JSON.stringify(DEFAULT_SECCOMP_POLICY);
 
 /** The embedded program when `policy` is exactly the default one, else undefined. */
 export function embeddedDefaultFilter(policy: SeccompPolicy): Uint8Array | undefined {

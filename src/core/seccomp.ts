@@ -1,9 +1,9 @@
 // Seccomp on the host side: checks the names a policy uses against libseccomp's syscall table and
-// compiles the policy's rules (spec/seccomp-policy.ts) into the BPF program the stage loads last,
+// compiles the policy's rules (model/seccomp-rules.ts) into the BPF program the stage loads last,
 // just before execve. libseccomp is reached through the SeccompLib seam so tests can fake it.
 import { NsboxError, UsageError } from "../base/errors.ts";
 import { embeddedDefaultFilter } from "./seccomp-default.ts";
-import { seccompRules, type SeccompErrno, type SeccompPolicy, type SeccompRule } from "../model/seccomp-policy.ts";
+import { seccompRules, type SeccompErrno, type SeccompPolicy, type SeccompRule } from "../model/seccomp-rules.ts";
 import {
   openLibseccomp, SCMP_ACT_ALLOW, SCMP_ACT_KILL_PROCESS, SCMP_CMP_MASKED_EQ, scmpActErrno, type ScmpFilter, type SeccompLib,
 } from "./sys/libseccomp.ts";

@@ -12,6 +12,9 @@ import { SECCOMP_ERRNOS, seccompRules, type SeccompErrno } from "./seccomp-polic
 import { blocksNestedUserns } from "./userns.ts";
 import { HOST_DATA_PLACES, rootModeOf, type RootMode } from "./root-view.ts";
 import { visibleHostPaths } from "./host-visibility.ts";
+import { payloadHostIds } from "./payload-ids.ts";
+
+export { payloadHostIds };
 
 export interface PathNote {
   path: string;
@@ -84,19 +87,6 @@ const PROPAGATION_MEANING: Record<Propagation, string> = {
   shared: "mount events cross between the sandbox's namespaces and arrive from the host; none go back to it",
   unchanged: "the host's propagation is kept as it is",
 };
-
-function mapId(ranges: readonly IdRange[], inside: number): number | null {
-  const r = ranges.find((x) => x.inside <= inside && inside < x.inside + x.count);
-  return r ? r.outside + (inside - r.inside) : null;
-}
-
-/** The host uid and gid the payload runs as; null when its id is not mapped (the stage refuses that). */
-export function payloadHostIds(spec: NormalSpec): { uid: number | null; gid: number | null } {
-  const u = spec.users;
-  if (spec.namespaces.user.mode === "join") return { uid: null, gid: null }; // the joined namespace's maps decide
-  if (spec.namespaces.user.mode !== "new") return { uid: u.uid, gid: u.gid };
-  return { uid: mapId(u.uidMap, u.uid), gid: mapId(u.gidMap, u.gid) };
-}
 
 /** Where inside id 0 lands on the host and how many ids follow it, per map. */
 export interface IdRangeSummary {

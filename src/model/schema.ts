@@ -3,12 +3,11 @@
 import * as v from "valibot";
 import { isCapabilityName } from "./capabilities.ts";
 import { RLIMIT_NAMES } from "./limits.ts";
+import { NAME_PATTERN, NS_KINDS, ZONE_NAME_PATTERN, type NsKind } from "./names.ts";
 import { SeccompPolicy } from "./seccomp-policy.ts";
 import { publishAddressProblem } from "./publish.ts";
 
-/** Namespace kinds, named as in /proc/PID/ns. */
-export const NS_KINDS = ["user", "mnt", "pid", "net", "uts", "ipc", "cgroup", "time"] as const;
-export type NsKind = (typeof NS_KINDS)[number];
+export { NAME_PATTERN, NS_KINDS, ZONE_NAME_PATTERN, type NsKind };
 
 const MAX_PATH = 4095;
 
@@ -126,8 +125,6 @@ export type Propagation = (typeof PROPAGATIONS)[number];
 
 /** What the sandbox's network is. `zone` and `join` are filled by later layers. */
 export const NET_MODES = ["none", "loopback", "host"] as const;
-/** A netzone zone name (plugins/netzone): its bridge is `nz-NAME`, at most 15 characters. */
-export const ZONE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,11}$/;
 /**
  * A host TCP port forwarded into the sandbox's own network namespace (`--publish`): nsbox
  * listens on `host` in its own network namespace, and the stage's supervisor relays each
@@ -194,9 +191,6 @@ export const Limits = v.strictObject({
   /** CPU time per 100 ms period, in microseconds (50000 = half a CPU). */
   cpuQuota: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1000))),
 });
-
-/** Names of sandboxes and persistent namespaces: they become file names, so no '/' and no '..'. */
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
 export const SandboxSpec = v.strictObject({
   /** Version of this schema; a saved plan names the one it was written for. */

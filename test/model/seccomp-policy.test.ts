@@ -6,6 +6,7 @@ import { expandSeccompNames, SECCOMP_GROUPS } from "../../src/model/seccomp-grou
 import {
   deniedSyscalls, describeSeccomp, SeccompPolicy, seccompRules, type SeccompRule,
 } from "../../src/model/seccomp-policy.ts";
+import { DEFAULT_SECCOMP_POLICY, type SeccompPolicy as RulesPolicy } from "../../src/model/seccomp-rules.ts";
 import { rootCtx } from "../helpers.ts";
 
 const policy = (input: v.InferInput<typeof SeccompPolicy> = {}) => v.parse(SeccompPolicy, input);
@@ -157,4 +158,15 @@ test("plan shows the policy in one line", () => {
   );
   const r = planSpec({ process: { argv: ["true"] } }, rootCtx);
   expect(r.ok && describeSpec(r.spec).filter((l) => l.startsWith("seccomp: "))).toHaveLength(1);
+});
+
+describe("the default policy without the schema (seccomp-rules.ts)", () => {
+  test("is exactly what the schema fills in from nothing, key order included (the embedded filter is chosen by its JSON)", () => {
+    expect(JSON.stringify(DEFAULT_SECCOMP_POLICY)).toBe(JSON.stringify(policy()));
+  });
+  test("the schema's output is the rules' input type, both ways", () => {
+    const fromSchema: RulesPolicy = policy({ base: "strict", allow: ["ptrace"] });
+    const back: SeccompPolicy = fromSchema;
+    expect(seccompRules(back)).toEqual(seccompRules(fromSchema));
+  });
 });

@@ -7,7 +7,7 @@ import { stageExecutable } from "../../native/stage.ts";
 import { probeBytes, probeMemfd } from "../../native/probe.ts";
 import { encodeWire } from "../../native/wire.ts";
 import type { NormalSpec } from "../../model/normalize.ts";
-import { payloadHostIds } from "../../model/explain.ts";
+import { payloadHostIds } from "../../model/payload-ids.ts";
 import { NsboxError } from "../../base/errors.ts";
 import { logger } from "../log.ts";
 import { childrenOf } from "../proc.ts";

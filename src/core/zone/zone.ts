@@ -5,7 +5,7 @@ import { UsageError } from "../../base/errors.ts";
 import { networkOf, parseAddress, parseCidr, formatAddress, type Cidr } from "../net/address.ts";
 import { checkIfname } from "../net/ifname.ts";
 import type { ZoneChain, ZoneRule, ZoneTable } from "../net/nft.ts";
-import { ZONE_NAME_PATTERN } from "../../model/schema.ts";
+import { ZONE_NAME_PATTERN } from "../../model/names.ts";
 import { ZONE_POLICIES, type Zone, type ZoneInput, type ZonePolicy } from "../../plugin/services.ts";
 
 export { ZONE_POLICIES, type Zone, type ZoneInput, type ZonePolicy };
