@@ -1,7 +1,7 @@
 // `bun scripts/bench-publish.ts`: requests/s through --publish against the same server reached
 // directly, and the supervisor's resident memory. A server runs in `nsbox run --net none
 // --publish 127.0.0.1:18180:8080`; ab (Debian apache2-utils; no keep-alive: one connection per
-// request, the forward's worst case) loads it (1) through the host port, relayed by the stage's
+// request, the forward's worst case; one line with -k for comparison) loads it (1) through the host port, relayed by the stage's
 // supervisor, (2) directly on the sandbox's loopback, from inside its network namespace
 // (nsenter), and (3) through the hand-built equivalent: systemd-socket-proxyd run in the
 // sandbox's network namespace on a listener systemd-socket-activate made on the host. Interleaved
@@ -14,7 +14,7 @@
 import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join, resolve } from "node:path";
-import { guard } from "../test/priv/net-fixtures/lib.ts";
+import { descendantsOf, guard } from "../test/priv/net-fixtures/lib.ts";
 
 const RUNS = Number(process.env.BENCH_PUBLISH_RUNS ?? 3);
 const REQUESTS = Number(process.env.BENCH_PUBLISH_REQUESTS ?? 10000);
@@ -60,20 +60,18 @@ writeFileSync(join(dir, "work.php"), "<?php $h = ''; for ($i = 0; $i < 3000; $i+
 const VIEW = ["--ro-bind", dir, "/srv/bench"];
 
 const PHP = ["php", "-S", `127.0.0.1:${INNER_PORT}`, "-t", "/srv/bench"];
-const SERVERS: Record<string, { argv: string[]; path: string }> = {
+const SERVERS: Record<string, { argv: string[]; path: string; keepAlive?: boolean }> = {
   "Bun.serve": { argv: ["/srv/bench/bun", "/srv/bench/server.ts"], path: "/" },
+  "Bun.serve, keep-alive (ab -k)": { argv: ["/srv/bench/bun", "/srv/bench/server.ts"], path: "/", keepAlive: true },
   "php -S, trivial page": { argv: PHP, path: "/index.php" },
   "php -S, ~1 ms page": { argv: PHP, path: "/work.php" },
 };
 
-function childrenOf(pid: number): number[] {
-  try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number));
-  } catch {
-    return [];
-  }
-}
-const descendantsOf = (pid: number): number[] => childrenOf(pid).flatMap((c) => [c, ...descendantsOf(c)]);
+/** utime + stime of pid, in seconds (proc(5) fields 14 and 15, in clock ticks of 1/100 s). */
+const cpuSeconds = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
 const rssKb = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+)/m)?.[1] ?? NaN);
 
 async function waitFor(cond: () => boolean, what: string): Promise<void> {
@@ -85,8 +83,8 @@ async function waitFor(cond: () => boolean, what: string): Promise<void> {
 }
 
 /** ab's requests per second (keep-alive off: a connection per request), or NaN with its error. */
-function ab(prefix: string[], port: number, path = "/", n = REQUESTS, c = CONCURRENCY): number {
-  const r = sh([...prefix, "ab", "-q", "-n", String(n), "-c", String(c), `http://127.0.0.1:${port}${path}`]);
+function ab(prefix: string[], port: number, path = "/", n = REQUESTS, keepAlive = false): number {
+  const r = sh([...prefix, "ab", "-q", ...(keepAlive ? ["-k"] : []), "-n", String(n), "-c", String(CONCURRENCY), `http://127.0.0.1:${port}${path}`]);
   const rps = Number(r.stdout.match(/Requests per second:\s+([\d.]+)/)?.[1]);
   const failed = Number(r.stdout.match(/Failed requests:\s+(\d+)/)?.[1] ?? 0);
   if (!rps || failed) console.error(`bench-publish: ab ${port}: ${failed} failed; ${r.stderr.trim().split("\n").at(-1)}`);
@@ -118,7 +116,7 @@ async function proxyd(server: number) {
 
 try {
   console.log(`bench-publish: ab -n ${REQUESTS} -c ${CONCURRENCY} (no keep-alive), ${RUNS} interleaved runs, medians; load ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
-  for (const [name, { argv, path }] of Object.entries(SERVERS)) {
+  for (const [name, { argv, path, keepAlive = false }] of Object.entries(SERVERS)) {
     if (argv[0] === "php" && !Bun.which("php", { PATH })) {
       console.log(`  ${name}: php not found (Debian: php-cli)`);
       continue;
@@ -128,17 +126,22 @@ try {
     const direct: number[] = [];
     const published: number[] = [];
     const proxied: number[] = [];
+    const n = keepAlive ? REQUESTS * 4 : REQUESTS;
     ab(s.inside, INNER_PORT, path, 500);
     ab([], HOST_PORT, path, 500);
+    let supervisorCpu = 0;
     for (let i = 0; i < RUNS; i++) {
-      direct.push(ab(s.inside, INNER_PORT, path));
-      published.push(ab([], HOST_PORT, path));
-      if (px) proxied.push(ab([], PROXYD_PORT, path));
+      direct.push(ab(s.inside, INNER_PORT, path, n, keepAlive));
+      const before = cpuSeconds(s.p.pid);
+      published.push(ab([], HOST_PORT, path, n, keepAlive));
+      supervisorCpu += cpuSeconds(s.p.pid) - before;
+      if (px) proxied.push(ab([], PROXYD_PORT, path, n, keepAlive));
     }
     const d = median(direct);
     const q = median(published);
     const x = px ? ` | systemd-socket-proxyd ${median(proxied).toFixed(0)} req/s, ${(median(proxied) / d).toFixed(2)}x` : "";
-    console.log(`  ${name}: direct ${d.toFixed(0)} req/s | --publish ${q.toFixed(0)} req/s, ${(q / d).toFixed(2)}x${x}`);
+    const perRequest = ((supervisorCpu / (n * RUNS)) * 1e6).toFixed(0);
+    console.log(`  ${name}: direct ${d.toFixed(0)} req/s | --publish ${q.toFixed(0)} req/s, ${(q / d).toFixed(2)}x (supervisor CPU ${perRequest} us/request)${x}`);
     await px?.stop();
     await s.stop();
   }

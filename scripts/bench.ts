@@ -6,18 +6,23 @@
 //    with the same isolation, its seccomp filter included;
 //  - the default `os` root against the host root (`--root host`), pair by pair (issue #10);
 //  - the per-phase table of `NSBOX_TRACE=1 nsbox run -- true` (medians);
-//  - resident memory of the supervisor (and of the init) while a sandbox runs.
+//  - resident memory of the supervisor (and of the init) while a sandbox runs, anonymous apart;
+//  - the goals of issue #15 in one table.
+// BENCH_BEFORE_STAGE=PATH (an earlier build's dist/nsbox-stage) adds the same saved plan run by
+// that stage, side by side, with its step table: before/after figures of a stage change.
 // Each line: wall median [quartiles], CPU median, and the median [quartiles] of the ratios of
 // the pairs run back to back (steadier than a ratio of medians on a shared machine); the load
 // average is printed before and after. Prints figures; never fails on them. Needs root, bwrap and
 // a built dist/nsbox. BENCH_RUNS sets the pairs (default 40); BENCH_ONLY=run only does the
 // `run` comparisons and the phase tables.
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { readHostLayout } from "../src/core/host-layout.ts";
+import { encodeSavedPlan } from "../src/native/saved-plan.ts";
 import { JIT_POLICY } from "./build.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
+const BEFORE_STAGE = process.env.BENCH_BEFORE_STAGE;
 const NSBOX = resolve(import.meta.dir, "../dist/nsbox");
 const FILTER = resolve(import.meta.dir, "../dist/seccomp-default.bpf");
 const BUILD_FLAGS = ["--compile", "--minify", "--bytecode", "--format=esm", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", JIT_POLICY];
@@ -40,6 +45,22 @@ const BWRAP_OS = [
   "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/run", "--tmpfs", "/var/tmp", "--new-session",
   "--die-with-parent", "--cap-drop", "ALL", "--seccomp", "3", "--remount-ro", "/",
 ];
+
+/** `plan` bound to the stage installed at `stage` instead: same header and wire, its sha256. */
+function rebindPlan(plan: string, stage: string, out: string): void {
+  const bytes = readFileSync(plan);
+  const text = bytes.toString("latin1");
+  const sumAt = text.indexOf("\nsha256 ") + 1;
+  const field = (key: string) => new RegExp(`^${key} (.*)$`, "m").exec(text.slice(0, sumAt))![1]!;
+  const header = {
+    stagePath: stage,
+    nsboxVersion: field("nsbox"),
+    stageSha256: new Bun.CryptoHasher("sha256").update(readFileSync(stage)).digest("hex"),
+    kernel: field("kernel"),
+    appendArgs: field("args") === "append",
+  };
+  writeFileSync(out, encodeSavedPlan(header, bytes.subarray(text.indexOf("\n", sumAt) + 1)), { mode: 0o700 });
+}
 
 interface Sample {
   wall: number;
@@ -79,8 +100,9 @@ function timeOnce(v: Variant): Sample {
   }
 }
 
-/** Interleaved runs of each variant; prints medians, quartiles and ratios against `base`. */
-function compare(title: string, variants: Record<string, Variant>, base: string): void {
+/** Interleaved runs of each variant; prints medians, quartiles and ratios against `base`, and
+ * returns the median pair ratio of each variant. */
+function compare(title: string, variants: Record<string, Variant>, base: string): Record<string, number> {
   const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   const load = loadAverage();
   for (const v of Object.values(variants)) timeOnce(v); // warm the page cache (and the plan cache)
@@ -88,12 +110,15 @@ function compare(title: string, variants: Record<string, Variant>, base: string)
   const b = samples[base]!;
   const bc = median(b.map((s) => s.cpu));
   console.log(`${title} (${RUNS} interleaved rounds; ratio to ${base}, pair by pair; load ${load} -> ${loadAverage()})`);
+  const out: Record<string, number> = {};
   for (const [name, xs] of Object.entries(samples)) {
     const walls = xs.map((s) => s.wall);
     const ratios = xs.map((s, i) => s.wall / b[i]!.wall);
     const c = median(xs.map((s) => s.cpu));
+    out[name] = median(ratios);
     console.log(`  ${name.padEnd(34)} wall ${median(walls).toFixed(2).padStart(7)} ms ${spread(walls).padEnd(13)} ${median(ratios).toFixed(2).padStart(5)}x ${spread(ratios).padEnd(11)}  cpu ${c.toFixed(2).padStart(7)} ms ${(c / bc).toFixed(2).padStart(5)}x`);
   }
+  return out;
 }
 
 /** Medians of each NSBOX_TRACE phase of `argv`, in ms on nsbox's clock, with the step from the one before. */
@@ -120,8 +145,9 @@ function phaseTable(argv: string[], env: Record<string, string> = {}): void {
   }
 }
 
-function rssKb(pid: number): number {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+/** VmRSS, or with `field` another line of /proc/PID/status (RssAnon: the pages this process alone holds). */
+function rssKb(pid: number, field = "VmRSS"): number {
+  const m = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) : 0;
 }
 
@@ -134,7 +160,7 @@ function childrenOf(pid: number): number[] {
 }
 
 /** RSS of the first `depth` levels of the process tree: [supervisor, init] for nsbox and bwrap. */
-async function residentKb(v: Variant, depth: number): Promise<number[]> {
+async function residentKb(v: Variant, depth: number, field = "VmRSS"): Promise<number[]> {
   const fd = v.filter ? openSync(FILTER, "r") : undefined;
   const p = Bun.spawn(v.argv, { stdio: ["ignore", "ignore", "ignore", ...(fd === undefined ? [] : [fd])] });
   if (fd !== undefined) closeSync(fd);
@@ -151,7 +177,7 @@ async function residentKb(v: Variant, depth: number): Promise<number[]> {
     if (levels.length > depth && levels[depth]!.some((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sleep")) break;
     await Bun.sleep(10);
   }
-  const kb = levels.slice(0, depth).map((ps) => ps.reduce((sum, pid) => sum + rssKb(pid), 0));
+  const kb = levels.slice(0, depth).map((ps) => ps.reduce((sum, pid) => sum + rssKb(pid, field), 0));
   p.kill("SIGKILL");
   await p.exited;
   return kb;
@@ -185,12 +211,22 @@ try {
   }
   // A repeated line (cron, units) starts from the plan cache; NSBOX_PLAN_CACHE=0 is a first start.
   const FRESH = { NSBOX_PLAN_CACHE: "0" };
-  compare("start latency of `true` in a sandbox (nsbox's default root is os)", {
+  const before: Record<string, Variant> = {};
+  const beforePlan = join(work, "true-before.plan");
+  if (BEFORE_STAGE) {
+    mkdirSync(join(work, "lib-before"), { mode: 0o755 });
+    copyFileSync(BEFORE_STAGE, join(work, "lib-before", "nsbox-stage"));
+    chmodSync(join(work, "lib-before", "nsbox-stage"), 0o755);
+    rebindPlan(plan, join(work, "lib-before", "nsbox-stage"), beforePlan);
+    before["saved plan, BENCH_BEFORE_STAGE"] = { argv: [beforePlan] };
+  }
+  const start = compare("start latency of `true` in a sandbox (nsbox's default root is os)", {
     bwrap: { argv: [...BWRAP, "true"], filter: true },
     "bwrap, os root": { argv: [...BWRAP_OS, "true"], filter: true },
     "nsbox run (cached plan)": { argv: [NSBOX, "run", "--", "true"] },
     "nsbox run (planned afresh)": { argv: [NSBOX, "run", "--", "true"], env: FRESH },
     "saved plan (stage alone)": { argv: [plan] },
+    ...before,
     "bun hello world": { argv: [hello] },
   }, "bwrap");
   phaseTable([NSBOX, "run", "--", "true"]);
@@ -204,6 +240,7 @@ try {
     compare("os root against host root: saved plan (stage alone)", { "saved plan, host root": { argv: [hostPlan] }, "saved plan, os root": { argv: [plan] } }, "saved plan, host root");
     compare("os root against host root: bubblewrap", { "bwrap, host root": { argv: [...BWRAP, "true"], filter: true }, "bwrap, os root": { argv: [...BWRAP_OS, "true"], filter: true } }, "bwrap, host root");
     phaseTable([plan]);
+    if (BEFORE_STAGE) phaseTable([beforePlan]);
 
     console.log("resident memory while a sandbox runs, payload excluded (KB)");
     const sleepPlan = join(work, "sleep.plan");
@@ -213,10 +250,20 @@ try {
       ["saved plan", { argv: [sleepPlan] }],
       ["bwrap", { argv: [...BWRAP, "sleep", "30"], filter: true }],
     ];
+    // RssAnon apart: the rest of VmRSS is the stage's own file pages (fault-around maps them
+    // 64 KiB at a time), one copy in the page cache for every sandbox on the host.
+    const supervisorKb: Record<string, string> = {};
     for (const [name, v] of resident) {
       const [supervisor = 0, init = 0] = await residentKb(v, 2);
-      console.log(`  ${name.padEnd(12)} supervisor ${String(supervisor).padStart(6)}   init ${String(init).padStart(6)}   together ${String(supervisor + init).padStart(6)}`);
+      const [anon = 0, initAnon = 0] = await residentKb(v, 2, "RssAnon");
+      supervisorKb[name] = `${supervisor} KB (${anon} KB anon)`;
+      console.log(`  ${name.padEnd(12)} supervisor ${String(supervisor).padStart(6)} (anon ${String(anon).padStart(4)})   init ${String(init).padStart(6)} (anon ${String(initAnon).padStart(4)})   together ${String(supervisor + init).padStart(6)}`);
     }
+    const againstOs = (name: string) => (start[name]! / start["bwrap, os root"]!).toFixed(2);
+    console.log("goals of issue #15 (median pair ratios against bwrap; against bwrap with the os root)");
+    console.log(`  2. nsbox run -- true (cached plan)  ${start["nsbox run (cached plan)"]!.toFixed(2)}x; ${againstOs("nsbox run (cached plan)")}x   target <= 2.0x`);
+    console.log(`  3. saved plan                       ${start["saved plan (stage alone)"]!.toFixed(2)}x; ${againstOs("saved plan (stage alone)")}x   target <= 0.5x`);
+    console.log(`  4. supervisor resident              ${supervisorKb["saved plan"]} saved plan, ${supervisorKb["nsbox run"]} run   target <= 128 KB`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -2,9 +2,10 @@
 // spec to the native stage on an fd, and execve() into it. The caller (shell, cron, systemd) keeps
 // this pid, gets the payload's exit status, and its signals reach the stage's supervisor directly.
 import { encodeWire, type HostWire } from "../native/wire.ts";
-import { stageExecutable } from "../native/stage.ts";
+import { stageBytes, stageExecutable } from "../native/stage.ts";
 import type { NormalSpec } from "../model/normalize.ts";
 import { runSteps, type HostStep } from "./host-steps.ts";
+import { sharedStage } from "./stage-install.ts";
 import { logger } from "./log.ts";
 import { HOST_STEPS, type HostContext } from "./prepare-host.ts";
 import { stageTraceEnv, traceFlush, tracePhase } from "./trace.ts";
@@ -50,7 +51,7 @@ export function execute(spec: NormalSpec, { host = {}, record = true, sys = ffiS
     const specFd = sys.sealedMemfd("nsbox-spec", encodeWire(ctx.spec, ctx.host), { exec: false, cloexec: false });
     tracePhase("wire encoded");
     // 3. The stage from a place nobody can write; then Bun is gone (kilobytes instead of ~27 MB).
-    const stage = stageExecutable(sys, sys.uid(), process.env);
+    const stage = sharedStage(ctx.spec, stageBytes) ?? stageExecutable(sys, sys.uid(), process.env);
     tracePhase("stage ready (execve)");
     log.debug(`exec ${stage} with the spec on fd ${specFd}`);
     traceFlush();

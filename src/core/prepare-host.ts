@@ -1,7 +1,8 @@
 // The host side of starting any sandbox, before the stage runs: compile the seccomp filter, open
-// the --publish listeners, make the state directories, hand declared fds across exec, record the sandbox, make its cgroups. An ordered list of steps over
-// the Sys seam (host-steps.ts): each is recorded before it is made, and a start that fails
-// before the stage took over undoes the steps done, in reverse.
+// the --publish listeners, make the state directories, hand declared fds across exec, record the
+// sandbox, make its cgroups. An ordered list of steps over the Sys seam (host-steps.ts): each is
+// recorded before it is made, and a start that fails before the stage took over undoes the steps
+// done, in reverse.
 import type { HostWire } from "../native/wire.ts";
 import type { NormalSpec } from "../model/normalize.ts";
 import { createCgroups, planCgroups, readCgroupHost, removeCgroupsOf, sandboxCgroupId } from "./cgroup.ts";

@@ -1,7 +1,8 @@
 // `nsbox plan --save FILE`: the sandbox as an executable file that starts with the installed
 // stage alone (no nsbox, no Bun). Only a sandbox that needs nothing prepared on the host at each
-// start can be saved: cgroups, records, zones, published ports and plugins' host work happen in nsbox, which a
-// saved plan does not run, and a plan must never start a weaker sandbox than `run` would.
+// start can be saved: cgroups, records, zones, published ports and plugins' host work happen in
+// nsbox, which a saved plan does not run, and a plan must never start a weaker sandbox than `run`
+// would.
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { machine, release } from "node:os";
 import { dirname, resolve } from "node:path";

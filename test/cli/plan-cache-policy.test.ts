@@ -23,6 +23,7 @@ describe("which run lines the plan cache keeps", () => {
     expect(cacheable("--ro-bind", "/srv", "/srv", "--tmpfs", "/x", "--setenv", "A", "1", "--net", "none", "--quiet")).toBe(true);
     expect(cacheable("--seccomp", "strict", "--memory", "64M", "--verbose", "--root", "host")).toBe(true);
     expect(cacheable("--state", "/srv/app", "--keep-fd", "3")).toBe(true);
+    expect(cacheable("--net", "none", "--publish", "127.0.0.1:8080:80")).toBe(true);
     // A name's range is claimed again and compared at each hit (cli/run-cache.ts).
     expect(isCacheablePlan([{ name: "name", values: ["web"] }], new Map())).toBe(true);
   });

@@ -10,14 +10,21 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-/* The highest capability this kernel knows: PR_CAPBSET_READ fails with EINVAL past it.
+/* The highest capability this kernel knows: PR_CAPBSET_READ fails with EINVAL past it, and
+ * only there (cap_valid), so a binary search over 0-63 finds it in six calls, not forty.
  * Probing needs no /proc (which the sandbox may not have). */
 static int last_cap(void)
 {
-	int c = 0;
-	while (c < 64 && prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0)
-		c++;
-	return c - 1;
+	int known = -1, unknown = 64, c;
+
+	while (unknown - known > 1) {
+		c = (known + unknown) / 2;
+		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0)
+			known = c;
+		else
+			unknown = c;
+	}
+	return known;
 }
 
 /* The bounding set limits what any later execve can grant (a setuid-root or file-capability

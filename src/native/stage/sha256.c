@@ -1,6 +1,7 @@
 /* sha256.c: SHA-256 as FIPS 180-4 section 6.2 specifies it, written for the stage (musl has no
- * hash functions and the stage links nothing else). Speed is not the point: a plan is at most a
- * few MiB and the stage itself under 100 KiB. */
+ * hash functions and the stage links nothing else). A saved plan hashes the stage's own ~100 KiB
+ * at every start: whole blocks go straight from the input to the x86 SHA extensions where the
+ * CPU has them (sha256-x86.c), else to the portable compress() below. */
 #include "sha256.h"
 
 #include <string.h>
@@ -39,6 +40,21 @@ static void compress(uint32_t h[8], const uint8_t p[64])
 	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += k;
 }
 
+/* Whole blocks, by the fastest function this CPU runs; the choice is made once. */
+static void blocks(uint32_t h[8], const uint8_t *p, size_t n)
+{
+	static int x86 = -1;
+
+	if (x86 < 0)
+		x86 = sha256_x86_usable();
+	if (x86) {
+		sha256_x86_blocks(h, p, n, K);
+		return;
+	}
+	for (; n; n--, p += 64)
+		compress(h, p);
+}
+
 void sha256_init(struct sha256 *c)
 {
 	static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -53,15 +69,19 @@ void sha256_update(struct sha256 *c, const void *data, size_t n)
 	const uint8_t *p = data;
 
 	c->len += n;
-	while (n) {
+	if (c->used) {
 		size_t take = 64 - c->used < n ? 64 - c->used : n;
 		memcpy(c->block + c->used, p, take);
 		c->used += take, p += take, n -= take;
-		if (c->used == 64) {
-			compress(c->h, c->block);
-			c->used = 0;
-		}
+		if (c->used < 64)
+			return;
+		blocks(c->h, c->block, 1);
+		c->used = 0;
 	}
+	blocks(c->h, p, n / 64);
+	p += n / 64 * 64, n %= 64;
+	memcpy(c->block, p, n);
+	c->used = n;
 }
 
 void sha256_hex(struct sha256 *c, char out[65])

@@ -1,7 +1,7 @@
 // Helpers for the network fixtures. Each fixture runs as its own process, started by a test in a
 // fresh network namespace (unshare --net) with a private tmpfs on /run; the guard refuses to run
 // anywhere else, so nothing here can touch the host's interfaces, routes or nftables.
-import { readFileSync, readlinkSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { closeNetns, openNetns } from "../../../src/core/sys/netns-window.ts";
 
 /**
@@ -97,4 +97,18 @@ export function ipAddrRows(json: string): string[] {
 
 export function emit(facts: unknown): void {
   console.log(JSON.stringify(facts));
+}
+
+/** The children of pid (all its threads'), as the kernel lists them; [] once it is gone. */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number));
+  } catch {
+    return [];
+  }
+}
+
+/** pid's descendants, depth first. */
+export function descendantsOf(pid: number): number[] {
+  return childrenOf(pid).flatMap((c) => [c, ...descendantsOf(c)]);
 }

@@ -6,7 +6,7 @@ import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, readli
 import { connect, createServer, type Server } from "node:net";
 import { createHash, randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
-import { guard, sh } from "./lib.ts";
+import { descendantsOf, guard, sh } from "./lib.ts";
 
 guard("nsbox-net-test", "publish fixture");
 const who = process.argv[2] === "nobody" ? "nobody" : "root";
@@ -102,14 +102,6 @@ function socketInodes(pid: number): string[] {
   }
 }
 
-function childrenOf(pid: number): number[] {
-  try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number));
-  } catch {
-    return [];
-  }
-}
-const descendantsOf = (pid: number): number[] => childrenOf(pid).flatMap((c) => [c, ...descendantsOf(c)]);
 const comm = (pid: number) => {
   try {
     return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
