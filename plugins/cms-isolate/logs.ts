@@ -20,18 +20,23 @@ function copyFrom(fd: number, from: number, ctx: CommandContext, text: TextDecod
 async function follow(path: string, fd: number, from: number, ctx: CommandContext, text: TextDecoder): Promise<void> {
   let at = from;
   await new Promise<void>((resolve) => {
-    const watcher = watch(path, () => {
-      if (!existsSync(path)) {
-        watcher.close();
-        return resolve();
-      }
+    const stop = () => {
+      watcher.close();
+      clearInterval(poll);
+      resolve();
+    };
+    const catchUp = () => {
+      if (!existsSync(path)) return stop();
       // A log cut shorter (rotated by hand) is read again from its start.
       if (fstatSync(fd).size < at) at = 0;
       at = copyFrom(fd, at, ctx, text);
-    });
-    watcher.on("error", () => (watcher.close(), resolve()));
+    };
+    const watcher = watch(path, catchUp);
+    watcher.on("error", stop);
+    // inotify can drop events (a full queue: inotify(7)); like tail -F, look once a second too.
+    const poll = setInterval(catchUp, 1000);
     // What was appended between the first read and the watch.
-    at = copyFrom(fd, at, ctx, text);
+    catchUp();
   });
 }
 
