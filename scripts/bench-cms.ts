@@ -1,0 +1,185 @@
+// `npm run bench:cms`: cms-isolate at scale. (1) 50 instances `nsbox cms-isolate up` in parallel
+// batches, all serving, then `down`: total time (goal <= 10 s on 2 cores), side by side with 50
+// bubblewrap sandboxes running the same server (bwrap has no forwarder: they share the network).
+// (2) Objects left afterwards: processes, mounts, cgroups, network namespaces, records, listening
+// sockets (goal: 0). (3) nsbox's own resident memory per instance: every process of an instance
+// but the PHP server (goal <= 128 KB), against bwrap's. (4) Requests/s through the listen path
+// against the same server reached directly in its namespace (goal >= 0.9x), with ab.
+// Prints figures and ratios; never fails on them. Needs root, php-cli, ab (apache2-utils) and a
+// built dist/nsbox; re-execs itself under `unshare --net --mount` with a private tmpfs on /run
+// (guard() refuses anything else): ports, records and sockets are the benchmark's own.
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { guard } from "../test/priv/net-fixtures/lib.ts";
+import { forgetRanges } from "../test/priv/harness.ts";
+import { alive, commOf, descendantsOf, rootCaller, sh, waitFor } from "../test/priv/cms/callers.ts";
+
+const NSBOX = resolve(import.meta.dir, "../dist/nsbox");
+const COUNT = Number(process.env.BENCH_CMS_INSTANCES ?? 50);
+const BATCH = Number(process.env.BENCH_CMS_BATCH ?? 10);
+const REQUESTS = Number(process.env.BENCH_CMS_REQUESTS ?? 3000);
+const TMPFS = "nsbox-bench-cms";
+const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const BASE_PORT = 20000;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const kb = (n: number) => `${n.toFixed(0)} KB`;
+
+if (process.getuid!() !== 0) {
+  console.log("bench-cms: run as root (50 instances, each with its own id range and cgroup)");
+  process.exit(0);
+}
+for (const [tool, pkg] of [["php", "php-cli"], ["ab", "apache2-utils"], ["bwrap", "bubblewrap"]]) {
+  if (!Bun.which(tool!, { PATH })) {
+    console.log(`bench-cms: ${tool} not found; install it (Debian: apt-get install ${pkg})`);
+    process.exit(0);
+  }
+}
+if (process.argv[2] !== "--inside") {
+  const r = Bun.spawnSync(
+    ["unshare", "--net", "--mount", "--propagation", "private", "--", "sh", "-c", `mount -t tmpfs ${TMPFS} /run && exec "$@"`, "sh", process.execPath, import.meta.path, "--inside"],
+    { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, PATH } },
+  );
+  process.exit(r.exitCode ?? 1);
+}
+guard(TMPFS, "bench-cms");
+sh(["ip", "link", "set", "lo", "up"]);
+
+// Under /srv: an instance's /tmp is its own, and /srv shows only what cms-isolate binds there.
+const top = `/srv/nsbox-bench-cms-${process.pid}`;
+const names = Array.from({ length: COUNT }, (_, i) => `bench${i}`);
+const port = (i: number) => BASE_PORT + i;
+const caller = rootCaller(NSBOX, join(top, "state"));
+mkdirSync(top, { mode: 0o755 });
+const code = join(top, "code");
+mkdirSync(code, { mode: 0o755 });
+// A page PHP renders: the server does little, so the listen path's cost shows.
+writeFileSync(join(code, "index.php"), "<?php header('Content-Type: text/plain'); echo 'hello from ', getenv('CMS_NAME'), \"\\n\";\n", { mode: 0o644 });
+for (const n of names) mkdirSync(join(top, "data", n), { recursive: true, mode: 0o755 });
+
+/** Runs `argvOf(i)` for every instance, BATCH processes at a time; the failures. */
+async function inBatches(argvOf: (i: number) => string[]): Promise<string[]> {
+  const failures: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < COUNT) {
+      const i = next++;
+      const p = Bun.spawn(argvOf(i), { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { PATH } });
+      const [code, err] = await Promise.all([p.exited, new Response(p.stderr).text()]);
+      if (code !== 0) failures.push(`${names[i]}: exit ${code}: ${err.trim()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: BATCH }, worker));
+  return failures;
+}
+
+const answers = async (p: number) => {
+  try {
+    return (await fetch(`http://127.0.0.1:${p}/index.php`)).ok;
+  } catch {
+    return false;
+  }
+};
+const allServe = async () => (await Promise.all(names.map((_, i) => answers(port(i))))).every(Boolean);
+
+/** Resident (VmRSS) and proportional (Pss) memory of a process, in KB. */
+function memoryOf(pid: number): { rss: number; pss: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  return { rss: Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0), pss: Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0) };
+}
+
+interface Listed {
+  name: string;
+  pid: number;
+  state?: string;
+}
+const listed = (): Listed[] => JSON.parse(caller.nsbox(["cms-isolate", "ls", "--json"]).stdout || "[]") as Listed[];
+
+const mountsBefore = new Set(readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ")[4]));
+const listening = () => sh(["ss", "-Hltn"]).stdout.trim().split("\n").filter(Boolean).length;
+
+try {
+  // (1) up, all serving, then down.
+  const t0 = performance.now();
+  const upFailures = await inBatches((i) => [...caller.argv, "cms-isolate", "up", names[i]!, "--code", code, "--data", join(top, "data", names[i]!), "--listen", `127.0.0.1:${port(i)}`]);
+  const tUp = performance.now() - t0;
+  if (upFailures.length) throw new Error(`up failed:\n${upFailures.slice(0, 5).join("\n")}`);
+  await waitFor(allServe, `all ${COUNT} instances answer`, 60_000);
+  const tServing = performance.now() - t0;
+
+  // What each instance is on the host, while all run.
+  const instances = listed().filter((e) => names.includes(e.name));
+  const trees = instances.map((e) => [e.pid, ...descendantsOf(e.pid)]);
+  const nsboxMem = trees.map((tree) => tree.filter((p) => !commOf(p)?.startsWith("php")).map(memoryOf).reduce((a, m) => ({ rss: a.rss + m.rss, pss: a.pss + m.pss }), { rss: 0, pss: 0 }));
+  const nsboxProcs = trees.map((tree) => tree.filter((p) => !commOf(p)?.startsWith("php")).map((p) => commOf(p)).join("+"));
+  const phpPids = trees.map((tree) => tree.find((p) => commOf(p)?.startsWith("php"))!);
+  const cgroups = phpPids.map((p) => readFileSync(`/proc/${p}/cgroup`, "utf8").split("\n").find((l) => l.startsWith("0::"))!.slice(3));
+  const netns = phpPids.map((p) => readlinkSync(`/proc/${p}/ns/net`));
+
+  // (4) Requests/s: through the listen path, and directly in the instance's network namespace.
+  const ab = (prefix: string[], p: number) => {
+    const r = sh([...prefix, "ab", "-q", "-n", String(REQUESTS), "-c", "4", `http://127.0.0.1:${p}/index.php`], 120_000);
+    const rps = Number(/Requests per second:\s+([\d.]+)/.exec(r.stdout)?.[1] ?? NaN);
+    const failed = Number(/Failed requests:\s+(\d+)/.exec(r.stdout)?.[1] ?? NaN);
+    return { rps, failed };
+  };
+  const viaListen: number[] = [];
+  const direct: number[] = [];
+  let abFailed = 0;
+  for (let round = 0; round < 3; round++) {
+    const a = ab([], port(0));
+    const d = ab(["nsenter", `--net=/proc/${phpPids[0]}/ns/net`, "--"], port(0));
+    viaListen.push(a.rps);
+    direct.push(d.rps);
+    abFailed += a.failed + d.failed;
+  }
+
+  const t1 = performance.now();
+  const downFailures = await inBatches((i) => [...caller.argv, "cms-isolate", "down", names[i]!]);
+  const allPids = trees.flat();
+  await waitFor(() => allPids.every((p) => !alive(p)), "every instance process is gone", 60_000);
+  const tDown = performance.now() - t1;
+
+  // (2) What is left.
+  const left = {
+    processes: allPids.filter(alive).length,
+    mounts: readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ")[4]).filter((m) => !mountsBefore.has(m)).length,
+    cgroups: cgroups.filter((c) => c !== "/" && c.includes("nsbox") && existsSync(join("/sys/fs/cgroup", c))).length,
+    // A network namespace outlives its processes only when bound somewhere (an nsfs mount).
+    netns: netns.filter((ns) => readFileSync("/proc/self/mountinfo", "utf8").includes(ns)).length,
+    records: readdirSync("/run/nsbox", { recursive: true }).filter((f) => names.some((n) => String(f).includes(n))).length + (existsSync(join(top, "state/cms-isolate")) ? readdirSync(join(top, "state/cms-isolate")).length : 0),
+    listening: listening(),
+    listed: listed().length,
+  };
+
+  // Side by side: 50 bubblewrap sandboxes with the same server, in parallel batches, then killed.
+  const b0 = performance.now();
+  const bwraps = names.map((n, i) =>
+    Bun.spawn(["bwrap", "--unshare-all", "--share-net", "--die-with-parent", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--setenv", "CMS_NAME", n, "php", "-S", `127.0.0.1:${port(i)}`, "-t", code], { stdin: "ignore", stdout: "ignore", stderr: "ignore" }),
+  );
+  await waitFor(allServe, `all ${COUNT} bwrap sandboxes answer`, 60_000);
+  const bServing = performance.now() - b0;
+  const bwrapMem = bwraps.map((b) => [b.pid, ...descendantsOf(b.pid)].filter((p) => commOf(p) === "bwrap").map(memoryOf).reduce((a, m) => ({ rss: a.rss + m.rss, pss: a.pss + m.pss }), { rss: 0, pss: 0 }));
+  const bk = performance.now();
+  for (const b of bwraps) b.kill("SIGTERM");
+  await Promise.all(bwraps.map((b) => b.exited));
+  const bDown = performance.now() - bk;
+
+  const total = tServing + tDown;
+  const bTotal = bServing + bDown;
+  console.log(`cms-isolate, ${COUNT} instances, ${BATCH} commands at a time (${navigator.hardwareConcurrency} cores):`);
+  console.log(`  up (all commands returned)   ${tUp.toFixed(0).padStart(6)} ms`);
+  console.log(`  up until all serve           ${tServing.toFixed(0).padStart(6)} ms   bwrap ${bServing.toFixed(0)} ms (${(tServing / bServing).toFixed(2)}x)`);
+  console.log(`  down until all gone          ${tDown.toFixed(0).padStart(6)} ms   bwrap ${bDown.toFixed(0)} ms (kill)${downFailures.length ? `; ${downFailures.length} downs failed: ${downFailures[0]}` : ""}`);
+  console.log(`  total                        ${total.toFixed(0).padStart(6)} ms   (goal <= 10000; bwrap ${bTotal.toFixed(0)} ms, ${(total / bTotal).toFixed(2)}x)`);
+  console.log(`  left afterwards: ${JSON.stringify(left)} (goal: all 0)`);
+  console.log(`  nsbox per instance (${nsboxProcs[0]}), median: VmRSS ${kb(median(nsboxMem.map((m) => m.rss)))}, Pss ${kb(median(nsboxMem.map((m) => m.pss)))} (goal <= 128 KB)`);
+  console.log(`  bwrap per sandbox (2 bwrap processes), median: VmRSS ${kb(median(bwrapMem.map((m) => m.rss)))}, Pss ${kb(median(bwrapMem.map((m) => m.pss)))}; nsbox/bwrap Pss ${(median(nsboxMem.map((m) => m.pss)) / median(bwrapMem.map((m) => m.pss))).toFixed(2)}x`);
+  console.log(`  requests/s (ab -n ${REQUESTS} -c 4, median of 3 interleaved): through --listen ${median(viaListen).toFixed(0)}, direct ${median(direct).toFixed(0)}: ${(median(viaListen) / median(direct)).toFixed(2)}x (goal >= 0.9); failed requests ${abFailed}`);
+} finally {
+  caller.nsbox(["cms-isolate", "down", "--all"], 60_000);
+  rmSync(top, { recursive: true, force: true });
+  // The instances' id ranges are recorded by name (docs/ids.md): the benchmark's are forgotten.
+  forgetRanges(names.map((n) => `cms-${n}`));
+}
