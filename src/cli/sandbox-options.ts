@@ -14,6 +14,7 @@ import { isCapabilityName } from "../model/capabilities.ts";
 import { parseBytes, parseCpu, parseRlimit } from "../model/limits.ts";
 import { SECCOMP_OPTIONS } from "./seccomp-options.ts";
 import { parseIdmap, stateDirProblem } from "../model/host-data.ts";
+import { parsePublish } from "../model/publish.ts";
 import type { MountInput, SandboxOption, SpecDraft } from "./spec-draft.ts";
 
 export type { SandboxOption, SpecDraft };
@@ -59,6 +60,9 @@ function mountOption(name: string, args: string[], help: string, make: (v: strin
   };
 }
 
+/** A later --net, --zone, --share net or --join net replaces the mode, not the --publish list. */
+const keptPublish = (d: SpecDraft) => (d.spec.network.publish ? { publish: d.spec.network.publish } : {});
+
 const YES_NO = ["yes", "no"] as const;
 /** One kind, or all: a comma list completes one kind at a time. */
 const NS_CHOICES = [...NS_KINDS, "all"] as const;
@@ -75,7 +79,7 @@ export const SANDBOX_OPTIONS: readonly SandboxOption[] = [
     apply: (d, [list], w) =>
       parseKinds(list!, w).forEach((k) => {
         d.namespaces[k] = { mode: "host" };
-        if (k === "net") d.spec.network = { mode: "host" };
+        if (k === "net") d.spec.network = { mode: "host", ...keptPublish(d) };
       }),
   },
   {
@@ -89,7 +93,7 @@ export const SANDBOX_OPTIONS: readonly SandboxOption[] = [
       checkPaths([path], ["PATH"], w);
       if (!existsSync(path)) throw new UsageError(`${w}: ${path} does not exist`, target.startsWith("/") ? undefined : `persist it first: nsbox ns persist ${target} --unshare ${kind}`);
       d.namespaces[kind] = { mode: "join", path };
-      if (kind === "net") d.spec.network = { mode: "none" };
+      if (kind === "net") d.spec.network = { mode: "none", ...keptPublish(d) };
     },
   },
   { name: "hostname", args: ["NAME"], help: "hostname inside (default: nsbox, or the sandbox name)", apply: (d, [n]) => void (d.spec.hostname = n) },
@@ -172,15 +176,24 @@ export const SANDBOX_OPTIONS: readonly SandboxOption[] = [
     name: "net", args: ["MODE"], help: "loopback (default): only lo; none: no interface; host: the host's network", choices: NET_MODES,
     apply: (d, [m], w) => {
       const mode = pickOne(m!, NET_MODES, w);
-      d.spec.network = { mode };
+      d.spec.network = { mode, ...keptPublish(d) };
       d.namespaces.net = { mode: mode === "host" ? "host" : "new" };
     },
   },
   {
     name: "zone", args: ["NAME"], help: "join the netzone zone NAME: a veth on its bridge, its address and policy (nsbox netzone create)",
     apply: (d, [z]) => {
-      d.spec.network = { mode: "zone", zone: z! };
+      d.spec.network = { mode: "zone", zone: z!, ...keptPublish(d) };
       d.namespaces.net = { mode: "new" };
+    },
+  },
+  {
+    name: "publish", args: ["HOSTADDR:PORT[:INNERPORT]"],
+    help: "forward the host's HOSTADDR:PORT to INNERPORT (default PORT) on the sandbox's loopback; needs a network namespace of its own (repeatable)",
+    apply: (d, [text], w) => {
+      const p = parsePublish(text!);
+      if (typeof p === "string") throw new UsageError(`${w}: ${p}`);
+      d.spec.network = { ...d.spec.network, publish: [...(d.spec.network.publish ?? []), p] };
     },
   },
   {

@@ -78,6 +78,7 @@ function openOne(a: ListenAddress, unixFile: UnixSocketFile, sys: SocketSys): Li
       sys.bind(fd, encodeSockaddr(a), text);
     } catch (e) {
       if (e instanceof SysError && e.errno === ERRNO.EADDRINUSE) throw new NsboxError(`${text}: the address is in use`, 125, "another server listens there");
+      if (e instanceof SysError && e.errno === ERRNO.EADDRNOTAVAIL) throw new NsboxError(`${text}: the address is not one of this host's`, 125, "use an address of one of its interfaces (ip -brief address)");
       if (e instanceof SysError && e.errno === ERRNO.EACCES && a.kind === "inet") throw new NsboxError(`${text}: permission denied`, 125, "ports below 1024 need root (net.ipv4.ip_unprivileged_port_start)");
       if (e instanceof SysError && e.errno === ERRNO.ENOENT && a.kind === "unix") throw new NsboxError(`${text}: the directory does not exist`, 125, "create it first");
       throw e;

@@ -1,5 +1,5 @@
-// The host side of starting any sandbox, before the stage runs: compile the seccomp filter, make
-// the state directories, hand declared fds across exec, record the sandbox, make its cgroups. An ordered list of steps over
+// The host side of starting any sandbox, before the stage runs: compile the seccomp filter, open
+// the --publish listeners, make the state directories, hand declared fds across exec, record the sandbox, make its cgroups. An ordered list of steps over
 // the Sys seam (host-steps.ts): each is recorded before it is made, and a start that fails
 // before the stage took over undoes the steps done, in reverse.
 import type { HostWire } from "../native/wire.ts";
@@ -12,6 +12,8 @@ import { createRecord, removeRecord } from "./sandbox-record.ts";
 import { compileSeccomp } from "./seccomp.ts";
 import { prepareStateDirs } from "./state-directories.ts";
 import type { Sys } from "./sys/sys.ts";
+import type { SocketSys } from "./sys/socket.ts";
+import { openPublishListeners } from "./publish-listeners.ts";
 
 export interface PrepareOptions {
   /** What the caller adds for this run (fds to join or pass, persist mode, a joined sandbox's cgroups). */
@@ -36,6 +38,8 @@ export interface HostContext {
   record: boolean;
   cgroups: boolean;
   host: HostWire;
+  /** The socket calls of --publish (core/sys/socket.ts when absent). */
+  sockets?: SocketSys;
   /** This process's start time once read: with its pid, it names the sandbox for good. */
   startTime?: number;
 }
@@ -51,6 +55,19 @@ export const HOST_STEPS: readonly HostStep<HostContext>[] = [
     name: "seccomp filter",
     prepare(ctx) {
       ctx.host = { ...ctx.host, seccompBpf: compileSeccomp(ctx.spec.security.seccomp) };
+    },
+  },
+  {
+    // Early: a port in use is a likely failure, and nothing else exists yet to undo. Opened here,
+    // in nsbox's own network namespace: the stage's supervisor relays them into the sandbox's.
+    name: "published ports",
+    prepare(ctx) {
+      if (!ctx.spec.network.publish?.length) return;
+      const listeners = openPublishListeners(ctx.spec.network.publish, ctx.sockets);
+      // Bun marks fds close-on-exec: these must reach the stage (which keeps them from the sandbox).
+      for (const { fd } of listeners.wire) ctx.sys.keepAcrossExec(fd);
+      ctx.host = { ...ctx.host, publish: listeners.wire };
+      return listeners.close;
     },
   },
   {

@@ -1,6 +1,6 @@
 // `nsbox plan --save FILE`: the sandbox as an executable file that starts with the installed
 // stage alone (no nsbox, no Bun). Only a sandbox that needs nothing prepared on the host at each
-// start can be saved: cgroups, records, zones and plugins' host work happen in nsbox, which a
+// start can be saved: cgroups, records, zones, published ports and plugins' host work happen in nsbox, which a
 // saved plan does not run, and a plan must never start a weaker sandbox than `run` would.
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { machine, release } from "node:os";
@@ -30,6 +30,7 @@ export function unsavable(spec: NormalSpec, plugin: boolean): string | undefined
   if (cgroups.length) return `a ${cgroups.join("/")} limit (its cgroup is made at each start)`;
   if (spec.name !== undefined) return "--name (a named sandbox is recorded at each start for ps, exec and stop)";
   if (spec.network.mode === "zone") return "a zone (its network is wired at each start)";
+  if (spec.network.publish?.length) return "--publish (its listening sockets are opened at each start)";
   if (spec.mounts.some((m) => m.kind === "bind" && m.state)) return "--state (a state directory is made and given to the sandbox at each start)";
   return undefined;
 }

@@ -6,6 +6,7 @@ import { riskWarnings } from "./risks.ts";
 import { blocksNestedUserns } from "./userns.ts";
 import { describeSeccomp } from "./seccomp-policy.ts";
 import { rootModeOf } from "./root-view.ts";
+import { describePublish } from "./publish.ts";
 
 const octal = (mode: number) => `0${mode.toString(8)}`;
 
@@ -100,14 +101,20 @@ function describeMaps(spec: NormalSpec): string {
   return `users: uid ${map(u.uidMap)}; gid ${map(u.gidMap)}; setgroups ${u.setgroups}; payload runs as ${u.uid}:${u.gid}${hostRoot ? " (REAL HOST ROOT)" : ""}`;
 }
 
-function describeNetwork(spec: NormalSpec): string {
+function describeNetwork(spec: NormalSpec): string[] {
+  return [describeNetworkMode(spec), ...(spec.network.publish ?? []).map((p) => `network: ${describePublish(p)} (relayed by the supervisor)`)];
+}
+
+function describeNetworkMode(spec: NormalSpec): string {
   const net = spec.namespaces.net;
   if (net.mode === "join") return `network: the joined namespace ${net.path}, as it is`;
   switch (spec.network.mode) {
     case "host":
       return "network: the host's network namespace (no network isolation)";
     case "none":
-      return "network: new namespace, no interface up (not even loopback)";
+      return spec.network.publish?.length
+        ? "network: new namespace, only loopback up (for --publish), no other interface"
+        : "network: new namespace, no interface up (not even loopback)";
     case "loopback":
       return "network: new namespace with loopback only (lo up)";
     case "zone":
@@ -142,7 +149,7 @@ export function describeSpec(spec: NormalSpec): string[] {
     lines.push(...describeMounts(spec.mounts));
   }
   if (spec.hostname !== undefined) lines.push(`hostname: ${spec.hostname}`);
-  lines.push(describeNetwork(spec));
+  lines.push(...describeNetwork(spec));
   lines.push(...describeProcess(spec));
   const caps = spec.security.capabilities;
   lines.push(`security: no_new_privs; capabilities: ${caps.length ? caps.join(", ") : "none (all sets empty)"}`);

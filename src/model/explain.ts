@@ -2,6 +2,7 @@
 // for `nsbox explain`: which namespaces are new, what the payload can see and write, how far its
 // network reaches, what it keeps (capabilities, filter, limits, fds) and what was weakened on
 // purpose. `describe` lists the steps; this says what they add up to. Pure.
+import { describePublish } from "./publish.ts";
 import { CAPABILITIES, capabilityMask } from "./capabilities.ts";
 import { describeMount } from "./describe.ts";
 import type { NormalSpec } from "./normalize.ts";
@@ -45,7 +46,7 @@ export interface Explanation {
     other: string[];
   } | null;
   propagation: { mode: Propagation; meaning: string } | null;
-  network: { mode: "loopback" | "none" | "host" | "joined" | "zone"; path?: string; reach: string };
+  network: { mode: "loopback" | "none" | "host" | "joined" | "zone"; path?: string; reach: string; published: string[] };
   capabilities: { kept: string[]; mask: string; dangerous: string[] };
   noNewPrivs: boolean;
   /** The stage always gives the payload a fresh session keyring. */
@@ -176,12 +177,18 @@ function explainFilesystem(spec: NormalSpec, host: ExplainHost): Explanation["fi
   return fs;
 }
 
+/** What reaches in, besides the mode: host ports the supervisor relays to the sandbox's loopback. */
 function explainNetwork(spec: NormalSpec): Explanation["network"] {
+  return { ...explainNetworkMode(spec), published: (spec.network.publish ?? []).map(describePublish) };
+}
+
+function explainNetworkMode(spec: NormalSpec): Omit<Explanation["network"], "published"> {
   const net = spec.namespaces.net;
   if (net.mode === "join") return { mode: "joined", path: net.path, reach: `whatever the namespace at ${net.path} reaches` };
   if (net.mode === "host" || spec.network.mode === "host") {
     return { mode: "host", reach: "the host's network: every interface, services on the host's 127.0.0.1 and the host's abstract unix sockets" };
   }
+  if (spec.network.mode === "none" && spec.network.publish?.length) return { mode: "none", reach: "its own loopback only (up for --publish): 127.0.0.1 inside is not the host's; no route out" };
   if (spec.network.mode === "none") return { mode: "none", reach: "nothing: no interface is up, not even loopback" };
   if (spec.network.mode === "zone") return { mode: "zone", reach: `what zone ${spec.network.zone}'s policy allows (nsbox netzone show ${spec.network.zone})` };
   return { mode: "loopback", reach: "its own loopback only: 127.0.0.1 inside is not the host's; no route out" };
@@ -315,6 +322,7 @@ export function formatExplanation(e: Explanation): string[] {
   }
   if (e.propagation) lines.push(`propagation: ${e.propagation.mode} (${e.propagation.meaning})`);
   lines.push(`network: ${e.network.mode}: ${e.network.reach}`);
+  for (const p of e.network.published) lines.push(`  ${p} (the host reaches in; the sandbox gets no way out)`);
   const c = e.capabilities;
   lines.push(`capabilities: ${c.kept.length ? `${c.kept.join(", ")} (mask ${c.mask})` : "none: every set is empty"}`);
   lines.push(`no_new_privs: ${e.noNewPrivs ? "on: setuid bits and file capabilities grant nothing" : "off"}`);

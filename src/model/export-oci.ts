@@ -3,6 +3,7 @@
 // seccomp policy, capabilities, rlimits, cgroup limits and no_new_privs. What OCI cannot say is
 // returned as notes. Pure: the host facts it needs (the host root's top level, which paths exist)
 // come in as data, and the CLI writes the files.
+import { describePublish } from "./publish.ts";
 import type { NormalSpec } from "./normalize.ts";
 import type { MountStep, NsKind } from "./schema.ts";
 import { blocksNestedUserns } from "./userns.ts";
@@ -167,6 +168,7 @@ function processNotes(spec: NormalSpec): string[] {
     // the seccomp filter still refuses new user namespaces.
     ...(blocksNestedUserns(spec) ? ["user.max_user_namespaces=0: runtimes refuse user.* sysctls; seccomp still blocks new user namespaces"] : []),
     ...(spec.network.mode === "none" ? ["net none: runtimes bring lo up in a new network namespace"] : []),
+    ...(spec.network.publish ?? []).map((p) => `${describePublish(p)}: not expressible in config.json (port forwards are the engine's: podman/docker -p, or a CNI portmap plugin)`),
   ];
 }
 

@@ -2,6 +2,7 @@
 // same options, so the sandbox is nsbox's own; `via plan`: a saved plan of it. `native`: the nearest systemd.exec(5) directives,
 // and a comment for every part of the sandbox systemd cannot express (there the unit is looser
 // or different, and says so). Pure: the caller gives the nsbox path and the run options.
+import { describePublish } from "./publish.ts";
 import type { NormalSpec } from "./normalize.ts";
 import type { MountStep } from "./schema.ts";
 import { deniedSyscalls, seccompRules } from "./seccomp-policy.ts";
@@ -77,6 +78,8 @@ function namespaceLines(spec: NormalSpec, out: Lines): void {
     if (spec.network.mode === "none") out.notes.push("net none: PrivateNetwork= always has lo up");
     if (spec.network.mode === "zone") out.notes.push(`zone ${spec.network.zone}: not expressible; the unit gets no network (join the zone's namespace with NetworkNamespacePath=)`);
   }
+  for (const p of spec.network.publish ?? [])
+    out.notes.push(`${describePublish(p)}: not expressible (PrivateNetwork= has no port forward); pair the unit with a socket unit and systemd-socket-proxyd(8) joined to its namespace (JoinsNamespaceOf=)`);
   if (ns.ipc.mode === "join") out.set.push(`IPCNamespacePath=${unitPath(ns.ipc.path)}`);
   else if (ns.ipc.mode === "new") out.set.push("PrivateIPC=yes");
   if (ns.uts.mode === "new") {

@@ -2,6 +2,7 @@
 // namespace"). Each rule returns issues with a path and a way out; nothing throws.
 import type { PlanContext } from "./context.ts";
 import type { IdRange, SandboxSpec } from "./schema.ts";
+import { MAX_PUBLISH, publishKey } from "./publish.ts";
 import { seccompIssues } from "./seccomp-policy.ts";
 import { hostDataIssues } from "./host-data.ts";
 
@@ -118,6 +119,27 @@ const processRules: Rule = (spec) => {
   return new Set(fds).size === fds.length ? [] : [{ path: "process.keepFds", message: "an fd is given twice in --keep-fd" }];
 };
 
+/**
+ * --publish forwards into the sandbox's own network namespace: with the host's (or a joined one,
+ * which may be the host's) the server would already be reachable, or the forward could reach
+ * host services. Each is one listener the supervisor polls; one address twice cannot be bound.
+ */
+const publishRules: Rule = (spec) => {
+  const publish = spec.network.publish ?? [];
+  if (!publish.length) return [];
+  const issues: SpecIssue[] = [];
+  if (spec.namespaces.net.mode !== "new" || spec.network.mode === "host")
+    issues.push({ path: "network.publish", message: "--publish needs a network namespace of the sandbox's own (not --net host, --share net or --join net)" });
+  if (publish.length > MAX_PUBLISH) issues.push({ path: "network.publish", message: `at most ${MAX_PUBLISH} --publish` });
+  const seen = new Set<string>();
+  publish.forEach((p, i) => {
+    const key = publishKey(p);
+    if (seen.has(key)) issues.push({ path: `network.publish.${i}.host`, message: `--publish ${key} is given twice` });
+    seen.add(key);
+  });
+  return issues;
+};
+
 /** `pid-N` names the sandboxes started without --name; a user's name must not look like one. */
 const nameRules: Rule = (spec) =>
   spec.name !== undefined && /^pid-\d+$/.test(spec.name) ? [{ path: "name", message: "names of the form pid-N are reserved for unnamed sandboxes" }] : [];
@@ -125,7 +147,7 @@ const nameRules: Rule = (spec) =>
 /** A syscall both allowed and denied: which one was meant is not ours to guess. */
 const seccompRule: Rule = (spec) => seccompIssues(spec.security.seccomp);
 
-const RULES: readonly Rule[] = [namespaceRules, symlinkRules, userRules, processRules, nameRules, seccompRule, hostDataIssues];
+const RULES: readonly Rule[] = [namespaceRules, symlinkRules, userRules, processRules, publishRules, nameRules, seccompRule, hostDataIssues];
 
 /** Every cross-field issue of a schema-valid spec; empty when it can run. */
 export function checkRules(spec: SandboxSpec, ctx: PlanContext): SpecIssue[] {

@@ -4,6 +4,7 @@ import * as v from "valibot";
 import { isCapabilityName } from "./capabilities.ts";
 import { RLIMIT_NAMES } from "./limits.ts";
 import { SeccompPolicy } from "./seccomp-policy.ts";
+import { publishAddressProblem } from "./publish.ts";
 
 /** Namespace kinds, named as in /proc/PID/ns. */
 export const NS_KINDS = ["user", "mnt", "pid", "net", "uts", "ipc", "cgroup", "time"] as const;
@@ -127,10 +128,29 @@ export type Propagation = (typeof PROPAGATIONS)[number];
 export const NET_MODES = ["none", "loopback", "host"] as const;
 /** A netzone zone name (plugins/netzone): its bridge is `nz-NAME`, at most 15 characters. */
 export const ZONE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,11}$/;
+/**
+ * A host TCP port forwarded into the sandbox's own network namespace (`--publish`): nsbox
+ * listens on `host` in its own network namespace, and the stage's supervisor relays each
+ * connection to `port` on the sandbox's loopback (127.0.0.1, or ::1 for an IPv6 `host`).
+ */
+export const Publish = v.strictObject({
+  host: v.pipe(
+    v.string(),
+    v.rawCheck(({ dataset, addIssue }) => {
+      const problem = dataset.typed ? publishAddressProblem(dataset.value) : undefined;
+      if (problem) addIssue({ message: problem });
+    }),
+  ),
+  port: v.pipe(v.number(), v.integer("must be an integer"), v.minValue(1, "must be a port from 1 to 65535"), v.maxValue(65535, "must be a port from 1 to 65535")),
+});
+export type Publish = v.InferOutput<typeof Publish>;
+
 export const Network = v.strictObject({
   mode: v.optional(v.picklist([...NET_MODES, "zone"]), "loopback"),
   /** With mode `zone`: the zone the sandbox's veth joins (`nsbox netzone create NAME`). */
   zone: v.optional(v.pipe(v.string(), v.regex(ZONE_NAME_PATTERN, "must be 1-12 of a-z, 0-9, '-', starting with a letter or digit"))),
+  /** Host ports forwarded to the sandbox's loopback (`--publish`); its loopback is up even with mode none. Absent: none. */
+  publish: v.optional(v.array(Publish)),
 });
 
 const EnvName = v.pipe(

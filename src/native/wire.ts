@@ -48,6 +48,11 @@ export interface HostWire {
    * carries LISTEN_FDS and LISTEN_FDNAMES.
    */
   passFds?: readonly number[];
+  /**
+   * Host listening sockets nsbox opened for --publish (core/publish-listeners.ts), each with the
+   * port on the sandbox's loopback it forwards to: the stage's supervisor alone holds them.
+   */
+  publish?: readonly { fd: number; port: number }[];
   /** The sandbox's cgroups (core/cgroup.ts): v2 to clone into, v1 dirs to join, counters to report. */
   cgroups?: {
     cloneInto?: string;
@@ -74,6 +79,7 @@ function hostRecords(host: HostWire): Record_[] {
     ...(host.passFds ?? []).map((fd) => ["pass-fd", fd] as const),
     // Only the stage knows the payload's pid as seen inside its PID namespace.
     ...(host.passFds?.length ? [["env-pid", "LISTEN_PID"] as const] : []),
+    ...(host.publish ?? []).map((p) => ["publish", p.fd, p.port] as const),
     ...(host.persist ? [["persist", host.persist.dir] as const, ...host.persist.links.map((l) => ["persist-link", l.kind, l.path] as const)] : []),
     ...(host.seccompBpf ? [["seccomp", hex(host.seccompBpf)] as const] : []),
     ...(host.cgroups?.cloneInto ? [["cgroup", host.cgroups.cloneInto] as const] : []),
@@ -148,7 +154,9 @@ export function wireRecords(spec: NormalSpec, host: Pick<HostWire, "netns"> = {}
     records.push(...spec.mounts.map(mountRecord), ...bindIdmapRecords(spec));
   }
   if (spec.hostname !== undefined && spec.namespaces.uts.mode === "new") records.push(["hostname", spec.hostname]);
-  if (spec.network.mode === "loopback" && spec.namespaces.net.mode === "new") records.push(["lo-up"]);
+  // --publish relays to the sandbox's loopback, so lo is up for it even with --net none.
+  const loopback = spec.network.mode === "loopback" || (spec.network.mode === "none" && (spec.network.publish?.length ?? 0) > 0);
+  if (loopback && spec.namespaces.net.mode === "new") records.push(["lo-up"]);
   const p = spec.process;
   records.push(["uid", u.uid], ["gid", u.gid], ["cwd", p.cwd]);
   for (const [k, val] of Object.entries(p.env)) records.push(["env", `${k}=${val}`]);

@@ -49,8 +49,8 @@ static _Noreturn void child(const struct spec *s, int err[2], int sync[2], int p
 	stage_fds.error_w = err[1];
 	stage_fds.lifeline = sync[0];
 	/* Only the supervisor may hold the sync write end: EOF on it must mean it died. The
-	 * host /proc, cgroup, watched, persist and on-exit files are the supervisor's: the init
-	 * must not keep them for the sandbox's lifetime. */
+	 * host /proc, cgroup, watched, persist and on-exit files and the published listeners are
+	 * the supervisor's: the init must not keep them for the sandbox's lifetime. */
 	close(err[0]);
 	close(sync[1]);
 	if (proc_fd >= 0)
@@ -58,6 +58,7 @@ static _Noreturn void child(const struct spec *s, int err[2], int sync[2], int p
 	cgroup_close();
 	watch_close();
 	persist_close();
+	publish_close();
 	on_exit_close();
 	/* Killing the supervisor, even with SIGKILL, kills the whole sandbox. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
@@ -116,6 +117,9 @@ static void check_fds(const struct spec *s)
 	for (i = 0; i < s->n_pass_fd; i++)
 		if (fcntl((int)s->pass_fd[i], F_GETFD) < 0)
 			die(EXIT_SETUP, "pass-fd", errno, "%u", s->pass_fd[i]);
+	for (i = 0; i < s->n_publish; i++)
+		if (fcntl((int)s->publish[i].fd, F_GETFD) < 0)
+			die(EXIT_SETUP, "publish", errno, "%u", s->publish[i].fd);
 }
 
 /* The supervisor: everything before the clone, then the id maps, then supervising. */
@@ -129,6 +133,7 @@ static _Noreturn void run(struct spec *s, char *buf, size_t cap)
 	on_exit_init(s);
 	report_at_exit(supervisor_finish);
 	check_fds(s);
+	publish_open(s);
 	/* If the caller left SIGCHLD ignored, children would be reaped for us and the exit
 	 * status lost (wait(2) NOTES). */
 	dfl.sa_handler = SIG_DFL;

@@ -99,6 +99,12 @@ void persist_order_mnt_ns(void);
 _Noreturn void persist_stop(void);
 void persist_bind(pid_t child);
 
+/* publish.c: host listeners whose connections the supervisor forwards into the sandbox's
+ * network namespace: checked before any join, closed in the child, served once the payload runs. */
+void publish_open(const struct spec *s);
+void publish_close(void);
+void publish_serve(pid_t child);
+
 /* on-exit.c: on-exit-unlink and on-exit-rmdir. */
 void on_exit_init(const struct spec *s);
 void on_exit_close(void);

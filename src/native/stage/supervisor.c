@@ -87,6 +87,8 @@ _Noreturn void supervisor_wait(pid_t child, int error_r, int persist)
 		kill(child, SIGKILL);
 	else if (persist)
 		persist_bind(child); /* binds, then kills the child; dies on failure */
+	else
+		publish_serve(child); /* forwards until the child exits (nothing to do without publish) */
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR)
 			die(EXIT_SETUP, "wait", errno, "child %d", (int)child);

@@ -106,6 +106,35 @@ static int check_pass_fds(const struct spec *s, struct wire_error *e)
 	return 0;
 }
 
+/* A publish fd is a host listener only the supervisor holds (publish.c): the payload must never
+ * get it too, so it is in no other fd role. It forwards into the sandbox's own network namespace
+ * and needs a payload whose end ends it. */
+static int check_publish(const struct spec *s, struct wire_error *e)
+{
+	const unsigned at = s->op_at[OP_PUBLISH];
+	unsigned i, k;
+	if (!s->n_publish)
+		return 0;
+	if (s->persist)
+		return wire_fail(e, at, "publish needs a payload: it cannot be combined with persist");
+	if (!(s->clone_flags & CLONE_NEWNET) && !s->join[NS_NET])
+		return wire_fail(e, at, "publish requires a network namespace of the sandbox's own "
+				 "(CLONE_NEWNET in clone, or join net)");
+	for (i = 0; i < s->n_publish; i++) {
+		uint32_t fd = s->publish[i].fd;
+		for (k = 0; k < s->n_keep_fd; k++)
+			if (s->keep_fd[k] == fd)
+				return wire_fail(e, at, "fd %u is both a publish fd and a keep-fd", fd);
+		for (k = 0; k < s->n_pass_fd; k++)
+			if (s->pass_fd[k] == fd)
+				return wire_fail(e, at, "fd %u is both a publish fd and a pass-fd", fd);
+		for (k = 0; k < s->n_ns_fd; k++)
+			if (s->ns_fd[k] == fd)
+				return wire_fail(e, at, "fd %u is both a publish fd and an ns-fd", fd);
+	}
+	return 0;
+}
+
 /* Every idmapped bind has a uid and a gid map, each line names an idmapped bind, and the lines
  * of one map do not overlap on either side (the kernel would refuse the helper's map). */
 static int check_bind_idmap(const struct spec *s, struct wire_error *e)
@@ -184,7 +213,7 @@ int wire_check(struct spec *s, struct wire_error *e)
 			if (s->keep_fd[k] == s->ns_fd[i])
 				return wire_fail(e, at[OP_NS_FD], "fd %u is both an ns-fd and a keep-fd", s->ns_fd[i]);
 
-	if (check_pass_fds(s, e))
+	if (check_pass_fds(s, e) || check_publish(s, e))
 		return -1;
 
 	for (i = 0; i < NS_COUNT; i++)

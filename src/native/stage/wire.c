@@ -34,6 +34,7 @@ static const struct {
 	[OP_ON_EXIT_UNLINK] = {"on-exit-unlink", 1, WIRE_MAX_ON_EXIT},
 	[OP_ON_EXIT_RMDIR] = {"on-exit-rmdir", 1, WIRE_MAX_ON_EXIT},
 	[OP_BIND_IDMAP] = {"bind-idmap", 5, WIRE_MAX_BIND_IDMAP},
+	[OP_PUBLISH] = {"publish", 2, WIRE_MAX_PUBLISH},
 };
 
 struct cursor {
@@ -329,6 +330,21 @@ static int parse_record(struct spec *s, enum op op, struct tok *a, unsigned at, 
 		b->dst = a[0].p;
 		b->gid = i;
 		b->at = at;
+		return 0;
+	}
+	case OP_PUBLISH: {
+		struct publish_rec *p = &s->publish[s->n_publish];
+		uint64_t port;
+		unsigned k;
+		if (arg_fd(&a[0], "publish", &p->fd, e) || arg_num(&a[1], 65535, &port, e))
+			return -1;
+		if (port == 0)
+			return wire_fail(e, a[1].idx, "publish port must be 1 to 65535");
+		for (k = 0; k < s->n_publish; k++)
+			if (s->publish[k].fd == p->fd)
+				return wire_fail(e, a[0].idx, "duplicate publish fd %u", p->fd);
+		p->port = (uint16_t)port;
+		s->n_publish++;
 		return 0;
 	}
 	case OP_ARGV:

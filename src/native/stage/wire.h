@@ -31,6 +31,7 @@
 #define WIRE_MAX_SYSCTL_NAME 255u
 #define WIRE_MAX_SYSCTL_VALUE 64u
 #define WIRE_MAX_BIND_IDMAP 64u     /* bind-idmap records, uid and gid lines of all binds */
+#define WIRE_MAX_PUBLISH 16u        /* host listeners the supervisor forwards (publish.c) */
 
 enum ns_kind { NS_USER, NS_MNT, NS_PID, NS_NET, NS_UTS, NS_IPC, NS_CGROUP, NS_TIME, NS_COUNT };
 struct ns_kind_info {
@@ -85,6 +86,13 @@ struct persist_link {
 	const char *path;
 };
 
+/* A host listening socket whose connections the supervisor forwards to PORT on the sandbox's
+ * loopback (publish.c). */
+struct publish_rec {
+	uint32_t fd;
+	uint16_t port;
+};
+
 struct sysctl_rec {
 	const char *name, *value;  /* NAME is relative to /proc/sys */
 };
@@ -100,7 +108,7 @@ enum op {
 	OP_HOSTNAME, OP_LO_UP, OP_SYSCTL, OP_UID, OP_GID, OP_CWD, OP_ENV, OP_ENV_PID, OP_KEEP_FD,
 	OP_PASS_FD, OP_INIT, OP_NEW_SESSION, OP_DIE_WITH_PARENT, OP_NO_NEW_PRIVS, OP_CAPS, OP_RLIMIT,
 	OP_SECCOMP, OP_CGROUP, OP_CGROUP_JOIN, OP_WATCH, OP_ARGV, OP_PERSIST, OP_PERSIST_LINK,
-	OP_ON_EXIT_UNLINK, OP_ON_EXIT_RMDIR, OP_BIND_IDMAP, OP_COUNT
+	OP_ON_EXIT_UNLINK, OP_ON_EXIT_RMDIR, OP_BIND_IDMAP, OP_PUBLISH, OP_COUNT
 };
 
 struct spec {
@@ -148,6 +156,8 @@ struct spec {
 	unsigned n_persist_link;
 	const char *on_exit_unlink[WIRE_MAX_ON_EXIT], *on_exit_rmdir[WIRE_MAX_ON_EXIT];
 	unsigned n_on_exit_unlink, n_on_exit_rmdir;
+	struct publish_rec publish[WIRE_MAX_PUBLISH];
+	unsigned n_publish;
 	unsigned op_at[OP_COUNT];
 	unsigned end_at;
 };
