@@ -5,6 +5,7 @@
 import { isHelpRequest } from "../base/argv.ts";
 import { EXIT, PluginError, UsageError } from "../base/errors.ts";
 import { execute } from "../core/execute.ts";
+import { planWithRange } from "../core/id-ranges.ts";
 import { unwritableBindWarnings } from "../core/bind-access.ts";
 import { logger } from "../core/log.ts";
 import { findPlugin, hookContext } from "../core/plugins/catalog.ts";
@@ -104,7 +105,8 @@ export async function runPluginCommand(words: readonly string[], io: CliIo): Pro
       base = normalBase(input, plan, io.facts);
       return { spec: structuredClone(input), command: [...input.process.argv], flags };
     },
-    normalize: (input) => normalizeInput(input, plan, io.facts),
+    // A named sandbox in its name's range (looked up, not recorded), as the run will plan it.
+    normalize: (input) => planWithRange(plan, input, false, (c) => normalizeInput(input, c, io.facts)).result,
   };
   return runCommand(plugin, command, args, ctx, () => base ?? normalBase(inputFromArgs([], [], "", plan, false).input, plan, io.facts), io);
 }

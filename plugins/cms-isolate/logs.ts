@@ -1,0 +1,57 @@
+// `logs NAME [--follow]`: the server's stdout and stderr as `up` kept them (the instance's log in
+// the plugin's state). `--follow` prints what is appended as it comes, woken by inotify through
+// fs.watch, and ends when the log is removed (`down`) or on Ctrl-C.
+import { closeSync, existsSync, fstatSync, openSync, readSync, watch } from "node:fs";
+import { flagsOf, scanArgs, UsageError, type CommandContext } from "nsbox/plugin";
+import { logPath } from "./records.ts";
+import { recordOf } from "./status.ts";
+
+export const LOGS_USAGE = "nsbox cms-isolate logs NAME [--follow]";
+
+/** Copies bytes `from` onwards to stdout; returns the new end. */
+function copyFrom(fd: number, from: number, ctx: CommandContext, text: TextDecoder): number {
+  const buf = new Uint8Array(64 * 1024);
+  let at = from;
+  // stream: a character split between two reads is completed by the next one.
+  for (let n; (n = readSync(fd, buf, 0, buf.length, at)) > 0; at += n) ctx.stdout(text.decode(buf.subarray(0, n), { stream: true }));
+  return at;
+}
+
+async function follow(path: string, fd: number, from: number, ctx: CommandContext, text: TextDecoder): Promise<void> {
+  let at = from;
+  await new Promise<void>((resolve) => {
+    const watcher = watch(path, () => {
+      if (!existsSync(path)) {
+        watcher.close();
+        return resolve();
+      }
+      // A log cut shorter (rotated by hand) is read again from its start.
+      if (fstatSync(fd).size < at) at = 0;
+      at = copyFrom(fd, at, ctx, text);
+    });
+    watcher.on("error", () => (watcher.close(), resolve()));
+    // What was appended between the first read and the watch.
+    at = copyFrom(fd, at, ctx, text);
+  });
+}
+
+export async function logsCommand(args: readonly string[], ctx: CommandContext): Promise<number> {
+  const s = scanArgs(args, { shape: (n) => (n === "follow" || n === "f" ? { args: [] } : undefined), words: "collect", hint: `usage: ${LOGS_USAGE}` });
+  const words = s.items.flatMap((i) => (i.kind === "word" ? [i.value] : []));
+  if (words.length > 1 || s.rest.length) throw new UsageError(`unexpected '${words[1] ?? s.rest[0]}'`, `usage: ${LOGS_USAGE}`);
+  const r = recordOf(ctx, words[0], LOGS_USAGE);
+  const path = logPath(ctx.state, r.name);
+  if (!existsSync(path)) {
+    if (!flagsOf(s).length) return 0;
+    throw new UsageError(`instance ${r.name} has no log (it was started by run, whose output goes to its caller, e.g. journalctl -u nsbox-cms@${r.name})`);
+  }
+  const fd = openSync(path, "r");
+  const text = new TextDecoder();
+  try {
+    const end = copyFrom(fd, 0, ctx, text);
+    if (flagsOf(s).length) await follow(path, fd, end, ctx, text);
+  } finally {
+    closeSync(fd);
+  }
+  return 0;
+}

@@ -1,0 +1,64 @@
+// What the plugin keeps per instance in its own state (ctx.state): the instance's record
+// (`NAME.json`: its code, data, listen address, limits and command, as parsed) and its log
+// (`NAME.log`: the server's stdout and stderr when `up` started it). A record is the instance's
+// definition: it stays while the instance is stopped, and only `down` removes it. Whether an
+// instance runs is never read from here: the core's records say that (ctx.sandboxes.findByName).
+import { join } from "node:path";
+import type { SandboxFound, SandboxService, StateStore } from "nsbox/plugin";
+import { INSTANCE_NAME, sandboxName, type Instance } from "./args.ts";
+
+const recordKey = (name: string) => `${name}.json`;
+export const logKey = (name: string) => `${name}.log`;
+export const logPath = (state: StateStore, name: string) => join(state.dir, logKey(name));
+
+export interface InstanceRecord extends Instance {
+  version: 1;
+  /** When the record was written (ISO 8601). */
+  recordedAt: string;
+}
+
+export function readRecord(state: StateStore, name: string): InstanceRecord | undefined {
+  const text = state.read(recordKey(name));
+  if (text === undefined) return undefined;
+  try {
+    const r = JSON.parse(text) as InstanceRecord;
+    return r.version === 1 && r.name === name ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeRecord(state: StateStore, instance: Instance): void {
+  const record: InstanceRecord = { version: 1, recordedAt: new Date().toISOString(), ...instance };
+  state.write(recordKey(instance.name), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+export function removeRecord(state: StateStore, name: string): void {
+  state.remove(recordKey(name));
+}
+
+/** Every recorded instance, by name. */
+export function listRecords(state: StateStore): InstanceRecord[] {
+  return state
+    .keys()
+    .filter((k) => k.endsWith(".json") && INSTANCE_NAME.test(k.slice(0, -5)))
+    .flatMap((k) => readRecord(state, k.slice(0, -5)) ?? []);
+}
+
+/** Whether two records describe the same instance (what a restart must not change silently). */
+export function sameConfig(a: Instance, b: Instance): boolean {
+  const keyOf = (i: Instance) => JSON.stringify([i.code, i.data, i.listen, i.memory, i.pids, i.zone, i.phpIni, i.command]);
+  return keyOf(a) === keyOf(b);
+}
+
+/**
+ * The running sandbox of instance NAME (the core's record of `cms-NAME`), or undefined. A
+ * sandbox whose server has just ended (its supervisor is tearing it down) counts as not running.
+ */
+export function findInstance(sandboxes: SandboxService, name: string): SandboxFound | undefined {
+  try {
+    return sandboxes.findByName(sandboxName(name));
+  } catch {
+    return undefined;
+  }
+}
