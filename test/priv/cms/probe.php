@@ -23,7 +23,7 @@ $markerSeen = $marker !== '' && count(array_filter($procs, fn($c) => $c !== null
 
 // The other instance's data: list, read, write, create.
 $vd = $q['victimData'] ?? '';
-$victim = [
+$victim = $vd === '' ? null : [
   'stat' => @stat($vd) !== false,
   'list' => @scandir($vd) !== false,
   'listData' => @scandir("$vd/data/pages") !== false,
@@ -35,7 +35,7 @@ $victim = [
 
 // The shared code dir: create a file, append to an existing one.
 $code = $q['code'] ?? '';
-$codeWrite = [
+$codeWrite = $code === '' ? null : [
   'create' => @file_put_contents("$code/pwned.php", '<?php echo 1;') !== false,
   'append' => @file_put_contents("$code/doku.php", "\n// pwned", FILE_APPEND) !== false,
   'mkdir' => @mkdir("$code/pwned-dir"),

@@ -107,7 +107,9 @@ try {
 
   // Up: two instances from the one code dir.
   for (const k of ["a", "b"] as const) {
-    const r = caller.nsbox(["cms-isolate", "up", names[k], "--code", code, "--data", data[k], "--listen", `127.0.0.1:${ports[k]}`]);
+    // cgroup limits need root: an unprivileged caller turns them off (cms-isolate's rule).
+    const limits = who === "nobody" ? ["--memory", "none", "--pids", "none"] : [];
+    const r = caller.nsbox(["cms-isolate", "up", names[k], "--code", code, "--data", data[k], "--listen", `127.0.0.1:${ports[k]}`, ...limits]);
     facts[`up_${k}`] = { code: r.code, stderr: r.stderr };
     if (r.code !== 0) throw new Error(`cms-isolate up ${names[k]}: exit ${r.code}: ${r.stderr}`);
   }
@@ -157,7 +159,8 @@ try {
     const victim = buildDataDir(join(top, "control-victim"), "control", USERS.a);
     const scratch = join(top, "control-code");
     mkdirSync(scratch);
-    const sleeper = Bun.spawn(["sleep", "300", `nsbox-cms-control-${TAG}`], { stdin: "ignore" });
+    // A process whose cmdline carries the marker (its argv[0]).
+    const sleeper = Bun.spawn(["sleep", "300"], { argv0: `nsbox-cms-control-${TAG}`, stdin: "ignore" });
     const server = Bun.spawn(["php", "-S", `127.0.0.1:${ports.control}`, "-t", code], { env: { CMS_DATA: data.a, PATH: "/usr/bin:/bin" }, stdin: "ignore", stdout: "ignore", stderr: "ignore" });
     cleanups.unshift(() => server.kill("SIGKILL"), () => sleeper.kill("SIGKILL"));
     await waitFor(() => accepts(ports.control), "the control server listens");
@@ -171,6 +174,7 @@ try {
 
   // Kill A's server on the host: A goes away whole; B is untouched.
   const aCgroup = readFileSync(`/proc/${A.php}/cgroup`, "utf8").trim();
+  facts.cgroupA = aCgroup;
   const bPidBefore = B.php;
   process.kill(A.php, "SIGKILL");
   await waitFor(() => A.tree.every((p) => !alive(p)), `every process of ${names.a} is gone`);
