@@ -4,8 +4,9 @@
 // (2) Objects left afterwards: processes, mounts, cgroups, network namespaces, records, listening
 // sockets (goal: 0). (3) nsbox's own resident memory per instance: every process of an instance
 // but the PHP server (goal <= 128 KB), against bwrap's. (4) Requests/s through the listen path
-// against the same server reached directly in its namespace (goal >= 0.9x), with ab.
-// Prints figures and ratios; never fails on them. Needs root, php-cli, ab (apache2-utils) and a
+// against the same server reached directly in its namespace (goal >= 0.9x), with ab, for a page
+// that does next to nothing and for DokuWiki's start page.
+// Prints figures and ratios; never fails on them. Needs root, php-cli, dokuwiki, ab (apache2-utils) and a
 // built dist/nsbox; re-execs itself under `unshare --net --mount` with a private tmpfs on /run
 // (guard() refuses anything else): ports, records and sockets are the benchmark's own.
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import { join, resolve } from "node:path";
 import { guard } from "../test/priv/net-fixtures/lib.ts";
 import { forgetRanges } from "../test/priv/harness.ts";
 import { alive, commOf, descendantsOf, rootCaller, sh, waitFor } from "../test/priv/cms/callers.ts";
+import { buildCodeDir, buildDataDir, missingDokuwiki } from "../test/priv/cms/dokuwiki-site.ts";
 
 const NSBOX = resolve(import.meta.dir, "../dist/nsbox");
 const COUNT = Number(process.env.BENCH_CMS_INSTANCES ?? 50);
@@ -21,6 +23,8 @@ const REQUESTS = Number(process.env.BENCH_CMS_REQUESTS ?? 3000);
 const TMPFS = "nsbox-bench-cms";
 const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const BASE_PORT = 20000;
+/** BENCH_CMS_DOWN=all: one `down --all` (it stops the instances in parallel) instead of a `down NAME` each. */
+const DOWN_ALL = process.env.BENCH_CMS_DOWN === "all";
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const kb = (n: number) => `${n.toFixed(0)} KB`;
@@ -34,6 +38,11 @@ for (const [tool, pkg] of [["php", "php-cli"], ["ab", "apache2-utils"], ["bwrap"
     console.log(`bench-cms: ${tool} not found; install it (Debian: apt-get install ${pkg})`);
     process.exit(0);
   }
+}
+const noWiki = missingDokuwiki();
+if (noWiki) {
+  console.log(`bench-cms: ${noWiki} (Debian: apt-get install php-cli php-fpm dokuwiki)`);
+  process.exit(0);
 }
 if (process.argv[2] !== "--inside") {
   const r = Bun.spawnSync(
@@ -51,11 +60,13 @@ const names = Array.from({ length: COUNT }, (_, i) => `bench${i}`);
 const port = (i: number) => BASE_PORT + i;
 const caller = rootCaller(NSBOX, join(top, "state"));
 mkdirSync(top, { mode: 0o755 });
-const code = join(top, "code");
-mkdirSync(code, { mode: 0o755 });
-// A page PHP renders: the server does little, so the listen path's cost shows.
-writeFileSync(join(code, "index.php"), "<?php header('Content-Type: text/plain'); echo 'hello from ', getenv('CMS_NAME'), \"\\n\";\n", { mode: 0o644 });
-for (const n of names) mkdirSync(join(top, "data", n), { recursive: true, mode: 0o755 });
+// The tests' DokuWiki code dir, plus a page that does next to nothing (where the listen path's
+// own cost shows most); instance 0 also gets a wiki data dir, for the figures with a real page.
+const code = buildCodeDir(join(top, "code"));
+writeFileSync(join(code, "hello.php"), "<?php header('Content-Type: text/plain'); echo 'hello from ', getenv('CMS_NAME'), \"\\n\";\n", { mode: 0o644 });
+mkdirSync(join(top, "data"), { mode: 0o755 });
+buildDataDir(join(top, "data", names[0]!), names[0]!, { login: "bench", password: "bench" });
+for (const n of names.slice(1)) mkdirSync(join(top, "data", n), { mode: 0o755 });
 
 /** Runs `argvOf(i)` for every instance, BATCH processes at a time; the failures. */
 async function inBatches(argvOf: (i: number) => string[]): Promise<string[]> {
@@ -73,9 +84,14 @@ async function inBatches(argvOf: (i: number) => string[]): Promise<string[]> {
   return failures;
 }
 
+function downAll(): string[] {
+  const r = caller.nsbox(["cms-isolate", "down", "--all"], 60_000);
+  return r.code === 0 ? [] : [`down --all: exit ${r.code}: ${r.stderr.trim()}`];
+}
+
 const answers = async (p: number) => {
   try {
-    return (await fetch(`http://127.0.0.1:${p}/index.php`)).ok;
+    return (await fetch(`http://127.0.0.1:${p}/hello.php`)).ok;
   } catch {
     return false;
   }
@@ -118,25 +134,31 @@ try {
   const netns = phpPids.map((p) => readlinkSync(`/proc/${p}/ns/net`));
 
   // (4) Requests/s: through the listen path, and directly in the instance's network namespace.
-  const ab = (prefix: string[], p: number) => {
-    const r = sh([...prefix, "ab", "-q", "-n", String(REQUESTS), "-c", "4", `http://127.0.0.1:${p}/index.php`], 120_000);
+  const ab = (prefix: string[], path: string, n: number) => {
+    const r = sh([...prefix, "ab", "-q", "-n", String(n), "-c", "4", `http://127.0.0.1:${port(0)}${path}`], 120_000);
     const rps = Number(/Requests per second:\s+([\d.]+)/.exec(r.stdout)?.[1] ?? NaN);
     const failed = Number(/Failed requests:\s+(\d+)/.exec(r.stdout)?.[1] ?? NaN);
     return { rps, failed };
   };
-  const viaListen: number[] = [];
-  const direct: number[] = [];
-  let abFailed = 0;
-  for (let round = 0; round < 3; round++) {
-    const a = ab([], port(0));
-    const d = ab(["nsenter", `--net=/proc/${phpPids[0]}/ns/net`, "--"], port(0));
-    viaListen.push(a.rps);
-    direct.push(d.rps);
-    abFailed += a.failed + d.failed;
-  }
+  const inside = ["nsenter", `--net=/proc/${phpPids[0]}/ns/net`, "--"];
+  const rates = (path: string, n: number) => {
+    const viaListen: number[] = [];
+    const direct: number[] = [];
+    let failed = 0;
+    for (let round = 0; round < 3; round++) {
+      const a = ab([], path, n);
+      const d = ab(inside, path, n);
+      viaListen.push(a.rps);
+      direct.push(d.rps);
+      failed += a.failed + d.failed;
+    }
+    return { viaListen: median(viaListen), direct: median(direct), failed };
+  };
+  const hello = rates("/hello.php", REQUESTS);
+  const wiki = rates("/doku.php?id=start", Math.ceil(REQUESTS / 10));
 
   const t1 = performance.now();
-  const downFailures = await inBatches((i) => [...caller.argv, "cms-isolate", "down", names[i]!]);
+  const downFailures = DOWN_ALL ? downAll() : await inBatches((i) => [...caller.argv, "cms-isolate", "down", names[i]!]);
   const allPids = trees.flat();
   await waitFor(() => allPids.every((p) => !alive(p)), "every instance process is gone", 60_000);
   const tDown = performance.now() - t1;
@@ -171,12 +193,14 @@ try {
   console.log(`cms-isolate, ${COUNT} instances, ${BATCH} commands at a time (${navigator.hardwareConcurrency} cores):`);
   console.log(`  up (all commands returned)   ${tUp.toFixed(0).padStart(6)} ms`);
   console.log(`  up until all serve           ${tServing.toFixed(0).padStart(6)} ms   bwrap ${bServing.toFixed(0)} ms (${(tServing / bServing).toFixed(2)}x)`);
-  console.log(`  down until all gone          ${tDown.toFixed(0).padStart(6)} ms   bwrap ${bDown.toFixed(0)} ms (kill)${downFailures.length ? `; ${downFailures.length} downs failed: ${downFailures[0]}` : ""}`);
+  console.log(`  ${(DOWN_ALL ? "down --all" : "down (one each)").padEnd(16)} until all gone${tDown.toFixed(0).padStart(6)} ms   bwrap ${bDown.toFixed(0)} ms (kill)${downFailures.length ? `; ${downFailures.length} downs failed: ${downFailures[0]}` : ""}`);
   console.log(`  total                        ${total.toFixed(0).padStart(6)} ms   (goal <= 10000; bwrap ${bTotal.toFixed(0)} ms, ${(total / bTotal).toFixed(2)}x)`);
   console.log(`  left afterwards: ${JSON.stringify(left)} (goal: all 0)`);
   console.log(`  nsbox per instance (${nsboxProcs[0]}), median: VmRSS ${kb(median(nsboxMem.map((m) => m.rss)))}, Pss ${kb(median(nsboxMem.map((m) => m.pss)))} (goal <= 128 KB)`);
   console.log(`  bwrap per sandbox (2 bwrap processes), median: VmRSS ${kb(median(bwrapMem.map((m) => m.rss)))}, Pss ${kb(median(bwrapMem.map((m) => m.pss)))}; nsbox/bwrap Pss ${(median(nsboxMem.map((m) => m.pss)) / median(bwrapMem.map((m) => m.pss))).toFixed(2)}x`);
-  console.log(`  requests/s (ab -n ${REQUESTS} -c 4, median of 3 interleaved): through --listen ${median(viaListen).toFixed(0)}, direct ${median(direct).toFixed(0)}: ${(median(viaListen) / median(direct)).toFixed(2)}x (goal >= 0.9); failed requests ${abFailed}`);
+  for (const [what, r] of [["hello.php", hello], ["DokuWiki start page", wiki]] as const) {
+    console.log(`  requests/s, ${what} (ab -c 4, median of 3 interleaved): through --listen ${r.viaListen.toFixed(0)}, direct in the instance's netns ${r.direct.toFixed(0)}: ${(r.viaListen / r.direct).toFixed(2)}x (goal >= 0.9); failed ${r.failed}`);
+  }
 } finally {
   caller.nsbox(["cms-isolate", "down", "--all"], 60_000);
   rmSync(top, { recursive: true, force: true });
