@@ -11,9 +11,10 @@
 // (guard() refuses anything else): ports, records and sockets are the benchmark's own.
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { guard } from "../test/priv/net-fixtures/lib.ts";
-import { forgetRanges } from "../test/priv/harness.ts";
-import { alive, commOf, descendantsOf, rootCaller, sh, waitFor } from "../test/priv/cms/callers.ts";
+import { guard, sh } from "../test/priv/net-fixtures/lib.ts";
+import { commOf, descendantsOf, forgetRanges, waitFor } from "../test/priv/harness.ts";
+import { stampPath } from "../src/core/state-directories.ts";
+import { alive, rootCaller } from "../test/priv/cms/callers.ts";
 import { buildCodeDir, buildDataDir, missingDokuwiki } from "../test/priv/cms/dokuwiki-site.ts";
 
 const NSBOX = resolve(import.meta.dir, "../dist/nsbox");
@@ -204,6 +205,7 @@ try {
 } finally {
   caller.nsbox(["cms-isolate", "down", "--all"], 60_000);
   rmSync(top, { recursive: true, force: true });
+  for (const n of names) rmSync(stampPath(join(top, "data", n)), { force: true });
   // The instances' id ranges are recorded by name (docs/ids.md): the benchmark's are forgotten.
   forgetRanges(names.map((n) => `cms-${n}`));
 }

@@ -1,20 +1,10 @@
 // Who runs nsbox in the cms-isolate scenarios and the benchmark: root (dist/nsbox), or nobody
 // with no subordinate ids, running a copy of it with its own config, state and runtime dirs.
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-
-export interface Sh {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { sh, type Sh } from "../net-fixtures/lib.ts";
 
 const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-export function sh(argv: string[], timeout = 30_000): Sh {
-  const r = Bun.spawnSync(argv, { stdin: "ignore", timeout, env: { PATH } });
-  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
-}
 
 export interface Caller {
   who: "root" | "nobody";
@@ -31,7 +21,7 @@ export interface Caller {
 /** root; plugin state in `stateDir` (NSBOX_STATE_DIR) instead of the host's /var/lib/nsbox. */
 export function rootCaller(nsbox: string, stateDir: string): Caller {
   const argv = ["env", `NSBOX_STATE_DIR=${stateDir}`, nsbox];
-  return { who: "root", uid: 0, argv, runtimeRoot: "/run/nsbox", pluginStateRoot: stateDir, nsbox: (args, t) => sh([...argv, ...args], t) };
+  return { who: "root", uid: 0, argv, runtimeRoot: "/run/nsbox", pluginStateRoot: stateDir, nsbox: (args, t = 40_000) => sh([...argv, ...args], t) };
 }
 
 /** nobody, with a copy of nsbox and its own dirs under `home` (made here, 0755, dirs owned by nobody). */
@@ -45,16 +35,7 @@ export function nobodyCaller(nsbox: string, home: string): Caller {
     sh(["chown", "65534:65534", join(home, d)]);
   }
   const argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "-i", `PATH=${PATH}`, `XDG_RUNTIME_DIR=${home}/run`, `XDG_STATE_HOME=${home}/lib`, `XDG_CONFIG_HOME=${home}/cfg`, join(home, "nsbox")];
-  return { who: "nobody", uid: 65534, argv, runtimeRoot: join(home, "run/nsbox"), pluginStateRoot: join(home, "lib/nsbox"), nsbox: (args, t) => sh([...argv, ...args], t) };
-}
-
-/** Polls `cond` until it holds; fails, saying what was awaited, after `ms`. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await Bun.sleep(10);
-  }
+  return { who: "nobody", uid: 65534, argv, runtimeRoot: join(home, "run/nsbox"), pluginStateRoot: join(home, "lib/nsbox"), nsbox: (args, t = 40_000) => sh([...argv, ...args], t) };
 }
 
 export const alive = (pid: number): boolean => {
@@ -65,23 +46,6 @@ export const alive = (pid: number): boolean => {
     return false;
   }
 };
-
-/** pid's descendants, depth first (through every thread's children list). */
-export function descendantsOf(pid: number): number[] {
-  let kids: number[] = [];
-  try {
-    kids = readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number));
-  } catch {}
-  return kids.flatMap((c) => [c, ...descendantsOf(c)]);
-}
-
-export function commOf(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-  } catch {
-    return undefined;
-  }
-}
 
 /** Whether a TCP connection to 127.0.0.1:port is accepted (in this process's network namespace). */
 export async function accepts(port: number, host = "127.0.0.1"): Promise<boolean> {

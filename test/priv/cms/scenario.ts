@@ -5,8 +5,10 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { emit, guard } from "../net-fixtures/lib.ts";
-import { accepts, alive, type Caller, commOf, descendantsOf, nobodyCaller, rootCaller, sh, waitFor } from "./callers.ts";
+import { stampPath } from "../../../src/core/state-directories.ts";
+import { commOf, descendantsOf, waitFor } from "../harness.ts";
+import { emit, guard, sh } from "../net-fixtures/lib.ts";
+import { accepts, alive, type Caller, nobodyCaller, rootCaller } from "./callers.ts";
 import { buildCodeDir, buildDataDir, startTitle } from "./dokuwiki-site.ts";
 import { WikiClient } from "./wiki-client.ts";
 
@@ -100,6 +102,8 @@ try {
   // An unprivileged caller can give an instance only what it owns itself.
   if (who === "nobody") for (const d of Object.values(data)) sh(["chown", "-R", "65534:65534", d]);
   facts.data = data;
+  // A state dir's stamp outlives its sandbox (docs/ids.md), a test's does not.
+  if (who === "root") cleanups.push(() => Object.values(data).forEach((d) => rmSync(stampPath(d), { force: true })));
   const codeHash = sha(join(code, "doku.php"));
   // The host's /tmp gets a marker of this scenario's own (removed at the end).
   writeFileSync(`/tmp/${hostTmpMarker}`, "host\n");
