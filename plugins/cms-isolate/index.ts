@@ -34,7 +34,7 @@ export default definePlugin({
     },
     {
       name: "up",
-      description: "Start one instance in the background and return once it listens (its output goes to its log). The default server is PHP's built-in one; for production run php-fpm behind a web server: -- php-fpm8.2 -F -R -y /etc/cms/NAME-pool.conf (pool: listen = 127.0.0.1:PORT)",
+      description: "Start one instance in the background and return once it listens (its output goes to its log). The default server is PHP's built-in one; for production run php-fpm behind a web server: -- php-fpm8.2 -F -O -R -y /etc/cms/NAME.conf (pool: listen = 127.0.0.1:PORT, clear_env = no; [global] error_log = /dev/null, -O logs to stderr). PHP's built-in server and php-fpm need nothing beyond nsbox's default seccomp filter",
       usage: strip(UP_USAGE, "up"),
       run: upCommand,
     },
@@ -51,7 +51,10 @@ export default definePlugin({
     "nsbox cms-isolate ls",
     "nsbox cms-isolate exec wiki-a -- ls -la /srv/wiki-a",
     "nsbox cms-isolate down --all    # the data dirs stay",
-    "# production: php-fpm behind nginx or Apache (pool.conf: listen = 127.0.0.1:9001)",
-    "nsbox cms-isolate up wiki-a --code /usr/share/dokuwiki --data /srv/wiki-a --listen 127.0.0.1:9001 -- php-fpm8.2 -F -R -y /etc/cms/wiki-a.conf",
+    "# production: php-fpm behind nginx or Apache; /etc/cms/wiki-a.conf (visible inside: /etc is the host's, read-only):",
+    "#   [global]  error_log = /dev/null       (-O sends the log to stderr: nsbox cms-isolate logs)",
+    "#   [wiki-a]  listen = 127.0.0.1:9001   pm = static   pm.max_children = 4   clear_env = no   (CMS_NAME, CMS_DATA)",
+    "# -R: the pool runs as the instance's root, an unprivileged host range with no capabilities (it cannot switch to www-data)",
+    "nsbox cms-isolate up wiki-a --code /usr/share/dokuwiki --data /srv/wiki-a --listen 127.0.0.1:9001 -- php-fpm8.2 -F -O -R -y /etc/cms/wiki-a.conf",
   ].join("\n"),
 });

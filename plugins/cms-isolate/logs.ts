@@ -42,8 +42,9 @@ export async function logsCommand(args: readonly string[], ctx: CommandContext):
   const r = recordOf(ctx, words[0], LOGS_USAGE);
   const path = logPath(ctx.state, r.name);
   if (!existsSync(path)) {
-    if (!flagsOf(s).length) return 0;
-    throw new UsageError(`instance ${r.name} has no log (it was started by run, whose output goes to its caller, e.g. journalctl -u nsbox-cms@${r.name})`);
+    // Started by `run`: its output went to its caller.
+    ctx.log.warn(`instance ${r.name} has no log: run's output goes to its caller (under systemd: journalctl -u nsbox-cms@${r.name})`);
+    return 0;
   }
   const fd = openSync(path, "r");
   const text = new TextDecoder();

@@ -2,7 +2,7 @@
 // PHP_INI_SCAN_DIR (sandbox-args.ts), bound read-only into the instance. Chosen over `php -d`
 // because it reaches every PHP the instance starts (php-fpm and its workers, a CLI cron script
 // run with `exec`), not only the default `php -S` command line.
-import { chmodSync, chownSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 /**
@@ -35,6 +35,12 @@ export function writeIniDir(dir: string, settings: readonly [string, string][], 
   renameSync(tmp, join(dir, "cms-isolate.ini"));
 }
 
+/** Removes the instance's ini dir, and the folder of them once it is empty. */
 export function removeIniDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+  try {
+    rmdirSync(dirname(dir));
+  } catch {
+    // other instances' dirs are still there (or it never existed)
+  }
 }

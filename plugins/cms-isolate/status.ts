@@ -39,7 +39,8 @@ export function statusOf(ctx: CommandContext, r: InstanceRecord): InstanceStatus
     serverPid: found?.payloadPid ?? null,
     listen: r.listen,
     range: found ? (idRangeOf(found.payloadPid) ?? null) : null,
-    memory: found ? (memoryOf(found.payloadPid) ?? null) : null,
+    // Without a memory limit the instance has no memory cgroup of its own: its caller's says nothing of it.
+    memory: found && r.memory !== "none" ? (memoryOf(found.payloadPid) ?? null) : null,
     uptime: found ? (uptimeOf(found.pid) ?? null) : null,
     code: r.code,
     data: r.data,

@@ -3,7 +3,7 @@
 // plan --json` prints is the one `run` hands to the core (core/execute.ts), which encodes it
 // unchanged: what the host adds for one run (fds, a zone's network namespace) is HostWire beside it.
 import { afterAll, describe, expect, spyOn, test } from "bun:test";
-import { closeSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UsageError } from "../../src/base/errors.ts";
@@ -21,12 +21,15 @@ import { rootCtx } from "../helpers.ts";
 import { forgetRanges } from "../priv/harness.ts";
 import { parseJob } from "../../plugins/updater/args.ts";
 import { runArgs } from "../../plugins/updater/sandbox-args.ts";
+import { instanceArgs, parseInstance } from "../../plugins/cms-isolate/args.ts";
+import { SESSION_DIR, sandboxArgs } from "../../plugins/cms-isolate/sandbox-args.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nsbox-parity-"));
 const PARITY_JOB = `t${process.pid}-parity`;
+const PARITY_CMS = `t${process.pid}-parity`;
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
-  forgetRanges([`updater-${PARITY_JOB}`]);
+  forgetRanges([`updater-${PARITY_JOB}`, `cms-${PARITY_CMS}`]);
 });
 
 const RESOLV = "/run/nsbox-resolv/web";
@@ -85,7 +88,7 @@ function expectSameSandbox(plan: NormalSpec, run: NormalSpec): void {
 
 describe("plan and run show the same steps", () => {
   test("every built-in plugin is covered below", () => {
-    expect(BUILTIN_PLUGINS.map((p) => p.name).sort()).toEqual(["httpd-worker", "netzone", "updater"]);
+    expect(BUILTIN_PLUGINS.map((p) => p.name).sort()).toEqual(["cms-isolate", "httpd-worker", "netzone", "updater"]);
   });
 
   test("httpd-worker: plan --plugin, run --plugin and its run command", async () => {
@@ -121,6 +124,24 @@ describe("plan and run show the same steps", () => {
     const plan = await planned(args);
     expect(plan.security.capabilities).toHaveLength(5);
     expectSameSandbox(plan, (await ran(args)).spec);
+  });
+
+  test("cms-isolate: its run command hands the core the sandbox its run options plan, plus PHP's session dir", async () => {
+    // A code dir of the test's own, readable by the instance's range; a free port; the record in `dir`.
+    const code = join(dir, "code");
+    mkdirSync(code, { recursive: true, mode: 0o755 });
+    chmodSync(dir, 0o755);
+    const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = probe.port;
+    probe.stop(true);
+    const instance = parseInstance([PARITY_CMS, "--code", code, "--data", join(dir, "data"), "--listen", `127.0.0.1:${port}`, "--", "sh", "-c", "exit 0"], "usage");
+    const plan = await planned(sandboxArgs(instance, undefined));
+    const command = await ranCommand(["cms-isolate", "--config-dir", dir, "run", ...instanceArgs(instance)]);
+    const sessions = (s: NormalSpec) => s.mounts.filter((m) => m.dst === SESSION_DIR);
+    expect(sessions(command.spec)).toEqual([{ kind: "tmpfs", dst: SESSION_DIR, mode: 0o1733, size: 0 }]);
+    const without = (s: NormalSpec): NormalSpec => ({ ...s, mounts: s.mounts.filter((m) => m.dst !== SESSION_DIR && !SESSION_DIR.startsWith(`${m.dst}/`) ) });
+    expectSameSandbox(without(plan), without(command.spec));
+    expect(command.spec.network.publish).toEqual(plan.network.publish);
   });
 
   test("a zone member's prepared network namespace is host wiring: the spec's records stay as planned", async () => {

@@ -20,9 +20,10 @@ describe("nsbox plugin", () => {
   test("list shows the built-ins as available, as text and JSON", async () => {
     const text = await nsbox("plugin", "list", "--config-dir", dir);
     expect(text.code).toBe(0);
-    expect(text.out).toMatch(/^NAME +VERSION +KIND +STATE +DESCRIPTION\nhttpd-worker +\S+ +built-in +available /);
+    expect(text.out).toMatch(/^NAME +VERSION +KIND +STATE +DESCRIPTION\ncms-isolate +\S+ +built-in +available .*\nhttpd-worker +\S+ +built-in +available /);
     const json = JSON.parse((await nsbox("plugin", "list", "--json", "--config-dir", dir)).out);
-    expect(json[0]).toMatchObject({ name: "httpd-worker", kind: "built-in", enabled: false });
+    expect(json[0]).toMatchObject({ name: "cms-isolate", kind: "built-in", enabled: false });
+    expect(json[1]).toMatchObject({ name: "httpd-worker", kind: "built-in", enabled: false });
   });
 
   test("add PATH installs; list, info, plan and the plugin's commands use it", async () => {

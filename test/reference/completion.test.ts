@@ -84,13 +84,15 @@ describe("bash", () => {
   });
 
   test("plugins complete: their names, commands and flags, a new one included", () => {
-    expect(complete("nsbox", "run", "--plugin", "")).toEqual(["cron-job", "httpd-worker", "netzone", "third-party", "updater"]);
+    expect(complete("nsbox", "run", "--plugin", "")).toEqual(["cms-isolate", "cron-job", "httpd-worker", "netzone", "third-party", "updater"]);
     expect(complete("nsbox", "run", "--plugin", "cron-job", "--sch")).toEqual(["--schedule"]);
     expect(complete("nsbox", "run", "--plugin", "cron-job", "--mode", "")).toEqual(["every", "once"]);
     expect(complete("nsbox", "cron-job", "")).toEqual(["list"]);
     expect(complete("nsbox", "cron-job", "list", "--s")).toEqual(["--since"]);
     expect(complete("nsbox", "netzone", "")).toEqual(["create", "ls", "rm", "show"]);
     expect(complete("nsbox", "httpd-worker", "run", "--li")).toEqual(["--listen"]);
+    expect(complete("nsbox", "cms-isolate", "")).toEqual(["down", "exec", "logs", "ls", "run", "status", "unit", "up"]);
+    expect(complete("nsbox", "cms-isolate", "up", "wiki", "--php")).toEqual(["--php-ini"]);
     // A plugin command's usage text names its flags and their choices.
     expect(complete("nsbox", "netzone", "create", "lab", "--policy", "")).toEqual(["internet", "isolated", "lan"]);
   });

@@ -1,0 +1,326 @@
+// cms-isolate for real, with plain php-cli (`php -S`): up, ls, status, logs, exec and down of two
+// instances from one code dir; the isolation each gets (as the host and the instance see it);
+// teardown when a server is killed; run in the foreground; and bad input, one line each with
+// nothing made. DokuWiki and the attacks between instances are in cms-isolate.test.ts.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { InstanceStatus } from "../../plugins/cms-isolate/status.ts";
+import { describeRoot, forgetRanges, NSBOX, nsbox, readUntil, tempDir, waitFor } from "./harness.ts";
+
+const T = `t${process.pid}`;
+const A = `${T}-a`;
+const B = `${T}-b`;
+const C = `${T}-c`;
+let root: string;
+let cfg: string;
+let code: string;
+
+const cms = (args: string[], opts: { env?: Record<string, string> } = {}) => nsbox(["cms-isolate", "--config-dir", cfg, ...args], opts);
+const dataOf = (name: string) => join(root, "data", name);
+const records = () => (existsSync(join(cfg, "cms-isolate")) ? readdirSync(join(cfg, "cms-isolate")).filter((f) => !f.startsWith(".")) : []);
+
+/** A port nothing listens on now. */
+function freePort(): number {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  return port;
+}
+
+/** Whether something accepts connections on the host's 127.0.0.1:port. */
+function accepting(port: number): boolean {
+  const r = Bun.spawnSync(["bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${port}`], { stderr: "ignore" });
+  return r.exitCode === 0;
+}
+
+async function get(port: number, path = "/"): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}${path}`)).text();
+}
+
+type Row = InstanceStatus;
+
+function ls(): Row[] {
+  const r = cms(["ls", "--json"]);
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout) as Row[];
+}
+const rowOf = (name: string) => ls().find((r) => r.name === name);
+
+const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+
+const ports: Record<string, number> = {};
+
+/** One FastCGI GET of `script` (the FastCGI spec: BEGIN_REQUEST, PARAMS, STDIN; the answer's STDOUT records). */
+async function fastcgi(port: number, script: string): Promise<string> {
+  const record = (type: number, content: Uint8Array) => {
+    const head = new Uint8Array([1, type, 0, 1, content.length >> 8, content.length & 255, 0, 0]);
+    return Buffer.concat([head, content]);
+  };
+  const pair = (k: string, val: string) => Buffer.concat([Buffer.from([k.length, val.length]), Buffer.from(k), Buffer.from(val)]);
+  const params = Buffer.concat([pair("SCRIPT_FILENAME", script), pair("REQUEST_METHOD", "GET"), pair("SCRIPT_NAME", "/index.php"), pair("REQUEST_URI", "/")]);
+  const request = Buffer.concat([record(1, new Uint8Array([0, 1, 0, 0, 0, 0, 0, 0])), record(4, params), record(4, new Uint8Array()), record(5, new Uint8Array())]);
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    void Bun.connect({
+      hostname: "127.0.0.1", port,
+      socket: { open: (s) => void s.write(request), data: (_, d) => void chunks.push(Buffer.from(d)), close: () => resolve(), error: (_, e) => reject(e) },
+    }).catch(reject);
+  });
+  let all = Buffer.concat(chunks);
+  let out = "";
+  while (all.length >= 8) {
+    const [type, length, padding] = [all[1]!, (all[4]! << 8) | all[5]!, all[6]!];
+    if (type === 6) out += all.subarray(8, 8 + length).toString();
+    all = all.subarray(8 + length + padding);
+  }
+  return out.slice(out.indexOf("\r\n\r\n") + 4);
+}
+
+describeRoot("cms-isolate with php -S", () => {
+  beforeAll(() => {
+    root = tempDir("nsbox-cms-");
+    chmodSync(root, 0o755); // the instances' ranges must reach the code below it
+    cfg = join(root, "cfg");
+    code = join(root, "code");
+    mkdirSync(code, { mode: 0o755 });
+    mkdirSync(join(root, "data"), { mode: 0o755 });
+    // Each page says who serves it, writes into its data dir, and reports what the server sees.
+    writeFileSync(join(code, "index.php"), [
+      "<?php",
+      'session_start(); $_SESSION["n"] = ($_SESSION["n"] ?? 0) + 1;',
+      'file_put_contents(getenv("CMS_DATA") . "/hit", getenv("CMS_NAME"));',
+      'echo getenv("CMS_NAME"), " ", gethostname(), " ", posix_getpid(), " ", ini_get("memory_limit"), " ", session_save_path(), "\\n";',
+    ].join("\n"), { mode: 0o644 });
+    for (const n of [A, B, C]) ports[n] = freePort();
+  });
+
+  afterAll(() => {
+    cms(["down", "--all"]);
+    forgetRanges([A, B, C, `${T}-d`, `${T}-x`].map((n) => `cms-${n}`));
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  test("up: two instances from one code dir, each serving its own page at its listen address, no nsbox process left but the stage's", async () => {
+    for (const n of [A, B]) {
+      // B's php.ini additions reach its server (PHP_INI_SCAN_DIR), not A's.
+      const ini = n === B ? ["--php-ini", "memory_limit=77M"] : [];
+      const r = cms(["up", n, "--code", code, "--data", dataOf(n), "--listen", `127.0.0.1:${ports[n]}`, ...ini]);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(r.stdout).toMatch(new RegExp(`^${n} up: http://127\\.0\\.0\\.1:${ports[n]}/ \\(pid \\d+, sandbox cms-${n}\\)\\n$`));
+    }
+    for (const n of [A, B]) {
+      const page = await get(ports[n]!);
+      expect(page).toStartWith(`${n} ${n} `);
+      expect(page.includes(" 77M ")).toBe(n === B);
+      expect(page.trim()).toEndWith("/var/lib/php/sessions");
+      // Written by the instance into its own data dir, which belongs to its own range.
+      expect(readFileSync(join(dataOf(n), "hit"), "utf8")).toBe(n);
+      expect(statSync(join(dataOf(n), "hit")).uid).toBe(rowOf(n)!.range!.start);
+    }
+    const [a, b] = [rowOf(A)!, rowOf(B)!];
+    expect(a.range!.start).not.toBe(b.range!.start);
+    // What stays per instance is the stage's supervisor (comm of the exec'd memfd), not Bun.
+    for (const r of [a, b]) expect(readFileSync(`/proc/${r.pid}/cmdline`, "utf8")).not.toContain("cms-isolate");
+  });
+
+  test("ls, status and logs", () => {
+    const a = rowOf(A)!;
+    expect(a).toMatchObject({ state: "running", listen: `127.0.0.1:${ports[A]}` });
+    expect(a.pid).toBeGreaterThan(0);
+    expect(a.serverPid).toBeGreaterThan(0);
+    expect(a.memory).toBeGreaterThan(0);
+    expect(a.uptime).toBeGreaterThanOrEqual(0);
+    expect(a.range?.count).toBe(65536);
+    const table = cms(["ls"]).stdout.split("\n");
+    expect(table[0]).toMatch(/^NAME +STATE +PID +LISTEN +HOST UIDS +MEMORY +UPTIME$/);
+    expect(table.some((l) => l.startsWith(`${A} `) && l.includes("running") && l.includes(String(a.pid)))).toBe(true);
+    const status = cms(["status", A]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`${A}: running (pid ${a.pid}`);
+    expect(status.stdout).toContain(`memory: `);
+    expect(status.stdout).toContain("of 256M; pids limit 128");
+    const logs = cms(["logs", A]);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toContain("Development Server");
+    expect(logs.stdout).toContain("[200]: GET /");
+  });
+
+  test("logs --follow: prints what is appended as it comes", async () => {
+    const follow = Bun.spawn([NSBOX, "cms-isolate", "--config-dir", cfg, "logs", B, "--follow"], { stdout: "pipe", stderr: "pipe" });
+    await readUntil(follow.stdout, "Development Server");
+    await get(ports[B]!, "/followed");
+    await readUntil(follow.stdout, "/followed");
+    follow.kill();
+    await follow.exited;
+  });
+
+  test("exec: inside the instance under its restrictions", () => {
+    const r = cms(["exec", A, "--", "sh", "-c", "hostname; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status; echo CMS_NAME=$CMS_NAME; ls /tmp; touch /tmp/" + T + "-mine && echo tmp-writable; touch " + code + "/x 2>/dev/null || echo code-ro; ls /proc | grep -c '^[0-9]'; stat -c %a /var/lib/php/sessions"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines[0]).toBe(A);
+    expect(r.stdout).toMatch(/CapEff:\s+0000000000000000/);
+    expect(r.stdout).toMatch(/NoNewPrivs:\s+1/);
+    expect(r.stdout).toMatch(/Seccomp:\s+2/);
+    expect(r.stdout).toContain(`CMS_NAME=${A}`);
+    expect(r.stdout).toContain("tmp-writable");
+    expect(r.stdout).toContain("code-ro");
+    expect(lines.at(-1)).toBe("1733");
+    // Its own PID namespace: its init, the server, and this exec's few processes only.
+    expect(Number(lines.at(-2))).toBeLessThan(10);
+    // Its /tmp is its own: the file it made is not in the host's.
+    expect(existsSync(`/tmp/${T}-mine`)).toBe(false);
+    const bad = cms(["exec", A]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("no COMMAND given after --");
+  });
+
+  test("killing A's server tears A down (no process left, port closed); B keeps its pid and keeps serving", async () => {
+    const [a, b] = [rowOf(A)!, rowOf(B)!];
+    process.kill(a.serverPid!, "SIGKILL");
+    await waitFor(() => !alive(a.pid!) && !accepting(ports[A]!), "A's supervisor is gone and its port closed");
+    expect(alive(a.serverPid!)).toBe(false);
+    expect(rowOf(A)).toMatchObject({ state: "stopped", pid: null });
+    expect(rowOf(B)).toMatchObject({ state: "running", pid: b.pid, serverPid: b.serverPid });
+    expect(await get(ports[B]!)).toStartWith(`${B} `);
+    // A's record stays (its definition); up starts it again with the same range.
+    const again = cms(["up", A, "--code", code, "--data", dataOf(A), "--listen", `127.0.0.1:${ports[A]}`]);
+    expect(again.code).toBe(0);
+    expect(rowOf(A)!.range).toEqual(a.range);
+    expect(await get(ports[A]!)).toStartWith(`${A} `);
+  });
+
+  test("run: in the foreground, the server's exit status; SIGTERM ends it and tears it down", async () => {
+    const fg = Bun.spawn([NSBOX, "cms-isolate", "--config-dir", cfg, "run", C, "--code", code, "--data", dataOf(C), "--listen", `127.0.0.1:${ports[C]}`], { stdout: "pipe", stderr: "pipe" });
+    // The host port accepts from the start (nsbox listens there); the server says when it does.
+    await readUntil(fg.stderr, "Development Server");
+    expect(rowOf(C)!.pid).toBe(fg.pid); // nsbox exec'd into the stage: the caller keeps the pid
+    expect(await get(ports[C]!)).toStartWith(`${C} `);
+    fg.kill("SIGTERM");
+    const status = await fg.exited;
+    expect([0, 128 + 15]).toContain(status);
+    expect(accepting(ports[C]!)).toBe(false);
+    expect(rowOf(C)).toMatchObject({ state: "stopped" });
+    const status2 = nsbox(["cms-isolate", "--config-dir", cfg, "run", C, "--code", code, "--data", dataOf(C), "--listen", `127.0.0.1:${ports[C]}`, "--", "sh", "-c", "exit 7"]);
+    expect(status2.code).toBe(7);
+  });
+
+  test("php-fpm under the default seccomp filter: -F -O -R, a pool on 127.0.0.1:PORT, its log through stderr", async () => {
+    const fpm = readdirSync("/usr/sbin").find((f) => /^php-fpm[0-9.]*$/.test(f));
+    expect(fpm).toBeDefined(); // Debian's php-fpm (in CI's packages)
+    const pool = join(code, "pool.conf"); // visible inside: the code dir is
+    const port = freePort();
+    writeFileSync(pool, `[global]\nerror_log = /dev/null\n[fpm]\nlisten = 127.0.0.1:${port}\npm = static\npm.max_children = 2\nclear_env = no\n`, { mode: 0o644 });
+    const d = `${T}-d`;
+    const r = cms(["up", d, "--code", code, "--data", dataOf(d), "--listen", `127.0.0.1:${port}`, "--", fpm!, "-F", "-O", "-R", "-y", pool]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(await fastcgi(port, join(code, "index.php"))).toStartWith(`${d} ${d} `);
+    expect(cms(["logs", d]).stdout).toContain("ready to handle connections");
+    expect(cms(["down", d]).stdout).toBe(`${d} down (terminated)\n`);
+  });
+
+  test("bad input: one line each, exit 2 or 125, nothing made", () => {
+    const writable = join(root, "writable");
+    mkdirSync(writable, { mode: 0o777 });
+    chmodSync(writable, 0o777);
+    mkdirSync(join(root, "real"), { mode: 0o755 });
+    symlinkSync(join(root, "real"), join(root, "link"));
+    const x = `${T}-x`;
+    const port = freePort();
+    const listen = `127.0.0.1:${port}`;
+    const busy = `127.0.0.1:${ports[B]}`;
+    const cases: [string[], number, RegExp][] = [
+      [["up", x, "--code", writable, "--data", dataOf(x), "--listen", listen], 2, /--code .*writable: it is writable by everyone \(mode 777\)/],
+      [["up", x, "--code", dataOf(A), "--data", dataOf(x), "--listen", listen], 2, /overlaps instance .*-a's data dir/],
+      [["up", x, "--code", code, "--data", dataOf(A), "--listen", listen], 2, /--data .*: instance .*-a has .* as its data dir/],
+      [["up", x, "--code", code, "--data", join(root, "link", "d"), "--listen", listen], 2, /link is a symlink; give the real path/],
+      [["up", x, "--code", code, "--data", join(code, "d"), "--listen", listen], 2, /is inside --code/],
+      [["up", x, "--code", code, "--data", dataOf(x), "--listen", busy], 125, /the port is in use on the host/],
+      [["up", A, "--code", code, "--data", dataOf(A), "--listen", `127.0.0.1:${ports[A]}`], 125, /instance .*-a is running \(pid \d+\)/],
+      [["up", x, "--code", code, "--data", dataOf(x), "--listen", listen, "--", "php7.9", "-S", listen], 125, /php7\.9 is not installed .*apt-get install php-cli/],
+      [["up", x, "--code", code, "--data", dataOf(x), "--listen", listen, "--zone", "nsbox-none"], 2, /no zone nsbox-none/],
+      [["up", x, "--code", code, "--data", dataOf(x), "--listen", "unix:/run/x.sock"], 2, /is not ADDR:PORT/],
+      [["status", "nope"], 2, /no instance named nope/],
+      [["down", "nope"], 2, /no instance named nope/],
+    ];
+    const before = records();
+    for (const [args, code, message] of cases) {
+      const r = cms(args);
+      expect({ args, code: r.code }).toEqual({ args, code });
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stdout).toBe("");
+    }
+    expect(records()).toEqual(before);
+    expect(existsSync(dataOf(x))).toBe(false);
+    // A server that fails at once: up reports its last words, and a new instance leaves nothing.
+    const early = cms(["up", x, "--code", code, "--data", dataOf(x), "--listen", listen, "--", "sh", "-c", "echo no database here >&2; exit 3"]);
+    expect({ code: early.code, stderr: early.stderr }).toEqual({ code: 3, stderr: `nsbox: plugin cms-isolate: instance ${x} did not start: no database here\n` });
+    expect(records()).toEqual(before);
+  });
+
+  test("down: SIGTERM, everything removed but the data dirs", async () => {
+    const rows = ls().filter((r) => r.state === "running");
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    // A follower of B's log ends by itself when down removes the log.
+    const follow = Bun.spawn([NSBOX, "cms-isolate", "--config-dir", cfg, "logs", B, "--follow"], { stdout: "pipe", stderr: "pipe" });
+    await readUntil(follow.stdout, "Development Server");
+    const r = cms(["down", "--all"]);
+    expect(await follow.exited).toBe(0);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${A} down (terminated)`);
+    for (const row of rows) expect(alive(row.pid!)).toBe(false);
+    for (const n of [A, B]) expect(accepting(ports[n]!)).toBe(false);
+    expect(ls()).toEqual([]);
+    expect(records()).toEqual([]);
+    expect(existsSync(`/run/nsbox-cms/${B}`)).toBe(false);
+    expect(nsbox(["ps", "--json"]).stdout).not.toContain(`cms-${T}`);
+    for (const n of [A, B, C]) expect(existsSync(join(dataOf(n), "hit"))).toBe(true);
+  });
+});
+
+describeRoot("cms-isolate rootless (nobody, no subordinate ids)", () => {
+  let home = "";
+  let codeDir = "";
+  const asNobody = (args: string[]) => {
+    const p = Bun.spawnSync(
+      ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "-i", "PATH=/usr/bin:/bin", `XDG_RUNTIME_DIR=${home}/run`, `XDG_STATE_HOME=${home}/lib`, `XDG_CONFIG_HOME=${home}/cfg`, `${home}/nsbox`, "cms-isolate", ...args],
+      { cwd: "/", stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: 30_000 },
+    );
+    return { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+  };
+
+  beforeAll(() => {
+    home = tempDir("nsbox-cms-nobody-");
+    chmodSync(home, 0o755);
+    const h = Bun.spawnSync(["sh", "-c", `cp ${NSBOX} ${home}/nsbox && chmod 755 ${home}/nsbox && mkdir ${home}/run ${home}/lib ${home}/cfg ${home}/data ${home}/code && chown 65534:65534 ${home}/run ${home}/lib ${home}/cfg ${home}/data && chmod 700 ${home}/run && chmod 755 ${home}/code`]);
+    expect(h.exitCode).toBe(0);
+    codeDir = join(home, "code");
+    writeFileSync(join(codeDir, "index.php"), '<?php echo getenv("CMS_NAME"), "\\n";', { mode: 0o644 });
+  });
+
+  afterAll(() => {
+    if (home) asNobody(["down", "--all"]);
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  test("limits fail closed: one line naming the way out, nothing made", () => {
+    const n = `${T}-r`;
+    const r = asNobody(["up", n, "--code", codeDir, "--data", join(home, "data", n), "--listen", `127.0.0.1:${freePort()}`]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toBe("nsbox: plugin cms-isolate: memory and process limits need root: nsbox makes cgroups only as root (rootless cgroup delegation is not supported yet) (run it as root, or pass --memory none --pids none to run this instance without limits)\n");
+    expect(existsSync(join(home, "lib", "nsbox", "cms-isolate"))).toBe(false);
+    expect(existsSync(join(home, "data", n))).toBe(false);
+  });
+
+  test("a code dir the caller owns is the instance's own: refused", () => {
+    const mine = join(home, "data", "code");
+    Bun.spawnSync(["sh", "-c", `mkdir ${mine} && chown 65534:65534 ${mine}`]);
+    const n = `${T}-r`;
+    const r = asNobody(["up", n, "--code", mine, "--data", join(home, "data", n), "--listen", `127.0.0.1:${freePort()}`, "--memory", "none", "--pids", "none"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("it belongs to host uid 65534, in the instance's own id range");
+  });
+});
