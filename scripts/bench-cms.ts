@@ -11,7 +11,7 @@
 // (guard() refuses anything else): ports, records and sockets are the benchmark's own.
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { guard, sh } from "../test/priv/net-fixtures/lib.ts";
+import { guard, sh, runInThrowawayWorld } from "../test/priv/net-fixtures/lib.ts";
 import { commOf, descendantsOf, forgetRanges, waitFor } from "../test/priv/harness.ts";
 import { stampPath } from "../src/core/state-directories.ts";
 import { alive, rootCaller } from "../test/priv/cms/callers.ts";
@@ -45,13 +45,7 @@ if (noWiki) {
   console.log(`bench-cms: ${noWiki} (Debian: apt-get install php-cli php-fpm dokuwiki)`);
   process.exit(0);
 }
-if (process.argv[2] !== "--inside") {
-  const r = Bun.spawnSync(
-    ["unshare", "--net", "--mount", "--propagation", "private", "--", "sh", "-c", `mount -t tmpfs ${TMPFS} /run && exec "$@"`, "sh", process.execPath, import.meta.path, "--inside"],
-    { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, PATH } },
-  );
-  process.exit(r.exitCode ?? 1);
-}
+if (process.argv[2] !== "--inside") process.exit(runInThrowawayWorld(import.meta.path, TMPFS));
 guard(TMPFS, "bench-cms");
 sh(["ip", "link", "set", "lo", "up"]);
 
@@ -194,7 +188,7 @@ try {
   console.log(`cms-isolate, ${COUNT} instances, ${BATCH} commands at a time (${navigator.hardwareConcurrency} cores):`);
   console.log(`  up (all commands returned)   ${tUp.toFixed(0).padStart(6)} ms`);
   console.log(`  up until all serve           ${tServing.toFixed(0).padStart(6)} ms   bwrap ${bServing.toFixed(0)} ms (${(tServing / bServing).toFixed(2)}x)`);
-  console.log(`  ${(DOWN_ALL ? "down --all" : "down (one each)").padEnd(16)} until all gone${tDown.toFixed(0).padStart(6)} ms   bwrap ${bDown.toFixed(0)} ms (kill)${downFailures.length ? `; ${downFailures.length} downs failed: ${downFailures[0]}` : ""}`);
+  console.log(`  ${`${DOWN_ALL ? "down --all" : "down (one each)"} until all gone`.padEnd(29)}${tDown.toFixed(0).padStart(6)} ms   bwrap ${bDown.toFixed(0)} ms (kill)${downFailures.length ? `; ${downFailures.length} downs failed: ${downFailures[0]}` : ""}`);
   console.log(`  total                        ${total.toFixed(0).padStart(6)} ms   (goal <= 10000; bwrap ${bTotal.toFixed(0)} ms, ${(total / bTotal).toFixed(2)}x)`);
   console.log(`  left afterwards: ${JSON.stringify(left)} (goal: all 0)`);
   console.log(`  nsbox per instance (${nsboxProcs[0]}), median: VmRSS ${kb(median(nsboxMem.map((m) => m.rss)))}, Pss ${kb(median(nsboxMem.map((m) => m.pss)))} (goal <= 128 KB)`);

@@ -7,6 +7,7 @@ import { expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { missingDokuwiki } from "./cms/dokuwiki-site.ts";
 import { describeRoot, forgetRanges } from "./harness.ts";
+import { throwawayWorld } from "./net-fixtures/lib.ts";
 
 const SCENARIO = resolve(import.meta.dir, "cms/scenario.ts");
 const missing = missingDokuwiki();
@@ -14,7 +15,7 @@ if (missing && process.env.CI) throw new Error(`test/priv/cms-isolate needs Doku
 
 function scenario(who: "root" | "nobody"): Record<string, any> {
   const r = Bun.spawnSync(
-    ["unshare", "--net", "--mount", "--propagation", "private", "--", "sh", "-c", 'mount -t tmpfs nsbox-net-test /run && exec "$@"', "sh", process.execPath, SCENARIO, who],
+    [...throwawayWorld(), process.execPath, SCENARIO, who],
     { stdin: "ignore", timeout: 170_000, env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" } },
   );
   const stdout = r.stdout.toString();
