@@ -15,7 +15,7 @@ if (missing && process.env.CI) throw new Error(`test/priv/cms-isolate needs Doku
 
 function scenario(who: "root" | "nobody"): Record<string, any> {
   const r = Bun.spawnSync(
-    [...throwawayWorld(), process.execPath, SCENARIO, who],
+    [...throwawayWorld(), process.execPath, SCENARIO, who, String(process.pid)],
     { stdin: "ignore", timeout: 170_000, env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" } },
   );
   const stdout = r.stdout.toString();
@@ -37,10 +37,11 @@ function judge(f: Record<string, any>): void {
   expect(f.saveB).toEqual({ login: true, status: 200, onHost: `written through ${f.names.b}` });
   expect(f.crossLogin).toBe(false);
 
-  // Distinct pid and mnt (and net) namespaces for A, B and the host.
-  for (const k of ["pid", "mnt", "net"]) {
-    const seen = new Set([f.ns.a[k], f.ns.b[k], f.ns.host[k]]);
-    expect(seen.size).toBe(3);
+  // Distinct pid and mnt (and net, ipc, uts, user) namespaces for A, B and the host; neither
+  // instance shares one with the test runner either.
+  for (const k of ["pid", "mnt", "net", "ipc", "uts", "user"]) {
+    expect(new Set([f.ns.a[k], f.ns.b[k], f.ns.host[k]]).size).toBe(3);
+    expect([f.ns.a[k], f.ns.b[k]]).not.toContain(f.ns.runner[k]);
   }
 
   const a = f.probeA;

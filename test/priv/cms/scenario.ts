@@ -1,7 +1,8 @@
 // Two DokuWiki instances from one code dir under `nsbox cms-isolate`, in a throwaway world:
 // started by test/priv/cms-isolate.test.ts under `unshare --net --mount` with a private tmpfs on
 // /run (guard() refuses anything else), so ports, records and sockets are this scenario's alone.
-// Argument: root | nobody (who runs nsbox). Prints one JSON line of facts for the test to judge.
+// Arguments: root | nobody (who runs nsbox), the test runner's pid. Prints one JSON line of facts
+// for the test to judge.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -130,7 +131,9 @@ try {
 
   const A = pidsOf(caller, names.a);
   const B = pidsOf(caller, names.b);
-  facts.ns = { a: nsOf(A.php), b: nsOf(B.php), host: nsOf(process.pid) };
+  // The scenario plays the host (its own mount and network namespaces); the test runner is the
+  // real host's.
+  facts.ns = { a: nsOf(A.php), b: nsOf(B.php), host: nsOf(process.pid), runner: nsOf(Number(process.argv[3] ?? process.ppid)) };
   facts.hostUid = { a: Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${A.php}/status`, "utf8"))![1]), b: Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${B.php}/status`, "utf8"))![1]) };
 
   // A's probe, aimed at B, the code dir, the host's /tmp and loopback.
