@@ -165,6 +165,7 @@ static _Noreturn void run(struct spec *s, char *buf, size_t cap)
 		child(s, err, sync, proc_fd);
 	trace("cloned");
 	report_kill_on_die(pid);
+	publish_hold(pid, (s->clone_flags & CLONE_NEWUSER) != 0);
 	idmap_close(s);
 	close(err[1]);
 	close(sync[0]);

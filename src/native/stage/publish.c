@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -51,6 +52,8 @@ static unsigned n_listeners;
 static struct conn conns[PUBLISH_MAX_CONN];
 static unsigned n_conns, max_conns;
 static int starved; /* out of fds or memory: stop accepting until a connection ends */
+/* The host's /proc (opened before any join), then the child's pidfd and namespaces (publish_hold). */
+static int proc_fd = -1, pid_fd = -1, net_fd = -1, user_fd = -1;
 static struct pollfd pfd[1 + WIRE_MAX_PUBLISH + 2 * PUBLISH_MAX_CONN];
 
 /* Before any join: each fd must be a listening TCP socket (nsbox made it in the host's
@@ -80,6 +83,8 @@ void publish_open(const struct spec *s)
 			die(EXIT_SETUP, "publish", errno, "fd %d: set nonblocking", l->fd);
 		n_listeners = i + 1;
 	}
+	if (n_listeners && (proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die(EXIT_SETUP, "publish", errno, "open /proc");
 }
 
 /* In the child: the listeners are the supervisor's alone; the init and payload never hold one. */
@@ -88,6 +93,37 @@ void publish_close(void)
 	unsigned i;
 	for (i = 0; i < n_listeners; i++)
 		close(listeners[i].fd);
+	if (proc_fd >= 0)
+		close(proc_fd);
+}
+
+static int open_ns(pid_t child, const char *kind)
+{
+	char path[48];
+	int fd;
+	snprintf(path, sizeof path, "%d/ns/%s", (int)child, kind);
+	if ((fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC)) < 0)
+		die(EXIT_SETUP, "publish", errno, "open /proc/%s", path);
+	return fd;
+}
+
+/* Right after the clone, while the child still waits to be released. Opening /proc/PID/ns/KIND
+ * (and setns on a pidfd) needs ptrace read access to the child (proc_ns_get_link, validate_nsset):
+ * for an unprivileged caller that holds only now, while the child has our credentials; once it
+ * becomes root of its user namespace the credential change makes it non-dumpable (prctl(2)
+ * PR_SET_DUMPABLE), and from then on only CAP_SYS_PTRACE on the host would do. */
+void publish_hold(pid_t child, int new_user)
+{
+	if (!n_listeners)
+		return;
+	/* pidfd_open(2): readable once the child exits; it replaces the blocking waitpid. */
+	if ((pid_fd = (int)syscall(SYS_pidfd_open, child, 0)) < 0)
+		die(EXIT_SETUP, "publish", errno, "pidfd_open %d", (int)child);
+	net_fd = open_ns(child, "net");
+	if (new_user)
+		user_fd = open_ns(child, "user");
+	close(proc_fd);
+	proc_fd = -1;
 }
 
 /* PR_SET_DUMPABLE 0 first: after the setns the supervisor is a process in the sandbox's
@@ -98,19 +134,19 @@ void publish_close(void)
  * net_namespace.c netns_install). Root has both and stays in the host's user namespace, so
  * the sandbox's root gets no capability over it (kill(2) checks CAP_KILL in the target's user
  * namespace). An unprivileged caller has neither in its own namespace: it joins the sandbox's
- * user namespace first (owned by the caller: all capabilities there), with its uid unchanged.
- * Returns 0, or -1 when the child is already gone (nothing left to forward to). */
-static int enter_sandbox_net(int pidfd)
+ * user namespace first (created by it: all capabilities there), with its uid unchanged. */
+static void enter_sandbox_net(void)
 {
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die(EXIT_SETUP, "publish", errno, "PR_SET_DUMPABLE");
-	if (setns(pidfd, CLONE_NEWNET) == 0)
-		return 0;
-	if (errno == EPERM && setns(pidfd, CLONE_NEWUSER | CLONE_NEWNET) == 0)
-		return 0;
-	if (errno == ESRCH)
-		return -1;
-	die(EXIT_SETUP, "publish", errno, "enter the sandbox's network namespace");
+	if (setns(net_fd, CLONE_NEWNET) == 0)
+		return;
+	if (errno != EPERM || user_fd < 0)
+		die(EXIT_SETUP, "publish", errno, "enter the sandbox's network namespace");
+	if (setns(user_fd, CLONE_NEWUSER) < 0)
+		die(EXIT_SETUP, "publish", errno, "enter the sandbox's user namespace");
+	if (setns(net_fd, CLONE_NEWNET) < 0)
+		die(EXIT_SETUP, "publish", errno, "enter the sandbox's network namespace");
 }
 
 static void close_conn(unsigned i, int abort)
@@ -214,26 +250,29 @@ static int pump(struct conn *c, unsigned d)
 	unsigned round;
 	ssize_t n;
 	for (round = 0; round < PUMP_ROUNDS; round++) {
-		if (f->pending) {
+		if (f->pending)
 			n = splice(f->pipe[0], NULL, dst, NULL, f->pending, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n > 0)
-				f->pending -= (size_t)n;
-		} else if (f->eof) {
-			if (!f->shut && shutdown(dst, SHUT_WR) < 0 && errno != ENOTCONN)
-				return -1;
-			f->shut = 1;
-			return 0;
-		} else {
+		else if (f->eof)
+			break;
+		else
 			n = splice(src, NULL, f->pipe[1], NULL, PIPE_CHUNK, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n == 0)
-				f->eof = 1;
-			else if (n > 0)
-				f->pending = (size_t)n;
-		}
 		if (n < 0 && errno == EAGAIN)
-			return 0;
+			break;
 		if (n < 0 && errno != EINTR)
 			return -1;
+		if (n > 0 && f->pending)
+			f->pending -= (size_t)n;
+		else if (n > 0)
+			f->pending = (size_t)n;
+		else if (n == 0 && !f->pending)
+			f->eof = 1;
+	}
+	/* Outside the loop: the round that saw EOF may have been the last one, and nothing would
+	 * wake this direction again (poll_conn waits for nothing on a finished one). */
+	if (f->eof && !f->pending && !f->shut) {
+		if (shutdown(dst, SHUT_WR) < 0 && errno != ENOTCONN)
+			return -1;
+		f->shut = 1;
 	}
 	return 0;
 }
@@ -311,25 +350,24 @@ static void serve(int pidfd)
 
 /* Once the payload runs (its execve succeeded): forwards until the child exits, then closes
  * the listeners (the ports close with the sandbox). The child is left for the caller to reap. */
-void publish_serve(pid_t child)
+void publish_serve(void)
 {
 	struct rlimit nofile;
 	unsigned i;
-	int pidfd;
 	if (!n_listeners)
 		return;
-	/* pidfd_open(2): readable once the child exits; it replaces the blocking waitpid. */
-	if ((pidfd = (int)syscall(SYS_pidfd_open, child, 0)) < 0)
-		die(EXIT_SETUP, "publish", errno, "pidfd_open %d", (int)child);
 	max_conns = PUBLISH_MAX_CONN;
 	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 64 + FDS_PER_CONN * PUBLISH_MAX_CONN)
 		max_conns = nofile.rlim_cur > 64 + FDS_PER_CONN ? (unsigned)(nofile.rlim_cur - 64) / FDS_PER_CONN : 1;
-	if (enter_sandbox_net(pidfd) == 0)
-		serve(pidfd);
+	enter_sandbox_net();
+	close(net_fd);
+	if (user_fd >= 0)
+		close(user_fd);
+	serve(pid_fd);
 	while (n_conns)
 		close_conn(n_conns - 1, 0);
 	for (i = 0; i < n_listeners; i++)
 		close(listeners[i].fd);
 	n_listeners = 0;
-	close(pidfd);
+	close(pid_fd);
 }

@@ -100,10 +100,12 @@ _Noreturn void persist_stop(void);
 void persist_bind(pid_t child);
 
 /* publish.c: host listeners whose connections the supervisor forwards into the sandbox's
- * network namespace: checked before any join, closed in the child, served once the payload runs. */
+ * network namespace: checked before any join, closed in the child, the child's namespaces held
+ * right after the clone, served once the payload runs. */
 void publish_open(const struct spec *s);
 void publish_close(void);
-void publish_serve(pid_t child);
+void publish_hold(pid_t child, int new_user);
+void publish_serve(void);
 
 /* on-exit.c: on-exit-unlink and on-exit-rmdir. */
 void on_exit_init(const struct spec *s);

@@ -88,7 +88,7 @@ _Noreturn void supervisor_wait(pid_t child, int error_r, int persist)
 	else if (persist)
 		persist_bind(child); /* binds, then kills the child; dies on failure */
 	else
-		publish_serve(child); /* forwards until the child exits (nothing to do without publish) */
+		publish_serve(); /* forwards until the child exits (nothing to do without publish) */
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR)
 			die(EXIT_SETUP, "wait", errno, "child %d", (int)child);
