@@ -14,7 +14,7 @@ import { join, resolve } from "node:path";
 import { guard, sh, runInThrowawayWorld } from "../test/priv/net-fixtures/lib.ts";
 import { commOf, descendantsOf, forgetRanges, waitFor } from "../test/priv/harness.ts";
 import { stampPath } from "../src/core/state-directories.ts";
-import { alive, rootCaller } from "../test/priv/cms/callers.ts";
+import { alive, nsboxCgroupDirs, rootCaller } from "../test/priv/cms/callers.ts";
 import { buildCodeDir, buildDataDir, missingDokuwiki } from "../test/priv/cms/dokuwiki-site.ts";
 
 const NSBOX = resolve(import.meta.dir, "../dist/nsbox");
@@ -125,7 +125,7 @@ try {
   const nsboxMem = trees.map((tree) => tree.filter((p) => !commOf(p)?.startsWith("php")).map(memoryOf).reduce((a, m) => ({ rss: a.rss + m.rss, pss: a.pss + m.pss }), { rss: 0, pss: 0 }));
   const nsboxProcs = trees.map((tree) => tree.filter((p) => !commOf(p)?.startsWith("php")).map((p) => commOf(p)).join("+"));
   const phpPids = trees.map((tree) => tree.find((p) => commOf(p)?.startsWith("php"))!);
-  const cgroups = phpPids.map((p) => readFileSync(`/proc/${p}/cgroup`, "utf8").split("\n").find((l) => l.startsWith("0::"))!.slice(3));
+  const cgroups = phpPids.flatMap(nsboxCgroupDirs);
   const netns = phpPids.map((p) => readlinkSync(`/proc/${p}/ns/net`));
 
   // (4) Requests/s: through the listen path, and directly in the instance's network namespace.
@@ -162,7 +162,7 @@ try {
   const left = {
     processes: allPids.filter(alive).length,
     mounts: readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ")[4]).filter((m) => !mountsBefore.has(m)).length,
-    cgroups: cgroups.filter((c) => c !== "/" && c.includes("nsbox") && existsSync(join("/sys/fs/cgroup", c))).length,
+    cgroups: cgroups.filter((d) => existsSync(d)).length,
     // A network namespace outlives its processes only when bound somewhere (an nsfs mount).
     netns: netns.filter((ns) => readFileSync("/proc/self/mountinfo", "utf8").includes(ns)).length,
     records: readdirSync("/run/nsbox", { recursive: true }).filter((f) => names.some((n) => String(f).includes(n))).length + (existsSync(join(top, "state/cms-isolate")) ? readdirSync(join(top, "state/cms-isolate")).length : 0),
@@ -190,7 +190,7 @@ try {
   console.log(`  up until all serve           ${tServing.toFixed(0).padStart(6)} ms   bwrap ${bServing.toFixed(0)} ms (${(tServing / bServing).toFixed(2)}x)`);
   console.log(`  ${`${DOWN_ALL ? "down --all" : "down (one each)"} until all gone`.padEnd(29)}${tDown.toFixed(0).padStart(6)} ms   bwrap ${bDown.toFixed(0)} ms (kill)${downFailures.length ? `; ${downFailures.length} downs failed: ${downFailures[0]}` : ""}`);
   console.log(`  total                        ${total.toFixed(0).padStart(6)} ms   (goal <= 10000; bwrap ${bTotal.toFixed(0)} ms, ${(total / bTotal).toFixed(2)}x)`);
-  console.log(`  left afterwards: ${JSON.stringify(left)} (goal: all 0)`);
+  console.log(`  left afterwards: ${JSON.stringify(left)} (goal: all 0; ${cgroups.length} cgroup dirs were made)`);
   console.log(`  nsbox per instance (${nsboxProcs[0]}), median: VmRSS ${kb(median(nsboxMem.map((m) => m.rss)))}, Pss ${kb(median(nsboxMem.map((m) => m.pss)))} (goal <= 128 KB)`);
   console.log(`  bwrap per sandbox (2 bwrap processes), median: VmRSS ${kb(median(bwrapMem.map((m) => m.rss)))}, Pss ${kb(median(bwrapMem.map((m) => m.pss)))}; nsbox/bwrap Pss ${(median(nsboxMem.map((m) => m.pss)) / median(bwrapMem.map((m) => m.pss))).toFixed(2)}x`);
   for (const [what, r] of [["hello.php", hello], ["DokuWiki start page", wiki]] as const) {

@@ -72,13 +72,13 @@ function judge(f: Record<string, any>): void {
   expect(f.afterProbe).toMatchObject({ bAlive: true, bServes: true, pwnedInB: false, bStartUnchanged: true, codeUnchanged: true, mineOnHost: false, hostConnections: 0 });
 
   // Killing A's server tears A down; B keeps its pid, serves and saves.
-  expect(f.afterKillA).toMatchObject({ aLeft: [], aPortListening: false, aRunning: false, aRecords: [], aCgroupLeft: false, bSamePid: true, bServes: true });
+  expect(f.afterKillA).toMatchObject({ aLeft: [], aPortListening: false, aRunning: false, aRecords: [], aCgroupsLeft: [], bSamePid: true, bServes: true });
   expect(f.afterKillA.bSave).toEqual({ login: true, status: 200, onHost: `saved after ${f.names.a} died` });
 
   expect(f.afterDownA).toEqual({ code: 0, stderr: "", listed: false, files: [], dataKept: true });
 
   // Down B: no process, record, cgroup, listener or mount left; its data kept.
-  expect(f.afterDownB).toEqual({ code: 0, stderr: "", bLeft: [], listed: [], records: [], cgroupLeft: false, listening: [], mounts: [], dataKept: true });
+  expect(f.afterDownB).toEqual({ code: 0, stderr: "", bLeft: [], listed: [], records: [], cgroupsLeft: [], listening: [], mounts: [], dataKept: true });
   expect(f.hostMarkerRemoved).toBe(true);
 }
 
@@ -97,6 +97,8 @@ describeRoot("cms-isolate: two real DokuWiki instances that cannot see each othe
         expect(f.control.kills[0]).toMatchObject({ sig: 0, ok: true });
         expect(f.control.sleeperSignal).toBe("SIGTERM");
         expect(f.control.connect).toEqual(["connected"]);
+        // Started by root, each instance had cgroups of its own (its memory and pids limits).
+        expect(f.cgroupsA.length).toBeGreaterThan(0);
         // Started by root, an instance runs as an unprivileged host range, A's not B's.
         expect(f.hostUid.a).not.toBe(0);
         expect(f.hostUid.b).not.toBe(0);

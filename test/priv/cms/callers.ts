@@ -2,6 +2,7 @@
 // with no subordinate ids, running a copy of it with its own config, state and runtime dirs.
 import { chmodSync, copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseMountinfo } from "../../../src/core/mountinfo.ts";
 import { sh, type Sh } from "../net-fixtures/lib.ts";
 
 const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -56,4 +57,25 @@ export async function accepts(port: number, host = "127.0.0.1"): Promise<boolean
   } catch {
     return false;
   }
+}
+
+/**
+ * The host paths of the cgroup dirs nsbox made for PID (those named under an `nsbox` parent), in
+ * cgroup v2 and in every v1 hierarchy (/proc/PID/cgroup: "ID:CONTROLLERS:PATH"; the mount of each
+ * hierarchy from this process's mountinfo).
+ */
+export function nsboxCgroupDirs(pid: number): string[] {
+  const mounts = parseMountinfo(readFileSync("/proc/self/mountinfo", "utf8"));
+  return readFileSync(`/proc/${pid}/cgroup`, "utf8")
+    .trim()
+    .split("\n")
+    .flatMap((line) => {
+      const [id, controllers, path] = line.split(/:(.*?):/s) as [string, string, string];
+      if (!path?.includes("nsbox")) return [];
+      const mount =
+        id === "0"
+          ? mounts.find((m) => m.fstype === "cgroup2")
+          : mounts.find((m) => m.fstype === "cgroup" && controllers.split(",").some((c) => m.superOptions.split(",").includes(c)));
+      return mount ? [join(mount.mountPoint, path)] : [];
+    });
 }

@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { stampPath } from "../../../src/core/state-directories.ts";
 import { commOf, descendantsOf, waitFor } from "../harness.ts";
 import { emit, guard, sh } from "../net-fixtures/lib.ts";
-import { accepts, alive, type Caller, nobodyCaller, rootCaller } from "./callers.ts";
+import { accepts, alive, type Caller, nobodyCaller, nsboxCgroupDirs, rootCaller } from "./callers.ts";
 import { buildCodeDir, buildDataDir, startTitle } from "./dokuwiki-site.ts";
 import { WikiClient } from "./wiki-client.ts";
 
@@ -180,8 +180,8 @@ try {
   }
 
   // Kill A's server on the host: A goes away whole; B is untouched.
-  const aCgroup = readFileSync(`/proc/${A.php}/cgroup`, "utf8").trim();
-  facts.cgroupA = aCgroup;
+  const aCgroups = nsboxCgroupDirs(A.php);
+  facts.cgroupsA = aCgroups;
   const bPidBefore = B.php;
   process.kill(A.php, "SIGKILL");
   await waitFor(() => A.tree.every((p) => !alive(p)), `every process of ${names.a} is gone`);
@@ -193,7 +193,7 @@ try {
     aRunning: running(caller, names.a),
     aStatus: ls(caller).find((e) => e.name === names.a)?.state ?? "not listed",
     aRecords: recordsNaming(caller.runtimeRoot, names.a),
-    aCgroupLeft: cgroupDirExists(aCgroup),
+    aCgroupsLeft: aCgroups.filter((d) => existsSync(d)),
     bSamePid: alive(bPidBefore) && pidsOf(caller, names.b).php === bPidBefore,
     bServes: await serves(ports.b, names.b),
     bSave: await saveThrough(ports.b, USERS.b, data.b, "after", `saved after ${names.a} died`),
@@ -205,7 +205,7 @@ try {
 
   // Down B: nothing of it left.
   const bTree = pidsOf(caller, names.b).tree;
-  const bCgroup = readFileSync(`/proc/${B.php}/cgroup`, "utf8").trim();
+  const bCgroups = nsboxCgroupDirs(B.php);
   const down = caller.nsbox(["cms-isolate", "down", names.b]);
   await waitFor(() => bTree.every((p) => !alive(p)), `every process of ${names.b} is gone`);
   facts.afterDownB = {
@@ -214,7 +214,7 @@ try {
     bLeft: bTree.filter(alive),
     listed: ls(caller).map((e) => e.name),
     records: [...recordsNaming(caller.runtimeRoot, names.b), ...recordsNaming(caller.pluginStateRoot, names.b)],
-    cgroupLeft: cgroupDirExists(bCgroup),
+    cgroupsLeft: bCgroups.filter((d) => existsSync(d)),
     listening: listeningPorts().filter((p) => p === ports.a || p === ports.b),
     mounts: newMounts(),
     dataKept: existsSync(join(data.b, "data/pages/after.txt")),
@@ -244,12 +244,4 @@ function recordsNaming(root: string, name: string): string[] {
         return false;
       }
     });
-}
-
-/** Whether the cgroup v2 dir named by a /proc/PID/cgroup line ("0::/path") still exists. */
-function cgroupDirExists(line: string): boolean {
-  const path = line.split("\n").find((l) => l.startsWith("0::"))?.slice(3);
-  // The root cgroup or the caller's own: not the sandbox's to remove.
-  if (!path || path === "/" || !path.includes("nsbox")) return false;
-  return existsSync(join("/sys/fs/cgroup", path));
 }
