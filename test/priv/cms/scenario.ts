@@ -134,7 +134,8 @@ try {
   // The scenario plays the host (its own mount and network namespaces); the test runner is the
   // real host's.
   facts.ns = { a: nsOf(A.php), b: nsOf(B.php), host: nsOf(process.pid), runner: nsOf(Number(process.argv[3] ?? process.ppid)) };
-  facts.hostUid = { a: Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${A.php}/status`, "utf8"))![1]), b: Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${B.php}/status`, "utf8"))![1]) };
+  const hostUidOf = (pid: number) => Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
+  facts.hostUid = { a: hostUidOf(A.php), b: hostUidOf(B.php) };
 
   // A's probe, aimed at B, the code dir, the host's /tmp and loopback.
   const mine = `a-own-${TAG}`;
