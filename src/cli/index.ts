@@ -17,6 +17,7 @@ import { registerCheck } from "./check.ts";
 import { registerNs } from "./ns.ts";
 import { registerPs } from "./ps.ts";
 import { registerStop } from "./stop.ts";
+import { registerRanges } from "./ranges.ts";
 import { registerExec } from "./exec.ts";
 import { registerGc } from "./gc.ts";
 import { SELFTEST_FLAGS, SELFTEST_USAGE, selftestCommand } from "./selftest.ts";
@@ -102,6 +103,7 @@ export function createCli(io: CliIo = defaultIo): CAC {
   registerPs(cli, io);
   registerExec(cli, io);
   registerStop(cli, io);
+  registerRanges(cli, io);
   registerNs(cli, io);
   registerGc(cli, io);
   registerCheck(cli, io);

@@ -18,7 +18,7 @@ import { permits } from "./bind-access.ts";
 const log = logger("state");
 
 /** What a completed walk leaves behind: the directory it gave to which ids. */
-interface Stamp {
+export interface Stamp {
   path: string;
   dev: number;
   ino: string;
@@ -97,7 +97,7 @@ export function stampPath(dir: string, stamps: string = join(persistentRoot(), "
 
 const stampFile = (dir: string) => stampPath(dir, persistentDir("state-stamps"));
 
-function readStamp(file: string): Stamp | undefined {
+export function readStamp(file: string): Stamp | undefined {
   try {
     return JSON.parse(readFileSync(file, "utf8")) as Stamp;
   } catch {

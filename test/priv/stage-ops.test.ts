@@ -156,7 +156,7 @@ describeRoot("stage: persist and join", () => {
     const r = privately(`
       : > ${d}/ns/net; : > ${d}/ns/uts; : > ${d}/netns-link
       ${STAGE} --spec-fd 3 3<${p}; echo persist=$?
-      grep -c " nsfs " /proc/self/mountinfo
+      grep " nsfs " /proc/self/mountinfo | grep -c " ${d}/"
       ${STAGE} --spec-fd 3 3<${j}; echo join=$?
       ${STAGE} --spec-fd 3 3<${j2}; echo join2=$?
       ino=$(stat -L -c %i ${d}/ns/net)
@@ -208,7 +208,7 @@ describeRoot("stage: persist and join", () => {
       for k in user mnt uts; do : > ${d}/ns/$k; done
       mount --bind ${d}/ns ${d}/ns; mount --make-shared ${d}/ns
       ${STAGE} --spec-fd 3 3<${p} || echo persist=$?
-      grep -c " nsfs " /proc/self/mountinfo || true`);
+      grep " nsfs " /proc/self/mountinfo | grep -c " ${d}/" || true`);
     expect(r.stdout.trim().split("\n")).toEqual(["persist=125", "0"]);
     expect(lines(r.stderr)).toEqual([
       `nsbox: persist: mnt -> ${d}/ns/mnt: a mount namespace can only be kept on a mount with private propagation (mount --make-private on the directory's mount): Invalid argument (EINVAL)`,

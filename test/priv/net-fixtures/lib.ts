@@ -35,6 +35,15 @@ export function runInThrowawayWorld(script: string, tmpfsSource: string): number
   return r.exitCode ?? 1;
 }
 
+/** Waits until `cond` holds, checking every 10 ms; throws naming `what` after `ms`. */
+export async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+    await Bun.sleep(10);
+  }
+}
+
 export interface Sh {
   code: number | null;
   stdout: string;

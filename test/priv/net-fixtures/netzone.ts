@@ -5,7 +5,7 @@
 // members probe TCP, UDP and ICMP, and everything made must be gone at the end.
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { emit, guard, sh, spawnNetns, type Netns } from "./lib.ts";
+import { emit, guard, sh, spawnNetns, until, type Netns } from "./lib.ts";
 
 guard();
 const ROOT = resolve(import.meta.dir, "../../..");
@@ -64,11 +64,14 @@ function leftovers() {
   return { links, tables, zones: walk("/run/nsbox/zones"), net: walk("/run/nsbox/net") };
 }
 
+/** Whether a zone member's veth (nzv*) is still on the host side. */
+const memberLinks = () => leftovers().links.some((l: string) => l.startsWith("nzv"));
+
 async function matrix() {
   must(["ip", "link", "set", "lo", "up"]);
   const inet = await spawnNetns();
   const lan = await spawnNetns();
-  const procs: { kill(): void }[] = [];
+  const procs: Bun.Subprocess[] = [];
   try {
     // The uplink: a router namespace at 203.0.113.2 that also is the internet peer 198.51.100.2.
     peerLink(inet, "up0", "r0", "203.0.113.1/30", "203.0.113.2/30");
@@ -136,13 +139,15 @@ async function matrix() {
     // so "no member reached it" above means the policy, not a dead listener.
     const control = JSON.parse(must(["python3", PROBE, PORT, member]))[member];
     const rmBusy = nsbox(["netzone", "rm", "other"]);
-    for (const p of procs.splice(2)) p.kill();
-    await Bun.sleep(300);
-    const during = leftovers();
+    const stopped = procs.splice(2);
+    for (const p of stopped) p.kill();
+    await Promise.all(stopped.map((p) => p.exited));
+    // A member's veth goes when the kernel frees its namespace, after the process is gone.
+    await until(() => !memberLinks(), "the stopped members' veths are gone");
     const rms = Object.fromEntries(["web", "lab", "iso", "other"].map((z) => [z, nsbox(["netzone", "rm", z]).code]));
     const after = leftovers();
     const forwardAfter = must(["cat", "/proc/sys/net/ipv4/ip_forward"]).trim();
-    return { created, zones, show, guard: { tables: guardTables, guarded, unguarded }, member, second, cells, capped, control, rmBusy: { code: rmBusy.code, stderr: rmBusy.stderr.trim() }, during, rms, after, forwardBefore, forwardAfter };
+    return { created, zones, show, guard: { tables: guardTables, guarded, unguarded }, member, second, cells, capped, control, rmBusy: { code: rmBusy.code, stderr: rmBusy.stderr.trim() }, rms, after, forwardBefore, forwardAfter };
   } finally {
     for (const p of procs) p.kill();
     inet.kill();
@@ -190,13 +195,14 @@ async function killed() {
   must(["ip", "link", "set", "lo", "up"]);
   const ok = nsbox(["netzone", "create", "k", "--policy", "isolated", "--dns", "192.0.2.53"]).code;
   const p = Bun.spawn([NSBOX, "run", "--zone", "k", "--", "sleep", "30"], { stdin: "ignore", stdout: "ignore", stderr: "inherit" });
-  const end = Date.now() + 5000;
-  while (readdirSync("/run/nsbox/zones/k.leases").length === 0 && Date.now() < end) await Bun.sleep(20);
-  await Bun.sleep(300);
+  await until(
+    () => existsSync("/run/nsbox/zones/k.leases") && readdirSync("/run/nsbox/zones/k.leases").length === 1 && memberLinks() && leftovers().net.length === 1 && existsSync("/run/nsbox-resolv/k"),
+    "the member of zone k is up",
+  );
   const running = { ...leftovers(), resolv: readdirSync("/run/nsbox-resolv") };
   p.kill("SIGKILL");
   await p.exited;
-  await Bun.sleep(300);
+  await until(() => !memberLinks(), "the killed member's veth is gone");
   const dead = leftovers();
   const gc = nsbox(["gc"]);
   const show = JSON.parse(nsbox(["netzone", "show", "k", "--json"]).stdout);
