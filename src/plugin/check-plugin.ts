@@ -8,7 +8,7 @@ import { PluginError } from "../base/errors.ts";
 
 /** nsbox's own command words: a plugin of that name could never be reached as `nsbox NAME`. */
 export const COMMAND_NAMES: readonly string[] = [
-  "run", "plan", "ps", "exec", "stop", "ns", "gc", "check", "plugin", "stage", "help", "explain", "selftest", "export", "completion",
+  "run", "plan", "ps", "exec", "stop", "ns", "gc", "check", "plugin", "stage", "help", "explain", "selftest", "export", "completion", "ranges",
   // Not commands, but folders beside each plugin's state folder in /var/lib/nsbox: installed
   // plugins, the id ranges of named sandboxes and the stamps of state directories (docs/ids.md).
   "plugins", "id-ranges", "state-stamps",
