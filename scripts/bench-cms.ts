@@ -5,7 +5,8 @@
 // sockets (goal: 0). (3) nsbox's own resident memory per instance: every process of an instance
 // but the PHP server (goal <= 128 KB), against bwrap's. (4) Requests/s through the listen path
 // against the same server reached directly in its namespace (goal >= 0.9x), with ab, for a page
-// that does next to nothing and for DokuWiki's start page.
+// that does next to nothing and for DokuWiki's start page. (5) nsbox's memory per sandbox with the
+// stage run from a memfd of its own (as every `nsbox run` does) against one installed stage file.
 // Prints figures and ratios; never fails on them. Needs root, php-cli, dokuwiki, ab (apache2-utils) and a
 // built dist/nsbox; re-execs itself under `unshare --net --mount` with a private tmpfs on /run
 // (guard() refuses anything else): ports, records and sockets are the benchmark's own.
@@ -105,6 +106,22 @@ interface Listed {
   pid: number;
   state?: string;
 }
+const STAGE_SANDBOXES = 20;
+
+/** nsbox's own Pss per sandbox (median, KB) over STAGE_SANDBOXES `sleep` sandboxes `argv` starts. */
+async function stagePss(argv: string[]): Promise<number> {
+  const runs = Array.from({ length: STAGE_SANDBOXES }, () => Bun.spawn(argv, { stdin: "ignore", stdout: "ignore", stderr: "ignore", env: { PATH } }));
+  const trees = () => runs.map((r) => [r.pid, ...descendantsOf(r.pid)]);
+  await waitFor(() => trees().every((t) => t.some((p) => commOf(p) === "sleep")), "every sandbox runs sleep", 30_000);
+  const pss = trees().map((t) => t.filter((p) => commOf(p) !== "sleep").reduce((sum, p) => sum + memoryOf(p).pss, 0));
+  const all = trees().flat();
+  // SIGTERM to the supervisor: forwarded to sleep, and each sandbox ends whole.
+  for (const r of runs) r.kill("SIGTERM");
+  await Promise.all(runs.map((r) => r.exited));
+  await waitFor(() => all.every((p) => !alive(p)), "every sleep sandbox is gone", 30_000);
+  return median(pss);
+}
+
 const listed = (): Listed[] => JSON.parse(caller.nsbox(["cms-isolate", "ls", "--json"]).stdout || "[]") as Listed[];
 
 const mountsBefore = new Set(readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ")[4]));
@@ -183,16 +200,27 @@ try {
   await Promise.all(bwraps.map((b) => b.exited));
   const bDown = performance.now() - bk;
 
+  // Where the stage's text lives: each `nsbox run` (and so each instance) executes it from a
+  // memfd of its own; a saved plan executes one installed file, whose pages all share.
+  const stageDir = join(top, "stage");
+  mkdirSync(stageDir, { mode: 0o755 });
+  sh([NSBOX, "stage", "install", join(stageDir, "nsbox-stage")]);
+  sh([NSBOX, "plan", "--save", join(stageDir, "sleep.plan"), "--stage", join(stageDir, "nsbox-stage"), "--", "sleep", "120"]);
+  const pssMemfd = await stagePss([NSBOX, "run", "--", "sleep", "120"]);
+  const pssFile = await stagePss([join(stageDir, "sleep.plan")]);
+
   const total = tServing + tDown;
   const bTotal = bServing + bDown;
   console.log(`cms-isolate, ${COUNT} instances, ${BATCH} commands at a time (${navigator.hardwareConcurrency} cores):`);
-  console.log(`  up (all commands returned)   ${tUp.toFixed(0).padStart(6)} ms`);
-  console.log(`  up until all serve           ${tServing.toFixed(0).padStart(6)} ms   bwrap ${bServing.toFixed(0)} ms (${(tServing / bServing).toFixed(2)}x)`);
-  console.log(`  ${`${DOWN_ALL ? "down --all" : "down (one each)"} until all gone`.padEnd(29)}${tDown.toFixed(0).padStart(6)} ms   bwrap ${bDown.toFixed(0)} ms (kill)${downFailures.length ? `; ${downFailures.length} downs failed: ${downFailures[0]}` : ""}`);
-  console.log(`  total                        ${total.toFixed(0).padStart(6)} ms   (goal <= 10000; bwrap ${bTotal.toFixed(0)} ms, ${(total / bTotal).toFixed(2)}x)`);
+  const row = (label: string, ms: number, rest = "") => console.log(`  ${label.padEnd(32)}${ms.toFixed(0).padStart(6)} ms${rest}`);
+  row("up (all commands returned)", tUp);
+  row("up until all serve", tServing, `   bwrap ${bServing.toFixed(0)} ms (${(tServing / bServing).toFixed(2)}x)`);
+  row(`${DOWN_ALL ? "down --all" : "down (one each)"} until all gone`, tDown, `   bwrap ${bDown.toFixed(0)} ms (kill)${downFailures.length ? `; ${downFailures.length} downs failed: ${downFailures[0]}` : ""}`);
+  row("total", total, `   (goal <= 10000; bwrap ${bTotal.toFixed(0)} ms, ${(total / bTotal).toFixed(2)}x)`);
   console.log(`  left afterwards: ${JSON.stringify(left)} (goal: all 0; ${cgroups.length} cgroup dirs were made)`);
   console.log(`  nsbox per instance (${nsboxProcs[0]}), median: VmRSS ${kb(median(nsboxMem.map((m) => m.rss)))}, Pss ${kb(median(nsboxMem.map((m) => m.pss)))} (goal <= 128 KB)`);
   console.log(`  bwrap per sandbox (2 bwrap processes), median: VmRSS ${kb(median(bwrapMem.map((m) => m.rss)))}, Pss ${kb(median(bwrapMem.map((m) => m.pss)))}; nsbox/bwrap Pss ${(median(nsboxMem.map((m) => m.pss)) / median(bwrapMem.map((m) => m.pss))).toFixed(2)}x`);
+  console.log(`  nsbox per sandbox, ${STAGE_SANDBOXES} \`sleep\` sandboxes, median Pss: stage from its own memfd (nsbox run, cms-isolate) ${kb(pssMemfd)}, from one installed file (a saved plan) ${kb(pssFile)}`);
   for (const [what, r] of [["hello.php", hello], ["DokuWiki start page", wiki]] as const) {
     console.log(`  requests/s, ${what} (ab -c 4, median of 3 interleaved): through --listen ${r.viaListen.toFixed(0)}, direct in the instance's netns ${r.direct.toFixed(0)}: ${(r.viaListen / r.direct).toFixed(2)}x (goal >= 0.9); failed ${r.failed}`);
   }
