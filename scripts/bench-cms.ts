@@ -22,6 +22,8 @@ const NSBOX = resolve(import.meta.dir, "../dist/nsbox");
 const COUNT = Number(process.env.BENCH_CMS_INSTANCES ?? 50);
 const BATCH = Number(process.env.BENCH_CMS_BATCH ?? 10);
 const REQUESTS = Number(process.env.BENCH_CMS_REQUESTS ?? 3000);
+/** Interleaved ab rounds (through --listen, then direct) whose medians are compared. */
+const ROUNDS = Number(process.env.BENCH_CMS_ROUNDS ?? 5);
 const TMPFS = "nsbox-bench-cms";
 const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const BASE_PORT = 20000;
@@ -157,7 +159,7 @@ try {
     const viaListen: number[] = [];
     const direct: number[] = [];
     let failed = 0;
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       const a = ab([], path, n);
       const d = ab(inside, path, n);
       viaListen.push(a.rps);
@@ -222,7 +224,7 @@ try {
   console.log(`  bwrap per sandbox (2 bwrap processes), median: VmRSS ${kb(median(bwrapMem.map((m) => m.rss)))}, Pss ${kb(median(bwrapMem.map((m) => m.pss)))}; nsbox/bwrap Pss ${(median(nsboxMem.map((m) => m.pss)) / median(bwrapMem.map((m) => m.pss))).toFixed(2)}x`);
   console.log(`  nsbox per sandbox, ${STAGE_SANDBOXES} \`sleep\` sandboxes, median Pss: stage from its own memfd (nsbox run, cms-isolate) ${kb(pssMemfd)}, from one installed file (a saved plan) ${kb(pssFile)}`);
   for (const [what, r] of [["hello.php", hello], ["DokuWiki start page", wiki]] as const) {
-    console.log(`  requests/s, ${what} (ab -c 4, median of 3 interleaved): through --listen ${r.viaListen.toFixed(0)}, direct in the instance's netns ${r.direct.toFixed(0)}: ${(r.viaListen / r.direct).toFixed(2)}x (goal >= 0.9); failed ${r.failed}`);
+    console.log(`  requests/s, ${what} (ab -c 4, median of ${ROUNDS} interleaved): through --listen ${r.viaListen.toFixed(0)}, direct in the instance's netns ${r.direct.toFixed(0)}: ${(r.viaListen / r.direct).toFixed(2)}x (goal >= 0.9); failed ${r.failed}`);
   }
 } finally {
   caller.nsbox(["cms-isolate", "down", "--all"], 60_000);
