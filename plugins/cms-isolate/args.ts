@@ -17,7 +17,7 @@ export interface Instance {
   data: string;
   /** The host address clients use, as given (`127.0.0.1:8080`, `[::1]:8080`). */
   listen: string;
-  /** The port, also the one the server listens on inside, on 127.0.0.1. */
+  /** The port, also the one the server listens on inside, on loopback (innerAddress). */
   port: number;
   /** `256M`, or "none" (no memory limit: explicit, for rootless use without cgroups). */
   memory: string;
@@ -50,9 +50,18 @@ export const INSTANCE_FLAGS: readonly InstanceFlag[] = [
 
 export const INSTANCE_USAGE = "NAME --code DIR --data DIR --listen ADDR:PORT [--memory SIZE|none] [--pids N|none] [--zone ZONE] [--php-ini KEY=VALUE...]";
 
+/**
+ * Where the server listens inside: the instance's loopback, on the port of --listen, in its
+ * family (nsbox relays a connection to the host's ADDR:PORT to the same family's loopback:
+ * 127.0.0.1:PORT, or [::1]:PORT for an IPv6 --listen).
+ */
+export function innerAddress(listen: string, port: number): string {
+  return listen.startsWith("[") ? `[::1]:${port}` : `127.0.0.1:${port}`;
+}
+
 /** PHP's built-in server on the instance's loopback, the code dir as document root. */
-export function defaultCommand(port: number, code: string): string[] {
-  return ["php", "-S", `127.0.0.1:${port}`, "-t", code];
+export function defaultCommand(listen: string, port: number, code: string): string[] {
+  return ["php", "-S", innerAddress(listen, port), "-t", code];
 }
 
 function absolute(path: string, where: string): string {
@@ -126,7 +135,7 @@ export function parseInstance(args: readonly string[], usage: string): Instance 
   const zone = flags.get("zone")?.[0];
   if (zone !== undefined && !ZONE_NAME_PATTERN.test(zone)) throw new UsageError(`--zone: '${zone}' is not a zone name (1-12 of a-z, 0-9, '-')`);
   if (scan.dashdash && scan.rest.length === 0) throw new UsageError("no server command after --", `usage: ${usage}`);
-  const command = scan.rest.length ? scan.rest : defaultCommand(port, code);
+  const command = scan.rest.length ? scan.rest : defaultCommand(listen, port, code);
   return {
     name, code, data, listen, port,
     memory: parseMemory(flags.get("memory")?.[0] ?? DEFAULT_MEMORY),

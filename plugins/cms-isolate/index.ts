@@ -28,7 +28,7 @@ export default definePlugin({
   commands: [
     {
       name: "run",
-      description: `Run one instance in the foreground (for systemd units and scripts); the server's exit status is nsbox's. Limits: --memory (default ${DEFAULT_MEMORY}), --pids (default ${DEFAULT_PIDS}); 'none' turns one off (needed rootless). Default COMMAND: php -S 127.0.0.1:PORT -t CODE`,
+      description: `Run one instance in the foreground (for systemd units and scripts); the server's exit status is nsbox's. Limits: --memory (default ${DEFAULT_MEMORY}), --pids (default ${DEFAULT_PIDS}); 'none' turns one off (needed rootless). Default COMMAND: php -S 127.0.0.1:PORT -t CODE ([::1]:PORT for an IPv6 --listen): the server listens on the instance's loopback at the port of --listen`,
       usage: strip(RUN_USAGE, "run"),
       run: runCommand,
     },

@@ -11,11 +11,14 @@ function read(path: string): string | undefined {
   }
 }
 
-/** The first host uid and count the process's uid 0 maps to (/proc/PID/uid_map). */
+/**
+ * The host uids the process's ids map to (/proc/PID/uid_map, read from the host's namespace):
+ * its first range. A root launch maps 0.. onto the name's range; a rootless one the caller alone.
+ */
 export function idRangeOf(pid: number): { start: number; count: number } | undefined {
   const line = read(`/proc/${pid}/uid_map`)?.trim().split("\n")[0];
-  const [inside, outside, count] = (line ?? "").trim().split(/\s+/).map(Number);
-  return inside === 0 && Number.isInteger(outside) && Number.isInteger(count) ? { start: outside!, count: count! } : undefined;
+  const [, outside, count] = (line ?? "").trim().split(/\s+/).map(Number);
+  return Number.isInteger(outside) && Number.isInteger(count) ? { start: outside!, count: count! } : undefined;
 }
 
 /** Where the memory controller is mounted: cgroup v2's root, or a v1 hierarchy naming it (proc(5) mountinfo). */

@@ -7,7 +7,7 @@
 // given to the instance's own id range without following symlinks, writable at its host path);
 // hostname NAME; a sandbox name `cms-NAME` (its id range is stable per name, docs/ids.md);
 // memory and process limits; loopback only, or a netzone zone for outbound access; and the
-// host's ADDR:PORT published to 127.0.0.1:PORT inside.
+// host's ADDR:PORT published to the same port on the instance's loopback (args.ts innerAddress).
 import type { SandboxSpecInput } from "nsbox/plugin";
 import { sandboxName, type Instance } from "./args.ts";
 
@@ -41,7 +41,7 @@ export function sandboxArgs(i: Instance, iniDir: string | undefined): string[] {
   if (i.pids !== "none") args.push("--pids", i.pids);
   if (i.zone !== undefined) args.push("--zone", i.zone);
   // nsbox listens on the host's ADDR:PORT; the stage's supervisor forwards each connection into
-  // the instance's own network namespace, to 127.0.0.1:PORT, where the server listens.
+  // the instance's own network namespace, to its loopback at PORT, where the server listens.
   args.push("--publish", `${i.listen}:${i.port}`);
   return [...args, "--", ...i.command];
 }

@@ -2,7 +2,7 @@
 // or not comes from the core's records of the sandbox `cms-NAME` (ctx.sandboxes), the numbers
 // from /proc and the instance's cgroup.
 import { flagsOf, scanArgs, UsageError, type CommandContext } from "nsbox/plugin";
-import { INSTANCE_NAME } from "./args.ts";
+import { INSTANCE_NAME, innerAddress } from "./args.ts";
 import { idRangeOf, memoryOf, uptimeOf } from "./proc-facts.ts";
 import { findInstance, listRecords, readRecord, type InstanceRecord } from "./records.ts";
 
@@ -111,7 +111,7 @@ export function statusCommand(args: readonly string[], ctx: CommandContext): num
   }
   const lines = [
     `${s.name}: ${s.state}${s.pid !== null ? ` (pid ${s.pid}, server pid ${s.serverPid}, up ${formatUptime(s.uptime)})` : ""}`,
-    `listen: ${s.listen} -> 127.0.0.1:${/:([0-9]+)$/.exec(s.listen)?.[1]} inside`,
+    `listen: ${s.listen} -> ${innerAddress(s.listen, Number(/:([0-9]+)$/.exec(s.listen)?.[1]))} inside`,
     `code: ${s.code} (read-only)`,
     `data: ${s.data} (writable)`,
     `host uids: ${rangeText(s.range)}`,

@@ -1,7 +1,8 @@
 // Stopping an instance: SIGTERM to the stage's supervisor (it forwards the signal to the server
 // through the sandbox's init), then, past a deadline, SIGKILL, whose death takes the sandbox's
 // PID 1 and everything under it (pid_namespaces(7)). The supervisor is named by pid and start
-// time, so a recycled pid is never signalled.
+// time, checked right before each signal, so a pid recycled by then is not signalled (a pidfd
+// would close the last gap between check and kill; a plugin has no system calls of its own).
 import { isAlive, startTicksOf } from "./proc-facts.ts";
 
 /** How long the server gets to end on SIGTERM before SIGKILL. */

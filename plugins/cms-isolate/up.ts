@@ -6,7 +6,7 @@
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { PluginError, type CommandContext } from "nsbox/plugin";
-import { INSTANCE_USAGE, instanceArgs, parseInstance, sandboxName, type Instance } from "./args.ts";
+import { INSTANCE_USAGE, innerAddress, instanceArgs, parseInstance, sandboxName, type Instance } from "./args.ts";
 import { planInstance, prepareInstance } from "./instance.ts";
 import { removeIniDir } from "./php-ini.ts";
 import { listensInside } from "./proc-facts.ts";
@@ -70,7 +70,7 @@ export async function upCommand(args: readonly string[], ctx: CommandContext): P
   }
   if ("late" in outcome) {
     await stopSupervisor(child.pid);
-    throw new PluginError("cms-isolate", `instance ${i.name}: the server did not listen on 127.0.0.1:${i.port} inside within ${UP_DEADLINE_MS / 1000}s; it was stopped`, 125, `see nsbox cms-isolate logs ${i.name}`);
+    throw new PluginError("cms-isolate", `instance ${i.name}: the server did not listen on ${innerAddress(i.listen, i.port)} inside within ${UP_DEADLINE_MS / 1000}s; it was stopped`, 125, `see nsbox cms-isolate logs ${i.name}`);
   }
   const why = lastLine(log);
   // Nothing half-made: a new instance that never came up leaves no record, log or ini dir.

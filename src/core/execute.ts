@@ -10,6 +10,7 @@ import { HOST_STEPS, type HostContext } from "./prepare-host.ts";
 import { stageTraceEnv, traceFlush, tracePhase } from "./trace.ts";
 import { ffiSys } from "./sys/ffi.ts";
 import type { Sys } from "./sys/sys.ts";
+import type { SocketSys } from "./sys/socket.ts";
 import { prepareZoneNetns } from "./zone/zone-netns.ts";
 
 const log = logger("run");
@@ -19,6 +20,8 @@ export interface ExecuteOptions {
   /** Record it as a sandbox (`ps`, `exec`, `gc`); not for a process joining one (`nsbox exec`). */
   record?: boolean;
   sys?: Sys;
+  /** The socket calls of --publish (core/sys/socket.ts when absent). */
+  sockets?: SocketSys;
 }
 
 /** A zone member's network namespace, wired to the zone's bridge; the stage joins it by fd. */
@@ -37,9 +40,9 @@ const ZONE_STEP: HostStep<HostContext> = {
 /** What `run` prepares on the host, in order: the zone's netns, then what every start needs. */
 export const RUN_STEPS: readonly HostStep<HostContext>[] = [ZONE_STEP, ...HOST_STEPS];
 
-export function execute(spec: NormalSpec, { host = {}, record = true, sys = ffiSys }: ExecuteOptions = {}): never {
+export function execute(spec: NormalSpec, { host = {}, record = true, sys = ffiSys, sockets }: ExecuteOptions = {}): never {
   // 1. The host side: zone netns, seccomp compiled, fds handed across, recorded, cgroups made.
-  const ctx: HostContext = { spec, sys, record, cgroups: record, host };
+  const ctx: HostContext = { spec, sys, record, cgroups: record, host, sockets };
   const prepared = runSteps(RUN_STEPS, ctx);
   tracePhase("host prepared");
   try {

@@ -23,6 +23,8 @@ export interface PrepareOptions {
   /** Make cgroups for its limits (not when joining a sandbox that has them already). */
   cgroups: boolean;
   sys: Sys;
+  /** The socket calls of --publish (core/sys/socket.ts when absent). */
+  sockets?: SocketSys;
 }
 
 export interface PreparedHost {
@@ -117,8 +119,8 @@ export const HOST_STEPS: readonly HostStep<HostContext>[] = [
   },
 ];
 
-export function prepareHost(spec: NormalSpec, { host = {}, record, cgroups, sys }: PrepareOptions): PreparedHost {
-  const ctx: HostContext = { spec, sys, record, cgroups, host };
+export function prepareHost(spec: NormalSpec, { host = {}, record, cgroups, sys, sockets }: PrepareOptions): PreparedHost {
+  const ctx: HostContext = { spec, sys, record, cgroups, host, sockets };
   const { undo } = runSteps(HOST_STEPS, ctx);
   return { host: ctx.host, undo };
 }

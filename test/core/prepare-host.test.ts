@@ -10,6 +10,9 @@ import { stateRoot } from "../../src/core/state-dir.ts";
 import { planSpec } from "../../src/model/plan.ts";
 import { Execed, FakeSys } from "./fake-sys.ts";
 import { rootCtx } from "../helpers.ts";
+import { NsboxError, SysError } from "../../src/base/errors.ts";
+import { ERRNO } from "../../src/base/errno.ts";
+import type { SocketSys } from "../../src/core/sys/socket.ts";
 
 const PID = process.pid;
 const START = 4242;
@@ -18,7 +21,7 @@ const CG = "/sys/fs/cgroup";
 const ID = `${PID}-${START}`;
 
 /** A host with cgroup v2 holding memory, pids and cpu, and this process started at START. */
-function fakeHost(): FakeSys {
+function fakeHost(extraFds: readonly number[] = []): FakeSys {
   // proc(5): field 22 (the 20th after the command) is the start time.
   const stat = `${PID} (nsbox) S ${Array.from({ length: 18 }, () => "0").join(" ")} ${START} 0 0`;
   return new FakeSys({
@@ -31,7 +34,7 @@ function fakeHost(): FakeSys {
     },
     cgroupRoot: CG,
     kernelFiles: ["cgroup.subtree_control", "cgroup.procs", "memory.max", "memory.swap.max", "memory.events", "pids.max", "pids.events"],
-    openFds: [5],
+    openFds: [5, ...extraFds],
     uid: 0,
   });
 }
@@ -137,7 +140,7 @@ describe("execute over a FakeSys", () => {
 
 describe("prepareHost (selftest: not recorded, cgroups made)", () => {
   test("makes the cgroups only, and undo removes them and their record", () => {
-    const sys = fakeHost();
+    const sys = fakeHost([50, 51]);
     const before = sys.paths();
     const prepared = prepareHost(spec(), { record: false, cgroups: true, sys });
     expect(prepared.host.cgroups?.cloneInto).toBe(CGROUP_DIR);
@@ -166,5 +169,71 @@ describe("runSteps", () => {
     });
     expect(() => runSteps([step("a"), step("b", false, true), step("c"), step("d", true)], {})).toThrow("d failed");
     expect(log).toEqual(["do a", "do b", "do c", "undo c", "undo b", "undo a"]);
+  });
+});
+
+describe("--publish listeners over a fake socket seam", () => {
+  /** Sockets from fd 50 up; binding port 18000 fails as in use; every call logged. */
+  function fakeSockets(log: string[]): SocketSys {
+    let next = 50;
+    const bound = new Map<number, Uint8Array>();
+    return {
+      streamSocket: (family) => (log.push(`socket ${family}`), next++),
+      setIntOption: () => {},
+      chmodSocket: () => {},
+      bind(fd, sockaddr, what) {
+        if (what.endsWith(":18000")) throw new SysError("bind", ERRNO.EADDRINUSE, "EADDRINUSE", what);
+        bound.set(fd, sockaddr);
+        log.push(`bind ${what}`);
+      },
+      listen: (fd) => void log.push(`listen ${fd}`),
+      sockname: (fd) => bound.get(fd)!,
+      tryConnect: () => 0,
+      close: (fd) => void log.push(`close ${fd}`),
+    };
+  }
+  const published = (...hosts: string[]) => spec({ network: { mode: "none", publish: hosts.map((host, i) => ({ host, port: 80 + i })) } });
+
+  test("opened first, handed across exec, on the wire as publish FD PORT", () => {
+    const log: string[] = [];
+    const sys = fakeHost([50, 51]);
+    let end: unknown;
+    try {
+      execute(published("127.0.0.1:8080", "[::1]:8081"), { sys, sockets: fakeSockets(log) });
+    } catch (e) {
+      end = e;
+    }
+    expect(end).toBeInstanceOf(Execed);
+    // (The fake execve returns by throwing, so execute's undo then closes them: not so after a real one.)
+    expect(log.slice(0, 6)).toEqual(["socket 2", "bind 127.0.0.1:8080", "listen 50", "socket 10", "bind [::1]:8081", "listen 51"]);
+    expect(sys.effects.slice(0, 3)).toEqual(["keep-fd 50", "keep-fd 51", "keep-fd 5"]);
+    const wire = new TextDecoder().decode(sys.memfds.get(100)!.bytes).split("\0").join(" ");
+    expect(wire).toContain("publish 50 80 publish 51 81");
+  });
+
+  test("a port in use: one line naming it, exit 125, the listeners already open closed, nothing made", () => {
+    const log: string[] = [];
+    const sys = fakeHost([50, 51]);
+    const before = sys.paths();
+    let err: unknown;
+    try {
+      execute(published("127.0.0.1:8080", "127.0.0.1:18000"), { sys, sockets: fakeSockets(log) });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(NsboxError);
+    expect((err as NsboxError).message).toBe("--publish 127.0.0.1:18000: the address is in use");
+    expect((err as NsboxError).exitCode).toBe(125);
+    expect(log).toEqual(["socket 2", "bind 127.0.0.1:8080", "listen 50", "socket 2", "close 51", "close 50"]);
+    expect(sys.effects).toEqual([]);
+    expect(sys.paths()).toEqual(before);
+  });
+
+  test("a later failure closes the listeners", () => {
+    const log: string[] = [];
+    const sys = fakeHost([50]);
+    sys.failAt = 2; // after the two keep-fds: creating the state directory
+    expect(() => execute(published("127.0.0.1:8080"), { sys, sockets: fakeSockets(log) })).toThrow();
+    expect(log.at(-1)).toBe("close 50");
   });
 });

@@ -447,6 +447,32 @@ describe("pass-fd", () => {
   });
 });
 
+describe("publish", () => {
+  const net = ["clone", NET] as const;
+  test("fd and port bounds, duplicates and the count", () => {
+    expectOk(check(wire(...net, "publish", 9, 8080, "publish", 10, 1, "publish", 11, 65535, "argv", "true")));
+    expectRejected(check(wire(...net, "publish", 2, 80, "argv", "true")), /publish must be 3 to 65535/, 5);
+    expectRejected(check(wire(...net, "publish", 9, 0, "argv", "true")), /publish port must be 1 to 65535/, 6);
+    expectRejected(check(wire(...net, "publish", 9, 65536, "argv", "true")), /out of range \(max 65535\)/, 6);
+    expectRejected(check(wire(...net, "publish", 9, "080", "argv", "true")), /bad number '080'/, 6);
+    expectRejected(check(wire(...net, "publish", 9, 80, "publish", 9, 81, "argv", "true")), /duplicate publish fd 9/, 8);
+    expectRejected(check(rawTokens("nsbox-wire", "1", ...net.map(String), "publish", "9")), /truncated: 'publish' needs 2 arguments/);
+    const fds = (n: number) => Array.from({ length: n }, (_, i) => ["publish", 100 + i, 80]).flat();
+    expectOk(check(wire(...net, ...fds(16), "argv", "true")));
+    expectRejected(check(wire(...net, ...fds(17), "argv", "true")), /too many 'publish' records \(max 16\)/, 52);
+  });
+  test("needs a network namespace of the sandbox's own, and a payload", () => {
+    expectRejected(check(wire("clone", 0, "publish", 9, 80, "argv", "true")), /publish requires a network namespace of the sandbox's own/, 4);
+    expectOk(check(wire("clone", 0, "join", "net", "/proc/1/ns/net", "publish", 9, 80, "argv", "true")));
+    expectRejected(check(wire("clone", NET, "publish", 9, 80, "persist", "/run/x")), /publish needs a payload/, 4);
+  });
+  test("a publish fd is the supervisor's alone: never also a keep-fd, pass-fd or ns-fd", () => {
+    expectRejected(check(wire(...net, "publish", 9, 80, "keep-fd", 9, "argv", "true")), /fd 9 is both a publish fd and a keep-fd/, 4);
+    expectRejected(check(wire(...net, "pass-fd", 9, "publish", 9, 80, "argv", "true")), /fd 9 is both a publish fd and a pass-fd/, 6);
+    expectRejected(check(wire("clone", 0, "ns-fd", 9, "join", "net", "/proc/self/fd/9", "publish", 9, 80, "argv", "true")), /fd 9 is both a publish fd and an ns-fd/, 9);
+  });
+});
+
 describe("on-exit-unlink, on-exit-rmdir, cgroup-join", () => {
   for (const op of ["on-exit-unlink", "on-exit-rmdir", "cgroup-join"]) {
     test(`${op}: paths are checked, at most 16, no duplicates`, () => {

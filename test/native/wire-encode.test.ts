@@ -57,6 +57,20 @@ test("passed fds: pass-fd records in order, and LISTEN_PID set by the stage", ()
   expect(text({ passFds: [] })).not.toContain("env-pid");
 });
 
+test("published ports: publish FD PORT records from the host side; lo up for them even with net none", () => {
+  const spec = (network: object) => {
+    const r = planSpec({ process: { argv: ["srv"] }, network }, rootCtx);
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    return r.spec;
+  };
+  const text = (s: ReturnType<typeof spec>, host: object = {}) => new TextDecoder().decode(encodeWire(s, host)).split("\0").join(" ");
+  const published = spec({ mode: "none", publish: [{ host: "127.0.0.1:8080", port: 80 }] });
+  expect(text(published, { publish: [{ fd: 9, port: 80 }, { fd: 11, port: 443 }] })).toContain("publish 9 80 publish 11 443");
+  expect(text(published)).toContain(" lo-up ");
+  expect(text(spec({ mode: "none" }))).not.toContain("lo-up");
+  expect(text(spec({ mode: "none" }))).not.toContain("publish");
+});
+
 test("an idmapped bind: flag 8, and its map from on-disk ids to the host ids of the sandbox's own", () => {
   const t = tokens({ mounts: [{ kind: "bind", src: "/srv/a", dst: "/a", idmap: [{ inside: 33, onDisk: 1000, count: 2 }] }] });
   const at = t.indexOf("bind");

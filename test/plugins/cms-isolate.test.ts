@@ -9,6 +9,7 @@ import plugin from "../../plugins/cms-isolate/index.ts";
 import { DEFAULT_MEMORY, DEFAULT_PIDS, instanceArgs, parseInstance } from "../../plugins/cms-isolate/args.ts";
 import { checkCodeDir, checkDataPath, writableBy, type HostIds } from "../../plugins/cms-isolate/checks.ts";
 import { iniText } from "../../plugins/cms-isolate/php-ini.ts";
+import { isAlive, listensInside, startTicksOf, uptimeOf } from "../../plugins/cms-isolate/proc-facts.ts";
 import { SESSION_DIR, sandboxArgs, withSessionDir } from "../../plugins/cms-isolate/sandbox-args.ts";
 import { formatTable, type InstanceStatus } from "../../plugins/cms-isolate/status.ts";
 import { instanceEnv, templateUnit, unitProblem } from "../../plugins/cms-isolate/unit.ts";
@@ -39,7 +40,7 @@ describe("an instance's arguments", () => {
     expect(parse(instanceArgs(i))).toEqual(i);
     expect(parse(instanceArgs(parse(BASE)))).toEqual(parse(BASE));
     // IPv6 and trailing slashes
-    expect(parse(["w", "--code", "/srv/code/", "--data", "/srv//w", "--listen", "[::1]:9000"])).toMatchObject({ code: "/srv/code", data: "/srv/w", port: 9000 });
+    expect(parse(["w", "--code", "/srv/code/", "--data", "/srv//w", "--listen", "[::1]:9000"])).toMatchObject({ code: "/srv/code", data: "/srv/w", port: 9000, command: ["php", "-S", "[::1]:9000", "-t", "/srv/code"] });
   });
 
   test("bad input: one message each", () => {
@@ -185,6 +186,28 @@ describe("unit", () => {
     writeFileSync(join(units, "nsbox-cms@.service"), templateUnit([process.execPath]));
     const v = Bun.spawnSync(["systemd-analyze", "verify", join(units, "nsbox-cms@wiki.service")], { stderr: "pipe", stdout: "pipe" });
     expect({ code: v.exitCode, stderr: v.stderr.toString() }).toEqual({ code: 0, stderr: "" });
+  });
+});
+
+describe("facts from /proc", () => {
+  test("a listener on this process's loopback, by port (tcp and tcp6 tables, state LISTEN)", () => {
+    const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      expect(listensInside(process.pid, server.port)).toBe(true);
+      expect(listensInside(process.pid, server.port === 1 ? 2 : 1)).toBe(false);
+    } finally {
+      server.stop(true);
+    }
+    expect(listensInside(process.pid, server.port)).toBe(false);
+  });
+
+  test("a process by pid and start time; its uptime", () => {
+    const ticks = startTicksOf(process.pid);
+    expect(ticks).toMatch(/^[0-9]+$/);
+    expect(isAlive(process.pid, ticks)).toBe(true);
+    expect(isAlive(process.pid, `${ticks}1`)).toBe(false);
+    expect(uptimeOf(process.pid)).toBeGreaterThanOrEqual(0);
+    expect(isAlive(2 ** 22 + 1)).toBe(false);
   });
 });
 

@@ -97,7 +97,7 @@ describeRoot("cms-isolate with php -S", () => {
 
   afterAll(() => {
     cms(["down", "--all"]);
-    forgetRanges([A, B, C, `${T}-d`, `${T}-x`].map((n) => `cms-${n}`));
+    forgetRanges([A, B, C, `${T}-d`, `${T}-six`, `${T}-x`].map((n) => `cms-${n}`));
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -192,6 +192,16 @@ describeRoot("cms-isolate with php -S", () => {
     expect(await get(ports[A]!)).toStartWith(`${A} `);
   });
 
+  test("an IPv6 --listen: the server listens on the instance's [::1] at the same port", async () => {
+    const v6 = `${T}-six`;
+    const port = freePort();
+    const r = cms(["up", v6, "--code", code, "--data", dataOf(v6), "--listen", `[::1]:${port}`]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(await (await fetch(`http://[::1]:${port}/`)).text()).toStartWith(`${v6} `);
+    expect(cms(["status", v6]).stdout).toContain(`listen: [::1]:${port} -> [::1]:${port} inside`);
+    expect(cms(["down", v6]).code).toBe(0);
+  });
+
   test("run: in the foreground, the server's exit status; SIGTERM ends it and tears it down", async () => {
     const fg = Bun.spawn([NSBOX, "cms-isolate", "--config-dir", cfg, "run", C, "--code", code, "--data", dataOf(C), "--listen", `127.0.0.1:${ports[C]}`], { stdout: "pipe", stderr: "pipe" });
     // The host port accepts from the start (nsbox listens there); the server says when it does.
@@ -231,7 +241,13 @@ describeRoot("cms-isolate with php -S", () => {
     const port = freePort();
     const listen = `127.0.0.1:${port}`;
     const busy = `127.0.0.1:${ports[B]}`;
+    // A code dir its own range owns (as a former data dir would be): the name's range, looked up before it runs.
+    const owned = join(root, "owned");
+    mkdirSync(owned, { mode: 0o755 });
+    const rangeA = rowOf(A)!.range!.start;
+    Bun.spawnSync(["chown", `${rangeA + 33}:${rangeA + 33}`, owned]);
     const cases: [string[], number, RegExp][] = [
+      [["up", A, "--code", owned, "--data", dataOf(A), "--listen", `127.0.0.1:${ports[A]}`], 2, new RegExp(`it belongs to host uid ${rangeA + 33}, in the instance's own id range`)],
       [["up", x, "--code", writable, "--data", dataOf(x), "--listen", listen], 2, /--code .*writable: it is writable by everyone \(mode 777\)/],
       [["up", x, "--code", dataOf(A), "--data", dataOf(x), "--listen", listen], 2, /overlaps instance .*-a's data dir/],
       [["up", x, "--code", code, "--data", dataOf(A), "--listen", listen], 2, /--data .*: instance .*-a has .* as its data dir/],
@@ -313,6 +329,20 @@ describeRoot("cms-isolate rootless (nobody, no subordinate ids)", () => {
     expect(r.stderr).toBe("nsbox: plugin cms-isolate: memory and process limits need root: nsbox makes cgroups only as root (rootless cgroup delegation is not supported yet) (run it as root, or pass --memory none --pids none to run this instance without limits)\n");
     expect(existsSync(join(home, "lib", "nsbox", "cms-isolate"))).toBe(false);
     expect(existsSync(join(home, "data", n))).toBe(false);
+  });
+
+  test("--memory none --pids none: up serves at its listen address, ls shows the caller's uid, down removes it", async () => {
+    const n = `${T}-n`;
+    const port = freePort();
+    const r = asNobody(["up", n, "--code", codeDir, "--data", join(home, "data", n), "--listen", `127.0.0.1:${port}`, "--memory", "none", "--pids", "none"]);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(await get(port)).toBe(`${n}\n`);
+    const row = (JSON.parse(asNobody(["ls", "--json"]).stdout) as Row[]).find((x) => x.name === n)!;
+    expect(row).toMatchObject({ state: "running", range: { start: 65534, count: 1 }, memory: null });
+    expect(statSync(join(home, "data", n)).uid).toBe(65534);
+    expect(asNobody(["down", n])).toMatchObject({ code: 0, stdout: `${n} down (terminated)\n` });
+    expect(alive(row.pid!)).toBe(false);
+    expect(accepting(port)).toBe(false);
   });
 
   test("a code dir the caller owns is the instance's own: refused", () => {

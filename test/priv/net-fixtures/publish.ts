@@ -52,7 +52,7 @@ function talk(port: number, send: Buffer | string, host = "127.0.0.1"): Promise<
     const chunks: Buffer[] = [];
     const s = connect({ port, host, allowHalfOpen: true });
     s.on("connect", () => s.end(send));
-    s.on("data", (d) => chunks.push(d));
+    s.on("data", (d) => chunks.push(Buffer.from(d)));
     s.on("end", () => {
       s.destroy();
       ok(Buffer.concat(chunks));
