@@ -118,7 +118,8 @@ try {
     facts[`up_${k}`] = { code: r.code, stderr: r.stderr };
     if (r.code !== 0) throw new Error(`cms-isolate up ${names[k]}: exit ${r.code}: ${r.stderr}`);
   }
-  for (const k of ["a", "b"] as const) await waitFor(() => serves(ports[k], names[k]), `${names[k]} serves its start page`);
+  // DokuWiki's first page compiles much of its PHP: generous on a loaded machine.
+  for (const k of ["a", "b"] as const) await waitFor(() => serves(ports[k], names[k]), `${names[k]} serves its start page`, 30_000);
   facts.listed = ls(caller).map((e) => ({ ...e }));
 
   // Each serves its own start page; login + edit + save persists in its own data dir.
