@@ -2,6 +2,7 @@
 // stage removes its mounts, cgroup, listener and the core's records as the supervisor ends;
 // this removes the instance's record, log and php.ini additions). The data dir is never touched.
 import { flagsOf, scanArgs, UsageError, type CommandContext } from "nsbox/plugin";
+import { withInstancesLock } from "./instance.ts";
 import { iniDirOf, removeIniDir } from "./php-ini.ts";
 import { findInstance, listRecords, logKey, removeRecord } from "./records.ts";
 import { recordOf } from "./status.ts";
@@ -13,10 +14,13 @@ export const DOWN_USAGE = "nsbox cms-isolate down NAME|--all";
 export async function downInstance(ctx: CommandContext, name: string): Promise<string> {
   const found = findInstance(ctx.sandboxes, name);
   const how = found ? await stopSupervisor(found.pid) : "not running";
-  if (found && findInstance(ctx.sandboxes, name)) throw new Error(`instance ${name} (pid ${found.pid}) did not end even on SIGKILL`);
-  removeRecord(ctx.state, name);
-  ctx.state.remove(logKey(name));
-  removeIniDir(iniDirOf(name, ctx.plan.uid, ctx.state.dir));
+  withInstancesLock(ctx, () => {
+    // Started again meanwhile (an `up` that came after this down): its record is its own now.
+    if (findInstance(ctx.sandboxes, name)) throw new Error(`instance ${name} is running (again) after SIGTERM and SIGKILL; nothing was removed`);
+    removeRecord(ctx.state, name);
+    ctx.state.remove(logKey(name));
+    removeIniDir(iniDirOf(name, ctx.plan.uid, ctx.state.dir));
+  });
   return how;
 }
 

@@ -1,6 +1,7 @@
 // One instance from its parsed description to the sandbox nsbox runs: the host checks, the
 // sandbox from run options (the same pipeline as `nsbox run`), its host ids, and what is written
 // before it starts (the php.ini additions, the record). Shared by `run` and `up`.
+import { join } from "node:path";
 import type { CommandContext, SandboxSpecInput } from "nsbox/plugin";
 import type { Instance } from "./args.ts";
 import { checkCodeDir, checkCommand, checkDataOwner, checkDataPath, checkLimits, checkNotRunning, checkPortFree, hostIdsOf, type HostIds } from "./checks.ts";
@@ -15,24 +16,46 @@ export interface PlannedInstance {
   iniDir: string | undefined;
 }
 
-/** Checks everything and plans the sandbox; makes nothing. */
+/**
+ * Runs `f` holding the plugin's kernel lock (flock(2), released on any exit): the checks against
+ * the other records and the writing of a record happen as one step, so two `up`s of one name,
+ * or of one data dir, cannot both pass the checks. Held for milliseconds, never while a server
+ * starts or stops.
+ */
+export function withInstancesLock<T>(ctx: CommandContext, f: () => T): T {
+  const held = ctx.locks.hold(join(ctx.state.dir, "instances.lock"), { wait: true });
+  if ("heldBy" in held) throw new Error("the instances lock was not taken"); // wait: true never gets here
+  try {
+    return f();
+  } finally {
+    held.release();
+  }
+}
+
+/** Checks the instance against the host and plans its sandbox; makes nothing. */
 export function planInstance(i: Instance, ctx: CommandContext): PlannedInstance {
   checkLimits(i, ctx.plan.uid);
   checkDataPath(i.data, i.code);
-  checkDataOwner(ctx, i);
   const iniDir = i.phpIni.length ? iniDirOf(i.name, ctx.plan.uid, ctx.state.dir) : undefined;
   const spec = withSessionDir(ctx.sandbox(sandboxArgs(i, iniDir)).spec);
   // The ids the instance's root maps to on the host: its name's range (root), or the caller.
   const ids = hostIdsOf(ctx.normalize(spec));
   checkCodeDir(i.code, ids);
   checkCommand(i);
+  // Before the port: a running instance holds its port, and its name is the clearer message.
   checkNotRunning(ctx, i.name);
   checkPortFree(i.listen);
   return { instance: i, spec, ids, iniDir };
 }
 
-/** Writes what the instance needs before it starts: its php.ini additions and its record. */
-export function prepareInstance(p: PlannedInstance, ctx: CommandContext): void {
+/**
+ * Under the instances lock: checks the instance against the other records and the running
+ * sandboxes, then writes what it needs before it starts (its php.ini additions and its record).
+ */
+export function claimInstance(p: PlannedInstance, ctx: CommandContext): void {
+  checkDataOwner(ctx, p.instance);
+  checkNotRunning(ctx, p.instance.name); // again: another up may have started it since
+
   if (p.iniDir) writeIniDir(p.iniDir, p.instance.phpIni, ctx.plan.uid === 0 ? p.ids.gids[0]?.start : undefined);
   const before = readRecord(ctx.state, p.instance.name);
   if (before && !sameConfig(before, p.instance)) ctx.log.info(`instance ${p.instance.name}: its recorded settings are replaced by the ones given now`);

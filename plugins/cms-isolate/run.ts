@@ -4,12 +4,13 @@
 // down (processes, mounts, cgroup, the published listener) when the server ends or is killed.
 import type { CommandContext, CommandRun } from "nsbox/plugin";
 import { INSTANCE_USAGE, parseInstance } from "./args.ts";
-import { planInstance, prepareInstance } from "./instance.ts";
+import { claimInstance, planInstance, withInstancesLock } from "./instance.ts";
 
 export const RUN_USAGE = `nsbox cms-isolate run ${INSTANCE_USAGE} [-- COMMAND...]`;
 
 export function runCommand(args: readonly string[], ctx: CommandContext): CommandRun {
   const planned = planInstance(parseInstance(args, RUN_USAGE), ctx);
-  prepareInstance(planned, ctx);
+  // Released before the exec into the stage (its fd is close-on-exec as well).
+  withInstancesLock(ctx, () => claimInstance(planned, ctx));
   return { spec: planned.spec };
 }

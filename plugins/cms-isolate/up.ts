@@ -7,7 +7,7 @@ import { closeSync, existsSync, openSync, readFileSync, writeSync } from "node:f
 import { dirname } from "node:path";
 import { PluginError, type CommandContext } from "nsbox/plugin";
 import { INSTANCE_USAGE, innerAddress, instanceArgs, parseInstance, sandboxName, type Instance } from "./args.ts";
-import { planInstance, prepareInstance } from "./instance.ts";
+import { claimInstance, planInstance, withInstancesLock, type PlannedInstance } from "./instance.ts";
 import { removeIniDir } from "./php-ini.ts";
 import { listensInside } from "./proc-facts.ts";
 import { findInstance, logKey, logPath, readRecord, removeRecord } from "./records.ts";
@@ -40,11 +40,11 @@ function lastLine(path: string): string {
   return (lines.at(-1) ?? "it ended without a word").replace(/^nsbox: (plugin cms-isolate: )?/, "");
 }
 
-export async function upCommand(args: readonly string[], ctx: CommandContext): Promise<number> {
-  const i = parseInstance(args, UP_USAGE);
-  const planned = planInstance(i, ctx);
+/** Claims the planned instance and starts its run (under the instances lock). */
+function start(planned: PlannedInstance, ctx: CommandContext): { known: boolean; child: Bun.Subprocess; log: string } {
+  const i = planned.instance;
   const known = readRecord(ctx.state, i.name) !== undefined;
-  prepareInstance(planned, ctx);
+  claimInstance(planned, ctx);
   const log = logPath(ctx.state, i.name);
   const fd = openSync(log, "a", 0o600);
   writeSync(fd, `--- ${new Date().toISOString()} up ${i.name}\n`);
@@ -63,6 +63,13 @@ export async function upCommand(args: readonly string[], ctx: CommandContext): P
     closeSync(fd);
   }
   child.unref();
+  return { known, child, log };
+}
+
+export async function upCommand(args: readonly string[], ctx: CommandContext): Promise<number> {
+  const i = parseInstance(args, UP_USAGE);
+  const planned = planInstance(i, ctx);
+  const { known, child, log } = withInstancesLock(ctx, () => start(planned, ctx));
   const outcome = await serving(i, child, ctx, UP_DEADLINE_MS);
   if ("serving" in outcome) {
     ctx.stdout(`${i.name} up: http://${i.listen}/ (pid ${outcome.serving}, sandbox ${sandboxName(i.name)})\n`);
@@ -75,9 +82,13 @@ export async function upCommand(args: readonly string[], ctx: CommandContext): P
   const why = lastLine(log);
   // Nothing half-made: a new instance that never came up leaves no record, log or ini dir.
   if (!known) {
-    removeRecord(ctx.state, i.name);
-    ctx.state.remove(logKey(i.name));
-    if (planned.iniDir) removeIniDir(planned.iniDir);
+    withInstancesLock(ctx, () => {
+      // Another up of the same name won the start: the record is that instance's now.
+      if (findInstance(ctx.sandboxes, i.name)) return;
+      removeRecord(ctx.state, i.name);
+      ctx.state.remove(logKey(i.name));
+      if (planned.iniDir) removeIniDir(planned.iniDir);
+    });
   }
   const code = outcome.exited > 0 && outcome.exited < 256 ? outcome.exited : 125;
   throw new PluginError("cms-isolate", `instance ${i.name} did not start: ${why}`, code);

@@ -12,7 +12,8 @@ import { formatIssue, planSpec } from "../model/plan.ts";
 import { NS_KINDS, type NsKind, type SandboxSpecInput } from "../model/schema.ts";
 import { NsboxError, UsageError } from "../base/errors.ts";
 import { isRunning, sandboxInit, type SandboxRecord } from "./sandbox-record.ts";
-import { isSameProcess, startTime } from "./proc.ts";
+import { childrenOf, isSameProcess, startTime } from "./proc.ts";
+import { isChildUserNamespace } from "./sys/ns-ioctl.ts";
 
 export interface ExecPlan {
   spec: NormalSpec;
@@ -34,6 +35,20 @@ function sandboxCgroups(record: SandboxRecord): HostWire["cgroups"] {
 /** Kinds that carry the sandbox's root and ids: leaving them out could not re-apply either. */
 const REQUIRED_KINDS: readonly NsKind[] = ["user", "mnt"];
 
+/**
+ * Whose namespace files exec opens. Root opens the sandbox's init's. A rootless caller cannot:
+ * the init is not dumpable (stage caps.c) and its memory belongs to the host's user namespace (it
+ * was cloned into the sandbox, never exec'd there), so /proc/INIT/ns needs CAP_SYS_PTRACE on the
+ * host (ptrace(2), "Ptrace access mode checking"). The command was exec'd inside, and the caller
+ * owns the sandbox's user namespace: its files are open to the caller. Having no capabilities, the
+ * command can have made namespaces of its own only inside a user namespace of its own, which
+ * planExec refuses (its parent is not the caller's).
+ */
+function namespaceSource(record: SandboxRecord, init: number, ctx: PlanContext): number | undefined {
+  if (ctx.uid === 0 || !record.spec.process.init) return init;
+  return childrenOf(init)[0];
+}
+
 export function planExec(record: SandboxRecord, argv: string[], only: NsKind[] | undefined, ctx: PlanContext): ExecPlan {
   const own = NS_KINDS.filter((k) => record.spec.namespaces[k].mode !== "host");
   const kinds = only ?? own;
@@ -45,8 +60,9 @@ export function planExec(record: SandboxRecord, argv: string[], only: NsKind[] |
       throw new UsageError(`--ns must include ${k}: without it nsbox cannot re-apply the sandbox's ${k === "user" ? "ids" : "root"}`, "exec refuses to weaken a sandbox");
   }
   const init = sandboxInit(record);
-  const initStart = init === undefined ? undefined : startTime(init);
-  if (init === undefined || initStart === undefined) throw new NsboxError(`the sandbox ${record.name} has no process inside yet (or any more)`);
+  const source = init === undefined ? undefined : namespaceSource(record, init, ctx);
+  const sourceStart = source === undefined ? undefined : startTime(source);
+  if (source === undefined || sourceStart === undefined) throw new NsboxError(`the sandbox ${record.name} has no process inside yet (or any more)`);
 
   const nsFds: number[] = [];
   try {
@@ -56,12 +72,14 @@ export function planExec(record: SandboxRecord, argv: string[], only: NsKind[] |
         namespaces[k] = { mode: "host" };
         continue;
       }
-      const fd = openSync(`/proc/${init}/ns/${k}`, "r");
+      const fd = openSync(`/proc/${source}/ns/${k}`, "r");
       nsFds.push(fd);
       namespaces[k] = { mode: "join", path: `/proc/self/fd/${fd}` };
+      if (k === "user" && source !== init && !isChildUserNamespace(fd))
+        throw new NsboxError(`the sandbox ${record.name}'s command runs in a user namespace of its own making: exec will not join it`, 125, "without root, exec joins through the command's process: start the sandbox without --allow-userns");
     }
     // Checked after opening: the fds belong to the sandbox's process, not to a reused pid.
-    if (!isRunning(record) || !isSameProcess(init, initStart)) throw new NsboxError(`the sandbox ${record.name} ended`);
+    if (!isRunning(record) || !isSameProcess(source, sourceStart)) throw new NsboxError(`the sandbox ${record.name} ended`);
     const s = record.spec;
     const input: SandboxSpecInput = {
       namespaces,

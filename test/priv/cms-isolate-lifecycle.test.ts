@@ -18,7 +18,7 @@ let code: string;
 
 const cms = (args: string[], opts: { env?: Record<string, string> } = {}) => nsbox(["cms-isolate", "--config-dir", cfg, ...args], opts);
 const dataOf = (name: string) => join(root, "data", name);
-const records = () => (existsSync(join(cfg, "cms-isolate")) ? readdirSync(join(cfg, "cms-isolate")).filter((f) => !f.startsWith(".")) : []);
+const records = () => (existsSync(join(cfg, "cms-isolate")) ? readdirSync(join(cfg, "cms-isolate")).filter((f) => !f.startsWith(".") && f !== "instances.lock") : []);
 
 /** A port nothing listens on now. */
 function freePort(): number {
@@ -97,7 +97,7 @@ describeRoot("cms-isolate with php -S", () => {
 
   afterAll(() => {
     cms(["down", "--all"]);
-    forgetRanges([A, B, C, `${T}-d`, `${T}-six`, `${T}-x`].map((n) => `cms-${n}`));
+    forgetRanges([A, B, C, `${T}-d`, `${T}-race`, `${T}-six`, `${T}-x`].map((n) => `cms-${n}`));
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -277,6 +277,19 @@ describeRoot("cms-isolate with php -S", () => {
     expect(records()).toEqual(before);
   });
 
+  test("two ups of one name at once: one runs, the other says so, the record is the running one's", async () => {
+    const n = `${T}-race`;
+    const port = freePort();
+    const up = () => Bun.spawn([NSBOX, "cms-isolate", "--config-dir", cfg, "up", n, "--code", code, "--data", dataOf(n), "--listen", `127.0.0.1:${port}`], { stdout: "pipe", stderr: "pipe" });
+    const both = [up(), up()];
+    const codes = (await Promise.all(both.map((p) => p.exited))).sort();
+    expect(codes[0]).toBe(0);
+    expect(codes[1]).not.toBe(0);
+    expect(rowOf(n)).toMatchObject({ state: "running", listen: `127.0.0.1:${port}` });
+    expect(await get(port)).toStartWith(`${n} `);
+    expect(cms(["down", n]).code).toBe(0);
+  });
+
   test("down: SIGTERM, everything removed but the data dirs", async () => {
     const rows = ls().filter((r) => r.state === "running");
     expect(rows.length).toBeGreaterThanOrEqual(2);
@@ -340,6 +353,11 @@ describeRoot("cms-isolate rootless (nobody, no subordinate ids)", () => {
     const row = (JSON.parse(asNobody(["ls", "--json"]).stdout) as Row[]).find((x) => x.name === n)!;
     expect(row).toMatchObject({ state: "running", range: { start: 65534, count: 1 }, memory: null });
     expect(statSync(join(home, "data", n)).uid).toBe(65534);
+    // exec: inside, under the instance's restrictions (joined through the server's process: a
+    // rootless caller cannot open the init's namespace files).
+    const inside = asNobody(["exec", n, "--", "sh", "-c", "hostname; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status; ls /proc | grep -c '^[0-9]'"]);
+    expect({ code: inside.code, stderr: inside.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(inside.stdout).toMatch(new RegExp(`^${n}\\nCapEff:\\s+0+\\nNoNewPrivs:\\s+1\\nSeccomp:\\s+2\\n[0-9]\\n$`));
     expect(asNobody(["down", n])).toMatchObject({ code: 0, stdout: `${n} down (terminated)\n` });
     expect(alive(row.pid!)).toBe(false);
     expect(accepting(port)).toBe(false);
