@@ -2,7 +2,7 @@
 // publish.ts): a server in `--net none` reached through the host port, large bodies and many
 // connections relayed whole both ways, half-close, no listener in the sandbox's processes, no way
 // to the host's loopback, the port closed once the sandbox ends (killed payload, SIGTERM), a
-// port in use refused with one line; as root and as an unprivileged user.
+// port in use refused with one line; as root and as an unprivileged user; a zone member (root).
 import { expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { describeRoot } from "./harness.ts";
@@ -48,6 +48,10 @@ describeRoot("--publish (in a throwaway network namespace)", () => {
         expect(f.inUse.code).toBe(125);
         expect(f.inUse.lines).toEqual(["nsbox: --publish 127.0.0.1:18092: the address is in use (another server listens there)"]);
         expect(f.leakedMounts).toEqual([]);
+        if (who === "root") {
+          expect(f.zone).toMatchObject({ created: 0, big: true, exit: 143, after: "ECONNREFUSED", removed: 0 });
+          expect(f.zone.get).toContain("hello from the sandbox");
+        }
       },
       150_000,
     );

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
@@ -24,6 +25,11 @@
  * Each holds 6 fds (two sockets, two pipes), so fewer when RLIMIT_NOFILE is lower. */
 #define PUBLISH_MAX_CONN 128
 #define FDS_PER_CONN 6
+/* Empty pipes kept from finished connections for the next ones: a connection per request (HTTP
+ * without keep-alive) then costs no pipe2 and close calls. Each is 2 fds, reserved with the
+ * stage's own below RLIMIT_NOFILE. */
+#define PIPE_POOL 16
+#define FD_RESERVE (64 + 2 * PIPE_POOL)
 /* A pipe holds 64 KiB by default (pipe(7)); one splice moves at most that. */
 #define PIPE_CHUNK (64u * 1024u)
 /* Rounds of one direction before the others get their turn (each round ends at EAGAIN anyway). */
@@ -54,6 +60,8 @@ static unsigned n_conns, max_conns;
 static int starved; /* out of fds or memory: stop accepting until a connection ends */
 /* The host's /proc (opened before any join), then the child's pidfd and namespaces (publish_hold). */
 static int proc_fd = -1, pid_fd = -1, net_fd = -1, user_fd = -1;
+static int pool[PIPE_POOL][2];
+static unsigned n_pool;
 static struct pollfd pfd[1 + WIRE_MAX_PUBLISH + 2 * PUBLISH_MAX_CONN];
 
 /* Before any join: each fd must be a listening TCP socket (nsbox made it in the host's
@@ -149,6 +157,31 @@ static void enter_sandbox_net(void)
 		die(EXIT_SETUP, "publish", errno, "enter the sandbox's network namespace");
 }
 
+static int take_pipe(int p[2])
+{
+	if (!n_pool)
+		return pipe2(p, O_NONBLOCK | O_CLOEXEC);
+	n_pool--;
+	p[0] = pool[n_pool][0];
+	p[1] = pool[n_pool][1];
+	return 0;
+}
+
+/* Only an empty pipe goes back: a relay cut off with bytes still in it would hand them on to
+ * the next connection. */
+static void give_pipe(const struct flow *f)
+{
+	if (f->pipe[0] < 0)
+		return;
+	if (!f->pending && n_pool < PIPE_POOL) {
+		pool[n_pool][0] = f->pipe[0];
+		pool[n_pool++][1] = f->pipe[1];
+		return;
+	}
+	close(f->pipe[0]);
+	close(f->pipe[1]);
+}
+
 static void close_conn(unsigned i, int abort)
 {
 	struct conn *c = &conns[i];
@@ -161,10 +194,7 @@ static void close_conn(unsigned i, int abort)
 			setsockopt(c->fd[k], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 		}
 		close(c->fd[k]);
-		if (c->flow[k].pipe[0] >= 0) {
-			close(c->flow[k].pipe[0]);
-			close(c->flow[k].pipe[1]);
-		}
+		give_pipe(&c->flow[k]);
 	}
 	conns[i] = conns[--n_conns];
 	starved = 0;
@@ -215,8 +245,13 @@ static void open_conn(int client, const struct listener *l)
 		return;
 	}
 	c->connecting = (uint8_t)connecting;
+	/* The relay passes on segments as they come, so it must not hold one back for an ACK
+	 * (Nagle, tcp(7) TCP_NODELAY): the sender already chose where its writes end, and a delayed
+	 * ACK on the other side would stall a small reply for up to 40 ms. */
 	for (k = 0; k < 2; k++)
-		if (pipe2(c->flow[k].pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		setsockopt(c->fd[k], IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
+	for (k = 0; k < 2; k++)
+		if (take_pipe(c->flow[k].pipe) < 0) {
 			c->flow[k].pipe[0] = -1;
 			n_conns++;
 			close_conn(n_conns - 1, 1);
@@ -268,9 +303,11 @@ static int pump(struct conn *c, unsigned d)
 			f->eof = 1;
 	}
 	/* Outside the loop: the round that saw EOF may have been the last one, and nothing would
-	 * wake this direction again (poll_conn waits for nothing on a finished one). */
+	 * wake this direction again (poll_conn waits for nothing on a finished one). When the other
+	 * direction is over too, the close that follows sends the FIN: both receive queues were
+	 * read to their end, so it is not a reset (tcp(7)). */
 	if (f->eof && !f->pending && !f->shut) {
-		if (shutdown(dst, SHUT_WR) < 0 && errno != ENOTCONN)
+		if (!c->flow[1 - d].shut && shutdown(dst, SHUT_WR) < 0 && errno != ENOTCONN)
 			return -1;
 		f->shut = 1;
 	}
@@ -357,8 +394,8 @@ void publish_serve(void)
 	if (!n_listeners)
 		return;
 	max_conns = PUBLISH_MAX_CONN;
-	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < 64 + FDS_PER_CONN * PUBLISH_MAX_CONN)
-		max_conns = nofile.rlim_cur > 64 + FDS_PER_CONN ? (unsigned)(nofile.rlim_cur - 64) / FDS_PER_CONN : 1;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < FD_RESERVE + FDS_PER_CONN * PUBLISH_MAX_CONN)
+		max_conns = nofile.rlim_cur > FD_RESERVE + FDS_PER_CONN ? (unsigned)(nofile.rlim_cur - FD_RESERVE) / FDS_PER_CONN : 1;
 	enter_sandbox_net();
 	close(net_fd);
 	if (user_fd >= 0)
@@ -366,6 +403,10 @@ void publish_serve(void)
 	serve(pid_fd);
 	while (n_conns)
 		close_conn(n_conns - 1, 0);
+	for (; n_pool > 0; n_pool--) {
+		close(pool[n_pool - 1][0]);
+		close(pool[n_pool - 1][1]);
+	}
 	for (i = 0; i < n_listeners; i++)
 		close(listeners[i].fd);
 	n_listeners = 0;

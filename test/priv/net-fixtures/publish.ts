@@ -199,6 +199,17 @@ async function serveScenario(): Promise<Record<string, unknown>> {
   out.inUse = { code: inUse.code, lines: inUse.stderr.trim().split("\n") };
   out.recordsAfterInUse = records();
   busy.close();
+  // A zone member (root only: zones are): published the same way, into the zone's namespace.
+  if (who === "root") {
+    const made = nsboxSync(["netzone", "create", "pz", "--policy", "isolated", "--subnet", "10.77.0.0/24"]);
+    const z = start(["--zone", "pz", "--publish", "127.0.0.1:18093:8080", ...SERVER, "--", "python3", "/srv/server.py", "8080"]);
+    await waitFor(async () => (await get(18093)).includes("200 OK") || z.exitCode !== null, "the zone member answers");
+    out.zone = { created: made.code, get: await get(18093), big: await exchange(18093, 1 << 20, 1 << 20) };
+    z.kill("SIGTERM");
+    (out.zone as Record<string, unknown>).exit = await z.exited;
+    (out.zone as Record<string, unknown>).after = await get(18093);
+    (out.zone as Record<string, unknown>).removed = nsboxSync(["netzone", "rm", "pz"]).code;
+  }
   out.leakedMounts = mounts().filter((m) => !mountsBefore.includes(m));
   return out;
 }
