@@ -10,12 +10,12 @@
 // Prints figures and ratios; never fails on them. Needs root, php-cli, dokuwiki, ab (apache2-utils) and a
 // built dist/nsbox; re-execs itself under `unshare --net --mount` with a private tmpfs on /run
 // (guard() refuses anything else): ports, records and sockets are the benchmark's own.
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { guard, sh, runInThrowawayWorld } from "../test/priv/net-fixtures/lib.ts";
 import { commOf, descendantsOf, forgetRanges, waitFor } from "../test/priv/harness.ts";
 import { stampPath } from "../src/core/state-directories.ts";
-import { alive, nsboxCgroupDirs, rootCaller } from "../test/priv/cms/callers.ts";
+import { alive, filesNaming, nsboxCgroupDirs, rootCaller } from "../test/priv/cms/callers.ts";
 import { buildCodeDir, buildDataDir, missingDokuwiki } from "../test/priv/cms/dokuwiki-site.ts";
 
 const NSBOX = resolve(import.meta.dir, "../dist/nsbox");
@@ -184,7 +184,9 @@ try {
     cgroups: cgroups.filter((d) => existsSync(d)).length,
     // A network namespace outlives its processes only when bound somewhere (an nsfs mount).
     netns: netns.filter((ns) => readFileSync("/proc/self/mountinfo", "utf8").includes(ns)).length,
-    records: readdirSync("/run/nsbox", { recursive: true }).filter((f) => names.some((n) => String(f).includes(n))).length + (existsSync(join(top, "state/cms-isolate")) ? readdirSync(join(top, "state/cms-isolate")).length : 0),
+    // The core's records of the sandboxes, and the plugin's of the instances (records, logs, ini
+    // files; its one lock file names none).
+    records: names.flatMap((n) => [...filesNaming("/run/nsbox", `cms-${n}`), ...filesNaming(caller.pluginStateRoot, n)]).length,
     listening: listening(),
     listed: listed().length,
   };

@@ -1,6 +1,6 @@
 // Who runs nsbox in the cms-isolate scenarios and the benchmark: root (dist/nsbox), or nobody
 // with no subordinate ids, running a copy of it with its own config, state and runtime dirs.
-import { chmodSync, copyFileSync, mkdirSync, readFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseMountinfo } from "../../../src/core/mountinfo.ts";
 import { sh, type Sh } from "../net-fixtures/lib.ts";
@@ -77,5 +77,20 @@ export function nsboxCgroupDirs(pid: number): string[] {
           ? mounts.find((m) => m.fstype === "cgroup2")
           : mounts.find((m) => m.fstype === "cgroup" && controllers.split(",").some((c) => m.superOptions.split(",").includes(c)));
       return mount ? [join(mount.mountPoint, path)] : [];
+    });
+}
+
+/** Files under `root` whose path or content names `name` (an instance's records, logs, ini files). */
+export function filesNaming(root: string, name: string): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .filter((f) => {
+      try {
+        return f.includes(name) || readFileSync(f, "utf8").includes(name);
+      } catch {
+        return false;
+      }
     });
 }

@@ -4,12 +4,12 @@
 // Arguments: root | nobody (who runs nsbox), the test runner's pid. Prints one JSON line of facts
 // for the test to judge.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stampPath } from "../../../src/core/state-directories.ts";
 import { commOf, descendantsOf, waitFor } from "../harness.ts";
 import { emit, guard, sh } from "../net-fixtures/lib.ts";
-import { accepts, alive, type Caller, nobodyCaller, nsboxCgroupDirs, rootCaller } from "./callers.ts";
+import { accepts, alive, type Caller, filesNaming, nobodyCaller, nsboxCgroupDirs, rootCaller } from "./callers.ts";
 import { buildCodeDir, buildDataDir, startTitle } from "./dokuwiki-site.ts";
 import { WikiClient } from "./wiki-client.ts";
 
@@ -194,7 +194,7 @@ try {
     aPortListening: listeningPorts().includes(ports.a),
     aRunning: running(caller, names.a),
     aStatus: ls(caller).find((e) => e.name === names.a)?.state ?? "not listed",
-    aRecords: recordsNaming(caller.runtimeRoot, names.a),
+    aRecords: filesNaming(caller.runtimeRoot, names.a),
     aCgroupsLeft: aCgroups.filter((d) => existsSync(d)),
     bSamePid: alive(bPidBefore) && pidsOf(caller, names.b).php === bPidBefore,
     bServes: await serves(ports.b, names.b),
@@ -203,7 +203,7 @@ try {
 
   // Down A (stopped already): its definition goes too, its data stays.
   const downA = caller.nsbox(["cms-isolate", "down", names.a]);
-  facts.afterDownA = { code: downA.code, stderr: downA.stderr, listed: ls(caller).some((e) => e.name === names.a), files: recordsNaming(caller.pluginStateRoot, names.a), dataKept: existsSync(join(data.a, "data/pages/notes.txt")) };
+  facts.afterDownA = { code: downA.code, stderr: downA.stderr, listed: ls(caller).some((e) => e.name === names.a), files: filesNaming(caller.pluginStateRoot, names.a), dataKept: existsSync(join(data.a, "data/pages/notes.txt")) };
 
   // Down B: nothing of it left.
   const bTree = pidsOf(caller, names.b).tree;
@@ -215,7 +215,7 @@ try {
     stderr: down.stderr,
     bLeft: bTree.filter(alive),
     listed: ls(caller).map((e) => e.name),
-    records: [...recordsNaming(caller.runtimeRoot, names.b), ...recordsNaming(caller.pluginStateRoot, names.b)],
+    records: [...filesNaming(caller.runtimeRoot, names.b), ...filesNaming(caller.pluginStateRoot, names.b)],
     cgroupsLeft: bCgroups.filter((d) => existsSync(d)),
     listening: listeningPorts().filter((p) => p === ports.a || p === ports.b),
     mounts: newMounts(),
@@ -231,19 +231,4 @@ try {
   }
   facts.hostMarkerRemoved = !existsSync(`/tmp/${hostTmpMarker}`);
   emit(facts);
-}
-
-/** Files under `root` whose path or content names `name`. */
-function recordsNaming(root: string, name: string): string[] {
-  if (!existsSync(root)) return [];
-  return readdirSync(root, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-    .filter((f) => {
-      try {
-        return f.includes(name) || readFileSync(f, "utf8").includes(name);
-      } catch {
-        return false;
-      }
-    });
 }
