@@ -97,7 +97,7 @@ describeRoot("cms-isolate with php -S", () => {
 
   afterAll(() => {
     cms(["down", "--all"]);
-    forgetRanges([A, B, C, `${T}-d`, `${T}-race`, `${T}-six`, `${T}-x`].map((n) => `cms-${n}`));
+    forgetRanges([A, B, C, `${T}-d`, `${T}-race`, `${T}-six`, `${T}-x`, `${T}-z`].map((n) => `cms-${n}`));
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -275,6 +275,30 @@ describeRoot("cms-isolate with php -S", () => {
     const early = cms(["up", x, "--code", code, "--data", dataOf(x), "--listen", listen, "--", "sh", "-c", "echo no database here >&2; exit 3"]);
     expect({ code: early.code, stderr: early.stderr }).toEqual({ code: 3, stderr: `nsbox: plugin cms-isolate: instance ${x} did not start: no database here\n` });
     expect(records()).toEqual(before);
+  });
+
+  test("--zone: a member of a netzone zone (in a throwaway network namespace), still reached at its listen address", () => {
+    const z = `${T}-z`;
+    const port = freePort();
+    const cmd = (args: string) => `"${NSBOX}" cms-isolate --config-dir "${cfg}" ${args}`;
+    // A private /run: the zone's records and the instance's live only in this world.
+    const script = [
+      "set -e", "ip link set lo up", `"${NSBOX}" netzone create cmsz --policy isolated >/dev/null 2>&1`,
+      cmd(`up ${z} --code "${code}" --data "${dataOf(z)}" --listen 127.0.0.1:${port} --zone cmsz`),
+      `exec 3<>/dev/tcp/127.0.0.1/${port}; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; tail -n 1 <&3`,
+      cmd(`status ${z}`) + " | grep '^network:'",
+      // exec joins the zone's network namespace too (made on the host, joined before the user namespace)
+      cmd(`exec ${z} -- sh -c "ip -4 -o addr show scope global | grep -o 'inet [0-9./]*'"`),
+      cmd(`down ${z}`), `"${NSBOX}" netzone rm cmsz >/dev/null 2>&1`,
+    ].join("\n");
+    const r = Bun.spawnSync(["unshare", "--net", "--mount", "--propagation", "private", "--", "sh", "-c", 'mount -t tmpfs nsbox-net-test /run && exec bash -c "$1"', "sh", script], { timeout: 60_000 });
+    expect({ code: r.exitCode, stderr: r.stderr.toString() }).toEqual({ code: 0, stderr: "" });
+    const lines = r.stdout.toString().trim().split("\n");
+    expect(lines[0]).toMatch(new RegExp(`^${z} up: `));
+    expect(lines[1]).toStartWith(`${z} ${z} `);
+    expect(lines[2]).toBe("network: zone cmsz");
+    expect(lines[3]).toMatch(/^inet 10\.[0-9]+\.[0-9]+\.[0-9]+\/24$/);
+    expect(lines[4]).toBe(`${z} down (terminated)`);
   });
 
   test("two ups of one name at once: one runs, the other says so, the record is the running one's", async () => {

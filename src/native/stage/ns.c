@@ -27,6 +27,15 @@ void ns_join(const struct spec *s)
 		if (s->join[i] && (fds[i] = open(s->join[i], O_RDONLY | O_CLOEXEC)) < 0)
 			die(EXIT_SETUP, "join", errno, "%s %s", ns_kinds[i].name, s->join[i]);
 	}
+	/* A zone member's network namespace was made on the host by nsbox (core/zone), so it
+	 * belongs to the host's user namespace: only the host's capabilities let a process join
+	 * it, which a supervisor started by root has until it joins the sandbox's user namespace.
+	 * So the network namespace is tried first; where that is refused (EPERM: rootless, it
+	 * belongs to the user namespace being joined), it is joined in the order below. */
+	if (fds[NS_NET] >= 0 && fds[NS_USER] >= 0 && setns(fds[NS_NET], CLONE_NEWNET) == 0) {
+		close(fds[NS_NET]);
+		fds[NS_NET] = -1;
+	}
 	for (i = 0; i < NS_COUNT; i++) {
 		enum ns_kind k = join_order[i];
 		if (fds[k] < 0)

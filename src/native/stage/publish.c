@@ -53,16 +53,18 @@ struct conn {
 	struct flow flow[2]; /* 0: client to server, 1: server to client */
 };
 
-static struct listener listeners[WIRE_MAX_PUBLISH];
-static unsigned n_listeners;
-static struct conn conns[PUBLISH_MAX_CONN];
-static unsigned n_conns, max_conns;
-static int starved; /* out of fds or memory: stop accepting until a connection ends */
 /* The host's /proc (opened before any join), then the child's pidfd and namespaces (publish_hold). */
 static int proc_fd = -1, pid_fd = -1, net_fd = -1, user_fd = -1;
-static int pool[PIPE_POOL][2];
-static unsigned n_pool;
-static struct pollfd pfd[1 + WIRE_MAX_PUBLISH + 2 * PUBLISH_MAX_CONN];
+/* One object, the small and always used parts first: an idle forward touches one or two pages of
+ * it, and a connection only its own slots (the supervisor's resident memory is the budget). */
+static struct {
+	unsigned n_listeners, n_conns, max_conns, n_pool;
+	int starved; /* out of fds or memory: stop accepting until a connection ends */
+	struct listener listeners[WIRE_MAX_PUBLISH];
+	int pool[PIPE_POOL][2];
+	struct pollfd pfd[1 + WIRE_MAX_PUBLISH + 2 * PUBLISH_MAX_CONN];
+	struct conn conns[PUBLISH_MAX_CONN];
+} fwd;
 
 /* Before any join: each fd must be a listening TCP socket (nsbox made it in the host's
  * network namespace). Copied out of the spec, which the supervisor drops later. */
@@ -70,7 +72,7 @@ void publish_open(const struct spec *s)
 {
 	unsigned i;
 	for (i = 0; i < s->n_publish; i++) {
-		struct listener *l = &listeners[i];
+		struct listener *l = &fwd.listeners[i];
 		int listening = 0, type = 0;
 		socklen_t n = sizeof l->family;
 		l->fd = (int)s->publish[i].fd;
@@ -89,9 +91,9 @@ void publish_open(const struct spec *s)
 		if (fcntl(l->fd, F_SETFD, FD_CLOEXEC) < 0 ||
 		    fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) | O_NONBLOCK) < 0)
 			die(EXIT_SETUP, "publish", errno, "fd %d: set nonblocking", l->fd);
-		n_listeners = i + 1;
+		fwd.n_listeners = i + 1;
 	}
-	if (n_listeners && (proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if (fwd.n_listeners && (proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		die(EXIT_SETUP, "publish", errno, "open /proc");
 }
 
@@ -99,8 +101,8 @@ void publish_open(const struct spec *s)
 void publish_close(void)
 {
 	unsigned i;
-	for (i = 0; i < n_listeners; i++)
-		close(listeners[i].fd);
+	for (i = 0; i < fwd.n_listeners; i++)
+		close(fwd.listeners[i].fd);
 	if (proc_fd >= 0)
 		close(proc_fd);
 }
@@ -122,7 +124,7 @@ static int open_ns(pid_t child, const char *kind)
  * PR_SET_DUMPABLE), and from then on only CAP_SYS_PTRACE on the host would do. */
 void publish_hold(pid_t child, int new_user)
 {
-	if (!n_listeners)
+	if (!fwd.n_listeners)
 		return;
 	/* pidfd_open(2): readable once the child exits; it replaces the blocking waitpid. */
 	if ((pid_fd = (int)syscall(SYS_pidfd_open, child, 0)) < 0)
@@ -159,11 +161,11 @@ static void enter_sandbox_net(void)
 
 static int take_pipe(int p[2])
 {
-	if (!n_pool)
+	if (!fwd.n_pool)
 		return pipe2(p, O_NONBLOCK | O_CLOEXEC);
-	n_pool--;
-	p[0] = pool[n_pool][0];
-	p[1] = pool[n_pool][1];
+	fwd.n_pool--;
+	p[0] = fwd.pool[fwd.n_pool][0];
+	p[1] = fwd.pool[fwd.n_pool][1];
 	return 0;
 }
 
@@ -173,9 +175,9 @@ static void give_pipe(const struct flow *f)
 {
 	if (f->pipe[0] < 0)
 		return;
-	if (!f->pending && n_pool < PIPE_POOL) {
-		pool[n_pool][0] = f->pipe[0];
-		pool[n_pool++][1] = f->pipe[1];
+	if (!f->pending && fwd.n_pool < PIPE_POOL) {
+		fwd.pool[fwd.n_pool][0] = f->pipe[0];
+		fwd.pool[fwd.n_pool++][1] = f->pipe[1];
 		return;
 	}
 	close(f->pipe[0]);
@@ -184,7 +186,7 @@ static void give_pipe(const struct flow *f)
 
 static void close_conn(unsigned i, int abort)
 {
-	struct conn *c = &conns[i];
+	struct conn *c = &fwd.conns[i];
 	unsigned k;
 	for (k = 0; k < 2; k++) {
 		/* An aborted relay resets both ends (SO_LINGER 0, socket(7)): a cut-off reply must
@@ -196,8 +198,8 @@ static void close_conn(unsigned i, int abort)
 		close(c->fd[k]);
 		give_pipe(&c->flow[k]);
 	}
-	conns[i] = conns[--n_conns];
-	starved = 0;
+	fwd.conns[i] = fwd.conns[--fwd.n_conns];
+	fwd.starved = 0;
 }
 
 /* Connects a fresh socket, made in the sandbox's network namespace, to its loopback. */
@@ -231,14 +233,14 @@ static int connect_inner(const struct listener *l, int *connecting)
  * the forward never answers in the server's place. */
 static void open_conn(int client, const struct listener *l)
 {
-	struct conn *c = &conns[n_conns];
+	struct conn *c = &fwd.conns[fwd.n_conns];
 	int connecting = 0, k;
 	memset(c, 0, sizeof *c);
 	c->fd[0] = client;
 	c->flow[0].pipe[0] = c->flow[1].pipe[0] = -1;
 	if ((c->fd[1] = connect_inner(l, &connecting)) < 0) {
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-			starved = 1;
+			fwd.starved = 1;
 		struct linger lg = {1, 0};
 		setsockopt(client, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 		close(client);
@@ -253,22 +255,22 @@ static void open_conn(int client, const struct listener *l)
 	for (k = 0; k < 2; k++)
 		if (take_pipe(c->flow[k].pipe) < 0) {
 			c->flow[k].pipe[0] = -1;
-			n_conns++;
-			close_conn(n_conns - 1, 1);
-			starved = 1;
+			fwd.n_conns++;
+			close_conn(fwd.n_conns - 1, 1);
+			fwd.starved = 1;
 			return;
 		}
-	n_conns++;
+	fwd.n_conns++;
 }
 
 static void accept_from(const struct listener *l)
 {
-	while (n_conns < max_conns && !starved) {
+	while (fwd.n_conns < fwd.max_conns && !fwd.starved) {
 		int c = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (c >= 0) {
 			open_conn(c, l);
 		} else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			starved = 1;
+			fwd.starved = 1;
 		} else if (errno != EINTR && errno != ECONNABORTED) {
 			return; /* EAGAIN: no more waiting; anything else: the next poll tells */
 		}
@@ -356,32 +358,32 @@ static void poll_conn(const struct conn *c, struct pollfd *p)
 
 static void serve(int pidfd)
 {
-	unsigned i, first = 1 + n_listeners;
+	unsigned i, first = 1 + fwd.n_listeners;
 	for (;;) {
-		pfd[0] = (struct pollfd){pidfd, POLLIN, 0};
-		for (i = 0; i < n_listeners; i++)
-			pfd[1 + i] = (struct pollfd){n_conns < max_conns && !starved ? listeners[i].fd : -1, POLLIN, 0};
-		for (i = 0; i < n_conns; i++)
-			poll_conn(&conns[i], &pfd[first + 2 * i]);
+		fwd.pfd[0] = (struct pollfd){pidfd, POLLIN, 0};
+		for (i = 0; i < fwd.n_listeners; i++)
+			fwd.pfd[1 + i] = (struct pollfd){fwd.n_conns < fwd.max_conns && !fwd.starved ? fwd.listeners[i].fd : -1, POLLIN, 0};
+		for (i = 0; i < fwd.n_conns; i++)
+			poll_conn(&fwd.conns[i], &fwd.pfd[first + 2 * i]);
 		/* EINTR: a forwarded signal; the pidfd says when the sandbox is over. */
-		if (poll(pfd, first + 2 * n_conns, -1) < 0) {
+		if (poll(fwd.pfd, first + 2 * fwd.n_conns, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			die(EXIT_SETUP, "publish", errno, "poll");
 		}
-		if (pfd[0].revents)
+		if (fwd.pfd[0].revents)
 			return;
 		/* Backwards: closing swaps the last connection into the slot, already handled. */
-		for (i = n_conns; i-- > 0;) {
+		for (i = fwd.n_conns; i-- > 0;) {
 			int r;
-			if (!(pfd[first + 2 * i].revents | pfd[first + 2 * i + 1].revents))
+			if (!(fwd.pfd[first + 2 * i].revents | fwd.pfd[first + 2 * i + 1].revents))
 				continue;
-			if ((r = progress(&conns[i])) != 0)
+			if ((r = progress(&fwd.conns[i])) != 0)
 				close_conn(i, r < 0);
 		}
-		for (i = 0; i < n_listeners; i++)
-			if (pfd[1 + i].revents)
-				accept_from(&listeners[i]);
+		for (i = 0; i < fwd.n_listeners; i++)
+			if (fwd.pfd[1 + i].revents)
+				accept_from(&fwd.listeners[i]);
 	}
 }
 
@@ -391,24 +393,24 @@ void publish_serve(void)
 {
 	struct rlimit nofile;
 	unsigned i;
-	if (!n_listeners)
+	if (!fwd.n_listeners)
 		return;
-	max_conns = PUBLISH_MAX_CONN;
+	fwd.max_conns = PUBLISH_MAX_CONN;
 	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < FD_RESERVE + FDS_PER_CONN * PUBLISH_MAX_CONN)
-		max_conns = nofile.rlim_cur > FD_RESERVE + FDS_PER_CONN ? (unsigned)(nofile.rlim_cur - FD_RESERVE) / FDS_PER_CONN : 1;
+		fwd.max_conns = nofile.rlim_cur > FD_RESERVE + FDS_PER_CONN ? (unsigned)(nofile.rlim_cur - FD_RESERVE) / FDS_PER_CONN : 1;
 	enter_sandbox_net();
 	close(net_fd);
 	if (user_fd >= 0)
 		close(user_fd);
 	serve(pid_fd);
-	while (n_conns)
-		close_conn(n_conns - 1, 0);
-	for (; n_pool > 0; n_pool--) {
-		close(pool[n_pool - 1][0]);
-		close(pool[n_pool - 1][1]);
+	while (fwd.n_conns)
+		close_conn(fwd.n_conns - 1, 0);
+	for (; fwd.n_pool > 0; fwd.n_pool--) {
+		close(fwd.pool[fwd.n_pool - 1][0]);
+		close(fwd.pool[fwd.n_pool - 1][1]);
 	}
-	for (i = 0; i < n_listeners; i++)
-		close(listeners[i].fd);
-	n_listeners = 0;
+	for (i = 0; i < fwd.n_listeners; i++)
+		close(fwd.listeners[i].fd);
+	fwd.n_listeners = 0;
 	close(pid_fd);
 }
