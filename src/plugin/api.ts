@@ -8,6 +8,7 @@ import { ArgError, PluginError, UsageError } from "../base/errors.ts";
 import { formatIssue } from "../model/plan.ts";
 import { AbsPath, NAME_PATTERN, ZONE_NAME_PATTERN } from "../model/schema.ts";
 import { formatListenAddress, parseListenAddress } from "../model/sockaddr.ts";
+import { MAX_PUBLISH, parsePublish, publishAddressProblem } from "../model/publish.ts";
 import { definePlugin, PLUGIN_API_VERSION, type NsboxPlugin } from "./define.ts";
 import { describeSocket, ZONE_POLICIES } from "./services.ts";
 
@@ -20,10 +21,12 @@ export type { PlanContext } from "../model/context.ts";
 export type { NormalSpec } from "../model/normalize.ts";
 export type { SandboxSpecInput } from "../model/schema.ts";
 export type { ListenAddress } from "../model/sockaddr.ts";
+/** One entry of a spec's `network.publish` (what `--publish` makes; `parsePublish` reads its text). */
+export type { PublishInput } from "../model/publish.ts";
 
 export {
-  AbsPath, ArgError, definePlugin, describeSocket, flagsOf, formatIssue, formatListenAddress, isHelpRequest, NAME_PATTERN, parseListenAddress,
-  PLUGIN_API_VERSION, PluginError, scanArgs, UsageError, v, wordsOf, ZONE_NAME_PATTERN, ZONE_POLICIES,
+  AbsPath, ArgError, definePlugin, describeSocket, flagsOf, formatIssue, formatListenAddress, isHelpRequest, MAX_PUBLISH, NAME_PATTERN, parseListenAddress,
+  parsePublish, PLUGIN_API_VERSION, PluginError, publishAddressProblem, scanArgs, UsageError, v, wordsOf, ZONE_NAME_PATTERN, ZONE_POLICIES,
 };
 
 /**
@@ -32,8 +35,8 @@ export {
  */
 export const pluginApi = Object.freeze({
   apiVersion: PLUGIN_API_VERSION,
-  AbsPath, ArgError, definePlugin, describeSocket, flagsOf, formatIssue, formatListenAddress, isHelpRequest, NAME_PATTERN, parseListenAddress,
-  PLUGIN_API_VERSION, PluginError, scanArgs, UsageError, v, wordsOf, ZONE_NAME_PATTERN, ZONE_POLICIES,
+  AbsPath, ArgError, definePlugin, describeSocket, flagsOf, formatIssue, formatListenAddress, isHelpRequest, MAX_PUBLISH, NAME_PATTERN, parseListenAddress,
+  parsePublish, PLUGIN_API_VERSION, PluginError, publishAddressProblem, scanArgs, UsageError, v, wordsOf, ZONE_NAME_PATTERN, ZONE_POLICIES,
 });
 
 export type PluginApi = typeof pluginApi;

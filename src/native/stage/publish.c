@@ -3,7 +3,7 @@
  * network namespace it was made in (socket(7)): once the supervisor has entered the sandbox's,
  * its listeners still accept host connections while every socket it makes afterwards is the
  * sandbox's. Bytes are relayed with splice(2) through one pipe per direction, so they never
- * enter the supervisor's memory: a busy forward costs no resident pages beyond two tables. */
+ * enter the supervisor's memory: a busy forward costs no resident pages beyond its table. */
 #include "report.h"
 #include "stage.h"
 
@@ -59,7 +59,7 @@ static int proc_fd = -1, pid_fd = -1, net_fd = -1, user_fd = -1;
  * it, and a connection only its own slots (the supervisor's resident memory is the budget). */
 static struct {
 	unsigned n_listeners, n_conns, max_conns, n_pool;
-	int starved; /* out of fds or memory: stop accepting until a connection ends */
+	int starved; /* out of fds or memory: stop accepting until a connection ends or 100 ms pass */
 	struct listener listeners[WIRE_MAX_PUBLISH];
 	int pool[PIPE_POOL][2];
 	struct pollfd pfd[1 + WIRE_MAX_PUBLISH + 2 * PUBLISH_MAX_CONN];
@@ -359,14 +359,19 @@ static void poll_conn(const struct conn *c, struct pollfd *p)
 static void serve(int pidfd)
 {
 	unsigned i, first = 1 + fwd.n_listeners;
+	int r;
 	for (;;) {
 		fwd.pfd[0] = (struct pollfd){pidfd, POLLIN, 0};
 		for (i = 0; i < fwd.n_listeners; i++)
 			fwd.pfd[1 + i] = (struct pollfd){fwd.n_conns < fwd.max_conns && !fwd.starved ? fwd.listeners[i].fd : -1, POLLIN, 0};
 		for (i = 0; i < fwd.n_conns; i++)
 			poll_conn(&fwd.conns[i], &fwd.pfd[first + 2 * i]);
-		/* EINTR: a forwarded signal; the pidfd says when the sandbox is over. */
-		if (poll(fwd.pfd, first + 2 * fwd.n_conns, -1) < 0) {
+		/* EINTR: a forwarded signal; the pidfd says when the sandbox is over. Starved, the
+		 * listeners are left out for a while instead of failing accept(2) in a busy loop; with
+		 * no connection left to end, only the time brings them back. */
+		r = poll(fwd.pfd, first + 2 * fwd.n_conns, fwd.starved ? 100 : -1);
+		fwd.starved = 0;
+		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			die(EXIT_SETUP, "publish", errno, "poll");
@@ -375,7 +380,6 @@ static void serve(int pidfd)
 			return;
 		/* Backwards: closing swaps the last connection into the slot, already handled. */
 		for (i = fwd.n_conns; i-- > 0;) {
-			int r;
 			if (!(fwd.pfd[first + 2 * i].revents | fwd.pfd[first + 2 * i + 1].revents))
 				continue;
 			if ((r = progress(&fwd.conns[i])) != 0)
