@@ -9,7 +9,7 @@
 // exists, nsbox's forward guard (rightly) drops the hand-built namespace's forwarded traffic.
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { guard, spawnNetns, type Netns } from "../test/priv/net-fixtures/lib.ts";
+import { guard, spawnNetns, runInThrowawayWorld, type Netns } from "../test/priv/net-fixtures/lib.ts";
 
 const RUNS = Number(process.env.BENCH_ZONE_RUNS ?? 3);
 const SECONDS = "3";
@@ -53,13 +53,7 @@ if (!Bun.which("iperf3", { PATH })) {
   console.log("bench-zone: iperf3 not found; install it (Debian: apt-get install iperf3) for the zone throughput figures");
   process.exit(0);
 }
-if (process.argv[2] !== "--inside") {
-  const r = Bun.spawnSync(
-    ["unshare", "--net", "--mount", "--propagation", "private", "--", "sh", "-c", `mount -t tmpfs ${TMPFS} /run && exec "$@"`, "sh", process.execPath, import.meta.path, "--inside"],
-    { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, PATH } },
-  );
-  process.exit(r.exitCode ?? 1);
-}
+if (process.argv[2] !== "--inside") process.exit(runInThrowawayWorld(import.meta.path, TMPFS));
 
 // Inside: refuse to go on in the parent's network namespace or with a /run that is not ours.
 guard(TMPFS, "bench-zone");

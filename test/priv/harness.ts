@@ -104,10 +104,10 @@ export function commOf(pid: number): string | undefined {
   }
 }
 
-/** Polls `cond` until it holds; fails, saying what was awaited, after `ms`. */
-export async function waitFor(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+/** Polls `cond` (sync or async) until it holds; fails, saying what was awaited, after `ms`. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
     await Bun.sleep(10);
   }

@@ -22,6 +22,21 @@ export function guard(tmpfsSource = "nsbox-net-test", who = "net fixture"): void
   }
 }
 
+/**
+ * The argv prefix that runs a command in a throwaway world, which guard(tmpfsSource) accepts: a
+ * new network namespace and a private mount namespace with a tmpfs named `tmpfsSource` on /run.
+ */
+export function throwawayWorld(tmpfsSource = "nsbox-net-test"): string[] {
+  return ["unshare", "--net", "--mount", "--propagation", "private", "--", "sh", "-c", `mount -t tmpfs ${tmpfsSource} /run && exec "$@"`, "sh"];
+}
+
+/** Runs `script --inside` (this Bun) in a throwaway world, output inherited; its exit status. */
+export function runInThrowawayWorld(script: string, tmpfsSource: string): number {
+  const PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  const r = Bun.spawnSync([...throwawayWorld(tmpfsSource), process.execPath, script, "--inside"], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, PATH } });
+  return r.exitCode ?? 1;
+}
+
 /** Waits until `cond` holds, checking every 10 ms; throws naming `what` after `ms`. */
 export async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
