@@ -15,6 +15,7 @@ import { join, resolve } from "node:path";
 import { guard, sh, runInThrowawayWorld } from "../test/priv/net-fixtures/lib.ts";
 import { commOf, descendantsOf, forgetRanges, waitFor } from "../test/priv/harness.ts";
 import { stampPath } from "../src/core/state-directories.ts";
+import { DEFAULT_STAGE_PATH } from "../src/core/stage-install.ts";
 import { alive, filesNaming, nsboxCgroupDirs, rootCaller } from "../test/priv/cms/callers.ts";
 import { buildCodeDir, buildDataDir, missingDokuwiki } from "../test/priv/cms/dokuwiki-site.ts";
 
@@ -204,8 +205,9 @@ try {
   await Promise.all(bwraps.map((b) => b.exited));
   const bDown = performance.now() - bk;
 
-  // Where the stage's text lives: each `nsbox run` (and so each instance) executes it from a
-  // memfd of its own; a saved plan executes one installed file, whose pages all share.
+  // Where the stage's text lives: without an installed stage each `nsbox run` (and so each
+  // instance) executes it from a memfd of its own; with one (nsbox stage install) every sandbox
+  // that cannot be host root execs that one file, as a saved plan does, and all share its pages.
   const stageDir = join(top, "stage");
   mkdirSync(stageDir, { mode: 0o755 });
   sh([NSBOX, "stage", "install", join(stageDir, "nsbox-stage")]);
@@ -224,7 +226,7 @@ try {
   console.log(`  left afterwards: ${JSON.stringify(left)} (goal: all 0; ${cgroups.length} cgroup dirs were made)`);
   console.log(`  nsbox per instance (${nsboxProcs[0]}), median: VmRSS ${kb(median(nsboxMem.map((m) => m.rss)))}, Pss ${kb(median(nsboxMem.map((m) => m.pss)))} (goal <= 128 KB)`);
   console.log(`  bwrap per sandbox (2 bwrap processes), median: VmRSS ${kb(median(bwrapMem.map((m) => m.rss)))}, Pss ${kb(median(bwrapMem.map((m) => m.pss)))}; nsbox/bwrap Pss ${(median(nsboxMem.map((m) => m.pss)) / median(bwrapMem.map((m) => m.pss))).toFixed(2)}x`);
-  console.log(`  nsbox per sandbox, ${STAGE_SANDBOXES} \`sleep\` sandboxes, median Pss: stage from its own memfd (nsbox run, cms-isolate) ${kb(pssMemfd)}, from one installed file (a saved plan) ${kb(pssFile)}`);
+  console.log(`  nsbox per sandbox, ${STAGE_SANDBOXES} \`sleep\` sandboxes, median Pss: \`nsbox run\` here (${existsSync(DEFAULT_STAGE_PATH) ? "installed stage" : "no installed stage: a memfd of its own"}) ${kb(pssMemfd)}, from one installed file (a saved plan) ${kb(pssFile)}`);
   for (const [what, r] of [["hello.php", hello], ["DokuWiki start page", wiki]] as const) {
     console.log(`  requests/s, ${what} (ab -c 4, median of ${ROUNDS} interleaved): through --listen ${r.viaListen.toFixed(0)}, direct in the instance's netns ${r.direct.toFixed(0)}: ${(r.viaListen / r.direct).toFixed(2)}x (goal >= 0.9); failed ${r.failed}`);
   }
