@@ -17,11 +17,9 @@ describeRoot("exit status", () => {
   test("SIGTERM sent to the nsbox pid reaches the payload promptly", async () => {
     const p = Bun.spawn([NSBOX, "run", "--", "sleep", "60"], { stdout: "ignore", stderr: "pipe" });
     await waitFor(() => descendantsOf(p.pid).some((d) => commOf(d) === "sleep"), "the payload runs");
-    const t0 = performance.now();
     p.kill("SIGTERM");
-    const code = await p.exited;
-    expect(code).toBe(143);
-    expect(performance.now() - t0).toBeLessThan(5000); // "promptly": far below sleep's 60 s
+    // 143 (128 + SIGTERM) is the payload killed by the signal; sleep 60 alone would exit 0.
+    expect(await p.exited).toBe(143);
   });
 
   test("orphans inside are reaped: no zombies", () => {
