@@ -61,7 +61,7 @@ export function probeOrder(name: string, pool: RangePool): number[] {
   return Array.from({ length: named }, (_, i) => 1 + ((first + i) % named));
 }
 
-function rangeOf(name: string, slot: number, pool: RangePool, dir: string): NamedRange {
+export function rangeOf(name: string, slot: number, pool: RangePool, dir: string): NamedRange {
   const source = `range of sandbox ${name} (slot ${slot}, ${dir})`;
   return {
     slot,
@@ -78,19 +78,29 @@ function readText(file: string): string | undefined {
   }
 }
 
-/** The slot recorded for a name, checked against the slot's own claim; undefined when none is. */
-function recordedSlot(name: string, pool: RangePool, dir: string): number | undefined {
+/**
+ * What name-NAME records: undefined when nothing is; `valid` when it is one of the pool's slots
+ * and that slot's own claim holds the name.
+ */
+export function slotRecord(name: string, pool: RangePool, dir: string): { slot: number; valid: boolean } | undefined {
   const text = readText(join(dir, `name-${name}`));
   if (text === undefined) return undefined;
   const slot = Number(text.trim());
-  if (!Number.isInteger(slot) || slot < 1 || slot >= pool.slots || readText(join(dir, `slot-${slot}`)) !== name) {
+  return { slot, valid: Number.isInteger(slot) && slot >= 1 && slot < pool.slots && readText(join(dir, `slot-${slot}`)) === name };
+}
+
+/** The slot recorded for a name, checked against the slot's own claim; undefined when none is. */
+function recordedSlot(name: string, pool: RangePool, dir: string): number | undefined {
+  const record = slotRecord(name, pool, dir);
+  if (record === undefined) return undefined;
+  if (!record.valid) {
     throw new NsboxError(
       `the id range recorded for sandbox ${name} (${join(dir, `name-${name}`)}) is not one of the nsbox pool's slots`,
       125,
       `the nsbox entries of /etc/subuid or /etc/subgid changed; remove that file to pick a new range (its state directories are then given to the new one)`,
     );
   }
-  return slot;
+  return record.slot;
 }
 
 /** Claims a slot: O_EXCL on its file decides between two runs picking it at once. */

@@ -3,11 +3,11 @@
 // nothing would change hands by it: a later name could be given the same slot, and whatever
 // files the old range still owns on disk would then be that name's (systemd's DynamicUser= has
 // the same hazard, and chowns StateDirectory= again at every start for it).
-import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { PlanContext } from "../model/context.ts";
 import { EXIT, NsboxError } from "../base/errors.ts";
-import { rangePool, SLOT_SIZE, type RangePool } from "./id-ranges.ts";
+import { rangeOf, rangePool, slotRecord, type RangePool } from "./id-ranges.ts";
 import { chownTree } from "./owned-tree.ts";
 import { runningRecords } from "./sandbox-record.ts";
 import { persistentRoot } from "./state-dir.ts";
@@ -32,14 +32,6 @@ export interface RangeDirs {
 
 export const rangeDirs = (root: string = persistentRoot()): RangeDirs => ({ ranges: join(root, "id-ranges"), stamps: join(root, "state-stamps") });
 
-function readText(file: string): string | undefined {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
 /** State directories a stamp gives to host uid `uid` and that are still that directory on disk. */
 function ownedStateDirs(uid: number, stamps: string): { path: string; stamp: string }[] {
   if (!existsSync(stamps)) return [];
@@ -58,14 +50,14 @@ function ownedStateDirs(uid: number, stamps: string): { path: string; stamp: str
 }
 
 function recordOf(name: string, slot: number, pool: RangePool, dirs: RangeDirs, running: Map<string, number>): RangeRecord {
-  const uid = pool.uidStart + slot * SLOT_SIZE;
+  const { uid, gid } = rangeOf(name, slot, pool, dirs.ranges);
   return {
     name,
     slot,
-    uid: { start: uid, count: SLOT_SIZE },
-    gid: { start: pool.gidStart + slot * SLOT_SIZE, count: SLOT_SIZE },
+    uid: { start: uid.start, count: uid.count },
+    gid: { start: gid.start, count: gid.count },
     runningPid: running.get(name) ?? null,
-    stateDirs: ownedStateDirs(uid, dirs.stamps).map((d) => d.path),
+    stateDirs: ownedStateDirs(uid.start, dirs.stamps).map((d) => d.path),
   };
 }
 
@@ -78,9 +70,8 @@ export function listRanges(ctx: Pick<PlanContext, "subuid" | "subgid">, dirs: Ra
     .filter((f) => f.startsWith("name-") && !f.endsWith(".tmp"))
     .flatMap((f) => {
       const name = f.slice("name-".length);
-      const slot = Number(readText(join(dirs.ranges, f))?.trim());
-      const claimed = Number.isInteger(slot) && slot >= 1 && slot < pool.slots && readText(join(dirs.ranges, `slot-${slot}`)) === name;
-      return claimed ? [recordOf(name, slot, pool, dirs, running)] : [];
+      const record = slotRecord(name, pool, dirs.ranges);
+      return record?.valid ? [recordOf(name, record.slot, pool, dirs, running)] : [];
     })
     .sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -112,7 +103,7 @@ export function releaseRange(name: string, ctx: Pick<PlanContext, "subuid" | "su
     rmSync(d.stamp, { force: true });
   }
   // The name first: a slot file without a name is only unused, a name without its slot's claim
-  // is an error the next start reports (id-ranges.ts recordedSlot).
+  // is an error the next start reports (id-ranges.ts slotRecord).
   rmSync(join(dirs.ranges, `name-${name}`), { force: true });
   rmSync(join(dirs.ranges, `slot-${record.slot}`), { force: true });
   return { reowned: owned.map((d) => d.path) };

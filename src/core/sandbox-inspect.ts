@@ -6,9 +6,8 @@ import { NS_KINDS } from "../model/schema.ts";
 import { NsboxError } from "../base/errors.ts";
 import { parseMountinfo } from "./mountinfo.ts";
 import { nsInode, readNsInodes, readProcessFacts, type NsInodes } from "./process-facts.ts";
-import { childrenOf } from "./proc.ts";
 import { checkSandbox, type DriftReport } from "./sandbox-drift.ts";
-import { sandboxInit, type SandboxRecord } from "./sandbox-record.ts";
+import { commandPidBelow, sandboxInit, type SandboxRecord } from "./sandbox-record.ts";
 
 export interface SandboxInspection extends DriftReport {
   payloadPid: number;
@@ -17,7 +16,7 @@ export interface SandboxInspection extends DriftReport {
 /** The process that runs the sandbox's command. */
 export function payloadPid(record: SandboxRecord): number {
   const init = sandboxInit(record);
-  const payload = init !== undefined && record.spec.process.init ? childrenOf(init)[0] : init;
+  const payload = init === undefined ? undefined : commandPidBelow(record, init);
   if (payload === undefined) throw new NsboxError(`sandbox ${record.name} has no running command process`, 125, "it may be ending; see nsbox ps");
   return payload;
 }

@@ -9,8 +9,8 @@
 import { closeSync, fstatSync, openSync, statSync } from "node:fs";
 import type { NsKind } from "../model/schema.ts";
 import { NsboxError } from "../base/errors.ts";
-import { childrenOf, isSameProcess, startTime } from "./proc.ts";
-import { isRunning, sandboxInit, type SandboxRecord } from "./sandbox-record.ts";
+import { isSameProcess, startTime } from "./proc.ts";
+import { commandPidBelow, isRunning, sandboxInit, type SandboxRecord } from "./sandbox-record.ts";
 import { nsOwnerFd, nsParentFd } from "./sys/ns-ioctl.ts";
 
 export interface SandboxNamespaces {
@@ -61,11 +61,6 @@ function notTheSandboxs(record: SandboxRecord, pid: number, kinds: readonly NsKi
   });
 }
 
-/** The payload: the init's first child (or the init itself when the sandbox runs without one). */
-function commandPid(record: SandboxRecord, init: number): number | undefined {
-  return record.spec.process.init ? childrenOf(init)[0] : init;
-}
-
 /**
  * Opens the namespaces `kinds` of the sandbox: its init's, or for a caller that may not open
  * those, its command's once they check out as the sandbox's own. Each process is checked after
@@ -83,7 +78,7 @@ export function openSandboxNamespaces(record: SandboxRecord, kinds: readonly NsK
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (process.getuid!() === 0 || (code !== "EACCES" && code !== "EPERM")) throw e;
-    const command = commandPid(record, init);
+    const command = commandPidBelow(record, init);
     const commandStart = command === undefined ? undefined : startTime(command);
     if (command === undefined || commandStart === undefined) throw ended();
     pid = command;

@@ -118,3 +118,8 @@ export function removeRecord(files: Omit<RecordFiles, "startTime">, fs: HostFs =
 export function sandboxInit(r: SandboxRecord): number | undefined {
   return childrenOf(r.pid)[0];
 }
+
+/** The process running the sandbox's command: the init's first child, or the init itself when the sandbox has none. */
+export function commandPidBelow(r: SandboxRecord, init: number): number | undefined {
+  return r.spec.process.init ? childrenOf(init)[0] : init;
+}
