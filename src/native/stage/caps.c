@@ -6,7 +6,6 @@
 #include "stage.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -15,8 +14,11 @@
  * Probing needs no /proc (which the sandbox may not have). */
 static int last_cap(void)
 {
+	static int found = -2; /* the same in every process of the sandbox: probed once */
 	int known = -1, unknown = 64, c;
 
+	if (found != -2)
+		return found;
 	while (unknown - known > 1) {
 		c = (known + unknown) / 2;
 		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0)
@@ -24,7 +26,7 @@ static int last_cap(void)
 		else
 			unknown = c;
 	}
-	return known;
+	return known >= 0 ? (found = known) : known;
 }
 
 /* The bounding set limits what any later execve can grant (a setuid-root or file-capability
@@ -36,6 +38,32 @@ static void drop_bounding(uint64_t keep, int last)
 	for (c = 0; c <= last; c++)
 		if (!(keep & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
 			die(EXIT_SETUP, "caps", errno, "drop capability %d from the bounding set", c);
+}
+
+/* Set once the bounding set holds the payload's capabilities only (caps_bound_for_payload). */
+static int bounded;
+
+static int last_cap_or_die(const char *step)
+{
+	int last = last_cap();
+	if (last < 0)
+		die(EXIT_SETUP, step, errno, "read the bounding set");
+	return last;
+}
+
+/* The init narrows the bounding set to the payload's mask before it forks the payload, which
+ * inherits the set (capabilities(7)): one pass of PR_CAPBSET_DROP (one syscall per capability,
+ * about forty) serves both processes, where each made its own before. The payload then finds
+ * `bounded` set (vfork shares the memory it was set in) and skips its pass; the init drops the
+ * payload's few capabilities from its own set afterwards (caps_drop_for_init). */
+void caps_bound_for_payload(const struct spec *s)
+{
+	int last = last_cap_or_die("caps");
+	if (last < 63 && (s->caps >> (last + 1)))
+		die(EXIT_SETUP, "caps", 0, "mask 0x%llx has capabilities beyond this kernel's last (%d)",
+		    (unsigned long long)s->caps, last);
+	drop_bounding(s->caps, last);
+	bounded = 1;
 }
 
 static int set_caps(uint64_t eff_perm, uint64_t inh)
@@ -51,13 +79,10 @@ static int set_caps(uint64_t eff_perm, uint64_t inh)
 
 void caps_apply(const struct spec *s)
 {
-	int last = last_cap(), c;
-	if (last < 0)
-		die(EXIT_SETUP, "caps", errno, "read the bounding set");
-	if (last < 63 && (s->caps >> (last + 1)))
-		die(EXIT_SETUP, "caps", 0, "mask 0x%llx has capabilities beyond this kernel's last (%d)",
-		    (unsigned long long)s->caps, last);
-	drop_bounding(s->caps, last);
+	int last, c;
+	if (!bounded)
+		caps_bound_for_payload(s);
+	last = last_cap_or_die("caps");
 	/* Changing uid from 0 clears the permitted set unless KEEPCAPS is set (capabilities(7),
 	 * "Effect of user ID changes"); keep it so the kept capabilities survive the switch. */
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
@@ -65,12 +90,12 @@ void caps_apply(const struct spec *s)
 	/* No supplementary groups: host groups must not follow the payload in. When setgroups is
 	 * denied they cannot be changed (and were never granted); in a joined user namespace
 	 * that denies it, EPERM is the same situation. */
-	if (s->setgroups != SETGROUPS_DENY && setgroups(0, NULL) < 0 &&
+	if (s->setgroups != SETGROUPS_DENY && k_setgroups0() < 0 &&
 	    !(errno == EPERM && s->join[NS_USER]))
 		die(EXIT_SETUP, "setgroups", errno, "clear supplementary groups");
-	if (setresgid(s->gid, s->gid, s->gid) < 0)
+	if (k_setresgid(s->gid) < 0)
 		die(EXIT_SETUP, "gid", errno, "%u", s->gid);
-	if (setresuid(s->uid, s->uid, s->uid) < 0)
+	if (k_setresuid(s->uid) < 0)
 		die(EXIT_SETUP, "uid", errno, "%u", s->uid);
 	/* Only lowering: the new sets are subsets of what is permitted and bounded. */
 	if (set_caps(s->caps, s->caps) < 0)
@@ -92,12 +117,11 @@ void caps_apply(const struct spec *s)
  * (the payload may run under another uid) and nothing else; with a capability the payload
  * lacks, and not dumpable, it cannot be ptraced by the payload either (ptrace(2) access
  * mode checks). no_new_privs for good measure: it never executes anything. */
-void caps_drop_for_init(void)
+void caps_drop_for_init(uint64_t payload_caps)
 {
-	int last = last_cap();
-	if (last < 0)
-		die(EXIT_SETUP, "init", errno, "read the bounding set");
-	drop_bounding(0, last);
+	int last = last_cap_or_die("init");
+	/* What caps_bound_for_payload left: the payload's own capabilities. */
+	drop_bounding(~payload_caps, last);
 	if (set_caps(1ULL << K_CAP_KILL, 0) < 0 ||
 	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)

@@ -20,27 +20,30 @@ static const char *const links[][2] = {
 	{"ptmx", "pts/ptmx"},            {"core", "/proc/kcore"},
 };
 
+/* The mount point is made with mknodat (an empty regular file, which needs no privilege; it
+ * fails if anything is there) and the node is attached onto it by name: `dev` is the tmpfs made
+ * just now, which nothing but this process can reach, and move_mount(2) does not follow a
+ * symlink as the last component of the target. Seven system calls a node instead of eleven
+ * (about 1-2 us each on the VM measured, beside the mount itself). */
 static void bind_node(const char *name, int oldroot, int dev, const char *dst)
 {
 	char host[32];
 	struct k_mount_attr attr = {0};
-	int src, tree, at, fd;
+	int src, tree;
 
 	snprintf(host, sizeof host, "/dev/%s", name);
-	if ((fd = openat(dev, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666)) < 0)
+	if (mknodat(dev, name, S_IFREG | 0666, 0) < 0)
 		die(EXIT_SETUP, "dev", errno, "%s/%s", dst, name);
-	close(fd);
 	if ((src = path_open(oldroot, host, O_PATH)) < 0 ||
 	    (tree = k_open_tree(src, "", OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH)) < 0)
 		die(EXIT_SETUP, "dev", errno, "%s -> %s/%s", host, dst, name);
+	close(src);
 	/* The node must stay usable (no nodev); nothing on it may be executed or be setuid. */
 	attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
 	if (k_mount_setattr(tree, "", AT_EMPTY_PATH, &attr) < 0 ||
-	    (at = openat(dev, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0 || attach(tree, at) < 0)
+	    k_move_mount(tree, "", dev, name, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 		die(EXIT_SETUP, "dev", errno, "%s -> %s/%s", host, dst, name);
-	close(at);
 	close(tree);
-	close(src);
 }
 
 /* devpts(5): every mount is a new instance (the `newinstance` flag is implied since 4.7 and

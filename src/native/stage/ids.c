@@ -1,11 +1,11 @@
 /* ids.c: the id maps of a new user namespace, written by the supervisor from outside (as
  * newuidmap does), and the child taking inside-root before it builds the sandbox. */
+#include "kernel.h"
 #include "report.h"
 #include "stage.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -68,10 +68,10 @@ static int maps_zero(const struct id_range *m, unsigned n)
  * nobody) are dropped when setgroups is allowed. */
 void ids_become_root(const struct spec *s)
 {
-	if (s->setgroups != SETGROUPS_DENY && setgroups(0, NULL) < 0)
+	if (s->setgroups != SETGROUPS_DENY && k_setgroups0() < 0)
 		die(EXIT_SETUP, "setgroups", errno, "clear supplementary groups");
-	if (maps_zero(s->gidmap, s->n_gidmap) && setresgid(0, 0, 0) < 0)
+	if (maps_zero(s->gidmap, s->n_gidmap) && k_setresgid(0) < 0)
 		die(EXIT_SETUP, "setresgid", errno, "0");
-	if (maps_zero(s->uidmap, s->n_uidmap) && setresuid(0, 0, 0) < 0)
+	if (maps_zero(s->uidmap, s->n_uidmap) && k_setresuid(0) < 0)
 		die(EXIT_SETUP, "setresuid", errno, "0");
 }

@@ -17,8 +17,10 @@ static _Noreturn void exit_as(int status)
 
 _Noreturn void init_run(const struct spec *s)
 {
+	static const struct timespec grace = {0, STAGE_DROP_GRACE_MS * 1000000L};
 	struct sigaction dfl = {0};
 	sigset_t all;
+	uint64_t payload_caps;
 	pid_t payload;
 	int error_w;
 
@@ -37,28 +39,34 @@ _Noreturn void init_run(const struct spec *s)
 	 * execs or exits (vfork(2)), so nothing runs beside the payload's setup, which is the
 	 * stage's own code: what it changes in the shared memory stays there, so the init reads
 	 * only what it saved before (the error pipe's fd: place_pass_fds may move the payload's
-	 * copy) or sets again after. The payload changes its own signal dispositions only to
+	 * copy; the payload's capabilities) or sets again after. The payload changes its own signal dispositions only to
 	 * SIG_DFL (its table is not shared without CLONE_SIGHAND) and never calls raise(), which
 	 * in musl signals a cached thread id, the init's. A payload whose uid changes makes the
 	 * shared mm non-dumpable (commit_creds, kernel/cred.c), as caps_drop_for_init makes the
 	 * init's own anyway. */
 	error_w = stage_fds.error_w;
+	payload_caps = s->caps;
+	caps_bound_for_payload(s);
 	if ((payload = vfork()) < 0)
 		die(EXIT_SETUP, "init", errno, "start the payload");
 	if (payload == 0)
 		payload_exec(s);
 
-	caps_drop_for_init();
+	caps_drop_for_init(payload_caps);
 	/* From here only the payload holds the error pipe: its exec closes the last copy. */
 	close(error_w);
 	report_use_pipe(-1);
-	/* The init stays for the sandbox's lifetime and needs nothing of the spec any more. */
-	stage_drop_spec(s);
 
-	for (;;) {
+	for (int given_back = 0;;) {
 		siginfo_t si;
-		int sig = sigwaitinfo(&all, &si), status;
+		/* The init stays for the sandbox's lifetime and needs nothing of the spec any
+		 * more: the memory goes back once the sandbox runs on (drop-spec.c). */
+		int sig = given_back ? sigwaitinfo(&all, &si) : sigtimedwait(&all, &si, &grace), status;
 		pid_t p;
+		if (sig < 0 && errno == EAGAIN && !given_back) {
+			stage_drop_spec(s);
+			given_back = 1;
+		}
 		if (sig < 0)
 			continue;
 		if (sig != SIGCHLD) {

@@ -104,6 +104,12 @@ static inline int k_move_mount(int fdfd, const char *fpath, int tdfd, const char
 {
 	return (int)syscall(SYS_move_mount, fdfd, fpath, tdfd, tpath, flags);
 }
+/* setgroups/setresgid/setresuid(2) as plain system calls: libc makes every thread of a process
+ * change ids together (musl's __synccall), blocking all signals around each call, three more
+ * system calls each time; the stage has one thread. */
+static inline int k_setgroups0(void) { return (int)syscall(SYS_setgroups, 0, NULL); }
+static inline int k_setresgid(unsigned g) { return (int)syscall(SYS_setresgid, g, g, g); }
+static inline int k_setresuid(unsigned u) { return (int)syscall(SYS_setresuid, u, u, u); }
 static inline int k_fsopen(const char *fs, unsigned flags) { return (int)syscall(SYS_fsopen, fs, flags); }
 static inline int k_fsconfig(int fd, unsigned cmd, const char *key, const void *val, int aux)
 {

@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -177,7 +176,6 @@ static _Noreturn void run(struct spec *s, char *buf, size_t cap)
 	/* The supervisor does not want to die of a write to a pipe whose reader is gone. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		die(EXIT_SETUP, "signals", errno, "ignore SIGPIPE");
-	supervisor_forward_to(pid);
 	if (s->clone_flags & CLONE_NEWUSER) {
 		ids_write_maps(s, proc_fd, pid);
 		close(proc_fd);
@@ -189,11 +187,13 @@ static _Noreturn void run(struct spec *s, char *buf, size_t cap)
 	 * before its release, and its report (read by supervisor_wait) says why. */
 	if (write(sync[1], "1", 1) != 1 && errno != EPIPE)
 		die(EXIT_SETUP, "sync", errno, "release the child");
+	/* After the release, while the child builds: the forwarded signals stay blocked (and
+	 * pending) until the handlers exist. */
+	supervisor_forward_to(pid);
 	/* The supervisor keeps nothing of the spec (what it still needs was copied with
-	 * arena_keep): give the memory back. */
+	 * arena_keep): the memory goes back once the sandbox runs on (supervisor.c). */
 	persist = s->persist != NULL;
-	munmap(buf, cap);
-	stage_drop_spec(s);
+	supervisor_give_back_later(s, buf, cap);
 	supervisor_wait(pid, err[0], persist);
 }
 

@@ -106,9 +106,18 @@ int path_mountpoint(int root, const char *abs, int is_dir)
 		return fd;
 	if ((parent = path_parent(root, abs, leaf)) < 0)
 		return -1;
-	if (is_dir)
-		r = mkdirat(parent, leaf, 0755);
-	else if ((r = openat(parent, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444)) >= 0)
+	if (is_dir && (r = mkdirat(parent, leaf, 0755)) == 0) {
+		/* Made just now: opened from its parent, not walked again from the root. If it was
+		 * swapped for a symlink meanwhile (a bind of a host directory can be written from
+		 * the host), O_NOFOLLOW|O_DIRECTORY fails the open instead of following it. Two
+		 * system calls less than open_mountpoint. */
+		fd = openat(parent, leaf, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+		err = errno;
+		close(parent);
+		errno = err;
+		return fd;
+	}
+	if (!is_dir && (r = openat(parent, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444)) >= 0)
 		r = close(r);
 	err = errno;
 	close(parent);

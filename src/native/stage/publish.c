@@ -389,6 +389,12 @@ static void serve(int pidfd)
 	}
 }
 
+/* Whether publish_serve has listeners to serve (it returns at once without). */
+int publish_pending(void)
+{
+	return fwd.n_listeners != 0;
+}
+
 /* Once the payload runs (its execve succeeded): forwards until the child exits, then closes
  * the listeners (the ports close with the sandbox). The child is left for the caller to reap. */
 void publish_serve(void)

@@ -72,8 +72,9 @@ void sysctl_apply(const struct spec *s);
 void keyring_new_session(void);
 
 /* caps.c: ids, capabilities and securebits of the payload; what the init keeps. */
+void caps_bound_for_payload(const struct spec *s);
 void caps_apply(const struct spec *s);
-void caps_drop_for_init(void);
+void caps_drop_for_init(uint64_t payload_caps);
 
 /* init.c: PID 1 of the sandbox: forks the payload, forwards signals, reaps. */
 _Noreturn void init_run(const struct spec *s);
@@ -106,6 +107,7 @@ void publish_open(const struct spec *s);
 void publish_close(void);
 void publish_hold(pid_t child, int new_user);
 void publish_serve(void);
+int publish_pending(void);
 
 /* on-exit.c: on-exit-unlink and on-exit-rmdir. */
 void on_exit_init(const struct spec *s);
@@ -119,7 +121,10 @@ char *read_all(int fd, size_t cap, size_t *len, const char *step, const char *wh
 const char *arena_keep(const char *str);
 
 /* drop-spec.c: gives the pages of the (static) decoded spec back to the kernel, in a process
- * that stays for the sandbox's lifetime and reads nothing of it any more: it reads as zeros after. */
+ * that stays for the sandbox's lifetime and reads nothing of it any more: it reads as zeros after.
+ * The supervisor and the init call it only once the sandbox has run for STAGE_DROP_GRACE_MS:
+ * what it costs is then never paid by a short-lived sandbox (see drop-spec.c). */
+#define STAGE_DROP_GRACE_MS 20
 void stage_drop_spec(const struct spec *s);
 
 /* supervisor.c: the process the caller waits on; and the tie from the sandbox back to it. */
@@ -127,6 +132,7 @@ void supervisor_finish(void);
 _Noreturn void supervisor_exit(int code);
 void supervisor_block_signals(void);
 void supervisor_forward_to(pid_t child);
+void supervisor_give_back_later(const struct spec *s, void *buf, size_t cap);
 _Noreturn void supervisor_wait(pid_t child, int error_r, int persist);
 void tie_to_supervisor(void);
 
