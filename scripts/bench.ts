@@ -177,6 +177,10 @@ async function residentKb(v: Variant, depth: number, field = "VmRSS"): Promise<n
     if (levels.length > depth && levels[depth]!.some((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sleep")) break;
     await Bun.sleep(10);
   }
+  // The stage's supervisor and init give setup's pages back once the sandbox has run
+  // STAGE_DROP_GRACE_MS (20 ms, src/native/stage/stage.h): a sandbox that runs on is measured
+  // after that, as it then stays.
+  await Bun.sleep(100);
   const kb = levels.slice(0, depth).map((ps) => ps.reduce((sum, pid) => sum + rssKb(pid, field), 0));
   p.kill("SIGKILL");
   await p.exited;

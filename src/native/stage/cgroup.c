@@ -21,11 +21,11 @@ int cgroup_open(const struct spec *s)
 {
 	unsigned i;
 	int dir;
-	if (s->cgroup && (v2_fd = open(s->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if (s->cgroup && (v2_fd = openat(AT_FDCWD, s->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		die(EXIT_SETUP, "cgroup", errno, "%s", s->cgroup);
 	for (i = 0; i < s->n_cgroup_join; i++) {
 		const char *path = s->cgroup_join[i];
-		if ((dir = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		if ((dir = openat(AT_FDCWD, path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 			die(EXIT_SETUP, "cgroup", errno, "%s", path);
 		/* O_NOFOLLOW: cgroupfs has no symlinks; one here is not a cgroup. */
 		if ((procs[i] = openat(dir, "cgroup.procs", O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
@@ -60,10 +60,14 @@ void cgroup_join_child(const struct spec *s, pid_t child)
 void cgroup_close(void)
 {
 	unsigned i;
-	if (v2_fd >= 0)
+	/* Written only when they change: after the clone, a write to a page the child shares is a
+	 * copy-on-write fault, for a value that is already -1 and 0 in most sandboxes. */
+	if (v2_fd >= 0) {
 		close(v2_fd);
-	v2_fd = -1;
+		v2_fd = -1;
+	}
 	for (i = 0; i < n_procs; i++)
 		close(procs[i]);
-	n_procs = 0;
+	if (n_procs)
+		n_procs = 0;
 }

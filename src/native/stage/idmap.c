@@ -92,7 +92,7 @@ static int map_userns(const struct spec *s, const struct mount_step *m)
 	if (read(ready[0], &byte, 1) != 1 || byte)
 		die(EXIT_SETUP, "bind-idmap", byte ? EPERM : EIO, "%s: the map helper could not make a user namespace", m->dst);
 	close(ready[0]);
-	if ((proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if ((proc_fd = openat(AT_FDCWD, "/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		die(EXIT_SETUP, "bind-idmap", errno, "open /proc");
 	/* setgroups stays "allow": the namespace is only a map, nothing ever runs in it. */
 	ids_write_map(proc_fd, pid, "uid_map", lines, lines_of(s, m, 0, lines));

@@ -104,6 +104,10 @@ static inline int k_move_mount(int fdfd, const char *fpath, int tdfd, const char
 {
 	return (int)syscall(SYS_move_mount, fdfd, fpath, tdfd, tpath, flags);
 }
+/* The stage opens with openat(AT_FDCWD, ...), never open(): musl's open() follows an O_CLOEXEC
+ * open with fcntl(F_SETFD) for kernels before 2.6.23, one system call more each time (1-2 us on
+ * the VM measured, PLAN.md "What a start costs"); its openat() passes the flags through. */
+
 /* setgroups/setresgid/setresuid(2) as plain system calls: libc makes every thread of a process
  * change ids together (musl's __synccall), blocking all signals around each call, three more
  * system calls each time; the stage has one thread. */

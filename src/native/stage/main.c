@@ -107,7 +107,7 @@ static void check_fds(const struct spec *s)
 	/* fds 0-2 are opened on /dev/null when missing, so no pipe or directory fd of ours
 	 * can land there and reach the payload as its stdin/stdout/stderr. */
 	for (fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+		if (fcntl(fd, F_GETFD) < 0 && openat(AT_FDCWD, "/dev/null", O_RDWR) != fd)
 			die(EXIT_SETUP, "stdio", errno, "fd %d", fd);
 	for (i = 0; i < s->n_keep_fd; i++)
 		if (fcntl((int)s->keep_fd[i], F_GETFD) < 0)
@@ -143,7 +143,7 @@ static _Noreturn void run(struct spec *s, char *buf, size_t cap)
 	/* Opened in the caller's namespaces, before any join: /proc for the child's id maps,
 	 * the cgroups to start in, the watched counters, the files persist binds onto. */
 	if ((s->clone_flags & CLONE_NEWUSER) &&
-	    (proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+	    (proc_fd = openat(AT_FDCWD, "/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		die(EXIT_SETUP, "uid_map", errno, "open /proc");
 	cgroup_fd = cgroup_open(s);
 	watch_open(s);

@@ -29,7 +29,7 @@ static int mount_is_shared(int fd)
 	if (k_statx(fd, "", AT_EMPTY_PATH, K_STATX_MNT_ID, &sx) < 0)
 		return -1;
 	idlen = (size_t)snprintf(id, sizeof id, "%llu ", (unsigned long long)sx.mnt_id);
-	if ((mi = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)) < 0)
+	if ((mi = openat(AT_FDCWD, "/proc/self/mountinfo", O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
 	while (found < 0) {
 		ssize_t n = read(mi, buf, sizeof buf), i;
@@ -90,13 +90,13 @@ static void enter_staging(const struct spec *s)
 	int st, at = -1, nr, nrdir;
 
 	for (i = 0; i < sizeof points / sizeof points[0] && at < 0; i++)
-		at = open(points[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		at = openat(AT_FDCWD, points[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (at < 0)
 		die(EXIT_SETUP, "staging", errno, "none of /tmp /run /mnt to stage the new root on");
 	if (s->propagation == PROP_UNCHANGED) {
 		/* Both the mount the staging lands on and / (which binds of / are cloned from,
 		 * and other steps mount onto) must be unshared, or mounts leak to the host. */
-		int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		int root = openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		int shared = root < 0 ? -1 : mount_is_shared(root);
 		if (shared == 0)
 			shared = mount_is_shared(at);
@@ -121,7 +121,7 @@ static void enter_staging(const struct spec *s)
 	/* The sandbox's own root: a tmpfs, so a spec without a bind on / gets an empty tree
 	 * rather than the staging area. */
 	if ((nr = fs_new("tmpfs", root_kv, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)) < 0 ||
-	    (nrdir = open("/newroot", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+	    (nrdir = openat(AT_FDCWD, "/newroot", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
 	    attach(nr, nrdir) < 0)
 		die(EXIT_SETUP, "staging", errno, "tmpfs on /newroot");
 	close(nrdir);
@@ -157,7 +157,7 @@ static void finish(const struct spec *s)
 static void make_root_readonly(void)
 {
 	struct k_mount_attr attr = {0};
-	int fd = open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, "/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	attr.attr_set = MOUNT_ATTR_RDONLY;
 	if (fd < 0 || k_mount_setattr(fd, "", AT_EMPTY_PATH, &attr) < 0)
 		die(EXIT_SETUP, "staging", errno, "make /newroot read-only");
@@ -174,13 +174,13 @@ void mount_build_root(const struct spec *s)
 	if (!s->n_steps)
 		return;
 	enter_staging(s);
-	if ((oldroot = open("/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if ((oldroot = openat(AT_FDCWD, "/oldroot", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		die(EXIT_SETUP, "staging", errno, "open /oldroot");
 	for (i = 0, newroot = -1; i < s->n_steps; i++) {
 		/* Reopened after a step whose destination is / itself (bind / /, a tmpfs on /): an
 		 * fd keeps pointing at the covered mount, where nothing would be seen. Any other
 		 * step mounts below the new root's top mount, which the same fd still reaches. */
-		if (newroot < 0 && (newroot = open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		if (newroot < 0 && (newroot = openat(AT_FDCWD, "/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 			die(EXIT_SETUP, "staging", errno, "open /newroot");
 		step_progress(s, i);
 		step_run(&s->steps[i], oldroot, newroot);

@@ -24,7 +24,7 @@ void ns_join(const struct spec *s)
 	int fds[NS_COUNT], i;
 	for (i = 0; i < NS_COUNT; i++) {
 		fds[i] = -1;
-		if (s->join[i] && (fds[i] = open(s->join[i], O_RDONLY | O_CLOEXEC)) < 0)
+		if (s->join[i] && (fds[i] = openat(AT_FDCWD, s->join[i], O_RDONLY | O_CLOEXEC)) < 0)
 			die(EXIT_SETUP, "join", errno, "%s %s", ns_kinds[i].name, s->join[i]);
 	}
 	/* A zone member's network namespace was made on the host by nsbox (core/zone), so it

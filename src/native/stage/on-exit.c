@@ -32,7 +32,7 @@ static void keep(struct victim *v, const char *path)
 	v->leaf = slash[1] ? v->path + (slash + 1 - path) : ".";
 	memcpy(parent, path, plen);
 	parent[plen] = 0;
-	v->dir = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	v->dir = openat(AT_FDCWD, parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	v->err = v->dir < 0 ? errno : 0;
 }
 

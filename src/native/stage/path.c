@@ -37,7 +37,9 @@ int path_open_strict(int root, const char *abs, int flags)
 
 /* Opens the parent directory of abs, creating missing ancestors (0755) one component at a
  * time; each component is re-resolved from root, and mkdirat never follows a symlink, so a
- * dangling link is an error instead of a directory created somewhere else. */
+ * dangling link is an error instead of a directory created somewhere else. The parent of a
+ * top-level path is root itself, returned as it is, not opened again: callers close what they
+ * get only when it is not root (path_parent_close). */
 int path_parent(int root, const char *abs, char leaf[256])
 {
 	char buf[WIRE_MAX_PATH + 1];
@@ -56,8 +58,7 @@ int path_parent(int root, const char *abs, char leaf[256])
 		return -1;
 	}
 	memcpy(leaf, buf + last, len - last + 1);
-	if ((fd = path_open(root, "/", O_PATH | O_DIRECTORY)) < 0)
-		return -1;
+	fd = root;
 	for (i = 1; i < last; i++) {
 		int next;
 		if (buf[i] != '/')
@@ -68,18 +69,26 @@ int path_parent(int root, const char *abs, char leaf[256])
 			/* fd is the directory of the previous prefix; create the component in it. */
 			const char *name = strrchr(buf, '/') + 1;
 			if (mkdirat(fd, name, 0755) < 0 && errno != EEXIST) {
-				close(fd);
+				path_parent_close(root, fd);
 				return -1;
 			}
 			next = path_open(root, buf, O_PATH | O_DIRECTORY);
 		}
 		buf[i] = '/';
-		close(fd);
+		path_parent_close(root, fd);
 		if (next < 0)
 			return -1;
 		fd = next;
 	}
 	return fd;
+}
+
+void path_parent_close(int root, int parent)
+{
+	int err = errno;
+	if (parent != root)
+		close(parent);
+	errno = err;
 }
 
 /* The mount point abs itself, never what a symlink there leads to: a symlink as the last
@@ -112,15 +121,13 @@ int path_mountpoint(int root, const char *abs, int is_dir)
 		 * the host), O_NOFOLLOW|O_DIRECTORY fails the open instead of following it. Two
 		 * system calls less than open_mountpoint. */
 		fd = openat(parent, leaf, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
-		err = errno;
-		close(parent);
-		errno = err;
+		path_parent_close(root, parent);
 		return fd;
 	}
 	if (!is_dir && (r = openat(parent, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444)) >= 0)
 		r = close(r);
 	err = errno;
-	close(parent);
+	path_parent_close(root, parent);
 	if (r < 0 && err != EEXIST) {
 		errno = err;
 		return -1;

@@ -52,12 +52,12 @@ void persist_open(const struct spec *s)
 	int dir, k;
 	if (!s->persist)
 		return;
-	if ((proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if ((proc_fd = openat(AT_FDCWD, "/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		die(EXIT_SETUP, "persist", errno, "open /proc");
 	if ((s->clone_flags & CLONE_NEWNS) &&
-	    (binder_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0)
+	    (binder_mnt = openat(AT_FDCWD, "/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0)
 		die(EXIT_SETUP, "persist", errno, "open /proc/self/ns/mnt");
-	if ((dir = open(s->persist, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if ((dir = openat(AT_FDCWD, s->persist, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		die(EXIT_SETUP, "persist", errno, "%s", s->persist);
 	for (k = 0; k < NS_COUNT; k++) {
 		if (!(s->clone_flags & ns_kinds[k].flag))
@@ -88,7 +88,7 @@ static int mnt_ns_id(int fd, uint64_t *id)
 /* The child's own mount namespace id, through a fresh fd (it changes with each unshare). */
 static int own_mnt_ns_id(uint64_t *id)
 {
-	int fd = open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC), r;
+	int fd = openat(AT_FDCWD, "/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC), r;
 	if (fd < 0)
 		return -1;
 	r = mnt_ns_id(fd, id);

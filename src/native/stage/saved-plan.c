@@ -112,7 +112,7 @@ static void check_self(char hex[65])
 {
 	char path[PATH_MAX];
 	struct stat running, named;
-	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, "/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 
 	if (fd < 0 || fstat(fd, &running) < 0)
@@ -159,7 +159,7 @@ char *plan_load(const char *file, size_t *cap, size_t *wire_at, size_t *wire_len
 	trace("stage verified");
 	if (!realpath(file, real))
 		die(EXIT_SETUP, "plan", errno, "%s", file);
-	if ((fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	if ((fd = openat(AT_FDCWD, real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		die(EXIT_SETUP, "plan", errno, "%s", file);
 	check_file("plan", file, fd, getuid());
 	check_dirs("plan", real, getuid(), 0);

@@ -44,6 +44,7 @@ const struct mount_step *mount_ro_bind_above(const char *dst);
  * All return -1 with errno set on failure. */
 int path_open(int root, const char *abs, int flags);
 int path_parent(int root, const char *abs, char leaf[256]);
+void path_parent_close(int root, int parent);
 int path_open_strict(int root, const char *abs, int flags);
 int path_mountpoint(int root, const char *abs, int is_dir);
 

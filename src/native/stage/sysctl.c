@@ -17,7 +17,7 @@
 static int open_proc(const char *name)
 {
 	struct statfs sf;
-	int fd = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, "/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		die(EXIT_SETUP, "sysctl", errno, "%s: no /proc in the sandbox (mount one with a proc step)", name);
 	if (fstatfs(fd, &sf) < 0)

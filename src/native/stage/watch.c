@@ -57,7 +57,7 @@ void watch_open(const struct spec *s)
 		w->file = arena_keep(s->watch[i].file);
 		w->key = arena_keep(s->watch[i].key);
 		w->message = arena_keep(s->watch[i].message);
-		if ((w->fd = open(w->file, O_RDONLY | O_CLOEXEC)) < 0)
+		if ((w->fd = openat(AT_FDCWD, w->file, O_RDONLY | O_CLOEXEC)) < 0)
 			die(EXIT_SETUP, "watch", errno, "%s", w->file);
 		n_watches = i + 1;
 		r = read_counter(w, &v);
