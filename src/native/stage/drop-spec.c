@@ -1,39 +1,84 @@
-/* drop-spec.c: gives the pages of the (static) decoded spec back to the kernel, in a process
- * that stays for the sandbox's lifetime (supervisor, init) and reads nothing of it any more.
+/* drop-spec.c: gives setup's pages back to the kernel in a process that stays for the
+ * sandbox's lifetime (supervisor, init) and reads nothing of them any more: the decoded spec,
+ * the wire buffer it points into, the stack below, the program's read-only segments.
  *
  * When: only once the sandbox has run for STAGE_DROP_GRACE_MS (the supervisor waits that long
  * on a pidfd of the child, the init in sigtimedwait). Giving the pages back is not free: the
- * madvise calls zap and flush (a TLB flush is a hypercall on a paravirtualised guest), and the
- * text the process runs next faults back in, 16 pages a fault. Measured on a 2-CPU VM, doing it
- * at once made `true` in a saved plan about 0.6 ms slower (7.8 -> 8.4 ms, about 7 %): paid by
- * every short sandbox (cron lines, scripts) for memory that a sandbox over within milliseconds
- * never holds for long. A sandbox that runs on gives the pages back after the grace. */
+ * madvise and munmap calls zap and flush (a TLB flush is a hypercall on a paravirtualised
+ * guest), and what the process runs next faults back in. Measured on a 2-CPU VM, doing it at
+ * once made `true` in a saved plan about 0.6 ms slower (7.8 -> 8.4 ms, about 7 %): paid by every
+ * short sandbox (cron lines, scripts) for memory that a sandbox over within milliseconds never
+ * holds for long. A sandbox that runs on gives the pages back after the grace. */
 #include "stage.h"
 
+#include <link.h>
 #include <stdint.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* Linker symbols (ld's default script): the program's first byte and the end of its text. */
-extern const char __executable_start[], etext[];
+/* Linker symbol (ld's default script): the program's first byte, where its first segment is. */
+extern const char __executable_start[];
 
-void stage_drop_spec(const struct spec *s)
+/* What setup leaves behind, the same in the supervisor and the init (named before the clone). */
+static struct {
+	const struct spec *spec;
+	void *buf;
+	size_t cap;
+} setup;
+
+void stage_setup_pages(const struct spec *s, void *buf, size_t cap)
 {
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t start = ((uintptr_t)s + page - 1) & ~(page - 1), end = (uintptr_t)(s + 1) & ~(page - 1);
+	setup.spec = s;
+	setup.buf = buf;
+	setup.cap = cap;
+}
+
+/* The program's read-only segments (the headers, the text, the read-only data), from its own
+ * program headers (getauxval(AT_PHDR)), all read before any is dropped: the headers are in
+ * the first. A read fault maps up to 16 pages around it (fault-around), so setup left most of
+ * each mapped. Dropping them costs nothing to keep: the file is unchanged and read-only, and
+ * what the long wait runs faults back in from the page cache; it reads no read-only data. */
+static void drop_read_only(uintptr_t page)
+{
+	const ElfW(Phdr) *ph = (const ElfW(Phdr) *)getauxval(AT_PHDR);
+	size_t i, k = 0, n = getauxval(AT_PHNUM);
+	uintptr_t bias = 0, lowest = UINTPTR_MAX, range[8][2];
+
+	if (!ph)
+		return;
+	for (i = 0; i < n; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr < lowest)
+			lowest = ph[i].p_vaddr;
+	if (lowest != UINTPTR_MAX)
+		bias = ((uintptr_t)__executable_start & ~(page - 1)) - (lowest & ~(page - 1));
+	for (i = 0; i < n && k < 8; i++)
+		if (ph[i].p_type == PT_LOAD && !(ph[i].p_flags & PF_W)) {
+			range[k][0] = (bias + ph[i].p_vaddr) & ~(page - 1);
+			range[k++][1] = (bias + ph[i].p_vaddr + ph[i].p_memsz + page - 1) & ~(page - 1);
+		}
+	for (i = 0; i < k; i++)
+		madvise((void *)range[i][0], range[i][1] - range[i][0], MADV_DONTNEED);
+}
+
+void stage_give_back(void)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), start, end;
 	char here;
 	uintptr_t below = ((uintptr_t)&here & ~(page - 1)) - page;
 
+	if (!setup.spec)
+		return;
+	munmap(setup.buf, setup.cap);
+	/* The spec is static and page-aligned (main.c): its own pages only. */
+	start = ((uintptr_t)setup.spec + page - 1) & ~(page - 1);
+	end = (uintptr_t)(setup.spec + 1) & ~(page - 1);
 	if (end > start)
 		madvise((void *)start, end - start, MADV_DONTNEED);
+	setup.spec = NULL;
 	/* The stack below this frame (one page kept as margin) held path buffers of the setup:
 	 * dead now. A range reaching under the stack's mapping fails with ENOMEM, yet the
 	 * mapped part is still released (madvise(2) ERRORS), so the result is ignored. */
 	madvise((void *)(below - 64 * 1024), 64 * 1024, MADV_DONTNEED);
-	/* The program text: a read fault maps up to 16 pages around it (fault-around), so setup
-	 * left most of the binary mapped. Unmapping it costs nothing: what the long wait runs
-	 * faults back in from the page cache (the file is unchanged and read-only). */
-	start = (uintptr_t)__executable_start & ~(page - 1);
-	end = ((uintptr_t)etext + page - 1) & ~(page - 1);
-	madvise((void *)start, end - start, MADV_DONTNEED);
+	drop_read_only(page);
 }

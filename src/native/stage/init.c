@@ -64,7 +64,7 @@ _Noreturn void init_run(const struct spec *s)
 		int sig = given_back ? sigwaitinfo(&all, &si) : sigtimedwait(&all, &si, &grace), status;
 		pid_t p;
 		if (sig < 0 && errno == EAGAIN && !given_back) {
-			stage_drop_spec(s);
+			stage_give_back();
 			given_back = 1;
 		}
 		if (sig < 0)

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 /* Large but in .bss: only the pages a spec uses become resident. Page-aligned, so that
- * stage_drop_spec gives back its first page too instead of sharing it with other variables. */
+ * stage_give_back gives back its first page too instead of sharing it with other variables. */
 static struct spec spec __attribute__((aligned(4096)));
 
 static _Noreturn void usage(void)
@@ -161,6 +161,9 @@ static _Noreturn void run(struct spec *s, char *buf, size_t cap)
 	if (pipe2(err, O_CLOEXEC) < 0 || pipe2(sync, O_CLOEXEC) < 0)
 		die(EXIT_SETUP, "pipe", errno, "error and sync pipes");
 	supervisor_block_signals();
+	/* The supervisor and the init keep nothing of the spec (what they still need was copied
+	 * with arena_keep): its pages and the wire's go back once the sandbox runs on. */
+	stage_setup_pages(s, buf, cap);
 	trace("clone");
 	if ((pid = ns_clone(s, cgroup_fd)) == 0)
 		child(s, err, sync, proc_fd);
@@ -190,10 +193,7 @@ static _Noreturn void run(struct spec *s, char *buf, size_t cap)
 	/* After the release, while the child builds: the forwarded signals stay blocked (and
 	 * pending) until the handlers exist. */
 	supervisor_forward_to(pid);
-	/* The supervisor keeps nothing of the spec (what it still needs was copied with
-	 * arena_keep): the memory goes back once the sandbox runs on (supervisor.c). */
 	persist = s->persist != NULL;
-	supervisor_give_back_later(s, buf, cap);
 	supervisor_wait(pid, err[0], persist);
 }
 

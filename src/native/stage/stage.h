@@ -121,19 +121,20 @@ char *read_all(int fd, size_t cap, size_t *len, const char *step, const char *wh
 /* arena.c: copies of spec strings that outlive the spec buffer (never NULL; dies when full). */
 const char *arena_keep(const char *str);
 
-/* drop-spec.c: gives the pages of the (static) decoded spec back to the kernel, in a process
- * that stays for the sandbox's lifetime and reads nothing of it any more: it reads as zeros after.
- * The supervisor and the init call it only once the sandbox has run for STAGE_DROP_GRACE_MS:
- * what it costs is then never paid by a short-lived sandbox (see drop-spec.c). */
+/* drop-spec.c: gives setup's pages back to the kernel (the decoded spec, the wire buffer named
+ * before the clone with stage_setup_pages, the stack below, the read-only segments), in a
+ * process that stays for the sandbox's lifetime and reads nothing of them any more: the spec
+ * reads as zeros after. The supervisor and the init call it only once the sandbox has run for
+ * STAGE_DROP_GRACE_MS: what it costs is then never paid by a short-lived sandbox. */
 #define STAGE_DROP_GRACE_MS 20
-void stage_drop_spec(const struct spec *s);
+void stage_setup_pages(const struct spec *s, void *buf, size_t cap);
+void stage_give_back(void);
 
 /* supervisor.c: the process the caller waits on; and the tie from the sandbox back to it. */
 void supervisor_finish(void);
 _Noreturn void supervisor_exit(int code);
 void supervisor_block_signals(void);
 void supervisor_forward_to(pid_t child);
-void supervisor_give_back_later(const struct spec *s, void *buf, size_t cap);
 _Noreturn void supervisor_wait(pid_t child, int error_r, int persist);
 void tie_to_supervisor(void);
 

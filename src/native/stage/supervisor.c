@@ -8,7 +8,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -80,32 +79,8 @@ _Noreturn void supervisor_exit(int code)
 	_exit(code);
 }
 
-/* What setup left the supervisor holding once the child is released: the wire buffer and the
- * decoded spec (what it still needs was copied with arena_keep). */
-static struct {
-	const struct spec *spec;
-	void *buf;
-	size_t cap;
-} setup;
-
-void supervisor_give_back_later(const struct spec *s, void *buf, size_t cap)
-{
-	setup.spec = s;
-	setup.buf = buf;
-	setup.cap = cap;
-}
-
-static void give_back(void)
-{
-	if (!setup.spec)
-		return;
-	munmap(setup.buf, setup.cap);
-	stage_drop_spec(setup.spec);
-	setup.spec = NULL;
-}
-
-/* Gives setup's pages back unless the child is over within STAGE_DROP_GRACE_MS (why: see
- * drop-spec.c). pidfd_open(2) (Linux 5.3): readable once the child has exited; without it
+/* Gives setup's pages back (stage_give_back) unless the child is over within
+ * STAGE_DROP_GRACE_MS (why: see drop-spec.c). pidfd_open(2) (Linux 5.3): readable once the child has exited; without it
  * the pages go back at once. A forwarded signal (EINTR) starts the wait again. */
 static void give_back_unless_over(pid_t child)
 {
@@ -118,7 +93,7 @@ static void give_back_unless_over(pid_t child)
 		close(p.fd);
 	}
 	if (r <= 0)
-		give_back();
+		stage_give_back();
 }
 
 _Noreturn void supervisor_wait(pid_t child, int error_r, int persist)
@@ -129,12 +104,12 @@ _Noreturn void supervisor_wait(pid_t child, int error_r, int persist)
 	if (code) {
 		kill(child, SIGKILL);
 	} else if (persist) {
-		give_back();
+		stage_give_back();
 		persist_bind(child); /* binds, then kills the child; dies on failure */
 	} else {
 		/* A publishing supervisor serves from now on: no grace before it starts. */
 		if (publish_pending())
-			give_back();
+			stage_give_back();
 		else
 			give_back_unless_over(child);
 		publish_serve(); /* forwards until the child exits (nothing to do without publish) */
