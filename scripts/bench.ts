@@ -227,7 +227,8 @@ try {
     before["saved plan, BENCH_BEFORE_STAGE"] = { argv: [beforePlan] };
   }
   const floor = join(work, "sandbox-floor");
-  const cc = Bun.spawnSync(["musl-gcc", "-static", "-O2", "-o", floor, resolve(import.meta.dir, "floor/sandbox-floor.c")], { stdio: ["ignore", "ignore", "pipe"] });
+  const floorSource = resolve(import.meta.dir, "floor/sandbox-floor.c");
+  const cc = Bun.spawnSync(["musl-gcc", "-static", "-O2", "-o", floor, floorSource], { stdio: ["ignore", "ignore", "pipe"] });
   if (cc.exitCode !== 0) throw new Error(`building the kernel floor failed: ${cc.stderr}`);
   const start = compare("start latency of `true` in a sandbox (nsbox's default root is os)", {
     bwrap: { argv: [...BWRAP, "true"], filter: true },

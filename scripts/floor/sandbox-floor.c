@@ -20,7 +20,8 @@
 #include <unistd.h>
 
 struct clone_args3 {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
 };
 
 static void fail(const char *what)
@@ -46,11 +47,14 @@ static void child(int sync_r)
 
 	if (read(sync_r, &byte, 1) != 1 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		fail("ids");
-	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 || mount("tmpfs", "/tmp", "tmpfs", 0, "mode=0755") < 0 ||
-	    mkdir("/tmp/usr", 0755) < 0 || mount("/usr", "/tmp/usr", NULL, MS_BIND | MS_REC, NULL) < 0 ||
-	    symlink("usr/lib", "/tmp/lib") < 0 || symlink("usr/lib64", "/tmp/lib64") < 0 || symlink("usr/bin", "/tmp/bin") < 0)
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
+	    mount("tmpfs", "/tmp", "tmpfs", 0, "mode=0755") < 0 || mkdir("/tmp/usr", 0755) < 0 ||
+	    mount("/usr", "/tmp/usr", NULL, MS_BIND | MS_REC, NULL) < 0 ||
+	    symlink("usr/lib", "/tmp/lib") < 0 || symlink("usr/lib64", "/tmp/lib64") < 0 ||
+	    symlink("usr/bin", "/tmp/bin") < 0)
 		fail("root");
-	if (chdir("/tmp") < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+	if (chdir("/tmp") < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
 		fail("pivot_root");
 	if ((p = vfork()) == 0) {
 		execve("/usr/bin/true", argv, NULL);

@@ -39,11 +39,11 @@ _Noreturn void init_run(const struct spec *s)
 	 * execs or exits (vfork(2)), so nothing runs beside the payload's setup, which is the
 	 * stage's own code: what it changes in the shared memory stays there, so the init reads
 	 * only what it saved before (the error pipe's fd: place_pass_fds may move the payload's
-	 * copy; the payload's capabilities) or sets again after. The payload changes its own signal dispositions only to
-	 * SIG_DFL (its table is not shared without CLONE_SIGHAND) and never calls raise(), which
-	 * in musl signals a cached thread id, the init's. A payload whose uid changes makes the
-	 * shared mm non-dumpable (commit_creds, kernel/cred.c), as caps_drop_for_init makes the
-	 * init's own anyway. */
+	 * copy; the payload's capabilities) or sets again after. The payload changes its own
+	 * signal dispositions only to SIG_DFL (its table is not shared without CLONE_SIGHAND)
+	 * and never calls raise(), which in musl signals a cached thread id, the init's. A
+	 * payload whose uid changes makes the shared mm non-dumpable (commit_creds,
+	 * kernel/cred.c), as caps_drop_for_init makes the init's own anyway. */
 	error_w = stage_fds.error_w;
 	payload_caps = s->caps;
 	caps_bound_for_payload(s);

@@ -80,8 +80,9 @@ _Noreturn void supervisor_exit(int code)
 }
 
 /* Gives setup's pages back (stage_give_back) unless the child is over within
- * STAGE_DROP_GRACE_MS (why: see drop-spec.c). pidfd_open(2) (Linux 5.3): readable once the child has exited; without it
- * the pages go back at once. A forwarded signal (EINTR) starts the wait again. */
+ * STAGE_DROP_GRACE_MS (why: see drop-spec.c). pidfd_open(2) (Linux 5.3): readable once the
+ * child has exited; without it the pages go back at once. A forwarded signal (EINTR) starts
+ * the wait again. */
 static void give_back_unless_over(pid_t child)
 {
 	struct pollfd p = {-1, POLLIN, 0};
