@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Linker symbol (ld's default script): the program's first byte, where its first segment is. */
@@ -59,6 +61,27 @@ static void drop_read_only(uintptr_t page)
 		}
 	for (i = 0; i < k; i++)
 		madvise((void *)range[i][0], range[i][1] - range[i][0], MADV_DONTNEED);
+}
+
+/* clock_gettime as a system call, not through the vDSO: a process that reads the clock from
+ * the vDSO maps its page, 4 KB more resident for the sandbox's lifetime, to save a microsecond
+ * twice. */
+void stage_grace_start(struct timespec *since)
+{
+	if (syscall(SYS_clock_gettime, CLOCK_MONOTONIC, since) < 0)
+		since->tv_sec = since->tv_nsec = 0;
+}
+
+int stage_grace_left_ms(const struct timespec *since)
+{
+	struct timespec now;
+	long long ms;
+
+	if (syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &now) < 0)
+		return 0;
+	ms = STAGE_DROP_GRACE_MS - ((long long)(now.tv_sec - since->tv_sec) * 1000 +
+				    (now.tv_nsec - since->tv_nsec) / 1000000);
+	return ms > 0 ? (int)ms : 0;
 }
 
 void stage_give_back(void)

@@ -17,7 +17,6 @@ static _Noreturn void exit_as(int status)
 
 _Noreturn void init_run(const struct spec *s)
 {
-	static const struct timespec grace = {0, STAGE_DROP_GRACE_MS * 1000000L};
 	struct sigaction dfl = {0};
 	sigset_t all;
 	uint64_t payload_caps;
@@ -57,16 +56,21 @@ _Noreturn void init_run(const struct spec *s)
 	close(error_w);
 	report_use_pipe(-1);
 
+	struct timespec since;
+	stage_grace_start(&since);
 	for (int given_back = 0;;) {
+		struct timespec left = {0, 0};
 		siginfo_t si;
+		int sig, status, ms;
+		pid_t p;
 		/* The init stays for the sandbox's lifetime and needs nothing of the spec any
 		 * more: the memory goes back once the sandbox runs on (drop-spec.c). */
-		int sig = given_back ? sigwaitinfo(&all, &si) : sigtimedwait(&all, &si, &grace), status;
-		pid_t p;
-		if (sig < 0 && errno == EAGAIN && !given_back) {
+		if (!given_back && (ms = stage_grace_left_ms(&since)) == 0) {
 			stage_give_back();
 			given_back = 1;
 		}
+		left.tv_nsec = given_back ? 0 : ms * 1000000L;
+		sig = given_back ? sigwaitinfo(&all, &si) : sigtimedwait(&all, &si, &left);
 		if (sig < 0)
 			continue;
 		if (sig != SIGCHLD) {

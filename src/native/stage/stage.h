@@ -127,8 +127,13 @@ const char *arena_keep(const char *str);
  * reads as zeros after. The supervisor and the init call it only once the sandbox has run for
  * STAGE_DROP_GRACE_MS: what it costs is then never paid by a short-lived sandbox. */
 #define STAGE_DROP_GRACE_MS 20
+struct timespec;
 void stage_setup_pages(const struct spec *s, void *buf, size_t cap);
 void stage_give_back(void);
+/* The grace begins (stage_grace_start, CLOCK_MONOTONIC); what is left of it, in ms, 0 once it
+ * is over: a wait woken early (a signal) goes on waiting the rest, not the whole grace again. */
+void stage_grace_start(struct timespec *since);
+int stage_grace_left_ms(const struct timespec *since);
 
 /* supervisor.c: the process the caller waits on; and the tie from the sandbox back to it. */
 void supervisor_finish(void);

@@ -81,15 +81,17 @@ _Noreturn void supervisor_exit(int code)
 
 /* Gives setup's pages back (stage_give_back) unless the child is over within
  * STAGE_DROP_GRACE_MS (why: see drop-spec.c). pidfd_open(2) (Linux 5.3): readable once the
- * child has exited; without it the pages go back at once. A forwarded signal (EINTR) starts
- * the wait again. */
+ * child has exited; without it the pages go back at once. A forwarded signal (EINTR) only
+ * interrupts the wait, which goes on for what is left. */
 static void give_back_unless_over(pid_t child)
 {
 	struct pollfd p = {-1, POLLIN, 0};
+	struct timespec since;
 	int r = 0;
 
+	stage_grace_start(&since);
 	if ((p.fd = (int)syscall(SYS_pidfd_open, child, 0)) >= 0) {
-		while ((r = poll(&p, 1, STAGE_DROP_GRACE_MS)) < 0 && errno == EINTR)
+		while ((r = poll(&p, 1, stage_grace_left_ms(&since))) < 0 && errno == EINTR)
 			;
 		close(p.fd);
 	}
