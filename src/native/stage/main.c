@@ -1,6 +1,10 @@
 /* main.c: `nsbox-stage --spec-fd N [--check]`: reads and decodes the wire spec, then runs the
- * sandbox: the supervisor's steps (run), then the child's (child). The order is the design's
- * (DESIGN.md section 2); each module says why its own steps are what they are. */
+ * sandbox: the supervisor's steps (stage_run), then the child's (child). The order is the
+ * design's (DESIGN.md section 2); each module says why its own steps are what they are.
+ * The same stage_run serves `--plan FILE` (saved-plan.c, PLAN.md) and, when the stage is
+ * invoked as `nsbox` without one of its own flags, the front (front.c, FRONT.md): a repeated
+ * `nsbox run` line served from its entry, or nsbox exec'd with the same argv. */
+#include "front.h"
 #include "kernel.h"
 #include "report.h"
 #include "saved-plan.h"
@@ -125,7 +129,7 @@ static void check_fds(const struct spec *s)
 }
 
 /* The supervisor: everything before the clone, then the id maps, then supervising. */
-static _Noreturn void run(struct spec *s, char *buf, size_t cap)
+_Noreturn void stage_run(struct spec *s, char *buf, size_t cap, int mapped)
 {
 	struct sigaction dfl = {0};
 	int err[2], sync[2], proc_fd = -1, cgroup_fd, persist;
@@ -190,9 +194,12 @@ static _Noreturn void run(struct spec *s, char *buf, size_t cap)
 	if (write(sync[1], "1", 1) != 1 && errno != EPIPE)
 		die(EXIT_SETUP, "sync", errno, "release the child");
 	/* The supervisor keeps nothing of the spec (what it still needs was copied with
-	 * arena_keep): give the memory back. */
+	 * arena_keep): give the memory back (the front's buffer is static: its pages only). */
 	persist = s->persist != NULL;
-	munmap(buf, cap);
+	if (mapped)
+		munmap(buf, cap);
+	else
+		madvise(buf, cap, MADV_DONTNEED);
 	stage_drop_spec(s);
 	supervisor_wait(pid, err[0], persist);
 }
@@ -209,7 +216,22 @@ static _Noreturn void run_saved_plan(const char *file, char **args, int n)
 		die(EXIT_SETUP, "invalid wire spec", 0, "%s: %s (at token %u)", file, e.reason, e.token);
 	plan_append_args(&spec, file, append, args, n);
 	trace("plan checked and decoded");
-	run(&spec, buf, cap);
+	stage_run(&spec, buf, cap, 1);
+}
+
+/* `nsbox ...` is the front, unless nsbox itself execs the stage (always with --spec-fd); a saved
+ * plan's interpreter line names the stage by its own path. */
+static int is_front(int argc, char **argv)
+{
+	const char *base;
+
+	if (argc < 1)
+		return 0;
+	base = strrchr(argv[0], '/');
+	base = base ? base + 1 : argv[0];
+	return strcmp(base, "nsbox") == 0 &&
+	       !(argc >= 2 && (strcmp(argv[1], "--spec-fd") == 0 || strcmp(argv[1], "--plan") == 0 ||
+			       strcmp(argv[1], "--check") == 0));
 }
 
 int main(int argc, char **argv)
@@ -221,6 +243,8 @@ int main(int argc, char **argv)
 
 	trace_init();
 	trace("start");
+	if (is_front(argc, argv))
+		front_main(argc, argv, &spec);
 	if (argc >= 3 && strcmp(argv[1], "--plan") == 0)
 		run_saved_plan(argv[2], argv + 3, argc - 3);
 	for (i = 1; i < argc; i++) {
@@ -248,5 +272,5 @@ int main(int argc, char **argv)
 		static const char ok[] = "ok\n";
 		return write(1, ok, sizeof ok - 1) == sizeof ok - 1 ? 0 : EXIT_SETUP;
 	}
-	run(&spec, buf, WIRE_MAX_STREAM + 1);
+	stage_run(&spec, buf, WIRE_MAX_STREAM + 1, 1);
 }

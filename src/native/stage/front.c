@@ -1,0 +1,513 @@
+/* front.c: the stage as `nsbox` (FRONT.md): a `nsbox run` line that ran before is served from
+ * the entry nsbox left for it (ROOT/plans/front-<key sha256>), with no Bun: the record `ps`,
+ * `exec`, `stop` and `gc` read is written here, the sandbox is run() as with --spec-fd. Anything
+ * unusual is a miss: what was made is undone and DIR/nsbox is exec'd with the very same argv
+ * and environment, to do the full, slow, correct thing and say itself what is wrong.
+ *
+ * Cheap on purpose: no heap, no mapping (the entry is read into .bss, given back by run()), one
+ * pass of sha256 over the key and one over the entry, a stat per dependency. */
+#include "front.h"
+#include "owner-checks.h"
+#include "report.h"
+#include "sha256.h"
+#include "stage.h"
+#include "trace.h"
+#include "wire-args.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define FRONT_MAX_ENTRY (WIRE_MAX_STREAM + 65536u)
+#define FRONT_MAX_DEPS 64u
+#define FRONT_MAX_ENV WIRE_MAX_ENV /* more is a miss: nsbox itself then runs the line */
+#define ADDED_RECORD (sizeof "on-exit-unlink" + WIRE_MAX_PATH + 1)
+
+/* The entry, and behind it room for the two on-exit-unlink records added before its `end`.
+ * Page-aligned in .bss: only the pages read become resident, and run() gives them back. */
+static char entry[FRONT_MAX_ENTRY + 2 * ADDED_RECORD + sizeof "end"] __attribute__((aligned(4096)));
+static char *env_sorted[FRONT_MAX_ENV];
+
+/* What a miss must undo, and where nsbox is. */
+static struct front {
+	char sibling[PATH_MAX];  /* DIR/nsbox */
+	char root[PATH_MAX];     /* the state root */
+	char why[200];           /* a miss's reason, when it needs formatting */
+	int names, sandboxes;    /* ROOT/names and ROOT/sandboxes, O_PATH */
+	char name_leaf[32], record_leaf[32], tmp_leaf[40];
+	int made_name, made_tmp;
+} f = {.names = -1, .sandboxes = -1};
+
+static const char *missf(const char *fmt, const char *arg)
+{
+	snprintf(f.why, sizeof f.why, fmt, arg);
+	return f.why;
+}
+
+static void close_dirs(void)
+{
+	if (f.names >= 0)
+		close(f.names);
+	if (f.sandboxes >= 0)
+		close(f.sandboxes);
+	f.names = f.sandboxes = -1;
+}
+
+/* A miss: undo, then nsbox with the caller's own argv and environment. */
+static _Noreturn void miss(char **argv, const char *why)
+{
+	struct stat self, sib;
+	char line[160];
+
+	if (f.made_tmp)
+		unlinkat(f.sandboxes, f.tmp_leaf, 0);
+	if (f.made_name)
+		unlinkat(f.names, f.name_leaf, 0);
+	close_dirs();
+	snprintf(line, sizeof line, "front: miss: %s", why);
+	trace(line);
+	if (!f.sibling[0])
+		die(EXIT_SETUP, "front", 0, "cannot tell where the stage is installed (/proc/self/exe); reinstall nsbox");
+	/* nsbox named as the stage would exec itself for ever. */
+	if (stat(f.sibling, &sib) == 0 && stat("/proc/self/exe", &self) == 0 && sib.st_dev == self.st_dev &&
+	    sib.st_ino == self.st_ino)
+		die(EXIT_SETUP, "front", 0, "%s is the stage itself; reinstall nsbox", f.sibling);
+	execve(f.sibling, argv, environ);
+	if (errno == ENOENT)
+		die(EXIT_SETUP, "front", 0, "%s is missing; reinstall nsbox", f.sibling);
+	die(EXIT_SETUP, "front", errno, "%s", f.sibling);
+}
+
+static void key_token(struct sha256 *c, const char *s)
+{
+	sha256_update(c, s, strlen(s) + 1);
+}
+
+static void key_number(struct sha256 *c, unsigned long long v)
+{
+	char b[24];
+	snprintf(b, sizeof b, "%llu", v);
+	key_token(c, b);
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The entry's file name: sha256 of the key (FRONT.md "The key") in hex. */
+static const char *key_hex(int argc, char **argv, char hex[65])
+{
+	char cwd[PATH_MAX];
+	struct sha256 c;
+	size_t n = 0, i, k, kp = 0;
+	int a;
+
+	if (!getcwd(cwd, sizeof cwd))
+		return "getcwd failed";
+	for (; environ[n]; n++) {
+		if (n == FRONT_MAX_ENV)
+			return "more environment entries than the front takes";
+		env_sorted[n] = environ[n];
+	}
+	qsort(env_sorted, n, sizeof *env_sorted, by_bytes);
+	for (i = 0; i < n; i++) {
+		const char *eq = strchr(env_sorted[i], '=');
+		if (!eq || eq == env_sorted[i])
+			return "an environment entry without KEY=";
+		/* Sorted, entries with one KEY are adjacent: all start with "KEY=". */
+		k = (size_t)(eq - env_sorted[i]);
+		if (i > 0 && k == kp && memcmp(env_sorted[i], env_sorted[i - 1], k) == 0)
+			return "an environment KEY given twice";
+		kp = k;
+	}
+	sha256_init(&c);
+	key_token(&c, "nsbox-front-key");
+	key_token(&c, "1");
+	key_token(&c, "uid");
+	key_number(&c, getuid());
+	key_token(&c, "gid");
+	key_number(&c, getgid());
+	key_token(&c, "cwd");
+	key_token(&c, cwd);
+	key_token(&c, "argc");
+	key_number(&c, (unsigned)(argc - 1));
+	for (a = 1; a < argc; a++)
+		key_token(&c, argv[a]);
+	key_token(&c, "envc");
+	key_number(&c, n);
+	for (i = 0; i < n; i++)
+		key_token(&c, env_sorted[i]);
+	sha256_hex(&c, hex);
+	return NULL;
+}
+
+/* An absolute path with no empty, `.` or `..` component and no trailing `/` (WIRE.md's rule). */
+static int clean_path(const char *p)
+{
+	struct tok t = {(char *)p, strlen(p), 0};
+	struct wire_error e;
+	return arg_path(&t, &e) == 0;
+}
+
+/* The state root, as src/core/state-dir.ts stateRoot gives it, or NULL when it is not clean. */
+static const char *state_root(uid_t uid)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	int n;
+
+	if (uid == 0)
+		n = snprintf(f.root, sizeof f.root, "/run/nsbox");
+	else if (xdg && *xdg)
+		n = clean_path(xdg) ? snprintf(f.root, sizeof f.root, "%s/nsbox", strcmp(xdg, "/") ? xdg : "") : -1;
+	else
+		n = snprintf(f.root, sizeof f.root, "/tmp/nsbox-%u/nsbox", (unsigned)uid);
+	return n > 0 && (size_t)n < sizeof f.root && clean_path(f.root) ? f.root : NULL;
+}
+
+/* The header's next token, or NULL at the end of the entry. */
+static char *next(char **at, char *end)
+{
+	char *t = *at, *nul = memchr(t, 0, (size_t)(end - t));
+	if (!nul)
+		return NULL;
+	*at = nul + 1;
+	return t;
+}
+
+static int is(const char *t, const char *want)
+{
+	return t && strcmp(t, want) == 0;
+}
+
+/* DEV INO SIZE MTIME_NS CTIME_NS of st (with MODE after INO when `mode`) equal the next tokens. */
+static int same_stat(char **at, char *end, const struct stat *st, int mode)
+{
+	unsigned long long v[6];
+	unsigned i = 0, n = 0;
+	char b[24];
+
+	v[n++] = (unsigned long long)st->st_dev;
+	v[n++] = (unsigned long long)st->st_ino;
+	if (mode)
+		v[n++] = (unsigned long long)st->st_mode;
+	v[n++] = (unsigned long long)st->st_size;
+	v[n++] = (unsigned long long)st->st_mtim.tv_sec * 1000000000ull + (unsigned long long)st->st_mtim.tv_nsec;
+	v[n++] = (unsigned long long)st->st_ctim.tv_sec * 1000000000ull + (unsigned long long)st->st_ctim.tv_nsec;
+	for (; i < n; i++) {
+		snprintf(b, sizeof b, "%llu", v[i]);
+		if (!is(next(at, end), b))
+			return 0;
+	}
+	return 1;
+}
+
+static const char *file_type(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? "missing" : NULL;
+	return S_ISDIR(st.st_mode) ? "dir" : S_ISREG(st.st_mode) ? "file" : S_ISLNK(st.st_mode) ? "symlink" : "other";
+}
+
+/* The header after the sum (FRONT.md "The entry"): every binding holds. Leaves *at at the wire
+ * and *record on the record's JSON. */
+static const char *check_header(char **at, char *end, const struct stat *self, const char **record)
+{
+	struct utsname u;
+	struct stat st;
+	unsigned deps = 0;
+	char *t, *path;
+
+	if (!is(next(at, end), "stage") || !same_stat(at, end, self, 0))
+		return "the stage is not the file the entry was written for";
+	if (!is(next(at, end), "nsbox") || stat(f.sibling, &st) < 0 || !same_stat(at, end, &st, 0))
+		return "nsbox is not the file that wrote the entry";
+	if (uname(&u) < 0 || !is(next(at, end), "kernel") || !is(next(at, end), u.release) ||
+	    !is(next(at, end), u.version))
+		return "another kernel";
+	while ((t = next(at, end)) && (is(t, "dep") || is(t, "dep-type"))) {
+		if (++deps > FRONT_MAX_DEPS || !(path = next(at, end)))
+			return "bad dependencies";
+		if (is(t, "dep") ? lstat(path, &st) < 0 || !same_stat(at, end, &st, 1) : !is(next(at, end), file_type(path)))
+			return missf("%.150s changed", path);
+	}
+	if (!is(t, "state") || !is(next(at, end), f.root))
+		return "another state root";
+	if (!is(next(at, end), "record") || !(*record = next(at, end)) || !is(next(at, end), "wire"))
+		return "a malformed header";
+	return NULL;
+}
+
+/* ROOT/plans/front-<hex>, checked and read whole into `entry`: its length, or 0 with *why. */
+static size_t read_entry(const char *hex, uid_t uid, const char **why)
+{
+	char path[PATH_MAX];
+	struct check_fail cf;
+	struct stat st;
+	size_t got = 0, size;
+	ssize_t n;
+	int fd, len = snprintf(path, sizeof path, "%s/plans", f.root);
+
+	if (len < 0 || (size_t)len + sizeof "/front-" + 64 > sizeof path)
+		return *why = "the state root is too long", 0;
+	/* The plan cache's rule (isPrivateDir): ROOT/plans the caller's, 0700 at most, and no one
+	 * but root or the caller can rename anything in it or above it. */
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077))
+		return *why = errno == ENOENT ? "no plans directory" : "the plans directory is not the caller's alone", 0;
+	snprintf(path + len, sizeof path - (size_t)len, "/front-%s", hex);
+	if (guarded_dirs(path, uid, 1, &cf) < 0)
+		return *why = missf("%.150s", cf.why), 0;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return *why = errno == ENOENT ? "no entry" : "the entry cannot be opened", 0;
+	if (guarded_file(path, fd, uid, &st, &cf) < 0 || st.st_uid != uid || (st.st_mode & 077) ||
+	    st.st_size > (off_t)FRONT_MAX_ENTRY) {
+		close(fd);
+		return *why = "the entry is not the caller's alone, or too large", 0;
+	}
+	size = (size_t)st.st_size;
+	while (got < size) {
+		n = pread(fd, entry + got, size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	if (got != size)
+		return *why = "the entry changed while it was read", 0;
+	return got;
+}
+
+/* "nsbox-front" "1" "sum" HEX, and HEX the sha256 of every byte after it. */
+static const char *check_sum(char **at, char *end)
+{
+	char hex[65], *sum;
+	struct sha256 c;
+
+	if (!is(next(at, end), "nsbox-front") || !is(next(at, end), "1") || !is(next(at, end), "sum") ||
+	    !(sum = next(at, end)))
+		return "not a front entry of format 1";
+	sha256_init(&c);
+	sha256_update(&c, *at, (size_t)(end - *at));
+	sha256_hex(&c, hex);
+	return strcmp(sum, hex) ? "checksum mismatch" : NULL;
+}
+
+/* The entry's wire with `on-exit-unlink RECORD` and `on-exit-unlink NAME` before its `end`,
+ * decoded into *s: the supervisor removes the record when the sandbox ends, as for nsbox run. */
+static const char *decode(char *wire, size_t len, const char *record, const char *name, struct spec *s)
+{
+	struct wire_error e;
+	char *add = wire + len - sizeof "end", *rec_at, *name_at;
+
+	/* "end" is a token of its own: the byte before it ends the previous one. */
+	if (len < 2 + sizeof "end" || memcmp(add, "end", sizeof "end") != 0 || add[-1] != '\0')
+		return "the wire does not end with `end`";
+	add = stpcpy(add, "on-exit-unlink") + 1;
+	rec_at = add;
+	add = stpcpy(add, record) + 1;
+	add = stpcpy(add, "on-exit-unlink") + 1;
+	name_at = add;
+	add = stpcpy(add, name) + 1;
+	add = stpcpy(add, "end") + 1;
+	if (wire_decode(wire, (size_t)(add - wire), s, &e) < 0)
+		return missf("invalid wire spec: %.150s", e.reason);
+	/* Decoded as the records they were added as, not as arguments of a truncated one. */
+	if (s->n_on_exit_unlink < 2 || s->on_exit_unlink[s->n_on_exit_unlink - 2] != rec_at ||
+	    s->on_exit_unlink[s->n_on_exit_unlink - 1] != name_at)
+		return "the wire does not end with `end`";
+	return NULL;
+}
+
+/* A directory under the state root the caller owns and others cannot write, as O_PATH. */
+static int private_dir(const char *leaf, uid_t uid)
+{
+	char path[PATH_MAX + 16]; /* the root is clean, so at most WIRE_MAX_PATH bytes */
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/%s", f.root, leaf);
+	fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_uid != uid || (st.st_mode & 022))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int write_all(int fd, struct iovec *iov, int n)
+{
+	while (n > 0) {
+		ssize_t w = writev(fd, iov, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		for (; n > 0 && (size_t)w >= iov->iov_len; iov++, n--)
+			w -= (ssize_t)iov->iov_len;
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+/* Field 22 of /proc/self/stat: with the pid, it names this process for good (proc(5)). */
+static const char *start_time(char out[24])
+{
+	char b[1024], *p;
+	ssize_t n;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC), field;
+
+	if (fd < 0)
+		return NULL;
+	n = read(fd, b, sizeof b - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	b[n] = '\0';
+	/* The command name may hold spaces and parentheses: fields count from the last ')'. */
+	if (!(p = strrchr(b, ')')))
+		return NULL;
+	for (field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%23[0-9]", out) != 1)
+		return NULL;
+	return out;
+}
+
+/* The record, as src/core/sandbox-record.ts createRecord writes it: ROOT/names/pid-PID
+ * (O_EXCL), then ROOT/sandboxes/PID.json by rename. */
+static const char *write_record(const char *spec_json, uid_t uid)
+{
+	char head[256], pid[16], start[24];
+	struct timespec now;
+	struct tm tm;
+	struct iovec iov[3];
+	int fd, n;
+
+	snprintf(pid, sizeof pid, "%d", (int)getpid());
+	if ((f.names = private_dir("names", uid)) < 0 || (f.sandboxes = private_dir("sandboxes", uid)) < 0)
+		return "ROOT/names or ROOT/sandboxes is missing or not the caller's";
+	if (!start_time(start))
+		return "no start time in /proc/self/stat";
+	fd = openat(f.names, f.name_leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EEXIST ? "the name file exists" : "the name file cannot be made";
+	f.made_name = 1;
+	iov[0] = (struct iovec){pid, strlen(pid)};
+	n = write_all(fd, iov, 1);
+	if (close(fd) < 0 || n < 0)
+		return "the name file cannot be written";
+	/* createdAt as JavaScript's toISOString: UTC, milliseconds. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	n = snprintf(head, sizeof head,
+		     "{\"version\":1,\"name\":\"%s\",\"pid\":%s,\"startTime\":%s,\"createdAt\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"spec\":",
+		     f.name_leaf, pid, start, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		     tm.tm_sec, now.tv_nsec / 1000000);
+	fd = openat(f.sandboxes, f.tmp_leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return "the record cannot be made";
+	f.made_tmp = 1;
+	iov[0] = (struct iovec){head, (size_t)n};
+	iov[1] = (struct iovec){(char *)spec_json, strlen(spec_json)};
+	iov[2] = (struct iovec){"}", 1};
+	n = write_all(fd, iov, 3);
+	if (close(fd) < 0 || n < 0 || renameat(f.sandboxes, f.tmp_leaf, f.sandboxes, f.record_leaf) < 0)
+		return "the record cannot be written";
+	f.made_tmp = 0;
+	close_dirs();
+	return NULL;
+}
+
+/* Everything before the sandbox starts; NULL when it may, else why not. */
+static const char *prepare(int argc, char **argv, struct spec *s)
+{
+	char hex[65], self_path[PATH_MAX], record[PATH_MAX], name[PATH_MAX], *at, *end;
+	const char *why, *spec_json;
+	struct check_fail cf;
+	struct stat self;
+	uid_t uid = getuid();
+	size_t len;
+	int fd;
+
+	if ((fd = installed_self(self_path, &self, &cf)) < 0)
+		return missf("%.150s", cf.why);
+	close(fd);
+	if ((why = key_hex(argc, argv, hex)))
+		return why;
+	if (!state_root(uid))
+		return "the state root is not a clean absolute path";
+	if (!(len = read_entry(hex, uid, &why)))
+		return why;
+	at = entry, end = entry + len;
+	if ((why = check_sum(&at, end)) || (why = check_header(&at, end, &self, &spec_json)))
+		return why;
+	snprintf(f.name_leaf, sizeof f.name_leaf, "pid-%d", (int)getpid());
+	snprintf(f.record_leaf, sizeof f.record_leaf, "%d.json", (int)getpid());
+	snprintf(f.tmp_leaf, sizeof f.tmp_leaf, "%d.json.tmp", (int)getpid());
+	if (snprintf(record, sizeof record, "%s/sandboxes/%s", f.root, f.record_leaf) > (int)WIRE_MAX_PATH ||
+	    snprintf(name, sizeof name, "%s/names/%s", f.root, f.name_leaf) > (int)WIRE_MAX_PATH)
+		return "the state root is too long";
+	if ((why = decode(at, (size_t)(end - at), record, name, s)))
+		return why;
+	return write_record(spec_json, uid);
+}
+
+/* Where nsbox is: beside the stage's own file (FRONT.md "Layout"). */
+static void find_sibling(void)
+{
+	char path[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", path, sizeof path);
+	size_t dir;
+
+	if (n <= 0 || n >= (ssize_t)sizeof path || path[0] != '/')
+		return;
+	path[n] = '\0';
+	slash = strrchr(path, '/');
+	dir = (size_t)(slash - path);
+	if (dir + sizeof "/nsbox" <= sizeof f.sibling) {
+		memcpy(f.sibling, path, dir);
+		memcpy(f.sibling + dir, "/nsbox", sizeof "/nsbox");
+	}
+}
+
+/* The front's argv and environment strings, as the supervisor and the init show them in
+ * /proc: `nsbox` and nothing else, as when nsbox execs the stage. */
+static void scrub(int argc, char **argv)
+{
+	size_t i;
+	int a;
+
+	for (a = 0; a < argc; a++)
+		memset(argv[a], 0, strlen(argv[a]));
+	memcpy(argv[0], "nsbox", 5); /* argv[0] ends in "nsbox": it is at least that long */
+	for (i = 0; environ[i]; i++)
+		memset(environ[i], 0, strlen(environ[i]));
+}
+
+_Noreturn void front_main(int argc, char **argv, struct spec *s)
+{
+	const char *why;
+
+	find_sibling();
+	if ((why = prepare(argc, argv, s)))
+		miss(argv, why);
+	trace("front: hit");
+	scrub(argc, argv);
+	stage_run(s, entry, sizeof entry, 0);
+}
