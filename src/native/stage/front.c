@@ -21,9 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -38,15 +36,12 @@ extern char **environ;
 static char entry[FRONT_MAX_ENTRY + 2 * ADDED_RECORD + sizeof "end"] __attribute__((aligned(4096)));
 static char *env_sorted[FRONT_MAX_ENV];
 
-/* What a miss must undo, and where nsbox is. */
+/* Where nsbox and the state root are; why a miss is one. */
 static struct front {
 	char sibling[PATH_MAX];  /* DIR/nsbox */
 	char root[PATH_MAX];     /* the state root */
 	char why[200];           /* a miss's reason, when it needs formatting */
-	int names, sandboxes;    /* ROOT/names and ROOT/sandboxes, O_PATH */
-	char name_leaf[32], record_leaf[32], tmp_leaf[40];
-	int made_name, made_tmp;
-} f = {.names = -1, .sandboxes = -1};
+} f;
 
 static const char *missf(const char *fmt, const char *arg)
 {
@@ -54,26 +49,13 @@ static const char *missf(const char *fmt, const char *arg)
 	return f.why;
 }
 
-static void close_dirs(void)
-{
-	if (f.names >= 0)
-		close(f.names);
-	if (f.sandboxes >= 0)
-		close(f.sandboxes);
-	f.names = f.sandboxes = -1;
-}
-
-/* A miss: undo, then nsbox with the caller's own argv and environment. */
+/* A miss: nsbox with the caller's own argv and environment (nothing of the front is left:
+ * the record is its last step, and undoes itself when it fails). */
 static _Noreturn void miss(char **argv, const char *why)
 {
 	struct stat self, sib;
 	char line[160];
 
-	if (f.made_tmp)
-		unlinkat(f.sandboxes, f.tmp_leaf, 0);
-	if (f.made_name)
-		unlinkat(f.names, f.name_leaf, 0);
-	close_dirs();
 	snprintf(line, sizeof line, "front: miss: %s", why);
 	trace(line);
 	if (!f.sibling[0])
@@ -331,109 +313,6 @@ static const char *decode(char *wire, size_t len, const char *record, const char
 	return NULL;
 }
 
-/* A directory under the state root the caller owns and others cannot write, as O_PATH. */
-static int private_dir(const char *leaf, uid_t uid)
-{
-	char path[PATH_MAX + 16]; /* the root is clean, so at most WIRE_MAX_PATH bytes */
-	struct stat st;
-	int fd;
-
-	snprintf(path, sizeof path, "%s/%s", f.root, leaf);
-	fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_uid != uid || (st.st_mode & 022))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int write_all(int fd, struct iovec *iov, int n)
-{
-	while (n > 0) {
-		ssize_t w = writev(fd, iov, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		for (; n > 0 && (size_t)w >= iov->iov_len; iov++, n--)
-			w -= (ssize_t)iov->iov_len;
-		if (n > 0) {
-			iov->iov_base = (char *)iov->iov_base + w;
-			iov->iov_len -= (size_t)w;
-		}
-	}
-	return 0;
-}
-
-/* Field 22 of /proc/self/stat: with the pid, it names this process for good (proc(5)). */
-static const char *start_time(char out[24])
-{
-	char b[1024], *p;
-	ssize_t n;
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC), field;
-
-	if (fd < 0)
-		return NULL;
-	n = read(fd, b, sizeof b - 1);
-	close(fd);
-	if (n <= 0)
-		return NULL;
-	b[n] = '\0';
-	/* The command name may hold spaces and parentheses: fields count from the last ')'. */
-	if (!(p = strrchr(b, ')')))
-		return NULL;
-	for (field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%23[0-9]", out) != 1)
-		return NULL;
-	return out;
-}
-
-/* The record, as src/core/sandbox-record.ts createRecord writes it: ROOT/names/pid-PID
- * (O_EXCL), then ROOT/sandboxes/PID.json by rename. */
-static const char *write_record(const char *spec_json, uid_t uid)
-{
-	char head[256], pid[16], start[24];
-	struct timespec now;
-	struct tm tm;
-	struct iovec iov[3];
-	int fd, n;
-
-	snprintf(pid, sizeof pid, "%d", (int)getpid());
-	if ((f.names = private_dir("names", uid)) < 0 || (f.sandboxes = private_dir("sandboxes", uid)) < 0)
-		return "ROOT/names or ROOT/sandboxes is missing or not the caller's";
-	if (!start_time(start))
-		return "no start time in /proc/self/stat";
-	fd = openat(f.names, f.name_leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return errno == EEXIST ? "the name file exists" : "the name file cannot be made";
-	f.made_name = 1;
-	iov[0] = (struct iovec){pid, strlen(pid)};
-	n = write_all(fd, iov, 1);
-	if (close(fd) < 0 || n < 0)
-		return "the name file cannot be written";
-	/* createdAt as JavaScript's toISOString: UTC, milliseconds. */
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	n = snprintf(head, sizeof head,
-		     "{\"version\":1,\"name\":\"%s\",\"pid\":%s,\"startTime\":%s,\"createdAt\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"spec\":",
-		     f.name_leaf, pid, start, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-		     tm.tm_sec, now.tv_nsec / 1000000);
-	fd = openat(f.sandboxes, f.tmp_leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return "the record cannot be made";
-	f.made_tmp = 1;
-	iov[0] = (struct iovec){head, (size_t)n};
-	iov[1] = (struct iovec){(char *)spec_json, strlen(spec_json)};
-	iov[2] = (struct iovec){"}", 1};
-	n = write_all(fd, iov, 3);
-	if (close(fd) < 0 || n < 0 || renameat(f.sandboxes, f.tmp_leaf, f.sandboxes, f.record_leaf) < 0)
-		return "the record cannot be written";
-	f.made_tmp = 0;
-	close_dirs();
-	return NULL;
-}
-
 /* Everything before the sandbox starts; NULL when it may, else why not. */
 static const char *prepare(int argc, char **argv, struct spec *s)
 {
@@ -457,15 +336,11 @@ static const char *prepare(int argc, char **argv, struct spec *s)
 	at = entry, end = entry + len;
 	if ((why = check_sum(&at, end)) || (why = check_header(&at, end, &self, &spec_json)))
 		return why;
-	snprintf(f.name_leaf, sizeof f.name_leaf, "pid-%d", (int)getpid());
-	snprintf(f.record_leaf, sizeof f.record_leaf, "%d.json", (int)getpid());
-	snprintf(f.tmp_leaf, sizeof f.tmp_leaf, "%d.json.tmp", (int)getpid());
-	if (snprintf(record, sizeof record, "%s/sandboxes/%s", f.root, f.record_leaf) > (int)WIRE_MAX_PATH ||
-	    snprintf(name, sizeof name, "%s/names/%s", f.root, f.name_leaf) > (int)WIRE_MAX_PATH)
+	if (front_record_paths(f.root, record, name) < 0)
 		return "the state root is too long";
 	if ((why = decode(at, (size_t)(end - at), record, name, s)))
 		return why;
-	return write_record(spec_json, uid);
+	return front_record_write(f.root, spec_json, uid);
 }
 
 /* Where nsbox is: beside the stage's own file (FRONT.md "Layout"). */

@@ -16,9 +16,9 @@ struct stage_fds {
 };
 extern struct stage_fds stage_fds;
 
-/* main.c: runs a decoded spec: the supervisor's steps, then the child's; buf (cap bytes) holds
+/* run.c: runs a decoded spec: the supervisor's steps, then the child's; buf (cap bytes) holds
  * the spec's strings and is given back once the child is released (unmapped when `mapped`, its
- * pages dropped otherwise). For --spec-fd, --plan and the front (front.c). */
+ * pages dropped otherwise). For --spec-fd and --plan (main.c) and the front (front.c). */
 _Noreturn void stage_run(struct spec *s, char *buf, size_t cap, int mapped);
 
 /* ns.c: joining given namespaces (supervisor; ns-fd fds are closed right after), cloning the
