@@ -124,8 +124,8 @@ describeRoot("the front", () => {
     expect(r.stderr).toContain("front: hit\n");
   });
 
-  /** Writes the entry, breaks one thing, runs: a miss with `why`, nothing left in the state root. */
-  function expectMiss(why: string, opts: { break?: (file: string) => void; edit?: (h: string[]) => void; restore?: () => void; argv?: (args: string[]) => string[]; env?: string[] } = {}) {
+  /** Writes the entry, breaks one thing, runs: a miss with `why`, nothing of the front left in the state root (what the test `planted` aside). */
+  function expectMiss(why: string, opts: { break?: (file: string) => void; edit?: (h: string[]) => void; restore?: () => void; argv?: (args: string[]) => string[]; env?: string[]; planted?: (pid: number) => string } = {}) {
     const args = ["run", "--", "echo", "served"];
     const file = L.writeEntry(ROOT, args, { edit: opts.edit, env: opts.env });
     opts.break?.(file);
@@ -134,7 +134,7 @@ describeRoot("the front", () => {
       expect(r.stderr).toContain(`stage: front: miss: ${why}\n`);
       expect(r.stdout).toStartWith(`sibling\nargv ${LINK}\nargv run\n`);
       expect(r.code).toBe(7);
-      expect(readdirSync(L.inside(`${ROOT.root}/sandboxes`))).toEqual([]);
+      expect(stateFiles(ROOT, r.pid).filter((f) => f !== opts.planted?.(r.pid))).toEqual([]);
       return r;
     } finally {
       opts.restore?.();
@@ -196,6 +196,7 @@ describeRoot("the front", () => {
   test("a name file that exists is a miss, and stays as it was", () => {
     const names = L.inside(`${ROOT.root}/names`);
     expectMiss("the name file exists", {
+      planted: (pid) => `${ROOT.root}/names/pid-${pid}`,
       // The front's pid is the shell's: it names the file, then execs the front.
       argv: (args) => ["sh", "-c", `echo other > ${ROOT.root}/names/pid-$$; exec env -i ${Object.entries(ROOT.env).map(([k, v]) => `${k}=${v}`).join(" ")} "$@"`, "sh", LINK, ...args],
       restore: () => {
@@ -205,6 +206,34 @@ describeRoot("the front", () => {
         rmSync(`${names}/${left[0]}`);
       },
     });
+  });
+
+  test("a record that cannot be written is a miss that takes its name file back", () => {
+    const sandboxes = L.inside(`${ROOT.root}/sandboxes`);
+    const names = L.inside(`${ROOT.root}/names`);
+    expectMiss("the record cannot be made", {
+      planted: (pid) => `${ROOT.root}/sandboxes/${pid}.json.tmp`,
+      // Someone else's PID.json.tmp: the front made the name file first, and must remove it.
+      argv: (args) => ["sh", "-c", `echo other > ${ROOT.root}/sandboxes/$$.json.tmp; exec env -i ${Object.entries(ROOT.env).map(([k, v]) => `${k}=${v}`).join(" ")} "$@"`, "sh", LINK, ...args],
+      restore: () => {
+        expect(readdirSync(names)).toEqual([]);
+        const left = readdirSync(sandboxes);
+        expect(left).toHaveLength(1);
+        expect(readFileSync(`${sandboxes}/${left[0]}`, "utf8")).toBe("other\n");
+        rmSync(`${sandboxes}/${left[0]}`);
+      },
+    });
+    expectMiss("ROOT/names or ROOT/sandboxes is missing or not the caller's", { break: () => chmodSync(sandboxes, 0o777), restore: () => chmodSync(sandboxes, 0o700) });
+  });
+
+  test("a hit whose sandbox fails to start still removes its record", () => {
+    const args = ["run", "--", "/no/such/command"];
+    L.writeEntry(ROOT, args);
+    const r = L.run(ROOT, [LINK, ...args]);
+    expect(r.stderr).toContain("front: hit\n");
+    expect(r.stderr).toContain("/no/such/command");
+    expect(r.code).toBe(127);
+    expect(stateFiles(ROOT, r.pid)).toEqual([]);
   });
 
   test("without nsbox beside the stage: one line, exit 125; with it, a miss runs nsbox itself", () => {
