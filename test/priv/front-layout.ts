@@ -4,7 +4,7 @@
 // host's own /usr/local/lib and /run/nsbox are never touched. Entries are written here as nsbox
 // writes them (key, header, sum, wire from `nsbox plan --wire`), reaching the namespace's files
 // through /proc/HOLDER/root.
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { NSBOX, readUntil, type Result } from "./harness.ts";
 
@@ -111,10 +111,6 @@ export class FrontLayout {
     }
   }
 
-  removeRoot(c: Caller): void {
-    for (const d of [`${c.root}/plans`, `${c.root}/names`, `${c.root}/sandboxes`, c.root]) rmdirSync(this.inside(d));
-  }
-
   /** nsbox itself, with the caller's identity and environment: the wire and spec of `args`. */
   plan(c: Caller, args: string[]): { wire: Buffer; json: string } {
     const opts = args.slice(args.indexOf("run") + 1);
@@ -125,25 +121,35 @@ export class FrontLayout {
   }
 
   /** Writes ROOT/plans/front-<key> for `args` (argv[1..]) run by c; `edit` changes tokens before the sum is taken. */
-  writeEntry(c: Caller, args: string[], opts: { env?: string[]; edit?: (header: string[]) => void; deps?: string[][] } = {}): string {
+  writeEntry(c: Caller, args: string[], opts: { env?: string[]; edit?: (header: string[]) => void } = {}): string {
     const { wire, json } = this.plan(c, args);
-    const header = [
-      "stage", ...identity(this.inside(STAGE)),
-      "nsbox", ...identity(this.inside(SIBLING)),
-      "kernel", procText("osrelease"), procText("version"),
-      ...(opts.deps ?? [["dep", DEP, ...depStat(this.inside(DEP))], ["dep-type", NO_DEP, "missing"], ["dep-type", "/etc", "dir"]]).flat(),
-      "state", c.root,
-      "record", json,
-      "wire",
-    ];
-    opts.edit?.(header);
-    const body = Buffer.concat([tokens(header), wire]);
-    const sum = new Bun.CryptoHasher("sha256").update(body).digest("hex");
+    const deps = [["dep", DEP, ...depStat(this.inside(DEP))], ["dep-type", NO_DEP, "missing"], ["dep-type", "/etc", "dir"]];
+    const bytes = frontEntry({ stage: this.inside(STAGE), nsbox: this.inside(SIBLING), deps, root: c.root, json, wire, edit: opts.edit });
     const file = `${c.root}/plans/front-${frontKey(c, args, opts.env)}`;
-    writeFileSync(this.inside(file), Buffer.concat([tokens(["nsbox-front", "1", "sum", sum]), body]), { mode: 0o600 });
+    writeFileSync(this.inside(file), bytes, { mode: 0o600 });
     chownSync(this.inside(file), c.uid, c.gid);
     return file;
   }
+}
+
+/**
+ * An entry's bytes (FRONT.md "The entry"): `stage` and `nsbox` are the files as the test reaches
+ * them, `deps` the `dep`/`dep-type` records, `json` the spec, `wire` what `plan --wire` prints.
+ */
+export function frontEntry(e: { stage: string; nsbox: string; deps: string[][]; root: string; json: string; wire: Uint8Array; edit?: (header: string[]) => void }): Buffer {
+  const header = [
+    "stage", ...identity(e.stage),
+    "nsbox", ...identity(e.nsbox),
+    "kernel", procText("osrelease"), procText("version"),
+    ...e.deps.flat(),
+    "state", e.root,
+    "record", e.json,
+    "wire",
+  ];
+  e.edit?.(header);
+  const body = Buffer.concat([tokens(header), e.wire]);
+  const sum = new Bun.CryptoHasher("sha256").update(body).digest("hex");
+  return Buffer.concat([tokens(["nsbox-front", "1", "sum", sum]), body]);
 }
 
 function tokens(list: string[]): Buffer {
@@ -160,13 +166,14 @@ function identity(path: string): string[] {
   return [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].map(String);
 }
 
-function depStat(path: string): string[] {
-  const st = statSync(path, { bigint: true });
+/** DEV INO MODE SIZE MTIME_NS CTIME_NS of lstat(path): a `dep` record's numbers. */
+export function depStat(path: string): string[] {
+  const st = lstatSync(path, { bigint: true });
   return [st.dev, st.ino, st.mode, st.size, st.mtimeNs, st.ctimeNs].map(String);
 }
 
 /** The entry's name: sha256 of the key bytes (FRONT.md "The key"); `env` overrides the caller's as raw entries. */
-export function frontKey(c: Caller, args: string[], env?: string[]): string {
+export function frontKey(c: Pick<Caller, "uid" | "gid" | "cwd" | "env">, args: string[], env?: string[]): string {
   const entries = (env ?? Object.entries(c.env).map(([k, v]) => `${k}=${v}`)).map((e) => Buffer.from(e)).sort(Buffer.compare);
   const key = Buffer.concat([
     tokens(["nsbox-front-key", "1", "uid", String(c.uid), "gid", String(c.gid), "cwd", c.cwd, "argc", String(args.length), ...args, "envc", String(entries.length)]),

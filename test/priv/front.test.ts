@@ -146,7 +146,8 @@ describeRoot("the front", () => {
     expectMiss("checksum mismatch", {
       break: (f) => {
         const b = readFileSync(L.inside(f));
-        b[b.lastIndexOf("served")] ^= 1;
+        const at = b.lastIndexOf("served");
+        b[at] = b[at]! ^ 1;
         writeFileSync(L.inside(f), b);
       },
     });

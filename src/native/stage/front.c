@@ -1,11 +1,13 @@
 /* front.c: the stage as `nsbox` (FRONT.md): a `nsbox run` line that ran before is served from
  * the entry nsbox left for it (ROOT/plans/front-<key sha256>), with no Bun: the record `ps`,
- * `exec`, `stop` and `gc` read is written here, the sandbox is run() as with --spec-fd. Anything
- * unusual is a miss: what was made is undone and DIR/nsbox is exec'd with the very same argv
- * and environment, to do the full, slow, correct thing and say itself what is wrong.
+ * `exec`, `stop` and `gc` read is written here (front-record.c), and stage_run() runs the
+ * sandbox as with --spec-fd. Anything unusual is a miss: nothing of the front is left, and
+ * DIR/nsbox is exec'd with the very same argv and environment, to do the full, slow, correct
+ * thing and say itself what is wrong.
  *
- * Cheap on purpose: no heap, no mapping (the entry is read into .bss, given back by run()), one
- * pass of sha256 over the key and one over the entry, a stat per dependency. */
+ * Cheap on purpose: no heap and no mapping (the entry is read into .bss, whose pages the
+ * supervisor and the init give back), one pass of sha256 over the key and one over the entry,
+ * a stat per dependency. */
 #include "front.h"
 #include "owner-checks.h"
 #include "report.h"
@@ -31,17 +33,16 @@ extern char **environ;
 #define FRONT_MAX_ENV WIRE_MAX_ENV /* more is a miss: nsbox itself then runs the line */
 #define ADDED_RECORD (sizeof "on-exit-unlink" + WIRE_MAX_PATH + 1)
 
-/* The entry, and behind it room for the two on-exit-unlink records added before its `end`.
- * Page-aligned in .bss: only the pages read become resident, and run() gives them back. */
-static char entry[FRONT_MAX_ENTRY + 2 * ADDED_RECORD + sizeof "end"] __attribute__((aligned(4096)));
-static char *env_sorted[FRONT_MAX_ENV];
-
-/* Where nsbox and the state root are; why a miss is one. */
+/* All the front keeps, in one page-aligned block of .bss: only the pages used become
+ * resident, and the supervisor and the init give them back (stage_hold_buffer). */
 static struct front {
+	/* The entry, and behind it room for the two on-exit-unlink records added before its `end`. */
+	char entry[FRONT_MAX_ENTRY + 2 * ADDED_RECORD + sizeof "end"];
+	char *env_sorted[FRONT_MAX_ENV];
 	char sibling[PATH_MAX];  /* DIR/nsbox */
 	char root[PATH_MAX];     /* the state root */
 	char why[200];           /* a miss's reason, when it needs formatting */
-} f;
+} f __attribute__((aligned(4096)));
 
 static const char *missf(const char *fmt, const char *arg)
 {
@@ -100,16 +101,16 @@ static const char *key_hex(int argc, char **argv, char hex[65])
 	for (; environ[n]; n++) {
 		if (n == FRONT_MAX_ENV)
 			return "more environment entries than the front takes";
-		env_sorted[n] = environ[n];
+		f.env_sorted[n] = environ[n];
 	}
-	qsort(env_sorted, n, sizeof *env_sorted, by_bytes);
+	qsort(f.env_sorted, n, sizeof *f.env_sorted, by_bytes);
 	for (i = 0; i < n; i++) {
-		const char *eq = strchr(env_sorted[i], '=');
-		if (!eq || eq == env_sorted[i])
+		const char *eq = strchr(f.env_sorted[i], '=');
+		if (!eq || eq == f.env_sorted[i])
 			return "an environment entry without KEY=";
 		/* Sorted, entries with one KEY are adjacent: all start with "KEY=". */
-		k = (size_t)(eq - env_sorted[i]);
-		if (i > 0 && k == kp && memcmp(env_sorted[i], env_sorted[i - 1], k) == 0)
+		k = (size_t)(eq - f.env_sorted[i]);
+		if (i > 0 && k == kp && memcmp(f.env_sorted[i], f.env_sorted[i - 1], k) == 0)
 			return "an environment KEY given twice";
 		kp = k;
 	}
@@ -129,7 +130,7 @@ static const char *key_hex(int argc, char **argv, char hex[65])
 	key_token(&c, "envc");
 	key_number(&c, n);
 	for (i = 0; i < n; i++)
-		key_token(&c, env_sorted[i]);
+		key_token(&c, f.env_sorted[i]);
 	sha256_hex(&c, hex);
 	return NULL;
 }
@@ -259,7 +260,7 @@ static size_t read_entry(const char *hex, uid_t uid, const char **why)
 	}
 	size = (size_t)st.st_size;
 	while (got < size) {
-		n = pread(fd, entry + got, size - got, (off_t)got);
+		n = pread(fd, f.entry + got, size - got, (off_t)got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -333,7 +334,7 @@ static const char *prepare(int argc, char **argv, struct spec *s)
 		return "the state root is not a clean absolute path";
 	if (!(len = read_entry(hex, uid, &why)))
 		return why;
-	at = entry, end = entry + len;
+	at = f.entry, end = f.entry + len;
 	if ((why = check_sum(&at, end)) || (why = check_header(&at, end, &self, &spec_json)))
 		return why;
 	if (front_record_paths(f.root, record, name) < 0)
@@ -384,5 +385,5 @@ _Noreturn void front_main(int argc, char **argv, struct spec *s)
 		miss(argv, why);
 	trace("front: hit");
 	scrub(argc, argv);
-	stage_run(s, entry, sizeof entry, 0);
+	stage_run(s, (char *)&f, sizeof f);
 }

@@ -47,7 +47,7 @@ static _Noreturn void run_saved_plan(const char *file, char **args, int n)
 		die(EXIT_SETUP, "invalid wire spec", 0, "%s: %s (at token %u)", file, e.reason, e.token);
 	plan_append_args(&spec, file, append, args, n);
 	trace("plan checked and decoded");
-	stage_run(&spec, buf, cap, 1);
+	stage_run(&spec, buf, cap);
 }
 
 /* `nsbox ...` is the front, unless nsbox itself execs the stage (always with --spec-fd); a saved
@@ -103,5 +103,5 @@ int main(int argc, char **argv)
 		static const char ok[] = "ok\n";
 		return write(1, ok, sizeof ok - 1) == sizeof ok - 1 ? 0 : EXIT_SETUP;
 	}
-	stage_run(&spec, buf, WIRE_MAX_STREAM + 1, 1);
+	stage_run(&spec, buf, WIRE_MAX_STREAM + 1);
 }

@@ -12,7 +12,6 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -102,12 +101,14 @@ static void check_fds(const struct spec *s)
 }
 
 /* The supervisor: everything before the clone, then the id maps, then supervising. */
-_Noreturn void stage_run(struct spec *s, char *buf, size_t cap, int mapped)
+_Noreturn void stage_run(struct spec *s, char *buf, size_t cap)
 {
 	struct sigaction dfl = {0};
 	int err[2], sync[2], proc_fd = -1, cgroup_fd, persist;
 	pid_t ppid = getppid(), pid;
 
+	/* Whoever stays for the sandbox's lifetime (supervisor, init) gives it back. */
+	stage_hold_buffer(buf, cap);
 	/* From here every way out removes what on-exit names, setup failures included. */
 	on_exit_init(s);
 	report_at_exit(supervisor_finish);
@@ -167,12 +168,8 @@ _Noreturn void stage_run(struct spec *s, char *buf, size_t cap, int mapped)
 	if (write(sync[1], "1", 1) != 1 && errno != EPIPE)
 		die(EXIT_SETUP, "sync", errno, "release the child");
 	/* The supervisor keeps nothing of the spec (what it still needs was copied with
-	 * arena_keep): give the memory back (the front's buffer is static: its pages only). */
+	 * arena_keep): give the memory back, the buffer its strings were in too. */
 	persist = s->persist != NULL;
-	if (mapped)
-		munmap(buf, cap);
-	else
-		madvise(buf, cap, MADV_DONTNEED);
 	stage_drop_spec(s);
 	supervisor_wait(pid, err[0], persist);
 }

@@ -17,9 +17,9 @@ struct stage_fds {
 extern struct stage_fds stage_fds;
 
 /* run.c: runs a decoded spec: the supervisor's steps, then the child's; buf (cap bytes) holds
- * the spec's strings and is given back once the child is released (unmapped when `mapped`, its
- * pages dropped otherwise). For --spec-fd and --plan (main.c) and the front (front.c). */
-_Noreturn void stage_run(struct spec *s, char *buf, size_t cap, int mapped);
+ * the spec's strings (stage_drop_spec gives its pages back). For --spec-fd and --plan (main.c)
+ * and the front (front.c). */
+_Noreturn void stage_run(struct spec *s, char *buf, size_t cap);
 
 /* ns.c: joining given namespaces (supervisor; ns-fd fds are closed right after), cloning the
  * child, late unshares (child). */
@@ -123,8 +123,10 @@ char *read_all(int fd, size_t cap, size_t *len, const char *step, const char *wh
 /* arena.c: copies of spec strings that outlive the spec buffer (never NULL; dies when full). */
 const char *arena_keep(const char *str);
 
-/* drop-spec.c: gives the pages of the (static) decoded spec back to the kernel, in a process
- * that stays for the sandbox's lifetime and reads nothing of it any more: it reads as zeros after. */
+/* drop-spec.c: gives the pages of the (static) decoded spec, and of the buffer held for its
+ * strings, back to the kernel, in a process that stays for the sandbox's lifetime and reads
+ * nothing of it any more: both read as zeros after. */
+void stage_hold_buffer(char *buf, size_t len);
 void stage_drop_spec(const struct spec *s);
 
 /* supervisor.c: the process the caller waits on; and the tie from the sandbox back to it. */
