@@ -191,7 +191,7 @@ async function residentKb(v: Variant, depth: number, field = "VmRSS"): Promise<n
  * entry of `nsbox run -- CMD` as this process's children start it; returns the symlink and the
  * entry files to remove (/run/nsbox/plans is root's state root: only these are removed).
  */
-function frontFor(stage: string, cmds: string[][]): { link: string; entries: string[] } {
+function frontFor(stage: string, cmds: { cmd: string[]; env?: Record<string, string> }[]): { link: string; entries: string[] } {
   const dir = stage.slice(0, stage.lastIndexOf("/"));
   const link = join(dir, "..", "bin", "nsbox");
   mkdirSync(join(dir, "..", "bin"), { recursive: true, mode: 0o755 });
@@ -199,14 +199,14 @@ function frontFor(stage: string, cmds: string[][]): { link: string; entries: str
   symlinkSync(stage, link);
   rmSync(join(dir, "nsbox"), { force: true });
   symlinkSync(NSBOX, join(dir, "nsbox"));
-  const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
-  const caller = { uid: 0, gid: 0, cwd: process.cwd(), env };
+  const ownEnv = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
   // The files a plan context is read from, as nsbox's writer binds them.
   const deps = ["/etc/subuid", "/etc/subgid", "/", "/etc/resolv.conf"].map((p) => (existsSync(p) ? ["dep", p, ...depStat(p)] : ["dep-type", p, "missing"]));
-  const entries = cmds.map((cmd) => {
+  const entries = cmds.map(({ cmd, env: more }) => {
+    const env = { ...ownEnv, ...more };
     const out = (flag: string) => Bun.spawnSync([NSBOX, "plan", flag, "--", ...cmd], { env }).stdout;
     const json = JSON.stringify(JSON.parse(out("--json").toString()));
-    const file = `/run/nsbox/plans/front-${frontKey(caller, ["run", "--", ...cmd])}`;
+    const file = `/run/nsbox/plans/front-${frontKey({ uid: 0, gid: 0, cwd: process.cwd(), env }, ["run", "--", ...cmd])}`;
     writeFileSync(file, frontEntry({ stage, nsbox: join(dir, "nsbox"), deps, root: "/run/nsbox", json, wire: out("--wire") }), { mode: 0o600 });
     return file;
   });
@@ -253,7 +253,8 @@ try {
   }
   // The state root exists once nsbox ran; the front's entries go in its plans directory.
   Bun.spawnSync([NSBOX, "run", "--", "true"]);
-  const front = frontFor(stage, [["true"], ["sleep", "30"]]);
+  // NSBOX_TRACE is part of the key: the phase table's line has an entry of its own.
+  const front = frontFor(stage, [{ cmd: ["true"] }, { cmd: ["sleep", "30"] }, { cmd: ["true"], env: { NSBOX_TRACE: "1" } }]);
   frontEntries.push(...front.entries);
   const start = compare("start latency of `true` in a sandbox (nsbox's default root is os)", {
     bwrap: { argv: [...BWRAP, "true"], filter: true },
@@ -278,6 +279,7 @@ try {
     phaseTable([plan]);
     if (BEFORE_STAGE) phaseTable([beforePlan]);
     compare("the front against a saved plan (both the installed stage alone)", { "saved plan": { argv: [plan] }, "front hit": { argv: [front.link, "run", "--", "true"] } }, "saved plan");
+    phaseTable([front.link, "run", "--", "true"]);
 
     console.log("resident memory while a sandbox runs, payload excluded (KB)");
     const sleepPlan = join(work, "sleep.plan");
