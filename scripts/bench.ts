@@ -268,6 +268,8 @@ try {
   }, "bwrap");
   phaseTable([NSBOX, "run", "--", "true"]);
   phaseTable([NSBOX, "run", "--", "true"], FRESH);
+  // What the front adds to a line it does not serve: its checks up to "no entry", one execve.
+  compare("a miss: the front execs nsbox beside it", { "nsbox --version": { argv: [NSBOX, "--version"] }, "the front, then nsbox --version": { argv: [front.link, "--version"] } }, "nsbox --version");
   if (!ONLY_RUN) {
     // What the os root costs against the whole host root, each pair measured side by side.
     compare("os root against host root: nsbox run", {

@@ -325,15 +325,16 @@ static const char *prepare(int argc, char **argv, struct spec *s)
 	size_t len;
 	int fd;
 
-	if ((fd = installed_self(self_path, &self, &cf)) < 0)
-		return missf("%.150s", cf.why);
-	close(fd);
+	/* A line without an entry is the common miss: it is found first. */
 	if ((why = key_hex(argc, argv, hex)))
 		return why;
 	if (!state_root(uid))
 		return "the state root is not a clean absolute path";
 	if (!(len = read_entry(hex, uid, &why)))
 		return why;
+	if ((fd = installed_self(self_path, &self, &cf)) < 0)
+		return missf("%.150s", cf.why);
+	close(fd);
 	at = f.entry, end = f.entry + len;
 	if ((why = check_sum(&at, end)) || (why = check_header(&at, end, &self, &spec_json)))
 		return why;
