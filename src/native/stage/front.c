@@ -33,16 +33,19 @@ extern char **environ;
 #define FRONT_MAX_ENV WIRE_MAX_ENV /* more is a miss: nsbox itself then runs the line */
 #define ADDED_RECORD (sizeof "on-exit-unlink" + WIRE_MAX_PATH + 1)
 
-/* All the front keeps, in one page-aligned block of .bss: only the pages used become
- * resident, and the supervisor and the init give them back (stage_hold_buffer). */
-static struct front {
+/* All the front keeps, in one block of .bss of whole pages (the type's alignment makes its size
+ * a multiple of it): only the pages used become resident, and the supervisor and the init give
+ * them back as they give back a mapped spec (stage_hold_buffer), with no other variable on
+ * those pages. */
+static struct __attribute__((aligned(4096))) front {
 	/* The entry, and behind it room for the two on-exit-unlink records added before its `end`. */
 	char entry[FRONT_MAX_ENTRY + 2 * ADDED_RECORD + sizeof "end"];
 	char *env_sorted[FRONT_MAX_ENV];
 	char sibling[PATH_MAX];  /* DIR/nsbox */
 	char root[PATH_MAX];     /* the state root */
 	char why[200];           /* a miss's reason, when it needs formatting */
-} f __attribute__((aligned(4096)));
+} f;
+_Static_assert(sizeof f % 4096 == 0, "the front's block is whole pages");
 
 static const char *missf(const char *fmt, const char *arg)
 {
