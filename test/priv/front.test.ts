@@ -156,6 +156,13 @@ describeRoot("the front", () => {
   test("an entry others may read or write, or another user's, is a miss", () => {
     expectMiss("the entry is not the caller's alone, or too large", { break: (f) => chmodSync(L.inside(f), 0o644) });
     expectMiss("the entry is not the caller's alone, or too large", { break: (f) => chownSync(L.inside(f), 65534, 65534) });
+    // A symlink in its place, even to a good entry, is not followed (O_NOFOLLOW).
+    expectMiss("the entry cannot be opened", {
+      break: (f) => {
+        L.sh(`mv ${f} ${f}.real && ln -s ${f}.real ${f}`);
+      },
+      restore: () => L.sh(`rm -f ${ROOT.root}/plans/*.real`),
+    });
   });
 
   test("a plans directory others may enter is a miss", () => {
@@ -166,6 +173,12 @@ describeRoot("the front", () => {
   test("a reinstalled stage, or another nsbox, is a miss", () => {
     const stage = L.inside(STAGE);
     expectMiss("the stage is not the file the entry was written for", { break: () => utimesSync(stage, new Date(), new Date(1_000_000_000)) });
+    // A stage others could replace is not trusted, whatever the entry says.
+    const dir = L.inside("/usr/local/lib/nsbox");
+    expectMiss(`${STAGE}: directory /usr/local/lib/nsbox is writable by others (mode 0777); chmod go-w /usr/local/lib/nsbox`, {
+      break: () => chmodSync(dir, 0o777),
+      restore: () => chmodSync(dir, 0o755),
+    });
     expectMiss("nsbox is not the file that wrote the entry", {
       edit: (h) => {
         const at = h.indexOf("nsbox") + 2; // DEV INO: another file

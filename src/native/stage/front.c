@@ -43,7 +43,7 @@ static struct __attribute__((aligned(4096))) front {
 	char *env_sorted[FRONT_MAX_ENV];
 	char sibling[PATH_MAX];  /* DIR/nsbox */
 	char root[PATH_MAX];     /* the state root */
-	char why[200];           /* a miss's reason, when it needs formatting */
+	char why[300];           /* a miss's reason, when it needs formatting */
 } f;
 _Static_assert(sizeof f % 4096 == 0, "the front's block is whole pages");
 
@@ -58,7 +58,7 @@ static const char *missf(const char *fmt, const char *arg)
 static _Noreturn void miss(char **argv, const char *why)
 {
 	struct stat self, sib;
-	char line[160];
+	char line[320];
 
 	snprintf(line, sizeof line, "front: miss: %s", why);
 	trace(line);
@@ -226,7 +226,7 @@ static const char *check_header(char **at, char *end, const struct stat *self, c
 		if (++deps > FRONT_MAX_DEPS || !(path = next(at, end)))
 			return "bad dependencies";
 		if (is(t, "dep") ? lstat(path, &st) < 0 || !same_stat(at, end, &st, 1) : !is(next(at, end), file_type(path)))
-			return missf("%.150s changed", path);
+			return missf("%.250s changed", path);
 	}
 	if (!is(t, "state") || !is(next(at, end), f.root))
 		return "another state root";
@@ -253,7 +253,7 @@ static size_t read_entry(const char *hex, uid_t uid, const char **why)
 		return *why = errno == ENOENT ? "no plans directory" : "the plans directory is not the caller's alone", 0;
 	snprintf(path + len, sizeof path - (size_t)len, "/front-%s", hex);
 	if (guarded_dirs(path, uid, 1, &cf) < 0)
-		return *why = missf("%.150s", cf.why), 0;
+		return *why = missf("%.250s", cf.why), 0;
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return *why = errno == ENOENT ? "no entry" : "the entry cannot be opened", 0;
 	if (guarded_file(path, fd, uid, &st, &cf) < 0 || st.st_uid != uid || (st.st_mode & 077) ||
@@ -309,7 +309,7 @@ static const char *decode(char *wire, size_t len, const char *record, const char
 	add = stpcpy(add, name) + 1;
 	add = stpcpy(add, "end") + 1;
 	if (wire_decode(wire, (size_t)(add - wire), s, &e) < 0)
-		return missf("invalid wire spec: %.150s", e.reason);
+		return missf("invalid wire spec: %.200s", e.reason);
 	/* Decoded as the records they were added as, not as arguments of a truncated one. */
 	if (s->n_on_exit_unlink < 2 || s->on_exit_unlink[s->n_on_exit_unlink - 2] != rec_at ||
 	    s->on_exit_unlink[s->n_on_exit_unlink - 1] != name_at)
@@ -336,7 +336,7 @@ static const char *prepare(int argc, char **argv, struct spec *s)
 	if (!(len = read_entry(hex, uid, &why)))
 		return why;
 	if ((fd = installed_self(self_path, &self, &cf)) < 0)
-		return missf("%.150s", cf.why);
+		return missf("%.250s", cf.why);
 	close(fd);
 	at = f.entry, end = f.entry + len;
 	if ((why = check_sum(&at, end)) || (why = check_header(&at, end, &self, &spec_json)))
