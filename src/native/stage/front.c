@@ -249,8 +249,10 @@ static size_t read_entry(const char *hex, uid_t uid, const char **why)
 		return *why = "the state root is too long", 0;
 	/* The plan cache's rule (isPrivateDir): ROOT/plans the caller's, 0700 at most, and no one
 	 * but root or the caller can rename anything in it or above it. */
-	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077))
-		return *why = errno == ENOENT ? "no plans directory" : "the plans directory is not the caller's alone", 0;
+	if (lstat(path, &st) < 0)
+		return *why = "no plans directory", 0;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077))
+		return *why = "the plans directory is not the caller's alone", 0;
 	snprintf(path + len, sizeof path - (size_t)len, "/front-%s", hex);
 	if (guarded_dirs(path, uid, 1, &cf) < 0)
 		return *why = missf("%.250s", cf.why), 0;
