@@ -20,8 +20,10 @@ set -u
 NSBOX_RELEASE_PUBKEY='RWQ+I9bIIiOuZGUwRHBHJg0Fv98oEJBd3oM4hkRETXnWaehTQpJToN/u'
 NSBOX_DEFAULT_BASE_URL='https://get.nsbox.dev/releases'
 # Where `nsbox stage install` puts the stage by default (src/core/stage-install.ts; a test keeps
-# the two equal), so --uninstall can remove it too.
+# the two equal), so --uninstall can remove it too, and nsbox beside it when the front is
+# installed (src/native/FRONT.md: `nsbox` is then a symlink to the stage).
 NSBOX_STAGE_PATH='/usr/local/lib/nsbox/nsbox-stage'
+NSBOX_FRONT_TARGET="${NSBOX_STAGE_PATH%/*}/nsbox"
 
 say() { printf 'nsbox-install: %s\n' "$*" >&2; }
 die() {
@@ -34,8 +36,8 @@ usage() {
 usage: install.sh [--version X.Y.Z] [--no-stage] [--uninstall]
 Installs nsbox into /usr/local/bin (root) or ~/.local/bin, or $NSBOX_INSTALL_DIR.
   --version X.Y.Z  that release instead of the latest
-  --no-stage       as root, do not run `nsbox stage install` (e.g. when building an image),
-                   or with --uninstall, leave the installed stage in place
+  --no-stage       as root, do not run `nsbox stage install --front` (e.g. when building an
+                   image), or with --uninstall, leave the installed stage in place
   --uninstall      remove the nsbox binary (and, as root, the stage) this installer put in place
 EOF
 }
@@ -100,10 +102,13 @@ uninstall() {
 	[ -e "$dir/nsbox" ] || die "nothing to uninstall: $dir/nsbox does not exist"
 	rm -f "$dir/nsbox" || die "cannot remove $dir/nsbox"
 	say "removed $dir/nsbox"
-	if [ "$(id -u)" = 0 ] && [ "$stage" = yes ] && [ -e "$NSBOX_STAGE_PATH" ]; then
-		rm -f "$NSBOX_STAGE_PATH" || die "cannot remove $NSBOX_STAGE_PATH"
+	if [ "$(id -u)" = 0 ] && [ "$stage" = yes ]; then
+		for f in "$NSBOX_FRONT_TARGET" "$NSBOX_STAGE_PATH"; do
+			[ -e "$f" ] || continue
+			rm -f "$f" || die "cannot remove $f"
+			say "removed $f"
+		done
 		rmdir "${NSBOX_STAGE_PATH%/*}" 2>/dev/null || true
-		say "removed $NSBOX_STAGE_PATH"
 	fi
 }
 
@@ -204,8 +209,12 @@ main() {
 	install_atomically "$work/$artifact" "$dir"
 	say "installed $got_version at $dir/nsbox"
 	if [ "$(id -u)" = 0 ] && [ "$stage" = yes ]; then
-		# The static stage at a root-owned path, for saved plans; older releases have no such command.
-		if "$dir/nsbox" help stage >/dev/null 2>&1; then
+		# The static stage at a root-owned path, for saved plans and, where the release has it, as
+		# the front: $dir/nsbox becomes a symlink to it and nsbox moves beside it, so a repeated
+		# `nsbox run` line starts without Bun. Older releases have no such command.
+		if "$dir/nsbox" stage --help 2>/dev/null | grep -q -- --front; then
+			"$dir/nsbox" stage install --front "$dir/nsbox" || die "nsbox stage install --front failed (the binary is installed at $dir/nsbox)"
+		elif "$dir/nsbox" help stage >/dev/null 2>&1; then
 			"$dir/nsbox" stage install || die "nsbox stage install failed (the binary is installed at $dir/nsbox)"
 		else
 			say "note: this nsbox has no 'stage install' command; skipped installing the stage"

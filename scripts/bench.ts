@@ -7,9 +7,11 @@
 //  - the default `os` root against the host root (`--root host`), pair by pair (issue #10);
 //  - the per-phase table of `NSBOX_TRACE=1 nsbox run -- true` (medians);
 //  - resident memory of the supervisor (and of the init) while a sandbox runs, anonymous apart;
-//  - the goals of issue #15 in one table;
+//  - the front (src/native/FRONT.md: the installed stage run as `nsbox` serving a repeated line
+//    from its entry, no Bun) beside them, its entry written as FRONT.md says;
 //  - the kernel's share: scripts/floor/sandbox-floor.c, only the system calls the same sandbox
-//    needs (namespaces, id maps, a tmpfs root, pivot_root, an init and the payload), beside them.
+//    needs (namespaces, id maps, a tmpfs root, pivot_root, an init and the payload), beside them;
+//  - the goals of issue #15 in one table.
 // BENCH_BEFORE_STAGE=PATH (an earlier build's dist/nsbox-stage) adds the same saved plan run by
 // that stage, side by side, with its step table: before/after figures of a stage change.
 // Each line: wall median [quartiles], CPU median, and the median [quartiles] of the ratios of
@@ -17,10 +19,11 @@
 // average is printed before and after. Prints figures; never fails on them. Needs root, bwrap and
 // a built dist/nsbox. BENCH_RUNS sets the pairs (default 40); BENCH_ONLY=run only does the
 // `run` comparisons and the phase tables.
-import { chmodSync, closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { readHostLayout } from "../src/core/host-layout.ts";
 import { encodeSavedPlan } from "../src/native/saved-plan.ts";
+import { depStat, frontEntry, frontKey } from "../test/priv/front-layout.ts";
 import { JIT_POLICY } from "./build.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
@@ -189,11 +192,39 @@ async function residentKb(v: Variant, depth: number, field = "VmRSS"): Promise<n
   return kb;
 }
 
+/**
+ * The front's layout beside `stage` (a `nsbox` symlink to it, nsbox itself beside it) and the
+ * entry of `nsbox run -- CMD` as this process's children start it; returns the symlink and the
+ * entry files to remove (/run/nsbox/plans is root's state root: only these are removed).
+ */
+function frontFor(stage: string, cmds: { cmd: string[]; env?: Record<string, string> }[]): { link: string; entries: string[] } {
+  const dir = stage.slice(0, stage.lastIndexOf("/"));
+  const link = join(dir, "..", "bin", "nsbox");
+  mkdirSync(join(dir, "..", "bin"), { recursive: true, mode: 0o755 });
+  rmSync(link, { force: true });
+  symlinkSync(stage, link);
+  rmSync(join(dir, "nsbox"), { force: true });
+  symlinkSync(NSBOX, join(dir, "nsbox"));
+  const ownEnv = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+  // The files a plan context is read from, as nsbox's writer binds them.
+  const deps = ["/etc/subuid", "/etc/subgid", "/", "/etc/resolv.conf"].map((p) => (existsSync(p) ? ["dep", p, ...depStat(p)] : ["dep-type", p, "missing"]));
+  const entries = cmds.map(({ cmd, env: more }) => {
+    const env = { ...ownEnv, ...more };
+    const out = (flag: string) => Bun.spawnSync([NSBOX, "plan", flag, "--", ...cmd], { env }).stdout;
+    const json = JSON.stringify(JSON.parse(out("--json").toString()));
+    const file = `/run/nsbox/plans/front-${frontKey({ uid: 0, gid: 0, cwd: process.cwd(), env }, ["run", "--", ...cmd])}`;
+    writeFileSync(file, frontEntry({ stage, nsbox: join(dir, "nsbox"), deps, root: "/run/nsbox", json, wire: out("--wire") }), { mode: 0o600 });
+    return file;
+  });
+  return { link, entries };
+}
+
 if (process.getuid!() !== 0) {
   console.log("bench: run as root (nsbox and bwrap both map root to build the same sandbox)");
   process.exit(0);
 }
 const work = mkdtempSync("/tmp/nsbox-bench-");
+const frontEntries: string[] = [];
 try {
   // The Bun floor: a hello world compiled with nsbox's own flags.
   writeFileSync(join(work, "hello.ts"), 'console.log("hello");\n');
@@ -230,18 +261,26 @@ try {
   const floorSource = resolve(import.meta.dir, "floor/sandbox-floor.c");
   const cc = Bun.spawnSync(["musl-gcc", "-static", "-O2", "-o", floor, floorSource], { stdio: ["ignore", "ignore", "pipe"] });
   if (cc.exitCode !== 0) throw new Error(`building the kernel floor failed: ${cc.stderr}`);
+  // The state root exists once nsbox ran; the front's entries go in its plans directory.
+  Bun.spawnSync([NSBOX, "run", "--", "true"]);
+  // NSBOX_TRACE is part of the key: the phase table's line has an entry of its own.
+  const front = frontFor(stage, [{ cmd: ["true"] }, { cmd: ["sleep", "30"] }, { cmd: ["true"], env: { NSBOX_TRACE: "1" } }]);
+  frontEntries.push(...front.entries);
   const start = compare("start latency of `true` in a sandbox (nsbox's default root is os)", {
     bwrap: { argv: [...BWRAP, "true"], filter: true },
     "bwrap, os root": { argv: [...BWRAP_OS, "true"], filter: true },
     "nsbox run (cached plan)": { argv: [NSBOX, "run", "--", "true"] },
     "nsbox run (planned afresh)": { argv: [NSBOX, "run", "--", "true"], env: FRESH },
     "saved plan (stage alone)": { argv: [plan] },
+    "front hit (stage as nsbox)": { argv: [front.link, "run", "--", "true"] },
     ...before,
     "kernel floor (sandbox-floor.c)": { argv: [floor] },
     "bun hello world": { argv: [hello] },
   }, "bwrap");
   phaseTable([NSBOX, "run", "--", "true"]);
   phaseTable([NSBOX, "run", "--", "true"], FRESH);
+  // What the front adds to a line it does not serve: its checks up to "no entry", one execve.
+  compare("a miss: the front execs nsbox beside it", { "nsbox --version": { argv: [NSBOX, "--version"] }, "the front, then nsbox --version": { argv: [front.link, "--version"] } }, "nsbox --version");
   if (!ONLY_RUN) {
     // What the os root costs against the whole host root, each pair measured side by side.
     compare("os root against host root: nsbox run", {
@@ -252,6 +291,8 @@ try {
     compare("os root against host root: bubblewrap", { "bwrap, host root": { argv: [...BWRAP, "true"], filter: true }, "bwrap, os root": { argv: [...BWRAP_OS, "true"], filter: true } }, "bwrap, host root");
     phaseTable([plan]);
     if (BEFORE_STAGE) phaseTable([beforePlan]);
+    compare("the front against a saved plan (both the installed stage alone)", { "saved plan": { argv: [plan] }, "front hit": { argv: [front.link, "run", "--", "true"] } }, "saved plan");
+    phaseTable([front.link, "run", "--", "true"]);
 
     console.log("resident memory while a sandbox runs, payload excluded (KB)");
     const sleepPlan = join(work, "sleep.plan");
@@ -259,6 +300,7 @@ try {
     const resident: [string, Variant][] = [
       ["nsbox run", { argv: [NSBOX, "run", "--", "sleep", "30"] }],
       ["saved plan", { argv: [sleepPlan] }],
+      ["front hit", { argv: [front.link, "run", "--", "sleep", "30"] }],
       ["bwrap", { argv: [...BWRAP, "sleep", "30"], filter: true }],
     ];
     // RssAnon apart: the rest of VmRSS is the stage's own file pages (fault-around maps them
@@ -274,8 +316,10 @@ try {
     console.log("goals of issue #15 (median pair ratios against bwrap; against bwrap with the os root)");
     console.log(`  2. nsbox run -- true (cached plan)  ${start["nsbox run (cached plan)"]!.toFixed(2)}x; ${againstOs("nsbox run (cached plan)")}x   target <= 2.0x`);
     console.log(`  3. saved plan                       ${start["saved plan (stage alone)"]!.toFixed(2)}x; ${againstOs("saved plan (stage alone)")}x   target <= 0.5x (the kernel's share alone: ${start["kernel floor (sandbox-floor.c)"]!.toFixed(2)}x)`);
-    console.log(`  4. supervisor resident              ${supervisorKb["saved plan"]} saved plan, ${supervisorKb["nsbox run"]} run   target <= 128 KB`);
+    console.log(`     front hit (a repeated run line)  ${start["front hit (stage as nsbox)"]!.toFixed(2)}x; ${againstOs("front hit (stage as nsbox)")}x`);
+    console.log(`  4. supervisor resident              ${supervisorKb["saved plan"]} saved plan, ${supervisorKb["front hit"]} front, ${supervisorKb["nsbox run"]} run   target <= 128 KB`);
   }
 } finally {
+  for (const f of frontEntries) rmSync(f, { force: true });
   rmSync(work, { recursive: true, force: true });
 }

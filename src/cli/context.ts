@@ -4,7 +4,8 @@
 import { readFileSync } from "node:fs";
 import { DEFAULT_SUBID_COUNT, DEFAULT_SUBID_START } from "../model/defaults.ts";
 import type { PlanContext, SubIdRange } from "../model/context.ts";
-import { readHostLayout } from "../core/host-layout.ts";
+import { hostLayoutDeps, readHostLayout } from "../core/host-layout.ts";
+import { resolutionDeps, uniqueDeps, type FileDep } from "../core/file-deps.ts";
 
 /** The owner name nsbox looks up in /etc/subuid and /etc/subgid (as podman uses `containers`). */
 export const SUBID_OWNER = "nsbox";
@@ -19,6 +20,8 @@ export function findSubIdRange(text: string | undefined, file: string): SubIdRan
   }
   return { start: DEFAULT_SUBID_START, count: DEFAULT_SUBID_COUNT, source: `built-in default (no ${SUBID_OWNER} entry in ${file})` };
 }
+
+const SUBID_FILES = ["/etc/subuid", "/etc/subgid"] as const;
 
 function readOptional(file: string): string | undefined {
   try {
@@ -36,8 +39,16 @@ export function readPlanContext(): PlanContext {
     gid: process.getgid!(),
     env,
     cwd: process.cwd(),
-    subuid: findSubIdRange(readOptional("/etc/subuid"), "/etc/subuid"),
-    subgid: findSubIdRange(readOptional("/etc/subgid"), "/etc/subgid"),
+    subuid: findSubIdRange(readOptional(SUBID_FILES[0]), SUBID_FILES[0]),
+    subgid: findSubIdRange(readOptional(SUBID_FILES[1]), SUBID_FILES[1]),
     host: readHostLayout(),
   };
+}
+
+/**
+ * The files readPlanContext read the context from (the rest of it, ids, environment and cwd,
+ * the front reads itself): while each lstats the same, so does the context (src/native/FRONT.md).
+ */
+export function planContextDeps(ctx: PlanContext): FileDep[] {
+  return uniqueDeps([...SUBID_FILES.flatMap((f) => resolutionDeps(f, true)), ...hostLayoutDeps(ctx.host)]);
 }

@@ -56,7 +56,7 @@ export async function main(argv: readonly string[], io?: CliIo): Promise<number>
       const miss = runFromCache(args);
       const { runCommand } = await import("./run.ts");
       tracePhase("planning modules loaded");
-      return await runCommand(args, miss.ctx, {}, miss.store);
+      return await runCommand(args, miss.ctx, { launch: miss.launch }, miss.store);
     }
     return await (await import("./index.ts")).runCli(argv, io);
   } catch (e) {

@@ -8,7 +8,9 @@ import { logger, setLogLevel } from "../core/log.ts";
 import { binaryIdentity, planCacheDir, readCachedPlan, storeCachedPlan, type CachedPlan } from "../core/plan-cache.ts";
 import { tracePhase } from "../core/trace.ts";
 import type { PlanContext } from "../model/context.ts";
-import { readPlanContext } from "./context.ts";
+import { planContextDeps, readPlanContext } from "./context.ts";
+import type { FrontLine } from "../core/front-entry.ts";
+import type { NormalSpec } from "../model/normalize.ts";
 import { launchSpec } from "./launch-spec.ts";
 import { mentionsPlugin } from "./plugin-mention.ts";
 import { VERSION } from "./version.ts";
@@ -20,6 +22,8 @@ export interface PlanCacheMiss {
   ctx: PlanContext;
   /** Keeps a plan for this exact line; absent when the line may not be cached at all. */
   store?: (plan: CachedPlan) => void;
+  /** Launches the planned spec: a kept plan is offered to the front too (src/native/FRONT.md). */
+  launch?: (spec: NormalSpec) => never;
 }
 
 /**
@@ -57,18 +61,24 @@ export function runFromCache(args: readonly string[]): PlanCacheMiss {
   const entry = readCachedPlan(dir, key, ctx.uid);
   const hit = entry && inSameRange(entry, ctx) ? entry : undefined;
   tracePhase(hit ? "plan cache hit" : "plan cache miss");
+  // The front serves a line with no flag of its own to honour (a log level, a name's range).
+  const front: FrontLine = { argv: ["run", ...args], ctx, deps: () => planContextDeps(ctx) };
+  const frontFor = (plan: CachedPlan) => (plan.logLevel === undefined && plan.range === undefined ? { front } : {});
   if (hit) {
     if (hit.logLevel !== undefined) setLogLevel(hit.logLevel);
-    return launchSpec(hit.spec, execute);
+    return launchSpec(hit.spec, (spec) => execute(spec, frontFor(hit)));
   }
+  let kept: CachedPlan | undefined;
   const store = (plan: CachedPlan) => {
     try {
       storeCachedPlan(dir, key, plan, ctx.uid);
+      kept = plan;
       tracePhase("plan cached");
     } catch (e) {
       // A cache that cannot be written costs the next run its speed, never this run its start.
       log.debug(`plan cache: not kept: ${(e as Error).message}`);
     }
   };
-  return { ctx, store };
+  const launch = (spec: NormalSpec) => execute(spec, kept?.spec === spec ? frontFor(kept) : {});
+  return { ctx, store, launch };
 }

@@ -8,6 +8,7 @@ import { runSteps, type HostStep } from "./host-steps.ts";
 import { sharedStage } from "./stage-install.ts";
 import { logger } from "./log.ts";
 import { HOST_STEPS, type HostContext } from "./prepare-host.ts";
+import { keepFrontEntry, type FrontLine } from "./front-entry.ts";
 import { stageTraceEnv, traceFlush, tracePhase } from "./trace.ts";
 import { ffiSys } from "./sys/ffi.ts";
 import type { Sys } from "./sys/sys.ts";
@@ -23,6 +24,8 @@ export interface ExecuteOptions {
   sys?: Sys;
   /** The socket calls of --publish (core/sys/socket.ts when absent). */
   sockets?: SocketSys;
+  /** The plan cache's line: the front may start it next time (src/native/FRONT.md). */
+  front?: FrontLine;
 }
 
 /** A zone member's network namespace, wired to the zone's bridge; the stage joins it by fd. */
@@ -41,7 +44,17 @@ const ZONE_STEP: HostStep<HostContext> = {
 /** What `run` prepares on the host, in order: the zone's netns, then what every start needs. */
 export const RUN_STEPS: readonly HostStep<HostContext>[] = [ZONE_STEP, ...HOST_STEPS];
 
-export function execute(spec: NormalSpec, { host = {}, record = true, sys = ffiSys, sockets }: ExecuteOptions = {}): never {
+/** Keeps the line for the front when it can serve it; never fails the start it is part of. */
+function offerToFront(line: FrontLine, ctx: HostContext, stage: string): void {
+  try {
+    const refusal = keepFrontEntry(line, ctx.spec, ctx.host, stage);
+    tracePhase(refusal ? `front: not kept: ${refusal}` : "front: entry kept");
+  } catch (e) {
+    log.debug(`front: entry not kept: ${(e as Error).message}`);
+  }
+}
+
+export function execute(spec: NormalSpec, { host = {}, record = true, sys = ffiSys, sockets, front }: ExecuteOptions = {}): never {
   // 1. The host side: zone netns, seccomp compiled, fds handed across, recorded, cgroups made.
   const ctx: HostContext = { spec, sys, record, cgroups: record, host, sockets };
   const prepared = runSteps(RUN_STEPS, ctx);
@@ -52,6 +65,7 @@ export function execute(spec: NormalSpec, { host = {}, record = true, sys = ffiS
     tracePhase("wire encoded");
     // 3. The stage from a place nobody can write; then Bun is gone (kilobytes instead of ~27 MB).
     const stage = sharedStage(ctx.spec, stageBytes) ?? stageExecutable(sys, sys.uid(), process.env);
+    if (front) offerToFront(front, ctx, stage);
     tracePhase("stage ready (execve)");
     log.debug(`exec ${stage} with the spec on fd ${specFd}`);
     traceFlush();

@@ -4,6 +4,7 @@
 import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { HostLayout, OsEntry } from "../model/context.ts";
+import { pathDep, resolutionDeps, type FileDep } from "./file-deps.ts";
 
 /** The top-level OS names (file-hierarchy(7)): bin, sbin and the library dirs of every ABI. */
 const OS_NAME = /^(s?bin|lib(32|64|x32|o32)?)$/;
@@ -53,4 +54,18 @@ export function readHostLayout(): HostLayout {
   const resolvConf = resolvConfTarget();
   if (resolvConf === undefined) return { os };
   return resolvConf === RESOLVED_STUB && existsSync(RESOLVED_UPSTREAM) ? { os, resolvConf, resolvedUpstream: RESOLVED_UPSTREAM } : { os, resolvConf };
+}
+
+/**
+ * What readHostLayout read, for the front (src/native/FRONT.md): `/` by identity (its listing
+ * changes its times), each OS entry, and every name on the way to /etc/resolv.conf's target
+ * (and to resolved's upstream file when the stub is the target).
+ */
+export function hostLayoutDeps(layout: HostLayout): FileDep[] {
+  return [
+    pathDep("/", true),
+    ...layout.os.map((e) => pathDep(e.path)),
+    ...resolutionDeps("/etc/resolv.conf", false),
+    ...(layout.resolvConf === RESOLVED_STUB ? resolutionDeps(RESOLVED_UPSTREAM, false) : []),
+  ];
 }

@@ -14,8 +14,11 @@ import { assertGuardedDirs } from "./stage-install.ts";
 import { stateRoot } from "./state-dir.ts";
 
 const MAGIC = "nsbox-plan-cache 1";
-/** Entries kept; past it the least recently written go (a shell's changing $OLDPWD makes new keys). */
-export const PLAN_CACHE_ENTRIES = 64;
+/**
+ * Files kept (a line's entry, and its front entry: src/native/FRONT.md); past it the least
+ * recently written go (a shell's changing $OLDPWD makes new keys).
+ */
+export const PLAN_CACHE_ENTRIES = 128;
 
 /** What a hit gives back: the spec exactly as planned, and the log level its flags chose. */
 export interface CachedPlan {
@@ -123,13 +126,18 @@ function evictOld(dir: string, keep: number): void {
  * directory it makes when missing). Throws when it cannot: the caller decides what that means.
  */
 export function storeCachedPlan(dir: string, key: string, plan: CachedPlan, uid: number, keep = PLAN_CACHE_ENTRIES): void {
+  storeCacheFile(dir, sha256Hex(key), Buffer.from(encodeEntry(key, plan)), uid, keep);
+}
+
+/** Writes `bytes` as the file `name` of the cache directory, as storeCachedPlan does its entries. */
+export function storeCacheFile(dir: string, name: string, bytes: Uint8Array, uid: number, keep = PLAN_CACHE_ENTRIES): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (!isPrivateDir(dir, uid)) throw new Error(`${dir} is not private to uid ${uid}`);
-  const file = entryPath(dir, key);
+  const file = join(dir, name);
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, "wx", 0o600);
   try {
-    writeSync(fd, encodeEntry(key, plan));
+    writeSync(fd, bytes);
   } finally {
     closeSync(fd);
   }

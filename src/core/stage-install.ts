@@ -3,8 +3,8 @@
 // directory must be root's alone (a user who could replace the stage could run anything as
 // whoever runs a plan); the directories above may be sticky (like /tmp) but otherwise root's
 // too. The same rules are checked by the stage itself before it runs a plan.
-import { chmodSync, chownSync, closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
+import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { NsboxError, UsageError } from "../base/errors.ts";
 import type { NormalSpec } from "../model/normalize.ts";
 import { sha256Hex } from "../native/sha256.ts";
@@ -34,25 +34,66 @@ export function assertGuardedDirs(dir: string, what: string, { owner = 0, strict
   }
 }
 
+/** `bytes` (or a copy of the file `from`) at `path`, root-owned, mode 0755: written aside, synced, renamed over. */
+function placeRootFile(path: string, from: { bytes: Uint8Array } | { file: string }): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    if ("file" in from) copyFileSync(from.file, tmp, 1 /* COPYFILE_EXCL */);
+    const fd = openSync(tmp, "bytes" in from ? "wx" : "r+", 0o700);
+    try {
+      if ("bytes" in from) writeSync(fd, from.bytes);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    chownSync(tmp, 0, 0);
+    chmodSync(tmp, 0o755);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+function assertInstallPath(path: string, what: string): void {
+  if (process.getuid!() !== 0) throw new UsageError(`${what}: needs root (the installed stage must be owned by root)`);
+  if (!path.startsWith("/") || /\s/.test(path)) throw new UsageError(`${what}: ${path}: give an absolute path without spaces`);
+}
+
 /** Writes the stage at `path` (replacing one that is there), root-owned, mode 0755; returns its sha256. */
 export function installStage(path: string, bytes: Uint8Array): string {
-  if (process.getuid!() !== 0) throw new UsageError("stage install: needs root (the installed stage must be owned by root)");
-  if (!path.startsWith("/") || /\s/.test(path)) throw new UsageError(`stage install: ${path}: give an absolute path without spaces`);
+  assertInstallPath(path, "stage install");
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   assertGuardedDirs(dir, "stage install");
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, "wx", 0o700);
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  chownSync(tmp, 0, 0);
-  chmodSync(tmp, 0o755);
-  renameSync(tmp, path);
+  placeRootFile(path, { bytes });
   return verifyInstalledStage(path, bytes);
+}
+
+/**
+ * The front (src/native/FRONT.md): this nsbox copied beside the installed stage at `stage` (as
+ * `nsbox`, unless it runs from there already), then `link`, the path users run, made a symlink to
+ * the stage, atomically (a new link renamed over the old file). Returns where nsbox is now.
+ */
+export function installFront(link: string, stage: string): string {
+  assertInstallPath(link, "stage install --front");
+  const nsbox = join(dirname(stage), "nsbox");
+  if (link === stage || link === nsbox) throw new UsageError(`stage install --front: ${link} is where the stage or nsbox itself goes`, "give the path users run, such as /usr/local/bin/nsbox");
+  const linkDir = dirname(link);
+  assertGuardedDirs(linkDir, "stage install --front");
+  const self = readlinkSync("/proc/self/exe");
+  if (self !== nsbox) placeRootFile(nsbox, { file: self });
+  const st = lstatSync(link, { throwIfNoEntry: false });
+  if (st?.isDirectory()) throw new UsageError(`stage install --front: ${link} is a directory`, "give the path users run, such as /usr/local/bin/nsbox");
+  const tmp = `${link}.${process.pid}.tmp`;
+  symlinkSync(stage, tmp);
+  try {
+    renameSync(tmp, link);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  return nsbox;
 }
 
 /** The installed stage at `path` is a file only root can change, in directories only root can change: its bytes. */

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { DEFAULT_STAGE_PATH } from "../../src/core/stage-install.ts";
 import { describeRoot } from "../priv/harness.ts";
 import { HOST_TARGET, REPO, serve, sharedRelease, type HttpServer, type TestKey } from "./fixture.ts";
@@ -167,21 +167,25 @@ describeInstall("install.sh against a local release server", () => {
     expect(r.stderr).toContain("is not on your PATH");
   });
 
-  test("root: the default directory is /usr/local/bin, nsbox stage install puts the stage in place, --uninstall removes both", () => {
+  test("root: the default directory is /usr/local/bin, made the front (the installed stage; nsbox beside it); --uninstall removes all three", () => {
     // A private mount namespace: a tmpfs on /usr/local and the root mount read-only, so neither
     // the installer nor `nsbox stage install` can write anywhere on the host.
+    const lib = dirname(DEFAULT_STAGE_PATH);
     const sealed = [
       "mount -t tmpfs nsbox-test /usr/local && mount -o remount,bind,ro / && mkdir /usr/local/tmp && export TMPDIR=/usr/local/tmp HOME=/usr/local/tmp",
       '"$@" && /usr/local/bin/nsbox --version >&2',
-      `test -x ${DEFAULT_STAGE_PATH} && "$@" --uninstall && ! test -e /usr/local/bin/nsbox && ! test -e ${DEFAULT_STAGE_PATH} && echo uninstalled >&2`,
+      `readlink /usr/local/bin/nsbox >&2 && test -x ${lib}/nsbox && ${lib}/nsbox --version >&2`,
+      `test -x ${DEFAULT_STAGE_PATH} && "$@" --uninstall && ! test -e /usr/local/bin/nsbox && ! test -e ${DEFAULT_STAGE_PATH} && ! test -e ${lib}/nsbox && echo uninstalled >&2`,
     ].join(" && ");
     const r = install({ scenario: "good", as: "root", stage: true, pre: ["unshare", "--mount", "--propagation", "private", "sh", "-c", sealed, "sh"] });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("at /usr/local/bin/nsbox\n");
     // Its default path is under /usr/local: on the tmpfs, so the host's stays as it was.
-    expect(r.stdout).toMatch(/^installed \/usr\/local\/\S+ \(sha256 [0-9a-f]{64}\)\n$/);
-    expect(r.stderr).toMatch(/nsbox\/0\.1\.0 /);
-    expect(r.stderr).toContain(`removed /usr/local/bin/nsbox\nnsbox-install: removed ${DEFAULT_STAGE_PATH}\nuninstalled\n`);
+    expect(r.stdout).toMatch(/^installed \/usr\/local\/\S+ \(sha256 [0-9a-f]{64}\)\nfront: \/usr\/local\/bin\/nsbox -> \/usr\/local\/\S+ \(.*\)\n$/);
+    // Through the front (a miss: it runs nsbox beside the stage), then nsbox itself.
+    expect(r.stderr).toContain(`${DEFAULT_STAGE_PATH}\n`);
+    expect(r.stderr.match(/nsbox\/0\.1\.0 /g)?.length).toBe(2);
+    expect(r.stderr).toContain(`removed /usr/local/bin/nsbox\nnsbox-install: removed ${lib}/nsbox\nnsbox-install: removed ${DEFAULT_STAGE_PATH}\nuninstalled\n`);
   });
 
   test("--version pins a release; a version that does not exist installs nothing", () => {

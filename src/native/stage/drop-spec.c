@@ -4,7 +4,7 @@
  *
  * When: only once the sandbox has run for STAGE_DROP_GRACE_MS (the supervisor waits that long
  * on a pidfd of the child, the init in sigtimedwait). Giving the pages back is not free: the
- * madvise and munmap calls zap and flush (a TLB flush is a hypercall on a paravirtualised
+ * madvise calls zap and flush (a TLB flush is a hypercall on a paravirtualised
  * guest), and what the process runs next faults back in. Measured on a 2-CPU VM, doing it at
  * once made `true` in a saved plan about 0.6 ms slower (7.8 -> 8.4 ms, about 7 %): paid by every
  * short sandbox (cron lines, scripts) for memory that a sandbox over within milliseconds never
@@ -22,18 +22,29 @@
 /* Linker symbol (ld's default script): the program's first byte, where its first segment is. */
 extern const char __executable_start[];
 
-/* What setup leaves behind, the same in the supervisor and the init (named before the clone). */
+/* What setup leaves behind, the same in the supervisor and the init (named before the clone):
+ * the spec and the buffer its strings are in (a mapping of read_all, or the front's static
+ * entry). */
 static struct {
 	const struct spec *spec;
-	void *buf;
+	const char *buf;
 	size_t cap;
 } setup;
 
-void stage_setup_pages(const struct spec *s, void *buf, size_t cap)
+void stage_setup_pages(const struct spec *s, const char *buf, size_t cap)
 {
 	setup.spec = s;
 	setup.buf = buf;
 	setup.cap = cap;
+}
+
+/* The whole pages inside [p, p + len): a page shared with other variables stays. */
+static void drop_pages(const void *p, size_t len, uintptr_t page)
+{
+	uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1), end = ((uintptr_t)p + len) & ~(page - 1);
+
+	if (end > start)
+		madvise((void *)start, end - start, MADV_DONTNEED);
 }
 
 /* The program's read-only segments (the headers, the text, the read-only data), from its own
@@ -86,18 +97,17 @@ int stage_grace_left_ms(const struct timespec *since)
 
 void stage_give_back(void)
 {
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), start, end;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	char here;
 	uintptr_t below = ((uintptr_t)&here & ~(page - 1)) - page;
 
 	if (!setup.spec)
 		return;
-	munmap(setup.buf, setup.cap);
-	/* The spec is static and page-aligned (main.c): its own pages only. */
-	start = ((uintptr_t)setup.spec + page - 1) & ~(page - 1);
-	end = (uintptr_t)(setup.spec + 1) & ~(page - 1);
-	if (end > start)
-		madvise((void *)start, end - start, MADV_DONTNEED);
+	drop_pages(setup.spec, sizeof *setup.spec, page);
+	/* A mapping stays mapped (no munmap): madvise frees the same pages, and the front's entry
+	 * is static. */
+	if (setup.buf)
+		drop_pages(setup.buf, setup.cap, page);
 	setup.spec = NULL;
 	/* The stack below this frame (one page kept as margin) held path buffers of the setup:
 	 * dead now. A range reaching under the stack's mapping fails with ENOMEM, yet the

@@ -12,6 +12,7 @@
  *  - it was saved by this nsbox version, for this very stage (its sha256) and this kernel
  *    (release and machine, which decide the features the plan relied on): a plan whose host
  *    changed is refused, never run with less isolation than was saved. */
+#include "owner-checks.h"
 #include "report.h"
 #include "saved-plan.h"
 #include "sha256.h"
@@ -35,54 +36,11 @@
 
 #define PLAN_FORMAT "1"
 
-/* Every directory from dir up to `/`: owned by root (or `owner`, when not 0) and not writable
- * by group or others, except a sticky one (nobody else may rename or remove entries in it),
- * which only the first directory, when `strict`, may not be. */
-static void check_dirs(const char *what, const char *path, uid_t owner, int strict)
+/* Dies with the reason of a failed ownership check (owner-checks.c). */
+static void must(const char *what, int r, const struct check_fail *f)
 {
-	char dir[PATH_MAX];
-	struct stat st;
-	char *slash;
-	int first = 1;
-
-	snprintf(dir, sizeof dir, "%s", path);
-	for (;;) {
-		slash = strrchr(dir, '/');
-		if (!slash)
-			return;
-		if (slash == dir)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
-		if (stat(dir, &st) < 0)
-			die(EXIT_SETUP, what, errno, "%s", dir);
-		if (st.st_uid != 0 && st.st_uid != owner)
-			die(EXIT_SETUP, what, 0, "%s: directory %s is owned by uid %u; it must be owned by root%s",
-			    path, dir, (unsigned)st.st_uid, owner ? " or you" : "");
-		if ((st.st_mode & 022) && (!(st.st_mode & S_ISVTX) || (first && strict)))
-			die(EXIT_SETUP, what, 0, "%s: directory %s is writable by others (mode %04o); chmod go-w %s",
-			    path, dir, (unsigned)(st.st_mode & 07777), dir);
-		if (strcmp(dir, "/") == 0)
-			return;
-		first = 0;
-	}
-}
-
-/* The file an fd is open on, regular, owned by root or `owner`, writable by its owner only. */
-static void check_file(const char *what, const char *path, int fd, uid_t owner)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		die(EXIT_SETUP, what, errno, "%s", path);
-	if (!S_ISREG(st.st_mode))
-		die(EXIT_SETUP, what, 0, "%s is not a regular file", path);
-	if (st.st_uid != 0 && st.st_uid != owner)
-		die(EXIT_SETUP, what, 0, "%s is owned by uid %u; it must be owned by root%s", path,
-		    (unsigned)st.st_uid, owner ? " or you" : "");
-	if (st.st_mode & 022)
-		die(EXIT_SETUP, what, 0, "%s is writable by others than its owner (mode %04o); chmod go-w %s",
-		    path, (unsigned)(st.st_mode & 07777), path);
+	if (r < 0)
+		die(EXIT_SETUP, what, f->err, "%s", f->why);
 }
 
 /* The sha256 of the regular file fd is open on, read a page at a time through one stack page:
@@ -111,24 +69,11 @@ static void hash_file(int fd, const char *what, char hex[65])
 static void check_self(char hex[65])
 {
 	char path[PATH_MAX];
-	struct stat running, named;
-	int fd = openat(AT_FDCWD, "/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
+	struct check_fail f;
+	struct stat st;
+	int fd = installed_self(path, &st, &f);
 
-	if (fd < 0 || fstat(fd, &running) < 0)
-		die(EXIT_SETUP, "stage", errno, "open /proc/self/exe");
-	/* The link's text is the kernel's path of the executable's dentry (proc(5)): absolute,
-	 * with no symlink in it, so it needs no realpath walk. A memfd or a deleted file has no
-	 * path that names it (the stat below then fails or finds another file): a saved plan
-	 * needs an installed stage. */
-	n = readlink("/proc/self/exe", path, sizeof path);
-	if (n > 0 && n < (ssize_t)sizeof path)
-		path[n] = '\0';
-	if (n <= 0 || n >= (ssize_t)sizeof path || path[0] != '/' || stat(path, &named) < 0 ||
-	    named.st_dev != running.st_dev || named.st_ino != running.st_ino)
-		die(EXIT_SETUP, "stage", 0, "the stage running this plan is not an installed file; run `nsbox stage install`");
-	check_file("stage", path, fd, 0);
-	check_dirs("stage", path, 0, 1);
+	must("stage", fd, &f);
 	hash_file(fd, "stage", hex);
 	close(fd);
 }
@@ -153,6 +98,8 @@ char *plan_load(const char *file, size_t *cap, size_t *wire_at, size_t *wire_len
 	size_t got = 0;
 	struct sha256 c;
 	struct utsname u;
+	struct check_fail f;
+	struct stat st;
 	int fd;
 
 	check_self(self);
@@ -161,8 +108,8 @@ char *plan_load(const char *file, size_t *cap, size_t *wire_at, size_t *wire_len
 		die(EXIT_SETUP, "plan", errno, "%s", file);
 	if ((fd = openat(AT_FDCWD, real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		die(EXIT_SETUP, "plan", errno, "%s", file);
-	check_file("plan", file, fd, getuid());
-	check_dirs("plan", real, getuid(), 0);
+	must("plan", guarded_file(file, fd, getuid(), &st, &f), &f);
+	must("plan", guarded_dirs(real, getuid(), 0, &f), &f);
 	/* A header line is short; the wire spec behind it at most WIRE_MAX_STREAM bytes. */
 	*cap = WIRE_MAX_STREAM + 65536;
 	/* One byte short of the mapping: a file that fills it is larger than a plan can be. */

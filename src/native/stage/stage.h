@@ -16,6 +16,11 @@ struct stage_fds {
 };
 extern struct stage_fds stage_fds;
 
+/* run.c: runs a decoded spec: the supervisor's steps, then the child's; buf (cap bytes) holds
+ * the spec's strings (stage_give_back gives its pages back). For --spec-fd and --plan (main.c)
+ * and the front (front.c). */
+_Noreturn void stage_run(struct spec *s, char *buf, size_t cap);
+
 /* ns.c: joining given namespaces (supervisor; ns-fd fds are closed right after), cloning the
  * child, late unshares (child). */
 void ns_join(const struct spec *s);
@@ -121,14 +126,14 @@ char *read_all(int fd, size_t cap, size_t *len, const char *step, const char *wh
 /* arena.c: copies of spec strings that outlive the spec buffer (never NULL; dies when full). */
 const char *arena_keep(const char *str);
 
-/* drop-spec.c: gives setup's pages back to the kernel (the decoded spec, the wire buffer named
- * before the clone with stage_setup_pages, the stack below, the read-only segments), in a
- * process that stays for the sandbox's lifetime and reads nothing of them any more: the spec
- * reads as zeros after. The supervisor and the init call it only once the sandbox has run for
+/* drop-spec.c: gives setup's pages back to the kernel (the decoded spec, the buffer its strings
+ * are in, both named before the clone with stage_setup_pages, the stack below, the read-only
+ * segments), in a process that stays for the sandbox's lifetime and reads nothing of them any
+ * more: the spec and the buffer read as zeros after. The supervisor and the init call it only once the sandbox has run for
  * STAGE_DROP_GRACE_MS: what it costs is then never paid by a short-lived sandbox. */
 #define STAGE_DROP_GRACE_MS 20
 struct timespec;
-void stage_setup_pages(const struct spec *s, void *buf, size_t cap);
+void stage_setup_pages(const struct spec *s, const char *buf, size_t cap);
 void stage_give_back(void);
 /* The grace begins (stage_grace_start, CLOCK_MONOTONIC); what is left of it, in ms, 0 once it
  * is over: a wait woken early (a signal) goes on waiting the rest, not the whole grace again. */

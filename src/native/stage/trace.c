@@ -32,7 +32,7 @@ void trace_init(void)
 
 void trace(const char *step)
 {
-	char line[160];
+	char line[320];
 	long long dt;
 	int n;
 

@@ -1,0 +1,83 @@
+// What a decision read from the file system, recorded so a later start can tell by lstat alone
+// whether it would read the same (the front, src/native/FRONT.md): a file whose contents mattered
+// by its identity (device, inode, mode, size, modify and change times), anything else by its
+// type. A symlink is always kept by identity: its target cannot change without a new inode or
+// change time.
+import { lstatSync, readlinkSync, type BigIntStats } from "node:fs";
+import { dirname } from "node:path";
+
+export type FileType = "missing" | "dir" | "file" | "symlink" | "other";
+
+export type FileDep =
+  | { path: string; type: FileType }
+  | { path: string; dev: bigint; ino: bigint; mode: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint };
+
+function typeOf(st: BigIntStats): FileType {
+  return st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : "other";
+}
+
+function identity(path: string, st: BigIntStats): FileDep {
+  return { path, dev: st.dev, ino: st.ino, mode: st.mode, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
+}
+
+function lstatQuietly(path: string): BigIntStats | undefined {
+  try {
+    return lstatSync(path, { bigint: true });
+  } catch {
+    return undefined;
+  }
+}
+
+/** PATH itself (not followed): by identity when `contents` matter or it is a symlink, else by type. */
+export function pathDep(path: string, contents = false): FileDep {
+  const st = lstatQuietly(path);
+  if (!st) return { path, type: "missing" };
+  return contents || st.isSymbolicLink() ? identity(path, st) : { path, type: typeOf(st) };
+}
+
+/** Symlinks followed before giving up (path_resolution(7): Linux's own limit is 40). */
+const MAX_LINKS = 40;
+
+/**
+ * Every name the kernel visits resolving PATH (path_resolution(7)): each directory on the way by
+ * type, each symlink by identity (then its target, resolved in turn), and the last name by
+ * identity when its `contents` matter. Reading PATH (readFileSync, realpath, exists) gives the
+ * same answer as long as all of these lstat the same.
+ */
+export function resolutionDeps(path: string, contents: boolean): FileDep[] {
+  const deps: FileDep[] = [];
+  let pending = path.split("/").filter((c) => c && c !== ".");
+  let at = "/";
+  for (let links = 0; pending.length; ) {
+    const name = pending.shift()!;
+    if (name === "..") {
+      at = dirname(at);
+      continue;
+    }
+    const next = at === "/" ? `/${name}` : `${at}/${name}`;
+    const st = lstatQuietly(next);
+    if (!st) return [...deps, { path: next, type: "missing" }];
+    if (st.isSymbolicLink()) {
+      deps.push(identity(next, st));
+      if (++links > MAX_LINKS) return deps;
+      const target = readlinkSync(next);
+      if (target.startsWith("/")) at = "/";
+      pending = [...target.split("/").filter((c) => c && c !== "."), ...pending];
+      continue;
+    }
+    deps.push(pending.length === 0 && contents ? identity(next, st) : { path: next, type: typeOf(st) });
+    if (!st.isDirectory()) return deps; // a file on the way: resolution stops here (ENOTDIR)
+    at = next;
+  }
+  return deps;
+}
+
+/** One entry per path, by identity when any reading of it wanted its identity. */
+export function uniqueDeps(deps: readonly FileDep[]): FileDep[] {
+  const seen = new Map<string, FileDep>();
+  for (const d of deps) {
+    const had = seen.get(d.path);
+    if (!had || ("type" in had && !("type" in d))) seen.set(d.path, d);
+  }
+  return [...seen.values()];
+}

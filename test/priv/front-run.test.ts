@@ -1,0 +1,147 @@
+// The front end to end (src/native/FRONT.md): `nsbox` on the PATH is the installed stage; a line
+// nsbox planned and kept is started by the stage alone the next time, as the same sandbox and
+// with the same record, and anything the entry was made from changing sends the line back to
+// nsbox. Each case runs in a private mount namespace with tmpfs on /usr/local (where
+// `stage install --front` puts the layout) and on /run/nsbox (plans and records), so nothing of
+// the host's is touched. The front's own checks, one by one, are test/priv/front.test.ts.
+import { afterAll, expect, test } from "bun:test";
+import { chmodSync, chownSync, readlinkSync, rmSync } from "node:fs";
+import { describeRoot, host, NSBOX, tempDir } from "./harness.ts";
+
+const NOBODY = 65534;
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+/** `script` after the front is installed, in a private mount namespace, with a clean environment. */
+function withFront(script: string): { code: number | null; stdout: string; stderr: string } {
+  const prelude = `
+    mount -t tmpfs -o mode=0755 nsbox-test /usr/local
+    mount -t tmpfs -o mode=0700 nsbox-test /run/nsbox 2>/dev/null || { mkdir -p /run/nsbox && mount -t tmpfs -o mode=0700 nsbox-test /run/nsbox; }
+    mkdir /usr/local/bin
+    ${NSBOX} stage install --front /usr/local/bin/nsbox >/dev/null
+    cd /
+  `;
+  const r = Bun.spawnSync(["env", "-i", "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/root", "unshare", "-m", "--propagation", "private", "sh", "-ec", prelude + script], { timeout: 60_000 });
+  return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+/** The trace lines that tell who started a run: the front (hit), or nsbox after a miss. */
+const who = (stderr: string) => stderr.split("\n").flatMap((l) => /stage: front: (hit|miss)|(front: entry kept|front: not kept: .*)$/.exec(l)?.slice(1).filter(Boolean) ?? []);
+
+describeRoot("the front", () => {
+  test("a repeated line is planned by nsbox once, then started by the front: the same sandbox, the status passed through", () => {
+    const probe = `grep -E "^(Cap|NoNewPrivs|Seccomp)" /proc/self/status; cut -d" " -f5,6 /proc/self/mountinfo; hostname; id; for n in mnt pid net user ipc uts cgroup; do readlink /proc/self/ns/$n; done; exit 3`;
+    const r = withFront(`
+      for i in 1 2 3; do
+        NSBOX_TRACE=1 nsbox run -- sh -c '${probe}' >/tmp/out 2>/tmp/err && s=0 || s=$?
+        echo "== run $i status $s"; cat /tmp/out; echo "== trace $i"; cat /tmp/err
+      done
+      echo "== host"; for n in mnt pid net user ipc uts cgroup; do readlink /proc/self/ns/$n; done`);
+    expect(r.code).toBe(0);
+    const parts = r.stdout.split(/^== /m).slice(1);
+    const runs = [0, 2, 4].map((i) => parts[i]!);
+    const traces = [1, 3, 5].map((i) => parts[i]!);
+    expect(who(traces[0]!)).toEqual(["miss", "front: entry kept"]);
+    expect(who(traces[1]!)).toEqual(["hit"]);
+    expect(who(traces[2]!)).toEqual(["hit"]);
+    // Bun never ran for the hits: none of nsbox's own phases were traced.
+    expect(traces[1]).not.toContain("plan cache");
+    const body = (run: string) => run.split("\n").slice(1).filter((l) => !l.includes(":[")).join("\n");
+    for (const run of runs) expect(run).toStartWith("run ");
+    expect(runs.map((r) => r.split("\n")[0]!.replace(/run \d /, ""))).toEqual(["status 3", "status 3", "status 3"]);
+    expect(body(runs[1]!)).toBe(body(runs[0]!));
+    expect(body(runs[0]!)).toContain("NoNewPrivs:\t1");
+    expect(body(runs[0]!)).toMatch(/Seccomp:\t2/);
+    expect(body(runs[0]!)).toMatch(/CapEff:\t0{16}/);
+    // Namespaces of its own, new for every start.
+    const ns = (run: string) => run.split("\n").filter((l) => l.includes(":["));
+    const hostNs = ns(parts[6]!);
+    expect(hostNs.length).toBe(7);
+    for (const run of runs) for (const [i, l] of ns(run).entries()) expect(l).not.toBe(hostNs[i]);
+    expect(ns(runs[1]!)[0]).not.toBe(ns(runs[2]!)[0]);
+  });
+
+  test("while it runs a front-started sandbox is recorded like any other (ps, exec), and the record goes with it", () => {
+    const dir = tempDir("nsbox-front-");
+    made.push(dir);
+    chmodSync(dir, 0o755);
+    const r = withFront(`
+      mkfifo ${dir}/go; chmod 0666 ${dir}/go
+      line() { nsbox run --ro-bind ${dir} /w -- sh -c 'read x </w/go; echo got $x'; }
+      { echo first >${dir}/go & } ; line >/dev/null
+      NSBOX_TRACE=1 line >/tmp/out 2>/tmp/err & pid=$!
+      until test -e /run/nsbox/sandboxes/$pid.json && test -n "$(cat /proc/$pid/task/$pid/children 2>/dev/null)"; do :; done
+      echo "== ps"; nsbox ps
+      echo "== exec"; nsbox exec pid-$pid -- hostname
+      echo second >${dir}/go
+      wait $pid; echo "== status $?"; cat /tmp/out
+      echo "== trace"; cat /tmp/err
+      echo "== left"; ls /run/nsbox/sandboxes /run/nsbox/names`);
+    expect(r.stderr).toBe("");
+    const parts = Object.fromEntries(r.stdout.split(/^== /m).slice(1).map((p) => [p.split(/[\n ]/)[0]!, p]));
+    expect(parts.ps).toMatch(/pid-\d+/);
+    expect(parts.exec).toBe("exec\nnsbox\n");
+    expect(parts.status).toBe("status 0\ngot second\n");
+    expect(who(parts.trace!)).toEqual(["hit"]);
+    expect(parts.left).toBe("left\n/run/nsbox/names:\n\n/run/nsbox/sandboxes:\n");
+  });
+
+  test("when a file the plan was read from, the stage or the environment changes, nsbox plans the line again", () => {
+    const r = withFront(`
+      t=$(mktemp -d); cp /etc/subuid $t/subuid 2>/dev/null || : >$t/subuid
+      run() { NSBOX_TRACE=1 nsbox run -- true 2>&1 | grep -E "front" | sed 's/.*front/front/'; echo "--"; }
+      run; run
+      mount --bind $t/subuid /etc/subuid; run; run
+      nsbox stage install >/dev/null; run; run
+      FRONT_TEST=1 run; FRONT_TEST=1 run`);
+    expect(r.stderr).toBe("");
+    const runs = r.stdout.split("--\n").slice(0, 8).map((s) => (s.includes("front: hit") ? "hit" : s.includes("front: entry kept") ? "kept" : s.trim()));
+    expect(runs).toEqual(["kept", "hit", "kept", "hit", "kept", "hit", "kept", "hit"]);
+  });
+
+  test("a line whose start needs more than a record is never kept: nsbox starts it every time", () => {
+    const r = withFront(`
+      for opts in "--name front-test" "--memory 64M" "--keep-fd 3" "-q"; do
+        for i in 1 2; do NSBOX_TRACE=1 nsbox run $opts -- true 2>&1 3</dev/null | grep -E "front: (hit|miss|entry kept|not kept)" | sed 's/.*front/front/'; done
+      done`);
+    expect(r.stderr).toBe("");
+    const lines = r.stdout.trim().split("\n");
+    expect(lines.filter((l) => l.includes("front: hit") || l.includes("entry kept"))).toEqual([]);
+    // A named line and a log flag are not even offered (the name's range, the level are nsbox's to honour).
+    expect(lines.filter((l) => l.includes("not kept")).map((l) => l.replace(/^front: not kept: /, ""))).toEqual(
+      ["the start prepares cgroups", "the start prepares cgroups", "--keep-fd", "--keep-fd"],
+    );
+    expect(lines.filter((l) => l.includes("front: miss")).length).toBe(8);
+  });
+
+  test("rootless: the caller's runtime directory holds its entries and records; the second start is the front's", () => {
+    const xdg = tempDir("nsbox-front-xdg-");
+    made.push(xdg);
+    chownSync(xdg, NOBODY, NOBODY);
+    chmodSync(xdg, 0o700);
+    const r = withFront(`
+      for i in 1 2; do
+        setpriv --reuid=${NOBODY} --regid=${NOBODY} --clear-groups env XDG_RUNTIME_DIR=${xdg} NSBOX_TRACE=1 nsbox run -- id -u 2>/tmp/err || echo "status $?"
+        grep -E "front" /tmp/err | sed 's/.*front/front/'
+      done
+      ls ${xdg}/nsbox/plans | sed 's/-.*//' | sort | uniq -c | awk '{print $2, $1}'`);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/^(\d+)\nfront: miss.*\nfront: entry kept\n\1\nfront: hit\n/);
+    expect(r.stdout).toContain("front 1\n");
+  });
+
+  test("anything else goes to nsbox unchanged: --version, ps, a usage error", () => {
+    const r = withFront(`
+      nsbox --version; /usr/local/lib/nsbox/nsbox --version
+      nsbox run --no-such-flag -- true 2>&1 || echo "status $?"`);
+    const [front, direct, usage, status] = r.stdout.trim().split("\n");
+    expect(front).toBe(direct!);
+    expect(front).toMatch(/^nsbox\/\S+ linux-/);
+    expect(usage).toMatch(/^nsbox: .*no-such-flag/);
+    expect(status).toBe("status 2");
+    expect(readlinkSync("/proc/self/exe")).not.toBe("/usr/local/lib/nsbox/nsbox-stage");
+    expect(host("test -e /usr/local/lib/nsbox/nsbox").code).not.toBe(0);
+  });
+});
