@@ -60,7 +60,6 @@ describeRoot("the front", () => {
     const hostNs = ns(parts[6]!);
     expect(hostNs.length).toBe(7);
     for (const run of runs) for (const [i, l] of ns(run).entries()) expect(l).not.toBe(hostNs[i]);
-    expect(ns(runs[1]!)[0]).not.toBe(ns(runs[2]!)[0]);
   });
 
   test("while it runs a front-started sandbox is recorded like any other (ps, exec), and the record goes with it", () => {
@@ -69,12 +68,16 @@ describeRoot("the front", () => {
     chmodSync(dir, 0o755);
     const r = withFront(`
       mkfifo ${dir}/go; chmod 0666 ${dir}/go
-      line() { nsbox run --ro-bind ${dir} /w -- sh -c 'read x </w/go; echo got $x'; }
-      { echo first >${dir}/go & } ; line >/dev/null
-      NSBOX_TRACE=1 line >/tmp/out 2>/tmp/err & pid=$!
-      until test -e /run/nsbox/sandboxes/$pid.json && test -n "$(cat /proc/$pid/task/$pid/children 2>/dev/null)"; do :; done
-      echo "== ps"; nsbox ps
-      echo "== exec"; nsbox exec pid-$pid -- hostname
+      export NSBOX_TRACE=1
+      { echo first >${dir}/go & } ; nsbox run --ro-bind ${dir} /w -- sh -c 'read x </w/go; echo got $x' >/dev/null 2>&1
+      nsbox run --ro-bind ${dir} /w -- sh -c 'read x </w/go; echo got $x' >/tmp/out 2>/tmp/err & pid=$!
+      # Until the front has recorded it and cloned its init (polled: a condition, not a time).
+      for i in $(seq 3000); do
+        test -e /run/nsbox/sandboxes/$pid.json && test -n "$(cat /proc/$pid/task/$pid/children 2>/dev/null)" && break
+        sleep 0.01
+      done
+      echo "== ps"; NSBOX_TRACE= nsbox ps
+      echo "== exec"; NSBOX_TRACE= nsbox exec pid-$pid -- hostname
       echo second >${dir}/go
       wait $pid; echo "== status $?"; cat /tmp/out
       echo "== trace"; cat /tmp/err
