@@ -4,11 +4,11 @@
  *
  * When: only once the sandbox has run for STAGE_DROP_GRACE_MS (the supervisor waits that long
  * on a pidfd of the child, the init in sigtimedwait). Giving the pages back is not free: the
- * madvise calls zap and flush (a TLB flush is a hypercall on a paravirtualised
- * guest), and what the process runs next faults back in. Measured on a 2-CPU VM, doing it at
- * once made `true` in a saved plan about 0.6 ms slower (7.8 -> 8.4 ms, about 7 %): paid by every
- * short sandbox (cron lines, scripts) for memory that a sandbox over within milliseconds never
- * holds for long. A sandbox that runs on gives the pages back after the grace. */
+ * madvise calls zap and flush (a TLB flush is a hypercall on a paravirtualised guest), and
+ * what the process runs next faults back in. Measured on a 2-CPU VM, doing it at once made
+ * `true` in a saved plan about 0.6 ms slower (7.8 -> 8.4 ms, about 7 %): paid by every short
+ * sandbox (cron lines, scripts) for memory that a sandbox over within milliseconds never holds
+ * for long. A sandbox that runs on gives the pages back after the grace. */
 #include "stage.h"
 
 #include <link.h>
