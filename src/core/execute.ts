@@ -8,7 +8,7 @@ import { runSteps, type HostStep } from "./host-steps.ts";
 import { sharedStage } from "./stage-install.ts";
 import { logger } from "./log.ts";
 import { HOST_STEPS, type HostContext } from "./prepare-host.ts";
-import { keepFrontEntry, type FrontLine } from "./front-entry.ts";
+import { frontInstalled, keepFrontEntry, type FrontLine } from "./front-entry.ts";
 import { stageTraceEnv, traceFlush, tracePhase } from "./trace.ts";
 import { ffiSys } from "./sys/ffi.ts";
 import type { Sys } from "./sys/sys.ts";
@@ -44,9 +44,10 @@ const ZONE_STEP: HostStep<HostContext> = {
 /** What `run` prepares on the host, in order: the zone's netns, then what every start needs. */
 export const RUN_STEPS: readonly HostStep<HostContext>[] = [ZONE_STEP, ...HOST_STEPS];
 
-/** Keeps the line for the front when it can serve it; never fails the start it is part of. */
+/** Keeps the line for the front, when it is installed and can serve it; never fails the start it is part of. */
 function offerToFront(line: FrontLine, ctx: HostContext, stage: string): void {
   try {
+    if (!frontInstalled()) return;
     const refusal = keepFrontEntry(line, ctx.spec, ctx.host, stage);
     tracePhase(refusal ? `front: not kept: ${refusal}` : "front: entry kept");
   } catch (e) {

@@ -80,9 +80,8 @@ const FRONT_HOST_KEYS = new Set(["seccompBpf", "onExitUnlink"]);
  * everything the start prepares besides the record and a built-in filter is nsbox's alone, and
  * so is anything printed at start.
  */
-export function frontRefusal(spec: NormalSpec, host: HostWire, stage: string, self = readlinkSync("/proc/self/exe")): string | undefined {
+export function frontRefusal(spec: NormalSpec, host: HostWire, stage: string): string | undefined {
   if (stage !== DEFAULT_STAGE_PATH) return "the sandbox does not run the installed stage";
-  if (self !== join(dirname(DEFAULT_STAGE_PATH), "nsbox")) return "nsbox does not run from beside the installed stage";
   if (spec.name !== undefined) return "a named sandbox";
   const extra = Object.keys(host).filter((k) => !FRONT_HOST_KEYS.has(k));
   if (extra.length || host.onExitUnlink?.length !== 2) return `the start prepares ${extra.join(", ") || "more than a record"}`;
@@ -91,6 +90,11 @@ export function frontRefusal(spec: NormalSpec, host: HostWire, stage: string, se
   if (host.seccompBpf && !embeddedDefaultFilter(spec.security.seccomp)) return "a seccomp filter compiled at start";
   if (riskWarnings(spec).length || unwritableBindWarnings(spec).length) return "warnings printed at start";
   return undefined;
+}
+
+/** Whether the front is installed: this nsbox runs from beside the installed stage (FRONT.md "Layout"). */
+export function frontInstalled(self = readlinkSync("/proc/self/exe")): boolean {
+  return self === join(dirname(DEFAULT_STAGE_PATH), "nsbox");
 }
 
 /** Keeps the front's entry for `line`, which nsbox starts as `spec` with `host` from the installed stage. */

@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { encodeFrontEntry, frontKey, frontRefusal } from "../../src/core/front-entry.ts";
+import { encodeFrontEntry, frontInstalled, frontKey, frontRefusal } from "../../src/core/front-entry.ts";
 import { DEFAULT_STAGE_PATH } from "../../src/core/stage-install.ts";
 import { planFromArgs } from "../../src/cli/sandbox-command.ts";
 import { encodeWire } from "../../src/native/wire.ts";
@@ -14,7 +14,7 @@ import { rootCtx } from "../helpers.ts";
 const NSBOX_BESIDE = join(dirname(DEFAULT_STAGE_PATH), "nsbox");
 const plan = (...args: string[]) => planFromArgs([...args, "--", "true"], [], "nsbox run", rootCtx).spec;
 const RECORD = { onExitUnlink: ["/run/nsbox/sandboxes/1.json", "/run/nsbox/names/pid-1"] };
-const refusal = (spec = plan(), host: object = RECORD, stage = DEFAULT_STAGE_PATH, self = NSBOX_BESIDE) => frontRefusal(spec, host, stage, self);
+const refusal = (spec = plan(), host: object = RECORD, stage = DEFAULT_STAGE_PATH) => frontRefusal(spec, host, stage);
 
 describe("the key", () => {
   test("is argv after the program name, ids, cwd and the environment sorted bytewise, each token NUL-terminated", () => {
@@ -54,6 +54,11 @@ describe("the entry", () => {
 });
 
 describe("which starts the front may make", () => {
+  test("none unless the front is installed: nsbox runs from beside the installed stage", () => {
+    expect(frontInstalled(NSBOX_BESIDE)).toBe(true);
+    expect(frontInstalled("/usr/local/bin/nsbox")).toBe(false);
+    expect(frontInstalled()).toBe(false);
+  });
   test("a plain line, with the built-in filter or none, from the installed stage with nsbox beside it", () => {
     expect(refusal()).toBeUndefined();
     expect(refusal(plan(), { ...RECORD, seccompBpf: new Uint8Array(8) })).toBeUndefined();
@@ -62,7 +67,6 @@ describe("which starts the front may make", () => {
   });
   test("not one nsbox prepares anything else for, prints anything at, or that runs another stage", () => {
     expect(refusal(plan(), RECORD, "/proc/self/fd/5")).toBe("the sandbox does not run the installed stage");
-    expect(refusal(plan(), RECORD, DEFAULT_STAGE_PATH, "/usr/local/bin/nsbox")).toBe("nsbox does not run from beside the installed stage");
     expect(refusal(plan("--name", "web"))).toBe("a named sandbox");
     expect(refusal(plan(), { ...RECORD, publish: [{ fd: 5, port: 80 }] })).toBe("the start prepares publish");
     expect(refusal(plan(), { ...RECORD, cgroups: { join: [], watch: [], remove: [] } })).toBe("the start prepares cgroups");

@@ -182,9 +182,10 @@ describeInstall("install.sh against a local release server", () => {
     expect(r.stderr).toContain("at /usr/local/bin/nsbox\n");
     // Its default path is under /usr/local: on the tmpfs, so the host's stays as it was.
     expect(r.stdout).toMatch(/^installed \/usr\/local\/\S+ \(sha256 [0-9a-f]{64}\)\nfront: \/usr\/local\/bin\/nsbox -> \/usr\/local\/\S+ \(.*\)\n$/);
-    // Through the front (a miss: it runs nsbox beside the stage), then nsbox itself.
+    // The installer's line, then --version through the front (a miss: it runs nsbox beside the
+    // stage), then from nsbox itself.
     expect(r.stderr).toContain(`${DEFAULT_STAGE_PATH}\n`);
-    expect(r.stderr.match(/nsbox\/0\.1\.0 /g)?.length).toBe(2);
+    expect(r.stderr.match(/nsbox\/0\.1\.0 /g)?.length).toBe(3);
     expect(r.stderr).toContain(`removed /usr/local/bin/nsbox\nnsbox-install: removed ${lib}/nsbox\nnsbox-install: removed ${DEFAULT_STAGE_PATH}\nuninstalled\n`);
   });
 
