@@ -71,10 +71,9 @@ describeRoot("the front", () => {
       export NSBOX_TRACE=1
       { echo first >${dir}/go & } ; nsbox run --ro-bind ${dir} /w -- sh -c 'read x </w/go; echo got $x' >/dev/null 2>&1
       nsbox run --ro-bind ${dir} /w -- sh -c 'read x </w/go; echo got $x' >/tmp/out 2>/tmp/err & pid=$!
-      # Until the front has recorded it and cloned its init (polled: a condition, not a time).
-      for i in $(seq 3000); do
+      # Until the front has recorded it and cloned its init: a condition, polled (bounded).
+      for i in $(seq 100000); do
         test -e /run/nsbox/sandboxes/$pid.json && test -n "$(cat /proc/$pid/task/$pid/children 2>/dev/null)" && break
-        sleep 0.01
       done
       echo "== ps"; NSBOX_TRACE= nsbox ps
       echo "== exec"; NSBOX_TRACE= nsbox exec pid-$pid -- hostname
