@@ -6,12 +6,14 @@
 // the host's is touched. The front's own checks, one by one, are test/priv/front.test.ts.
 import { afterAll, expect, test } from "bun:test";
 import { chmodSync, chownSync, readlinkSync, rmSync } from "node:fs";
-import { describeRoot, host, NSBOX, tempDir } from "./harness.ts";
+import { describeRoot, forgetRanges, host, NSBOX, tempDir } from "./harness.ts";
 
 const NOBODY = 65534;
 const made: string[] = [];
 afterAll(() => {
   for (const d of made) rmSync(d, { recursive: true, force: true });
+  // A name's id range is recorded on the host (/var/lib/nsbox), outside the test's mounts.
+  forgetRanges(["front-test"]);
 });
 
 /** `script` after the front is installed, in a private mount namespace, with a clean environment. */
