@@ -27,8 +27,11 @@ export interface FrontLine {
 
 const tokens = (...t: readonly string[]) => Buffer.from(t.map((x) => `${x}\0`).join(""));
 
-/** The key bytes (FRONT.md "The key"); the entry's file name is `front-` and their sha256. */
-export function frontKey(argv: readonly string[], ctx: PlanContext): Buffer {
+/** Who runs a line, as far as the key goes. */
+type Caller = Pick<PlanContext, "uid" | "gid" | "cwd" | "env">;
+
+/** The key bytes (FRONT.md "The key"). */
+export function frontKey(argv: readonly string[], ctx: Caller): Buffer {
   const env = Object.entries(ctx.env).map(([k, v]) => Buffer.from(`${k}=${v}\0`));
   env.sort(Buffer.compare);
   const head = ["nsbox-front-key", "1", "uid", String(ctx.uid), "gid", String(ctx.gid), "cwd", ctx.cwd, "argc", String(argv.length), ...argv, "envc", String(env.length)];
@@ -45,15 +48,23 @@ function frontStateRoot(ctx: PlanContext): string | undefined {
   return isCleanAbsolute(base) ? stateRoot(ctx.uid, ctx.env) : undefined;
 }
 
-const identity = (st: BigIntStats) => [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].map(String);
+/** The entry's file name in the plans directory: `front-` and the key's sha256. */
+export function frontEntryName(argv: readonly string[], ctx: Caller): string {
+  return `front-${sha256Hex(frontKey(argv, ctx))}`;
+}
+
+/** A file as `stage` and `nsbox` bind it: what stat(2) gives (a BigIntStats will do). */
+export type FileIdentity = Pick<BigIntStats, "dev" | "ino" | "size" | "mtimeNs" | "ctimeNs">;
+
+const identity = (st: FileIdentity) => [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].map(String);
 
 function depTokens(d: FileDep): string[] {
   return "type" in d ? ["dep-type", d.path, d.type] : ["dep", d.path, ...[d.dev, d.ino, d.mode, d.size, d.mtimeNs, d.ctimeNs].map(String)];
 }
 
 export interface FrontEntry {
-  stage: BigIntStats;
-  nsbox: BigIntStats;
+  stage: FileIdentity;
+  nsbox: FileIdentity;
   kernel: readonly [release: string, version: string];
   deps: readonly FileDep[];
   state: string;
@@ -112,6 +123,6 @@ export function keepFrontEntry(line: FrontLine, spec: NormalSpec, host: HostWire
     // The front adds the record's on-exit-unlink lines itself: they name its own pid.
     wire: encodeWire(spec, { seccompBpf: host.seccompBpf }),
   });
-  storeCacheFile(planCacheDir(line.ctx.uid, line.ctx.env), `front-${sha256Hex(frontKey(line.argv, line.ctx))}`, entry, line.ctx.uid);
+  storeCacheFile(planCacheDir(line.ctx.uid, line.ctx.env), frontEntryName(line.argv, line.ctx), entry, line.ctx.uid);
   return undefined;
 }

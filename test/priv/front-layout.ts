@@ -1,11 +1,13 @@
 // The front's layout (src/native/FRONT.md) for tests, in a private mount namespace held by a
 // process of the test's own: a tmpfs over /usr/local/lib with the installed stage, nsbox beside
 // it and a `nsbox` symlink to the stage in a bin dir, and a tmpfs state root over /run/nsbox. The
-// host's own /usr/local/lib and /run/nsbox are never touched. Entries are written here as nsbox
-// writes them (key, header, sum, wire from `nsbox plan --wire`), reaching the namespace's files
-// through /proc/HOLDER/root.
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+// host's own /usr/local/lib and /run/nsbox are never touched. Entries are written with nsbox's own
+// encoder (core/front-entry.ts) from `nsbox plan --wire`/`--json` of the line, reaching the
+// namespace's files through /proc/HOLDER/root.
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { pathDep } from "../../src/core/file-deps.ts";
+import { encodeFrontEntry, frontEntryName, type FrontEntry } from "../../src/core/front-entry.ts";
 import { NSBOX, readUntil, type Result } from "./harness.ts";
 
 export const DIR = "/usr/local/lib/nsbox";
@@ -120,64 +122,25 @@ export class FrontLayout {
     return { wire: Buffer.from(wire.stdout), json: JSON.stringify(JSON.parse(json.stdout.toString())) };
   }
 
-  /** Writes ROOT/plans/front-<key> for `args` (argv[1..]) run by c; `edit` changes tokens before the sum is taken. */
-  writeEntry(c: Caller, args: string[], opts: { env?: string[]; edit?: (header: string[]) => void } = {}): string {
+  /** Writes ROOT/plans/front-<key> for `args` (argv[1..]) run by c; `change` alters the entry before it is encoded. */
+  writeEntry(c: Caller, args: string[], opts: { change?: (e: FrontEntry) => FrontEntry } = {}): string {
     const { wire, json } = this.plan(c, args);
-    const deps = [["dep", DEP, ...depStat(this.inside(DEP))], ["dep-type", NO_DEP, "missing"], ["dep-type", "/etc", "dir"]];
-    const bytes = frontEntry({ stage: this.inside(STAGE), nsbox: this.inside(SIBLING), deps, root: c.root, json, wire, edit: opts.edit });
-    const file = `${c.root}/plans/front-${frontKey(c, args, opts.env)}`;
-    writeFileSync(this.inside(file), bytes, { mode: 0o600 });
+    const entry: FrontEntry = {
+      stage: statSync(this.inside(STAGE), { bigint: true }),
+      nsbox: statSync(this.inside(SIBLING), { bigint: true }),
+      kernel: [procText("osrelease"), procText("version")],
+      deps: [{ ...pathDep(this.inside(DEP), true), path: DEP }, { path: NO_DEP, type: "missing" }, { path: "/etc", type: "dir" }],
+      state: c.root,
+      spec: JSON.parse(json),
+      wire,
+    };
+    const file = `${c.root}/plans/${frontEntryName(args, c)}`;
+    writeFileSync(this.inside(file), encodeFrontEntry(opts.change ? opts.change(entry) : entry), { mode: 0o600 });
     chownSync(this.inside(file), c.uid, c.gid);
     return file;
   }
 }
 
-/**
- * An entry's bytes (FRONT.md "The entry"): `stage` and `nsbox` are the files as the test reaches
- * them, `deps` the `dep`/`dep-type` records, `json` the spec, `wire` what `plan --wire` prints.
- */
-export function frontEntry(e: { stage: string; nsbox: string; deps: string[][]; root: string; json: string; wire: Uint8Array; edit?: (header: string[]) => void }): Buffer {
-  const header = [
-    "stage", ...identity(e.stage),
-    "nsbox", ...identity(e.nsbox),
-    "kernel", procText("osrelease"), procText("version"),
-    ...e.deps.flat(),
-    "state", e.root,
-    "record", e.json,
-    "wire",
-  ];
-  e.edit?.(header);
-  const body = Buffer.concat([tokens(header), e.wire]);
-  const sum = new Bun.CryptoHasher("sha256").update(body).digest("hex");
-  return Buffer.concat([tokens(["nsbox-front", "1", "sum", sum]), body]);
-}
-
-function tokens(list: string[]): Buffer {
-  return Buffer.concat(list.map((t) => Buffer.from(`${t}\0`)));
-}
-
 function procText(name: string): string {
-  return readFileSync(`/proc/sys/kernel/${name}`, "utf8").trim();
-}
-
-/** DEV INO SIZE MTIME_NS CTIME_NS, as the stage's stat(2) gives them. */
-function identity(path: string): string[] {
-  const st = statSync(path, { bigint: true });
-  return [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].map(String);
-}
-
-/** DEV INO MODE SIZE MTIME_NS CTIME_NS of lstat(path): a `dep` record's numbers. */
-export function depStat(path: string): string[] {
-  const st = lstatSync(path, { bigint: true });
-  return [st.dev, st.ino, st.mode, st.size, st.mtimeNs, st.ctimeNs].map(String);
-}
-
-/** The entry's name: sha256 of the key bytes (FRONT.md "The key"); `env` overrides the caller's as raw entries. */
-export function frontKey(c: Pick<Caller, "uid" | "gid" | "cwd" | "env">, args: string[], env?: string[]): string {
-  const entries = (env ?? Object.entries(c.env).map(([k, v]) => `${k}=${v}`)).map((e) => Buffer.from(e)).sort(Buffer.compare);
-  const key = Buffer.concat([
-    tokens(["nsbox-front-key", "1", "uid", String(c.uid), "gid", String(c.gid), "cwd", c.cwd, "argc", String(args.length), ...args, "envc", String(entries.length)]),
-    ...entries.map((e) => Buffer.concat([e, Buffer.from([0])])),
-  ]);
-  return new Bun.CryptoHasher("sha256").update(key).digest("hex");
+  return readFileSync(`/proc/sys/kernel/${name}`, "utf8").trimEnd();
 }

@@ -3,7 +3,8 @@
 // unusual execs nsbox beside it with the very same argv and environment. All of it in a private
 // mount namespace (front-layout.ts): the host's /usr/local/lib and /run/nsbox stay untouched.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import type { FrontEntry } from "../../src/core/front-entry.ts";
 import { childrenOf, describeRoot, NSBOX, readUntil, tempDir } from "./harness.ts";
 import { type Caller, DEP, FrontLayout, LINK, NO_DEP, SIBLING, STAGE } from "./front-layout.ts";
 
@@ -125,9 +126,9 @@ describeRoot("the front", () => {
   });
 
   /** Writes the entry, breaks one thing, runs: a miss with `why`, nothing of the front left in the state root (what the test `planted` aside). */
-  function expectMiss(why: string, opts: { break?: (file: string) => void; edit?: (h: string[]) => void; restore?: () => void; argv?: (args: string[]) => string[]; env?: string[]; planted?: (pid: number) => string } = {}) {
+  function expectMiss(why: string, opts: { break?: (file: string) => void; change?: (e: FrontEntry) => FrontEntry; restore?: () => void; argv?: (args: string[]) => string[]; planted?: (pid: number) => string } = {}) {
     const args = ["run", "--", "echo", "served"];
-    const file = L.writeEntry(ROOT, args, { edit: opts.edit, env: opts.env });
+    const file = L.writeEntry(ROOT, args, { change: opts.change });
     opts.break?.(file);
     try {
       const r = L.run(ROOT, opts.argv ? opts.argv(args) : [LINK, ...args]);
@@ -179,12 +180,8 @@ describeRoot("the front", () => {
       break: () => chmodSync(dir, 0o777),
       restore: () => chmodSync(dir, 0o755),
     });
-    expectMiss("nsbox is not the file that wrote the entry", {
-      edit: (h) => {
-        const at = h.indexOf("nsbox") + 2; // DEV INO: another file
-        h[at] = String(BigInt(h[at]!) + 1n);
-      },
-    });
+    const { dev, ino, size, mtimeNs, ctimeNs } = statSync(L.inside(SIBLING), { bigint: true });
+    expectMiss("nsbox is not the file that wrote the entry", { change: (e) => ({ ...e, nsbox: { dev, ino: ino + 1n, size, mtimeNs, ctimeNs } }) });
   });
 
   test("a dependency that changed, or a missing one that appeared, is a miss", () => {
@@ -193,14 +190,14 @@ describeRoot("the front", () => {
   });
 
   test("another kernel, or another state root, is a miss", () => {
-    expectMiss("another kernel", { edit: (h) => (h[h.indexOf("kernel") + 2] = "#1 SMP another build") });
-    expectMiss("another state root", { edit: (h) => (h[h.indexOf("state") + 1] = "/run/elsewhere") });
+    expectMiss("another kernel", { change: (e) => ({ ...e, kernel: [e.kernel[0], "#1 SMP another build"] }) });
+    expectMiss("another state root", { change: (e) => ({ ...e, state: "/run/elsewhere" }) });
   });
 
   test("an environment with one KEY twice is a miss (both reach nsbox)", () => {
     const env = ["PATH=" + PATH, "NSBOX_TRACE=1", "A=1", "A=2"];
+    // The front refuses before it looks for an entry: the one written for the caller serves.
     const r = expectMiss("an environment KEY given twice", {
-      env,
       // A raw execve: env(1) and spawn() would keep only one of them.
       argv: (args) => ["/usr/bin/python3", "-c", `import os, ctypes\nlibc = ctypes.CDLL(None)\nb = lambda l: (ctypes.c_char_p * (len(l) + 1))(*[s.encode() for s in l], None)\nlibc.execve(b"${LINK}", b(${JSON.stringify([LINK, ...args])}), b(${JSON.stringify(env)}))`],
     });
