@@ -61,9 +61,10 @@ export function runFromCache(args: readonly string[]): PlanCacheMiss {
   const entry = readCachedPlan(dir, key, ctx.uid);
   const hit = entry && inSameRange(entry, ctx) ? entry : undefined;
   tracePhase(hit ? "plan cache hit" : "plan cache miss");
-  // The front serves a line with no flag of its own to honour (a log level, a name's range).
+  // The front serves a line with no flag of its own to honour (a log level); a name's range it
+  // keeps by the files that record it (FRONT.md "Which lines get an entry").
   const front: FrontLine = { argv: ["run", ...args], ctx, deps: () => planContextDeps(ctx) };
-  const frontFor = (plan: CachedPlan) => (plan.logLevel === undefined && plan.range === undefined ? { front } : {});
+  const frontFor = (plan: CachedPlan) => (plan.logLevel === undefined ? { front: plan.range ? { ...front, range: plan.range } : front } : {});
   if (hit) {
     if (hit.logLevel !== undefined) setLogLevel(hit.logLevel);
     return launchSpec(hit.spec, (spec) => execute(spec, frontFor(hit)));

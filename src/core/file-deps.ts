@@ -3,7 +3,7 @@
 // by its identity (device, inode, mode, size, modify and change times), anything else by its
 // type. A symlink is always kept by identity: its target cannot change without a new inode or
 // change time.
-import { lstatSync, readlinkSync, type BigIntStats } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, type BigIntStats } from "node:fs";
 import { dirname } from "node:path";
 
 export type FileType = "missing" | "dir" | "file" | "symlink" | "other";
@@ -33,6 +33,30 @@ export function pathDep(path: string, contents = false): FileDep {
   const st = lstatQuietly(path);
   if (!st) return { path, type: "missing" };
   return contents || st.isSymbolicLink() ? identity(path, st) : { path, type: typeOf(st) };
+}
+
+/**
+ * A regular file's contents and, from the very fd they were read from, its identity: a later lstat
+ * that gives the same identity names the same contents. Undefined when PATH is missing, a symlink
+ * (O_NOFOLLOW) or not a regular file.
+ */
+export function readWithDep(path: string): { text: string; dep: FileDep } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW); // Bun opens O_CLOEXEC itself
+  } catch {
+    return undefined;
+  }
+  try {
+    const text = readFileSync(fd, "utf8"); // EISDIR for a directory
+    // After the read: a write during it changed the modify time this records.
+    const st = fstatSync(fd, { bigint: true });
+    return st.isFile() ? { text, dep: identity(path, st) } : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Symlinks followed before giving up (path_resolution(7): Linux's own limit is 40). */

@@ -11,6 +11,8 @@ import { encodeWire, type HostWire } from "../native/wire.ts";
 import { sha256Hex } from "../native/sha256.ts";
 import { unwritableBindWarnings } from "./bind-access.ts";
 import type { FileDep } from "./file-deps.ts";
+import { recordedRangeDeps, type NamedRangeUse } from "./id-ranges.ts";
+import { NAME_PATTERN } from "../model/names.ts";
 import { planCacheDir, storeCacheFile } from "./plan-cache.ts";
 import { embeddedDefaultFilter } from "./seccomp-default.ts";
 import { DEFAULT_STAGE_PATH } from "./stage-install.ts";
@@ -23,6 +25,8 @@ export interface FrontLine {
   ctx: PlanContext;
   /** The files the context was read from (cli/context.ts planContextDeps). */
   deps: () => FileDep[];
+  /** A named root sandbox's id range as planned: its recorded files become dependencies too. */
+  range?: NamedRangeUse;
 }
 
 const tokens = (...t: readonly string[]) => Buffer.from(t.map((x) => `${x}\0`).join(""));
@@ -72,13 +76,16 @@ export interface FrontEntry {
   wire: Uint8Array;
 }
 
-/** The entry's bytes (FRONT.md "The entry"). */
+/** The entry's format: the front serves only entries of its own (FRONT.md "The entry"). */
+export const FRONT_ENTRY_FORMAT = "2";
+
+/** The entry's bytes (FRONT.md "The entry"); the sandbox's name (empty: `pid-PID`) is the spec's. */
 export function encodeFrontEntry(e: FrontEntry): Buffer {
   const body = Buffer.concat([
-    tokens("stage", ...identity(e.stage), "nsbox", ...identity(e.nsbox), "kernel", ...e.kernel, ...e.deps.flatMap(depTokens), "state", e.state, "record", JSON.stringify(e.spec), "wire"),
+    tokens("stage", ...identity(e.stage), "nsbox", ...identity(e.nsbox), "kernel", ...e.kernel, ...e.deps.flatMap(depTokens), "state", e.state, "name", e.spec.name ?? "", "record", JSON.stringify(e.spec), "wire"),
     e.wire,
   ]);
-  return Buffer.concat([tokens("nsbox-front", "1", "sum", sha256Hex(body)), body]);
+  return Buffer.concat([tokens("nsbox-front", FRONT_ENTRY_FORMAT, "sum", sha256Hex(body)), body]);
 }
 
 const readKernel = (f: string) => readFileSync(`/proc/sys/kernel/${f}`, "utf8").trimEnd();
@@ -93,7 +100,8 @@ const FRONT_HOST_KEYS = new Set(["seccompBpf", "onExitUnlink"]);
  */
 export function frontRefusal(spec: NormalSpec, host: HostWire, stage: string): string | undefined {
   if (stage !== DEFAULT_STAGE_PATH) return "the sandbox does not run the installed stage";
-  if (spec.name !== undefined) return "a named sandbox";
+  // The name becomes a file name and a JSON string in C: only what nsbox itself accepts.
+  if (spec.name !== undefined && !NAME_PATTERN.test(spec.name)) return "a name the front cannot record";
   const extra = Object.keys(host).filter((k) => !FRONT_HOST_KEYS.has(k));
   if (extra.length || host.onExitUnlink?.length !== 2) return `the start prepares ${extra.join(", ") || "more than a record"}`;
   if (spec.process.keepFds.length) return "--keep-fd";
@@ -113,11 +121,14 @@ export function keepFrontEntry(line: FrontLine, spec: NormalSpec, host: HostWire
   const refusal = frontRefusal(spec, host, stage);
   const state = frontStateRoot(line.ctx);
   if (refusal || !state) return refusal ?? "the state directory is not a plain absolute path";
+  // A named root sandbox runs in its name's range for as long as the files recording it stay.
+  const rangeDeps = line.range ? recordedRangeDeps(line.ctx, line.range) : [];
+  if (!rangeDeps) return "the name's id range is not recorded as planned";
   const entry = encodeFrontEntry({
     stage: statSync(stage, { bigint: true }),
     nsbox: statSync("/proc/self/exe", { bigint: true }),
     kernel: [readKernel("osrelease"), readKernel("version")],
-    deps: line.deps(),
+    deps: [...line.deps(), ...rangeDeps],
     state,
     spec,
     // The front adds the record's on-exit-unlink lines itself: they name its own pid.

@@ -10,6 +10,7 @@ import { DEFAULT_SUBID_START } from "../model/defaults.ts";
 import { NAME_PATTERN } from "../model/names.ts";
 import type { SandboxSpecInput } from "../model/schema.ts";
 import { NsboxError } from "../base/errors.ts";
+import { readWithDep, type FileDep } from "./file-deps.ts";
 import { persistentDir, persistentRoot } from "./state-dir.ts";
 
 export const SLOT_SIZE = 65536;
@@ -149,6 +150,24 @@ export interface NamedRangeUse {
   input: RangeInput;
   subuid: SubIdRange;
   subgid: SubIdRange;
+}
+
+/**
+ * The two files that record `range` for its name (name-NAME, then slot-K), by identity, when they
+ * record exactly that range: a start that finds both unchanged (lstat) would plan in the same
+ * one. Undefined when the name has no range recorded, or another one.
+ */
+export function recordedRangeDeps(ctx: Pick<PlanContext, "subuid" | "subgid">, range: NamedRangeUse, dir = join(persistentRoot(), "id-ranges")): FileDep[] | undefined {
+  const name = range.input.name;
+  if (name === undefined || !NAME_PATTERN.test(name)) return undefined;
+  const named = readWithDep(join(dir, `name-${name}`));
+  const slot = Number(named?.text.trim());
+  const pool = rangePool(ctx);
+  if (!named || !Number.isInteger(slot) || slot < 1 || slot >= pool.slots) return undefined;
+  const claim = readWithDep(join(dir, `slot-${slot}`));
+  const now = rangeOf(name, slot, pool, dir);
+  if (claim?.text !== name || now.uid.start !== range.subuid.start || now.gid.start !== range.subgid.start) return undefined;
+  return [named.dep, claim.dep];
 }
 
 /** Those fields of `input`, and no others: enough to ask contextForSandbox again later. */

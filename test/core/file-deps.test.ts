@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { lstatSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathDep, resolutionDeps, uniqueDeps, type FileDep } from "../../src/core/file-deps.ts";
+import { pathDep, readWithDep, resolutionDeps, uniqueDeps, type FileDep } from "../../src/core/file-deps.ts";
 import { planContextDeps, readPlanContext } from "../../src/cli/context.ts";
 
 let t = "";
@@ -46,6 +46,18 @@ describe("resolutionDeps", () => {
   test("a symlink loop stops after 40 links", () => {
     symlinkSync("loop", join(t, "loop"));
     expect(shape(resolutionDeps(join(t, "loop"), false))).toEqual(Array(41).fill("/loop identity"));
+  });
+});
+
+describe("readWithDep", () => {
+  test("a regular file's contents with the identity an lstat of it gives", () => {
+    const f = join(t, "real", "f");
+    expect(readWithDep(f)).toEqual({ text: "x", dep: pathDep(f, true) });
+  });
+  test("nothing for a missing file, a symlink (not followed) or a directory", () => {
+    expect(readWithDep(join(t, "real", "none"))).toBeUndefined();
+    expect(readWithDep(join(t, "real", "up"))).toBeUndefined();
+    expect(readWithDep(join(t, "real"))).toBeUndefined();
   });
 });
 

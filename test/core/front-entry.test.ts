@@ -40,16 +40,22 @@ describe("the entry", () => {
     const st = statSync("/", { bigint: true });
     const wire = encodeWire(spec, {});
     const bytes = encodeFrontEntry({ stage: st, nsbox: st, kernel: ["6.1.0", "#1 SMP"], deps: [{ path: "/etc", type: "dir" }, { path: "/etc/subuid", dev: 1n, ino: 2n, mode: 0o100644n, size: 3n, mtimeNs: 4n, ctimeNs: 5n }], state: "/run/nsbox", spec, wire });
-    const head = ["nsbox-front", "1", "sum"].map((t) => `${t}\0`).join("");
+    const head = ["nsbox-front", "2", "sum"].map((t) => `${t}\0`).join("");
     expect(bytes.subarray(0, head.length).toString()).toBe(head);
     const sumEnd = bytes.indexOf(0, head.length);
     const body = bytes.subarray(sumEnd + 1);
     expect(bytes.subarray(head.length, sumEnd).toString()).toBe(sha256Hex(body));
     const id = [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].map(String);
-    const tokens = ["stage", ...id, "nsbox", ...id, "kernel", "6.1.0", "#1 SMP", "dep-type", "/etc", "dir", "dep", "/etc/subuid", "1", "2", "33188", "3", "4", "5", "state", "/run/nsbox", "record", JSON.stringify(spec), "wire"];
+    const tokens = ["stage", ...id, "nsbox", ...id, "kernel", "6.1.0", "#1 SMP", "dep-type", "/etc", "dir", "dep", "/etc/subuid", "1", "2", "33188", "3", "4", "5", "state", "/run/nsbox", "name", "", "record", JSON.stringify(spec), "wire"];
     const header = tokens.map((t) => `${t}\0`).join("");
     expect(body.subarray(0, Buffer.byteLength(header)).toString()).toBe(header);
     expect(Buffer.from(body.subarray(Buffer.byteLength(header))).equals(Buffer.from(wire))).toBe(true);
+  });
+  test("a named sandbox's entry carries its name, the record's and the name file's", () => {
+    const spec = plan("--name", "web");
+    const st = statSync("/", { bigint: true });
+    const bytes = encodeFrontEntry({ stage: st, nsbox: st, kernel: ["6.1.0", "#1 SMP"], deps: [], state: "/run/nsbox", spec, wire: encodeWire(spec, {}) });
+    expect(bytes.includes(Buffer.from(["state", "/run/nsbox", "name", "web", "record", JSON.stringify(spec), "wire", ""].join("\0")))).toBe(true);
   });
 });
 
@@ -65,9 +71,12 @@ describe("which starts the front may make", () => {
     expect(refusal(plan("--seccomp", "strict"), { ...RECORD, seccompBpf: new Uint8Array(8) })).toBe("a seccomp filter compiled at start");
     expect(refusal(plan("--seccomp", "none"))).toBeUndefined();
   });
+  test("a named one, whose name is one nsbox takes (it becomes a file name and a JSON string)", () => {
+    expect(refusal(plan("--name", "web"))).toBeUndefined();
+    expect(refusal({ ...plan("--name", "web"), name: "../web" })).toBe("a name the front cannot record");
+  });
   test("not one nsbox prepares anything else for, prints anything at, or that runs another stage", () => {
     expect(refusal(plan(), RECORD, "/proc/self/fd/5")).toBe("the sandbox does not run the installed stage");
-    expect(refusal(plan("--name", "web"))).toBe("a named sandbox");
     expect(refusal(plan(), { ...RECORD, publish: [{ fd: 5, port: 80 }] })).toBe("the start prepares publish");
     expect(refusal(plan(), { ...RECORD, cgroups: { join: [], watch: [], remove: [] } })).toBe("the start prepares cgroups");
     expect(refusal(plan(), {})).toBe("the start prepares more than a record");

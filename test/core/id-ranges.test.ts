@@ -2,7 +2,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { contextForSandbox, namedRange, probeOrder, rangePool, SLOT_SIZE } from "../../src/core/id-ranges.ts";
+import { contextForSandbox, namedRange, probeOrder, rangePool, recordedRangeDeps, SLOT_SIZE } from "../../src/core/id-ranges.ts";
+import { pathDep } from "../../src/core/file-deps.ts";
 import { rootCtx, userCtx } from "../helpers.ts";
 
 const dirs: string[] = [];
@@ -31,6 +32,18 @@ describe("named id ranges", () => {
     writeFileSync(join(dir, `slot-${first}`), "squatter");
     expect(namedRange("db", pool, true, dir).slot).toBe(second!);
     expect(readFileSync(join(dir, `slot-${second}`), "utf8")).toBe("db");
+  });
+  test("the files recording a name's range, by identity, only while they record the range planned", () => {
+    const dir = fresh();
+    const web = namedRange("web", pool, true, dir);
+    const use = { input: { name: "web" }, subuid: web.uid, subgid: web.gid };
+    const files = [join(dir, "name-web"), join(dir, `slot-${web.slot}`)];
+    expect(recordedRangeDeps(rootCtx, use, dir)).toEqual(files.map((f) => pathDep(f, true)));
+    // Another range than the one planned, no record, a slot claimed by another name: none.
+    expect(recordedRangeDeps(rootCtx, { ...use, subuid: { ...web.uid, start: web.uid.start + SLOT_SIZE } }, dir)).toBeUndefined();
+    expect(recordedRangeDeps(rootCtx, { ...use, input: { name: "db" } }, dir)).toBeUndefined();
+    writeFileSync(files[1]!, "db");
+    expect(recordedRangeDeps(rootCtx, use, dir)).toBeUndefined();
   });
   test("looking up without claiming writes nothing", () => {
     const dir = fresh();

@@ -9,11 +9,13 @@ import { chmodSync, chownSync, readlinkSync, rmSync } from "node:fs";
 import { describeRoot, forgetRanges, host, NSBOX, tempDir } from "./harness.ts";
 
 const NOBODY = 65534;
+/** The names the named cases run: their id ranges are recorded on the host. */
+const NAMES = ["front-named", "front-stale", "front-gc"];
 const made: string[] = [];
 afterAll(() => {
   for (const d of made) rmSync(d, { recursive: true, force: true });
   // A name's id range is recorded on the host (/var/lib/nsbox), outside the test's mounts.
-  forgetRanges(["front-test"]);
+  forgetRanges(["front-test", ...NAMES]);
 });
 
 /** `script` after the front is installed, in a private mount namespace, with a clean environment. */
@@ -107,17 +109,117 @@ describeRoot("the front", () => {
 
   test("a line whose start needs more than a record is never kept: nsbox starts it every time", () => {
     const r = withFront(`
-      for opts in "--name front-test" "--memory 64M" "--keep-fd 3" "-q"; do
+      for opts in "--memory 64M" "--keep-fd 3" "-q"; do
         for i in 1 2; do NSBOX_TRACE=1 nsbox run $opts -- true 2>&1 3</dev/null | grep -E "front: (hit|miss|entry kept|not kept)" | sed 's/.*front/front/'; done
       done`);
     expect(r.stderr).toBe("");
     const lines = r.stdout.trim().split("\n");
     expect(lines.filter((l) => l.includes("front: hit") || l.includes("entry kept"))).toEqual([]);
-    // A named line and a log flag are not even offered (the name's range, the level are nsbox's to honour).
+    // A log flag is not even offered (the level is nsbox's to honour).
     expect(lines.filter((l) => l.includes("not kept")).map((l) => l.replace(/^front: not kept: /, ""))).toEqual(
       ["the start prepares cgroups", "the start prepares cgroups", "--keep-fd", "--keep-fd"],
     );
-    expect(lines.filter((l) => l.includes("front: miss")).length).toBe(8);
+    expect(lines.filter((l) => l.includes("front: miss")).length).toBe(6);
+  });
+
+  /** A directory with a fifo `go` the sandbox reads from (bound at /w), so a test decides when it ends. */
+  function fifoDir(): string {
+    const dir = tempDir("nsbox-front-");
+    made.push(dir);
+    chmodSync(dir, 0o755);
+    return dir;
+  }
+  /**
+   * Shell: `line` runs `nsbox run --name NAME` of a sandbox that reads one line from the fifo (a
+   * script that execs it: `line &` gives nsbox's own pid); `started PID` waits (polling, bounded)
+   * until the front recorded it and cloned its init.
+   */
+  const namedLine = (name: string, dir: string) => `
+      mkfifo ${dir}/go; chmod 0666 ${dir}/go
+      printf '%s\\n' "exec nsbox run --name ${name} --ro-bind ${dir} /w -- sh -c 'hostname; read x </w/go; echo got \\$x'" >${dir}/line; chmod +x ${dir}/line
+      line() { ${dir}/line; }
+      started() { for i in $(seq 100000); do test -e /run/nsbox/sandboxes/$1.json && test -n "$(cat /proc/$1/task/$1/children 2>/dev/null)" && return 0; done; return 1; }
+      export NSBOX_TRACE=1
+      { echo first >${dir}/go & } ; line >${dir}/out 2>${dir}/err; echo "== first $?"; cat ${dir}/out; echo "== first-trace"; cat ${dir}/err`;
+  const sections = (stdout: string) => Object.fromEntries(stdout.split(/^== /m).slice(1).map((p) => [p.split(/[\n ]/)[0]!, p.slice(p.indexOf("\n") + 1)]));
+
+  test("a named line is kept on its first start, then the front's: ps, exec and stop find it by its name, a second start of the name is nsbox's one-line error, nothing is left", () => {
+    const dir = fifoDir();
+    const r = withFront(`${namedLine("front-named", dir)}
+      ${dir}/line >${dir}/out 2>${dir}/err & pid=$!
+      started $pid
+      echo "== names"; cat /run/nsbox/names/front-named; echo; cat /run/nsbox/sandboxes/$pid.json | grep -o '^{"version":1,"name":"[^"]*"'
+      echo "== ps"; NSBOX_TRACE= nsbox ps
+      echo "== exec"; NSBOX_TRACE= nsbox exec front-named -- hostname
+      echo "== again"; line >${dir}/out2 2>${dir}/err2 && echo "status 0" || echo "status $?"; cat ${dir}/out2; grep -v nsbox-trace ${dir}/err2; grep -E "front: (hit|miss)" ${dir}/err2 | sed 's/.*front: //'
+      echo "== stop"; NSBOX_TRACE= nsbox stop front-named && echo "stop 0"
+      wait $pid && s=0 || s=$?; echo "== status"; echo "exit $s"; cat ${dir}/out
+      echo "== trace"; cat ${dir}/err
+      echo "== left"; ls /run/nsbox/sandboxes /run/nsbox/names; echo "pid $pid"`);
+    expect(r.stderr).toBe("");
+    const parts = sections(r.stdout);
+    // The first start is nsbox's: it records the name's range, and keeps the entry at once.
+    expect(parts.first).toBe("front-named\ngot first\n");
+    expect(who(parts["first-trace"]!)).toEqual(["miss", "front: entry kept"]);
+    expect(who(parts.trace!)).toEqual(["hit"]);
+    const pid = /pid (\d+)/.exec(parts.left!)![1]!;
+    expect(parts.names).toBe(`${pid}\n{"version":1,"name":"front-named"\n`);
+    expect(parts.ps).toMatch(new RegExp(`\\bfront-named\\b.*\\b${pid}\\b|\\b${pid}\\b.*\\bfront-named\\b`));
+    // A named sandbox's hostname is its name: the wire nsbox planned says so.
+    expect(parts.exec).toBe("front-named\n");
+    // The front leaves a running name to nsbox, which says so in one line.
+    expect(parts.again).toBe(`status 125\nnsbox: a sandbox named front-named is running (pid ${pid}) (stop it first: nsbox stop front-named)\nmiss: the name file exists\n`);
+    expect(parts.stop).toBe("stop 0\n");
+    // SIGTERM, passed on to the payload by the front's supervisor: it ended before `got`.
+    expect(parts.status).toBe("exit 143\nfront-named\n");
+    expect(parts.left).toBe(`/run/nsbox/names:\n\n/run/nsbox/sandboxes:\npid ${pid}\n`);
+  });
+
+  test("a stale name file, or a change to the name's recorded id range, sends the named line back to nsbox, which starts it and keeps it again", () => {
+    const ranges = "/var/lib/nsbox/id-ranges";
+    const r = withFront(`
+      export NSBOX_TRACE=1
+      run() { nsbox run --name front-stale -- true 2>&1 | grep -E "front: (hit|miss|entry kept|not kept)" | sed 's/.*front: //'; echo "--"; }
+      run; run
+      # A killed run's name file: its pid is gone (a record of it never existed here).
+      t=$(mktemp); sh -c 'echo $$ >"$0"' $t; cp $t /run/nsbox/names/front-stale; rm $t
+      run; run
+      touch ${ranges}/name-front-stale; run; run
+      touch ${ranges}/slot-$(cat ${ranges}/name-front-stale); run; run
+      echo "== left"; ls /run/nsbox/names`);
+    expect(r.stderr).toBe("");
+    const slot = host(`cat ${ranges}/name-front-stale`).stdout.trim();
+    const runs = r.stdout.split("--\n").slice(0, 8).map((s) => s.trim().replace(/\n/g, ", "));
+    expect(runs[0]).toMatch(/^miss: [^,]+, entry kept$/);
+    expect(runs.slice(1)).toEqual([
+      "hit",
+      "miss: the name file exists, entry kept",
+      "hit",
+      `miss: ${ranges}/name-front-stale changed, entry kept`,
+      "hit",
+      `miss: ${ranges}/slot-${slot} changed, entry kept`,
+      "hit",
+    ]);
+    expect(r.stdout).toEndWith("== left\n");
+  });
+
+  test("nsbox gc finds what a killed front-started named sandbox left", () => {
+    const dir = fifoDir();
+    const r = withFront(`${namedLine("front-gc", dir)}
+      ${dir}/line >${dir}/out 2>${dir}/err & pid=$!
+      started $pid
+      kill -KILL $pid; wait $pid 2>/dev/null || :
+      echo "== trace"; cat ${dir}/err
+      echo "== killed"; ls /run/nsbox/sandboxes /run/nsbox/names
+      echo "== gc"; NSBOX_TRACE= nsbox gc
+      echo "== left"; ls /run/nsbox/sandboxes /run/nsbox/names; echo "pid $pid"`);
+    expect(r.stderr).toBe("");
+    const parts = sections(r.stdout);
+    expect(who(parts.trace!)).toEqual(["hit"]);
+    const pid = /pid (\d+)/.exec(parts.left!)![1]!;
+    expect(parts.killed).toBe(`/run/nsbox/names:\nfront-gc\n\n/run/nsbox/sandboxes:\n${pid}.json\n`);
+    expect(parts.gc).toContain("front-gc");
+    expect(parts.left).toBe(`/run/nsbox/names:\n\n/run/nsbox/sandboxes:\npid ${pid}\n`);
   });
 
   test("rootless: the caller's runtime directory holds its entries and records; the second start is the front's", () => {

@@ -105,6 +105,30 @@ describeRoot("the front", () => {
     expect(stateFiles(ROOT, pid)).toEqual([]);
   });
 
+  test("a named entry: ROOT/names/NAME and a record named NAME, which ps, exec and stop go by; both gone at the end", async () => {
+    const name = "front-c-named";
+    const args = ["run", "--name", name, "--", "sh", "-c", "echo up; hostname; read x; echo bye"];
+    const { json } = L.plan(ROOT, args);
+    L.writeEntry(ROOT, args);
+    const p = L.spawn(ROOT, [LINK, ...args]);
+    await readUntil(p.stdout, `up\n${name}\n`);
+    const pid = p.pid;
+    const files = [`${ROOT.root}/names/${name}`, `${ROOT.root}/sandboxes/${pid}.json`];
+    const text = readFileSync(L.inside(files[1]!), "utf8");
+    const { createdAt } = JSON.parse(text) as { createdAt: string };
+    expect(text).toBe(JSON.stringify({ version: 1, name, pid, startTime: startTimeOf(pid), createdAt, spec: JSON.parse(json) }));
+    expect(readFileSync(L.inside(files[0]!), "utf8")).toBe(String(pid));
+    expect(stateFiles(ROOT, pid)).toEqual([`${ROOT.root}/sandboxes/${pid}.json`]);
+    expect(L.run(ROOT, [NSBOX, "ps"]).stdout).toMatch(new RegExp(`^${name} +${pid} `, "m"));
+    const exec = L.run(ROOT, [NSBOX, "exec", name, "--", "hostname"]);
+    expect(exec).toMatchObject({ code: 0, stdout: `${name}\n` });
+    p.stdin.write("\n");
+    await p.stdin.end();
+    await readUntil(p.stdout, "bye");
+    expect(await p.exited).toBe(0);
+    expect(files.filter((f) => existsSync(L.inside(f)))).toEqual([]);
+  });
+
   test("a miss execs nsbox beside the stage with the very same argv and environment, and no fd of its own", () => {
     const env = { ...ROOT.env, LANG: "C.UTF-8", EMPTY: "", "WITH=EQUALS": "x" };
     const r = L.run({ ...ROOT, env }, [LINK, "run", "--", "echo", "a b", ""]);
@@ -217,6 +241,31 @@ describeRoot("the front", () => {
         rmSync(`${names}/${left[0]}`);
       },
     });
+  });
+
+  test("an entry whose name is not one nsbox takes is a miss: it would be a path and JSON", () => {
+    for (const name of ["../x", "a/b", ".hidden", "with space", "q\"uote", "x".repeat(64)]) {
+      expectMiss("a name nsbox does not take", { change: (e) => ({ ...e, spec: { ...e.spec, name } }) });
+    }
+  });
+
+  test("a named entry whose name file exists is a miss, and the file stays as it was", () => {
+    const name = "front-c-taken";
+    const args = ["run", "--name", name, "--", "echo", "served"];
+    const file = L.writeEntry(ROOT, args);
+    const names = L.inside(`${ROOT.root}/names`);
+    writeFileSync(`${names}/${name}`, "12345");
+    try {
+      const r = L.run(ROOT, [LINK, ...args]);
+      expect(r.stderr).toContain("stage: front: miss: the name file exists\n");
+      expect(r.stdout).toStartWith(`sibling\nargv ${LINK}\nargv run\nargv --name\n`);
+      expect(readdirSync(names)).toEqual([name]);
+      expect(readFileSync(`${names}/${name}`, "utf8")).toBe("12345");
+      expect(stateFiles(ROOT, r.pid)).toEqual([]);
+    } finally {
+      rmSync(`${names}/${name}`, { force: true });
+      rmSync(L.inside(file), { force: true });
+    }
   });
 
   test("a record that cannot be written is a miss that takes its name file back", () => {

@@ -1,7 +1,8 @@
 /* front-record.c: the front's record of the sandbox it starts, as src/core/sandbox-record.ts
  * createRecord writes it for `nsbox run` (FRONT.md "A hit"), so `ps`, `exec`, `stop` and `gc`
- * find it: ROOT/names/pid-PID reserves the name (O_EXCL), ROOT/sandboxes/PID.json appears by
- * rename. The supervisor removes both when the sandbox ends (on-exit-unlink). */
+ * find it: ROOT/names/NAME (`pid-PID` for an unnamed sandbox) reserves the name (O_EXCL),
+ * ROOT/sandboxes/PID.json appears by rename. The supervisor removes both when the sandbox ends
+ * (on-exit-unlink). */
 #include "front.h"
 #include "wire.h"
 
@@ -15,24 +16,47 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A name of at most 63 bytes (NAME_PATTERN), and its NUL. */
+#define NAME_LEAF 64
+
 /* What a failure must undo. */
 static struct {
 	int names, sandboxes;  /* ROOT/names and ROOT/sandboxes, O_PATH */
-	char name_leaf[32], record_leaf[32], tmp_leaf[40];
+	char name_leaf[NAME_LEAF], record_leaf[32], tmp_leaf[40];
 	int made_name, made_tmp;
 } r;
 
-static void leaves(char name[32], char record[32])
+/* src/model/names.ts NAME_PATTERN, /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/: a file name of its own
+ * (no '/', never `.` or `..`) and a JSON string with nothing to escape. Bytes, not isalnum():
+ * the pattern is ASCII whatever the locale. */
+int front_name_valid(const char *name)
 {
-	snprintf(name, 32, "pid-%d", (int)getpid());
+	size_t i = 0;
+
+	for (; name[i]; i++) {
+		char c = name[i];
+		int alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+			return 0;
+	}
+	return i >= 1 && i < NAME_LEAF;
+}
+
+/* The name file's leaf: the sandbox's name, or `pid-PID` without one (createRecord's default). */
+static void leaves(const char *sandbox, char name[NAME_LEAF], char record[32])
+{
+	if (*sandbox)
+		snprintf(name, NAME_LEAF, "%s", sandbox);
+	else
+		snprintf(name, NAME_LEAF, "pid-%d", (int)getpid());
 	snprintf(record, 32, "%d.json", (int)getpid());
 }
 
-int front_record_paths(const char *root, char record[PATH_MAX], char name[PATH_MAX])
+int front_record_paths(const char *root, const char *sandbox, char record[PATH_MAX], char name[PATH_MAX])
 {
-	char name_leaf[32], record_leaf[32];
+	char name_leaf[NAME_LEAF], record_leaf[32];
 
-	leaves(name_leaf, record_leaf);
+	leaves(sandbox, name_leaf, record_leaf);
 	if (snprintf(record, PATH_MAX, "%s/sandboxes/%s", root, record_leaf) > (int)WIRE_MAX_PATH ||
 	    snprintf(name, PATH_MAX, "%s/names/%s", root, name_leaf) > (int)WIRE_MAX_PATH)
 		return -1;
@@ -97,9 +121,10 @@ static const char *start_time(char out[24])
 	return out;
 }
 
-/* The record, as src/core/sandbox-record.ts createRecord writes it: ROOT/names/pid-PID
- * (O_EXCL), then ROOT/sandboxes/PID.json by rename. */
-static const char *write_record(const char *root, const char *spec_json, uid_t uid)
+/* The record, as src/core/sandbox-record.ts createRecord writes it: ROOT/names/NAME (O_EXCL),
+ * then ROOT/sandboxes/PID.json by rename. An existing name file is nsbox's to judge: a running
+ * sandbox of that name (its error) or a stale file (taken over). */
+static const char *write_record(const char *root, const char *sandbox, const char *spec_json, uid_t uid)
 {
 	char head[256], pid[16], start[24];
 	struct timespec now;
@@ -108,7 +133,9 @@ static const char *write_record(const char *root, const char *spec_json, uid_t u
 	int fd, n;
 
 	snprintf(pid, sizeof pid, "%d", (int)getpid());
-	leaves(r.name_leaf, r.record_leaf);
+	if (*sandbox && !front_name_valid(sandbox))
+		return "a name nsbox does not take";
+	leaves(sandbox, r.name_leaf, r.record_leaf);
 	snprintf(r.tmp_leaf, sizeof r.tmp_leaf, "%s.tmp", r.record_leaf);
 	if ((r.names = private_dir(root, "names", uid)) < 0 || (r.sandboxes = private_dir(root, "sandboxes", uid)) < 0)
 		return "ROOT/names or ROOT/sandboxes is missing or not the caller's";
@@ -143,12 +170,12 @@ static const char *write_record(const char *root, const char *spec_json, uid_t u
 	return NULL;
 }
 
-const char *front_record_write(const char *root, const char *spec_json, uid_t uid)
+const char *front_record_write(const char *root, const char *sandbox, const char *spec_json, uid_t uid)
 {
 	const char *why;
 
 	r.names = r.sandboxes = -1;
-	why = write_record(root, spec_json, uid);
+	why = write_record(root, sandbox, spec_json, uid);
 	if (why && r.made_tmp)
 		unlinkat(r.sandboxes, r.tmp_leaf, 0);
 	if (why && r.made_name)

@@ -206,9 +206,9 @@ static const char *file_type(const char *path)
 	return S_ISDIR(st.st_mode) ? "dir" : S_ISREG(st.st_mode) ? "file" : S_ISLNK(st.st_mode) ? "symlink" : "other";
 }
 
-/* The header after the sum (FRONT.md "The entry"): every binding holds. Leaves *at at the wire
- * and *record on the record's JSON. */
-static const char *check_header(char **at, char *end, const struct stat *self, const char **record)
+/* The header after the sum (FRONT.md "The entry"): every binding holds. Leaves *at at the wire,
+ * *sandbox on the sandbox's name (empty: unnamed) and *record on the record's JSON. */
+static const char *check_header(char **at, char *end, const struct stat *self, const char **sandbox, const char **record)
 {
 	struct utsname u;
 	struct stat st;
@@ -230,6 +230,9 @@ static const char *check_header(char **at, char *end, const struct stat *self, c
 	}
 	if (!is(t, "state") || !is(next(at, end), f.root))
 		return "another state root";
+	/* The name becomes a file name and a JSON string: only what nsbox itself takes. */
+	if (!is(next(at, end), "name") || !(*sandbox = next(at, end)) || (**sandbox && !front_name_valid(*sandbox)))
+		return "a name nsbox does not take";
 	if (!is(next(at, end), "record") || !(*record = next(at, end)) || !is(next(at, end), "wire"))
 		return "a malformed header";
 	return NULL;
@@ -278,15 +281,15 @@ static size_t read_entry(const char *hex, uid_t uid, const char **why)
 	return got;
 }
 
-/* "nsbox-front" "1" "sum" HEX, and HEX the sha256 of every byte after it. */
+/* "nsbox-front" "2" "sum" HEX, and HEX the sha256 of every byte after it. */
 static const char *check_sum(char **at, char *end)
 {
 	char hex[65], *sum;
 	struct sha256 c;
 
-	if (!is(next(at, end), "nsbox-front") || !is(next(at, end), "1") || !is(next(at, end), "sum") ||
+	if (!is(next(at, end), "nsbox-front") || !is(next(at, end), "2") || !is(next(at, end), "sum") ||
 	    !(sum = next(at, end)))
-		return "not a front entry of format 1";
+		return "not a front entry of format 2";
 	sha256_init(&c);
 	sha256_update(&c, *at, (size_t)(end - *at));
 	sha256_hex(&c, hex);
@@ -323,7 +326,7 @@ static const char *decode(char *wire, size_t len, const char *record, const char
 static const char *prepare(int argc, char **argv, struct spec *s)
 {
 	char hex[65], self_path[PATH_MAX], record[PATH_MAX], name[PATH_MAX], *at, *end;
-	const char *why, *spec_json;
+	const char *why, *sandbox, *spec_json;
 	struct check_fail cf;
 	struct stat self;
 	uid_t uid = getuid();
@@ -341,13 +344,13 @@ static const char *prepare(int argc, char **argv, struct spec *s)
 		return missf("%.250s", cf.why);
 	close(fd);
 	at = f.entry, end = f.entry + len;
-	if ((why = check_sum(&at, end)) || (why = check_header(&at, end, &self, &spec_json)))
+	if ((why = check_sum(&at, end)) || (why = check_header(&at, end, &self, &sandbox, &spec_json)))
 		return why;
-	if (front_record_paths(f.root, record, name) < 0)
+	if (front_record_paths(f.root, sandbox, record, name) < 0)
 		return "the state root is too long";
 	if ((why = decode(at, (size_t)(end - at), record, name, s)))
 		return why;
-	return front_record_write(f.root, spec_json, uid);
+	return front_record_write(f.root, sandbox, spec_json, uid);
 }
 
 /* Where nsbox is: beside the stage's own file (FRONT.md "Layout"). */
