@@ -22,8 +22,9 @@
 // average is printed before and after. Prints figures; never fails on them. Needs root, bwrap and
 // a built dist/nsbox. BENCH_RUNS sets the pairs (default 40); BENCH_ONLY=run only does the
 // `run` comparisons and the phase tables.
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { identityFields } from "../src/core/file-deps.ts";
 import { readHostLayout } from "../src/core/host-layout.ts";
 import { encodeSavedPlan } from "../src/native/saved-plan.ts";
 import { DEFAULT_STAGE_PATH } from "../src/core/stage-install.ts";
@@ -64,6 +65,7 @@ function rebindPlan(plan: string, stage: string, out: string): void {
     stagePath: stage,
     nsboxVersion: field("nsbox"),
     stageSha256: new Bun.CryptoHasher("sha256").update(readFileSync(stage)).digest("hex"),
+    stageFile: identityFields(statSync(stage, { bigint: true })),
     kernel: field("kernel"),
     appendArgs: field("args") === "append",
   };

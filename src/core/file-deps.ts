@@ -12,6 +12,12 @@ export type FileDep =
   | { path: string; type: FileType }
   | { path: string; dev: bigint; ino: bigint; mode: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint };
 
+/** What names one version of a file: a new file has another inode, a write another change time. */
+export type FileIdentity = Pick<BigIntStats, "dev" | "ino" | "size" | "mtimeNs" | "ctimeNs">;
+
+/** DEV INO SIZE MTIME_NS CTIME_NS, as decimal text: how an entry or a saved plan names a file. */
+export const identityFields = (st: FileIdentity): string[] => [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].map(String);
+
 function typeOf(st: BigIntStats): FileType {
   return st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : "other";
 }

@@ -2,7 +2,7 @@
 // record is kept as a file the installed stage, run as `nsbox`, can start by itself next time,
 // with no Bun. This writes them; stage/front.c reads them. The key is the caller's argv,
 // environment, cwd and ids; the files the context came from are checked by lstat at each use.
-import { readFileSync, readlinkSync, statSync, type BigIntStats } from "node:fs";
+import { readFileSync, readlinkSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { PlanContext } from "../model/context.ts";
 import type { NormalSpec } from "../model/normalize.ts";
@@ -10,7 +10,7 @@ import { riskWarnings } from "../model/risks.ts";
 import { encodeWire, type HostWire } from "../native/wire.ts";
 import { sha256Hex } from "../native/sha256.ts";
 import { unwritableBindWarnings } from "./bind-access.ts";
-import type { FileDep } from "./file-deps.ts";
+import { identityFields, type FileDep, type FileIdentity } from "./file-deps.ts";
 import { recordedRangeDeps, type NamedRangeUse } from "./id-ranges.ts";
 import { NAME_PATTERN } from "../model/names.ts";
 import { planCacheDir, storeCacheFile } from "./plan-cache.ts";
@@ -57,11 +57,6 @@ export function frontEntryName(argv: readonly string[], ctx: Caller): string {
   return `front-${sha256Hex(frontKey(argv, ctx))}`;
 }
 
-/** A file as `stage` and `nsbox` bind it: what stat(2) gives (a BigIntStats will do). */
-export type FileIdentity = Pick<BigIntStats, "dev" | "ino" | "size" | "mtimeNs" | "ctimeNs">;
-
-const identity = (st: FileIdentity) => [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].map(String);
-
 function depTokens(d: FileDep): string[] {
   return "type" in d ? ["dep-type", d.path, d.type] : ["dep", d.path, ...[d.dev, d.ino, d.mode, d.size, d.mtimeNs, d.ctimeNs].map(String)];
 }
@@ -82,7 +77,7 @@ export const FRONT_ENTRY_FORMAT = "2";
 /** The entry's bytes (FRONT.md "The entry"); the sandbox's name (empty: `pid-PID`) is the spec's. */
 export function encodeFrontEntry(e: FrontEntry): Buffer {
   const body = Buffer.concat([
-    tokens("stage", ...identity(e.stage), "nsbox", ...identity(e.nsbox), "kernel", ...e.kernel, ...e.deps.flatMap(depTokens), "state", e.state, "name", e.spec.name ?? "", "record", JSON.stringify(e.spec), "wire"),
+    tokens("stage", ...identityFields(e.stage), "nsbox", ...identityFields(e.nsbox), "kernel", ...e.kernel, ...e.deps.flatMap(depTokens), "state", e.state, "name", e.spec.name ?? "", "record", JSON.stringify(e.spec), "wire"),
     e.wire,
   ]);
   return Buffer.concat([tokens("nsbox-front", FRONT_ENTRY_FORMAT, "sum", sha256Hex(body)), body]);

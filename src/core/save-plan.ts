@@ -13,7 +13,8 @@ import { stageBytes } from "../native/stage.ts";
 import { limitControllers } from "./cgroup.ts";
 import { UsageError } from "../base/errors.ts";
 import { compileSeccomp } from "./seccomp.ts";
-import { assertGuardedDirs, verifyInstalledStage } from "./stage-install.ts";
+import { identityFields } from "./file-deps.ts";
+import { assertGuardedDirs, verifiedStageFile } from "./stage-install.ts";
 
 export interface SaveOptions {
   file: string;
@@ -44,12 +45,12 @@ export function kernelFact(): string {
 export function savePlan(spec: NormalSpec, o: SaveOptions): void {
   const why = unsavable(spec, o.plugin);
   if (why) throw new UsageError(`plan --save: a saved plan cannot carry ${why}`, "use nsbox run for this sandbox");
-  const stageSha256 = verifyInstalledStage(o.stagePath, stageBytes());
+  const stage = verifiedStageFile(o.stagePath, stageBytes());
   const file = resolve(o.file);
   // The stage refuses a plan in a directory others can write: say so now, not at its first start.
   assertGuardedDirs(dirname(file), "plan --save", { owner: process.getuid!(), strict: false });
   const wire = encodeWire(spec, { seccompBpf: compileSeccomp(spec.security.seccomp) });
-  const bytes = encodeSavedPlan({ stagePath: o.stagePath, nsboxVersion: o.version, stageSha256, kernel: kernelFact(), appendArgs: o.appendArgs }, wire);
+  const bytes = encodeSavedPlan({ stagePath: o.stagePath, nsboxVersion: o.version, stageSha256: stage.sha256, stageFile: identityFields(stage.file), kernel: kernelFact(), appendArgs: o.appendArgs }, wire);
   // Written whole under a temporary name, then renamed: a start never sees half a plan.
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, "wx", 0o700);

@@ -3,11 +3,12 @@
 // directory must be root's alone (a user who could replace the stage could run anything as
 // whoever runs a plan); the directories above may be sticky (like /tmp) but otherwise root's
 // too. The same rules are checked by the stage itself before it runs a plan.
-import { chmodSync, chownSync, closeSync, copyFileSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, constants, copyFileSync, existsSync, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { NsboxError, UsageError } from "../base/errors.ts";
 import type { NormalSpec } from "../model/normalize.ts";
 import { sha256Hex } from "../native/sha256.ts";
+import { identityFields, type FileIdentity } from "./file-deps.ts";
 
 export const DEFAULT_STAGE_PATH = "/usr/local/lib/nsbox/nsbox-stage";
 
@@ -96,26 +97,45 @@ export function installFront(link: string, stage: string): string {
   return nsbox;
 }
 
-/** The installed stage at `path` is a file only root can change, in directories only root can change: its bytes. */
-function readGuardedStage(path: string): Buffer {
-  let st;
+/**
+ * The installed stage at `path` is a file only root can change, in directories only root can
+ * change: its bytes, and the identity of the file they were read from (checked on the open file,
+ * before and after the read, so the bytes are that version's).
+ */
+function readGuardedStage(path: string): { bytes: Buffer; file: FileIdentity } {
+  const loose = () => new NsboxError(`stage: ${path} must be a regular file owned by root and not writable by others`, 125, HINT);
+  let fd: number;
   try {
-    st = lstatSync(path);
-  } catch {
-    throw new NsboxError(`stage: no stage installed at ${path}`, 125, HINT);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new NsboxError(`stage: no stage installed at ${path}`, 125, HINT);
+    throw code === "ELOOP" ? loose() : e;
   }
-  if (!st.isFile() || st.uid !== 0 || (st.mode & 0o022) !== 0) {
-    throw new NsboxError(`stage: ${path} must be a regular file owned by root and not writable by others`, 125, HINT);
+  try {
+    const before = fstatSync(fd, { bigint: true });
+    if (!before.isFile() || before.uid !== 0n || (before.mode & 0o022n) !== 0n) throw loose();
+    assertGuardedDirs(dirname(path), "stage");
+    const bytes = readFileSync(fd);
+    const file = fstatSync(fd, { bigint: true });
+    if (identityFields(file).join(" ") !== identityFields(before).join(" ")) throw new NsboxError(`stage: ${path} changed while it was read`, 125, "run the command again once nothing writes the stage");
+    return { bytes, file };
+  } finally {
+    closeSync(fd);
   }
-  assertGuardedDirs(dirname(path), "stage");
-  return readFileSync(path);
+}
+
+/** The installed stage at `path` is root's alone and byte for byte this nsbox's: returns its sha256 and the file it was read from. */
+export function verifiedStageFile(path: string, bytes: Uint8Array): { sha256: string; file: FileIdentity } {
+  const read = readGuardedStage(path);
+  const sum = sha256Hex(read.bytes);
+  if (sum !== sha256Hex(bytes)) throw new NsboxError(`stage: ${path} is not this nsbox's stage (sha256 ${sum.slice(0, 12)})`, 125, HINT);
+  return { sha256: sum, file: read.file };
 }
 
 /** The installed stage at `path` is root's alone and byte for byte this nsbox's: returns its sha256. */
 export function verifyInstalledStage(path: string, bytes: Uint8Array): string {
-  const sum = sha256Hex(readGuardedStage(path));
-  if (sum !== sha256Hex(bytes)) throw new NsboxError(`stage: ${path} is not this nsbox's stage (sha256 ${sum.slice(0, 12)})`, 125, HINT);
-  return sum;
+  return verifiedStageFile(path, bytes).sha256;
 }
 
 /** Whether a process of the sandbox may be host root: no user namespace, or one mapping host uid 0. */
@@ -135,7 +155,7 @@ export function sharedStage(spec: NormalSpec, bytes: () => Uint8Array, path: str
   if (mayBeHostRoot(spec) || !existsSync(path)) return undefined;
   try {
     // Compared byte for byte: the same proof as the sums, without hashing twice on every start.
-    return readGuardedStage(path).equals(bytes()) ? path : undefined;
+    return readGuardedStage(path).bytes.equals(bytes()) ? path : undefined;
   } catch {
     return undefined;
   }

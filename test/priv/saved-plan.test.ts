@@ -2,7 +2,7 @@
 // `nsbox run` builds with the same options, seen from inside both; a changed, loosely-owned or
 // out-of-date plan, or a stage others could replace, is refused with one line before anything runs.
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, chownSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeRoot, nsbox, tempDir, type Result } from "./harness.ts";
 
@@ -58,7 +58,7 @@ describeRoot("saved plans", () => {
     const s = save(join(dir, "hello"), [], ["echo", "hello"]);
     expect(s.stderr).toBe("");
     expect(s.code).toBe(0);
-    expect(readFileSync(join(dir, "hello"), "latin1")).toStartWith(`#!${stage} --plan\nnsbox-plan 1\n`);
+    expect(readFileSync(join(dir, "hello"), "latin1")).toStartWith(`#!${stage} --plan\nnsbox-plan 2\n`);
     expect(startPlan(join(dir, "hello"))).toEqual({ code: 0, stdout: "hello\n", stderr: "" });
   });
 
@@ -143,9 +143,10 @@ describeRoot("saved plans", () => {
     const bytes = readFileSync(join(dir, "orig"));
     const cases: [string, (h: string) => string, RegExp][] = [
       ["version", (h) => h.replace(/^nsbox \S+$/m, "nsbox 0.0.1"), /^nsbox: plan: \S+ was saved by nsbox 0\.0\.1, this stage is nsbox \S+; save it again with this nsbox\n$/],
-      ["stage", (h) => h.replace(/^stage-sha256 \S+$/m, `stage-sha256 ${"0".repeat(64)}`), /^nsbox: plan: \S+ was saved for another stage \(sha256 000000000000, this one is [0-9a-f]{12}\); run `nsbox stage install` and save it again\n$/],
+      // Saved for another stage: its sha256, and the file it was read from.
+      ["stage", (h) => h.replace(/^stage-sha256 \S+$/m, `stage-sha256 ${"0".repeat(64)}`).replace(/^stage-file \d+ /m, "stage-file 1 "), /^nsbox: plan: \S+ was saved for another stage \(sha256 000000000000, this one is [0-9a-f]{12}\); run `nsbox stage install` and save it again\n$/],
       ["kernel", (h) => h.replace(/^kernel \S+/m, "kernel 4.19.0-old"), /^nsbox: plan: \S+ was saved on kernel 4\.19\.0-old \S+, this host runs \S+ \S+; save it again on this host\n$/],
-      ["format", (h) => h.replace(/^nsbox-plan 1$/m, "nsbox-plan 2"), /^nsbox: plan: \S+: plan format 2, this stage reads format 1; save it again\n$/],
+      ["format", (h) => h.replace(/^nsbox-plan 2$/m, "nsbox-plan 1"), /^nsbox: plan: \S+: plan format 1, this stage reads format 2; save it again\n$/],
     ];
     for (const [name, edit, message] of cases) {
       const file = join(dir, `other-${name}`);
@@ -180,6 +181,30 @@ describeRoot("saved plans", () => {
     expect(save(join(dir, "x"), [], ["true"]).stderr).toContain(`stage: ${stage} is not this nsbox's stage`);
     expect(nsbox(["stage", "install", stage]).code).toBe(0);
     expect(startPlan(join(dir, "hello")).stdout).toBe("hello\n");
+  });
+
+  test("the stage hashes itself only when it is not the very file the plan was saved with", () => {
+    const file = join(dir, "orig");
+    const traced = () => Bun.spawnSync([file], { env: { ...ENV, NSBOX_TRACE: "1" }, stdin: "ignore", timeout: 20_000 });
+    const steps = (r: ReturnType<typeof traced>) => [...r.stderr.toString().matchAll(/stage: (stage is the file the plan names|stage hashed)$/gm)].map((m) => m[1]);
+    expect(nsbox(["stage", "install", stage]).code).toBe(0);
+    expect(save(file, [], ["true"]).code).toBe(0);
+    let r = traced();
+    expect(r.exitCode).toBe(0);
+    expect(steps(r)).toEqual(["stage is the file the plan names"]);
+    // New times on the same bytes (utimensat sets the change time to now): hashed, and it runs.
+    utimesSync(stage, new Date(), new Date());
+    r = traced();
+    expect(r.exitCode).toBe(0);
+    expect(steps(r)).toEqual(["stage hashed"]);
+    // The same bytes installed again (a new inode): hashed, and it runs.
+    expect(nsbox(["stage", "install", stage]).code).toBe(0);
+    r = traced();
+    expect(r.exitCode).toBe(0);
+    expect(steps(r)).toEqual(["stage hashed"]);
+    // Saved again, the plan names the new file.
+    expect(save(file, [], ["true"]).code).toBe(0);
+    expect(steps(traced())).toEqual(["stage is the file the plan names"]);
   });
 
   test("what needs host preparation at each start cannot be saved", () => {

@@ -11,7 +11,9 @@
  *  - its sha256 line matches the rest of the file: an edited or damaged file is refused;
  *  - it was saved by this nsbox version, for this very stage (its sha256) and this kernel
  *    (release and machine, which decide the features the plan relied on): a plan whose host
- *    changed is refused, never run with less isolation than was saved. */
+ *    changed is refused, never run with less isolation than was saved. The stage hashes itself
+ *    only when it is not the very file the plan's sha256 was read from (file-identity.c). */
+#include "file-identity.h"
 #include "owner-checks.h"
 #include "report.h"
 #include "saved-plan.h"
@@ -34,7 +36,7 @@
 #error "NSBOX_VERSION must be defined by the build (scripts/build.ts)"
 #endif
 
-#define PLAN_FORMAT "1"
+#define PLAN_FORMAT "2"
 
 /* Dies with the reason of a failed ownership check (owner-checks.c). */
 static void must(const char *what, int r, const struct check_fail *f)
@@ -65,17 +67,21 @@ static void hash_file(int fd, const char *what, char hex[65])
 	sha256_hex(&c, hex);
 }
 
-/* The running stage: where it is installed must be root's alone; returns its sha256. */
-static void check_self(char hex[65])
+/* The running stage is the stage `saved_sum` names: the very file it was read from (same
+ * identity), or one with the same bytes. The stage is root's alone (installed_self). */
+static void check_stage(int fd, const struct stat *st, const char *saved_sum, const char *saved_file, const char *file)
 {
-	char path[PATH_MAX];
-	struct check_fail f;
-	struct stat st;
-	int fd = installed_self(path, &st, &f);
+	char now[FILE_IDENTITY_MAX], sum[65];
 
-	must("stage", fd, &f);
-	hash_file(fd, "stage", hex);
-	close(fd);
+	file_identity(st, now);
+	if (strcmp(now, saved_file) == 0) {
+		trace("stage is the file the plan names");
+		return;
+	}
+	hash_file(fd, "stage", sum);
+	if (strcmp(saved_sum, sum) != 0)
+		die(EXIT_SETUP, "plan", 0, "%s was saved for another stage (sha256 %.12s, this one is %.12s); run `nsbox stage install` and save it again", file, saved_sum, sum);
+	trace("stage hashed");
 }
 
 /* The next header line, "KEY VALUE\n": returns VALUE (NUL-terminated in place) or dies. */
@@ -94,16 +100,15 @@ static char *header_line(char **at, char *end, const char *file, const char *key
 
 char *plan_load(const char *file, size_t *cap, size_t *wire_at, size_t *wire_len, int *append_args)
 {
-	char real[PATH_MAX], self[65], sum[65], *buf, *at, *end, *sum_line, *value;
+	char real[PATH_MAX], self[PATH_MAX], sum[65], *buf, *at, *end, *sum_line, *value, *saved_sum;
 	size_t got = 0;
 	struct sha256 c;
 	struct utsname u;
 	struct check_fail f;
-	struct stat st;
-	int fd;
+	struct stat st, self_st;
+	int fd, self_fd = installed_self(self, &self_st, &f);
 
-	check_self(self);
-	trace("stage verified");
+	must("stage", self_fd, &f);
 	if (!realpath(file, real))
 		die(EXIT_SETUP, "plan", errno, "%s", file);
 	if ((fd = openat(AT_FDCWD, real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
@@ -142,9 +147,9 @@ char *plan_load(const char *file, size_t *cap, size_t *wire_at, size_t *wire_len
 	value = header_line(&at, end, file, "nsbox");
 	if (strcmp(value, NSBOX_VERSION) != 0)
 		die(EXIT_SETUP, "plan", 0, "%s was saved by nsbox %s, this stage is nsbox %s; save it again with this nsbox", file, value, NSBOX_VERSION);
-	value = header_line(&at, end, file, "stage-sha256");
-	if (strcmp(value, self) != 0)
-		die(EXIT_SETUP, "plan", 0, "%s was saved for another stage (sha256 %.12s, this one is %.12s); run `nsbox stage install` and save it again", file, value, self);
+	saved_sum = header_line(&at, end, file, "stage-sha256");
+	check_stage(self_fd, &self_st, saved_sum, header_line(&at, end, file, "stage-file"), file);
+	close(self_fd);
 	value = header_line(&at, end, file, "kernel");
 	if (uname(&u) < 0)
 		die(EXIT_SETUP, "plan", errno, "uname");
