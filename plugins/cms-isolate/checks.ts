@@ -1,13 +1,14 @@
 // The host facts an instance must not start against, each refused with one line before anything
 // is made: a code dir the instance could write (or that its id range owns), a data dir that is
-// a symlink or has one on its path, a data dir another instance has, a name that is running, a
-// port in use, php missing, and limits a rootless caller cannot have. Exit 2 for the caller's
-// choice of input, 125 for the host's state.
+// a symlink or has one on its path, a data dir another instance has, a name that is running (or
+// that another process is starting or stopping), a port in use, php missing, and limits a
+// rootless caller cannot have. Exit 2 for the caller's choice of input, 125 for the host's state.
 import { existsSync, lstatSync, realpathSync, statSync, type Stats } from "node:fs";
 import { dirname, join } from "node:path";
 import { PluginError, UsageError, type CommandContext, type NormalSpec } from "nsbox/plugin";
 import type { Instance } from "./args.ts";
-import { findInstance, listRecords } from "./records.ts";
+import { isMe } from "./owner.ts";
+import { activityOf, listRecords, readRecord } from "./records.ts";
 import { SANDBOX_PATH } from "./sandbox-args.ts";
 
 const fail = (message: string, hint?: string) => new PluginError("cms-isolate", message, 125, hint);
@@ -91,10 +92,20 @@ export function checkDataOwner(ctx: CommandContext, i: Instance): void {
   if (code) throw new UsageError(`--code ${i.code}: it overlaps instance ${code.name}'s data dir ${code.data}, which ${code.name} may write`, "the code must be read-only to every instance");
 }
 
-/** The instance is not running now (the core's record of `cms-NAME`). */
+const NOT_NOW_HINT = {
+  running: (name: string) => `stop it first: nsbox cms-isolate down ${name}`,
+  starting: (name: string) => `see nsbox cms-isolate status ${name}; to stop it: nsbox cms-isolate down ${name}`,
+  stopping: () => "wait for it to end, then start it again",
+};
+
+/**
+ * Nothing of the instance is there now: no running sandbox, and no other process starting it (a
+ * claim naming this very process is its own: the run that `up` claimed the instance for).
+ */
 export function checkNotRunning(ctx: CommandContext, name: string): void {
-  const running = findInstance(ctx.sandboxes, name);
-  if (running) throw fail(`instance ${name} is running (pid ${running.pid})`, `stop it first: nsbox cms-isolate down ${name}`);
+  const now = activityOf(ctx.sandboxes, { name, owner: readRecord(ctx.state, name)?.owner });
+  if (!now || (now.state !== "running" && isMe(now.owner))) return;
+  throw fail(`instance ${name} is ${now.state} (pid ${now.pid})`, NOT_NOW_HINT[now.state](name));
 }
 
 /** The host's ADDR:PORT is free: nsbox must be able to listen there. */

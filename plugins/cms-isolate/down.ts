@@ -1,10 +1,11 @@
-// `down NAME | --all`: stops the instance (stop.ts) and removes everything nsbox made for it (the
-// stage removes its mounts, cgroup, listener and the core's records as the supervisor ends;
-// this removes the instance's record, log and php.ini additions). The data dir is never touched.
-import { flagsOf, scanArgs, UsageError, type CommandContext } from "nsbox/plugin";
+// `down NAME | --all`: stops the instance (stop.ts), or the run that is starting it, and removes
+// everything nsbox made for it (the stage removes its mounts, cgroup, listener and the core's
+// records as the supervisor ends; this removes the instance's record, log and php.ini
+// additions). The data dir is never touched.
+import { flagsOf, PluginError, scanArgs, UsageError, type CommandContext } from "nsbox/plugin";
 import { withInstancesLock } from "./instance.ts";
 import { iniDirOf, removeIniDir } from "./php-ini.ts";
-import { findInstance, listRecords, logKey, removeRecord } from "./records.ts";
+import { activityOf, listRecords, logKey, readRecord, removeRecord } from "./records.ts";
 import { recordOf } from "./status.ts";
 import { stopSupervisor } from "./stop.ts";
 
@@ -12,12 +13,15 @@ export const DOWN_USAGE = "nsbox cms-isolate down NAME|--all";
 
 /** Stops one instance and removes what belongs to it; returns how it ended. */
 export async function downInstance(ctx: CommandContext, name: string): Promise<string> {
-  const found = findInstance(ctx.sandboxes, name);
-  const how = found ? await stopSupervisor(found.pid) : "not running";
+  // Running: its supervisor. Starting: the run that owns the start (Bun, or the stage once it
+  // exec'd), which would otherwise come up after its record is gone.
+  const now = activityOf(ctx.sandboxes, { name, owner: readRecord(ctx.state, name)?.owner });
+  const how = now ? await stopSupervisor(now.pid, "owner" in now ? now.owner.startTime : undefined) : "not running";
   withInstancesLock(ctx, () => {
-    // Started again meanwhile (an `up` that came after this down): its record is its own now.
-    if (findInstance(ctx.sandboxes, name)) throw new Error(`instance ${name} is running (again) after SIGTERM and SIGKILL; nothing was removed`);
-    removeRecord(ctx.state, name);
+    // Claimed again meanwhile (an up or run that came after this down): the record is its own now.
+    const again = activityOf(ctx.sandboxes, { name, owner: readRecord(ctx.state, name)?.owner });
+    if (again) throw new PluginError("cms-isolate", `instance ${name} is ${again.state} again (pid ${again.pid}) after this down stopped it; nothing was removed`, 125, `run nsbox cms-isolate down ${name} again`);
+    removeRecord(ctx.state, name); // and the owner it names with it
     ctx.state.remove(logKey(name));
     removeIniDir(iniDirOf(name, ctx.plan.uid, ctx.state.dir));
   });

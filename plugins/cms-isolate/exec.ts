@@ -5,7 +5,7 @@
 import { constants } from "node:os";
 import { PluginError, scanArgs, UsageError, type CommandContext } from "nsbox/plugin";
 import { sandboxName } from "./args.ts";
-import { findInstance } from "./records.ts";
+import { activityOf } from "./records.ts";
 import { recordOf } from "./status.ts";
 
 export const EXEC_USAGE = "nsbox cms-isolate exec NAME -- COMMAND [ARGS...]";
@@ -16,7 +16,9 @@ export async function execCommand(args: readonly string[], ctx: CommandContext):
   if (words.length > 1) throw new UsageError(`unexpected '${words[1]}' (the command goes after --)`, `usage: ${EXEC_USAGE}`);
   const r = recordOf(ctx, words[0], EXEC_USAGE);
   if (!s.dashdash || s.rest.length === 0) throw new UsageError("no COMMAND given after --", `usage: ${EXEC_USAGE}`);
-  if (!findInstance(ctx.sandboxes, r.name)) throw new PluginError("cms-isolate", `instance ${r.name} is not running`, 125, `start it: nsbox cms-isolate up ${r.name} ...`);
+  const now = activityOf(ctx.sandboxes, r);
+  if (now?.state !== "running")
+    throw new PluginError("cms-isolate", `instance ${r.name} is ${now ? `${now.state} (pid ${now.pid})` : "not running"}`, 125, now ? `see nsbox cms-isolate status ${r.name}` : `start it: nsbox cms-isolate up ${r.name} ...`);
   const child = Bun.spawn([...ctx.nsboxArgv, "exec", sandboxName(r.name), "--", ...s.rest], { stdin: "inherit", stdout: "inherit", stderr: "inherit", env: process.env });
   const code = await child.exited;
   // Killed by a signal: the shell's 128+N, as nsbox reports a payload's.

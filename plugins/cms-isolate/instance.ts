@@ -1,11 +1,13 @@
 // One instance from its parsed description to the sandbox nsbox runs: the host checks, the
 // sandbox from run options (the same pipeline as `nsbox run`), its host ids, and what is written
-// before it starts (the php.ini additions, the record). Shared by `run` and `up`.
+// before it starts (the php.ini additions, the record naming the process that starts it). Shared
+// by `run` and `up`.
 import { join } from "node:path";
 import type { CommandContext, SandboxSpecInput } from "nsbox/plugin";
 import type { Instance } from "./args.ts";
 import { checkCodeDir, checkCommand, checkDataOwner, checkDataPath, checkLimits, checkNotRunning, checkPortFree, hostIdsOf, type HostIds } from "./checks.ts";
-import { iniDirOf, writeIniDir } from "./php-ini.ts";
+import { iniDirOf, removeIniDir, writeIniDir } from "./php-ini.ts";
+import { ownerOf, type Owner } from "./owner.ts";
 import { readRecord, sameConfig, writeRecord } from "./records.ts";
 import { sandboxArgs, withSessionDir } from "./sandbox-args.ts";
 
@@ -49,15 +51,28 @@ export function planInstance(i: Instance, ctx: CommandContext): PlannedInstance 
 }
 
 /**
- * Under the instances lock: checks the instance against the other records and the running
- * sandboxes, then writes what it needs before it starts (its php.ini additions and its record).
+ * Under the instances lock: checks the instance against the other records and against anything
+ * of it that is there (a running sandbox, or a start another process has claimed), writes its
+ * php.ini additions, starts its owner (`start`: `up` spawns its run; a run is its own) and writes
+ * the record naming that owner (owner.ts). From then on, until the owner ends, every other claim
+ * of the name is refused: at most one start of an instance is in flight or running.
  */
-export function claimInstance(p: PlannedInstance, ctx: CommandContext): void {
+export function claimInstance<T extends { pid: number }>(p: PlannedInstance, ctx: CommandContext, start: () => T): { owner: Owner | undefined; started: T } {
   checkDataOwner(ctx, p.instance);
-  checkNotRunning(ctx, p.instance.name); // again: another up may have started it since
+  checkNotRunning(ctx, p.instance.name); // again: another up or run may have claimed it since
 
   if (p.iniDir) writeIniDir(p.iniDir, p.instance.phpIni, ctx.plan.uid === 0 ? p.ids.gids[0]?.start : undefined);
   const before = readRecord(ctx.state, p.instance.name);
+  let started: T;
+  try {
+    started = start();
+  } catch (e) {
+    if (!before && p.iniDir) removeIniDir(p.iniDir);
+    throw e;
+  }
   if (before && !sameConfig(before, p.instance)) ctx.log.info(`instance ${p.instance.name}: its recorded settings are replaced by the ones given now`);
-  writeRecord(ctx.state, p.instance);
+  // Right after the spawn; a child already gone (and reaped) is recorded as no owner: nothing is starting.
+  const owner = ownerOf(started.pid);
+  writeRecord(ctx.state, p.instance, owner);
+  return { owner, started };
 }

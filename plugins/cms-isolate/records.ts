@@ -2,10 +2,15 @@
 // (`NAME.json`: its code, data, listen address, limits and command, as parsed) and its log
 // (`NAME.log`: the server's stdout and stderr when `up` started it). A record is the instance's
 // definition: it stays while the instance is stopped, and only `down` removes it. Whether an
-// instance runs is never read from here: the core's records say that (ctx.sandboxes.findByName).
+// instance runs is read from the core's records (ctx.sandboxes.findByName); the record adds only
+// `owner`, the process that claimed its last start (owner.ts: pid and start time), which makes a
+// start in progress visible before the core has a record of it. An owner that is gone means
+// nothing, so the field needs no cleanup; a record without it (written before it existed) has
+// no start in progress.
 import { join } from "node:path";
 import type { SandboxFound, SandboxService, StateStore } from "nsbox/plugin";
 import { INSTANCE_NAME, sandboxName, type Instance } from "./args.ts";
+import { liveOwner, phaseOf, type Owner } from "./owner.ts";
 
 const recordKey = (name: string) => `${name}.json`;
 export const logKey = (name: string) => `${name}.log`;
@@ -15,6 +20,8 @@ export interface InstanceRecord extends Instance {
   version: 1;
   /** When the record was written (ISO 8601). */
   recordedAt: string;
+  /** The `run` that claimed the last start: it is, or is about to become, the instance's supervisor. */
+  owner?: Owner;
 }
 
 export function readRecord(state: StateStore, name: string): InstanceRecord | undefined {
@@ -28,8 +35,8 @@ export function readRecord(state: StateStore, name: string): InstanceRecord | un
   }
 }
 
-export function writeRecord(state: StateStore, instance: Instance): void {
-  const record: InstanceRecord = { version: 1, recordedAt: new Date().toISOString(), ...instance };
+export function writeRecord(state: StateStore, instance: Instance, owner: Owner | undefined): void {
+  const record: InstanceRecord = { version: 1, recordedAt: new Date().toISOString(), ...instance, ...(owner && { owner }) };
   state.write(recordKey(instance.name), `${JSON.stringify(record, null, 2)}\n`);
 }
 
@@ -61,4 +68,19 @@ export function findInstance(sandboxes: SandboxService, name: string): SandboxFo
   } catch {
     return undefined;
   }
+}
+
+/** What is there of an instance now: its running sandbox, or the live owner of a start without one. */
+export type Activity = { state: "running"; pid: number } | { state: "starting" | "stopping"; pid: number; owner: Owner };
+
+/**
+ * An instance's activity: running (the core's record of its sandbox), starting (the record's
+ * owner is still nsbox, before the core recorded the sandbox) or stopping (its supervisor has
+ * removed the core's record and is tearing the sandbox down); undefined when nothing is there.
+ */
+export function activityOf(sandboxes: SandboxService, record: Pick<InstanceRecord, "name" | "owner">): Activity | undefined {
+  const sandbox = findInstance(sandboxes, record.name);
+  if (sandbox) return { state: "running", pid: sandbox.pid };
+  const owner = liveOwner(record.owner);
+  return owner && { state: phaseOf(owner), pid: owner.pid, owner };
 }

@@ -10,7 +10,8 @@ export const RUN_USAGE = `nsbox cms-isolate run ${INSTANCE_USAGE} [-- COMMAND...
 
 export function runCommand(args: readonly string[], ctx: CommandContext): CommandRun {
   const planned = planInstance(parseInstance(args, RUN_USAGE), ctx);
-  // Released before the exec into the stage (its fd is close-on-exec as well).
-  withInstancesLock(ctx, () => claimInstance(planned, ctx));
+  // This process owns the start: it keeps its pid (and start time) through the exec into the
+  // stage. Released before that exec (the lock's fd is close-on-exec as well).
+  withInstancesLock(ctx, () => claimInstance(planned, ctx, () => ({ pid: process.pid })));
   return { spec: planned.spec };
 }

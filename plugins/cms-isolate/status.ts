@@ -1,18 +1,20 @@
 // `ls` and `status NAME`: every recorded instance with what the host says about it now. Running
-// or not comes from the core's records of the sandbox `cms-NAME` (ctx.sandboxes), the numbers
-// from /proc and the instance's cgroup.
+// or not comes from the core's records of the sandbox `cms-NAME` (ctx.sandboxes), starting (or
+// stopping) from the record's live owner (owner.ts), the numbers from /proc and the instance's
+// cgroup.
 import { flagsOf, scanArgs, UsageError, type CommandContext } from "nsbox/plugin";
 import { INSTANCE_NAME, innerAddress } from "./args.ts";
 import { idRangeOf, memoryOf, uptimeOf } from "./proc-facts.ts";
-import { findInstance, listRecords, readRecord, type InstanceRecord } from "./records.ts";
+import { activityOf, findInstance, listRecords, readRecord, type InstanceRecord } from "./records.ts";
 
 export const LS_USAGE = "nsbox cms-isolate ls [--json]";
 export const STATUS_USAGE = "nsbox cms-isolate status NAME [--json]";
 
 export interface InstanceStatus {
   name: string;
-  state: "running" | "stopped";
-  /** The stage's supervisor (what `down` signals), in nsbox's PID namespace. */
+  /** starting: a run has claimed it and the core has no record of its sandbox yet; stopping: its supervisor is tearing it down. */
+  state: "running" | "starting" | "stopping" | "stopped";
+  /** The stage's supervisor (what `down` signals), or the run that is starting it, in nsbox's PID namespace. */
   pid: number | null;
   /** The server (below the sandbox's init), in nsbox's PID namespace. */
   serverPid: number | null;
@@ -32,10 +34,12 @@ export interface InstanceStatus {
 
 export function statusOf(ctx: CommandContext, r: InstanceRecord): InstanceStatus {
   const found = findInstance(ctx.sandboxes, r.name);
+  // Starting or stopping: the run's pid, no numbers.
+  const now = activityOf(ctx.sandboxes, r);
   return {
     name: r.name,
-    state: found ? "running" : "stopped",
-    pid: found?.pid ?? null,
+    state: now?.state ?? "stopped",
+    pid: now?.pid ?? null,
     serverPid: found?.payloadPid ?? null,
     listen: r.listen,
     range: found ? (idRangeOf(found.payloadPid) ?? null) : null,
@@ -110,7 +114,7 @@ export function statusCommand(args: readonly string[], ctx: CommandContext): num
     return 0;
   }
   const lines = [
-    `${s.name}: ${s.state}${s.pid !== null ? ` (pid ${s.pid}, server pid ${s.serverPid}, up ${formatUptime(s.uptime)})` : ""}`,
+    `${s.name}: ${s.state}${s.state === "running" ? ` (pid ${s.pid}, server pid ${s.serverPid}, up ${formatUptime(s.uptime)})` : s.pid !== null ? ` (pid ${s.pid})` : ""}`,
     `listen: ${s.listen} -> ${innerAddress(s.listen, Number(/:([0-9]+)$/.exec(s.listen)?.[1]))} inside`,
     `code: ${s.code} (read-only)`,
     `data: ${s.data} (writable)`,

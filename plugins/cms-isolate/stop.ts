@@ -28,9 +28,14 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-/** Ends the supervisor `pid`: SIGTERM, then SIGKILL after `graceMs`. Returns how it ended. */
-export async function stopSupervisor(pid: number, graceMs = TERM_GRACE_MS): Promise<"terminated" | "killed" | "gone"> {
-  const ticks = startTicksOf(pid);
+/**
+ * Ends the supervisor `pid` (the one that started at `startTime`, when known), or the run that is
+ * about to become it: Bun before its exec into the stage has no handler for SIGTERM and ends on it
+ * (what the core prepared by then is `nsbox gc`'s). SIGTERM, then SIGKILL after `graceMs`.
+ * Returns how it ended.
+ */
+export async function stopSupervisor(pid: number, startTime?: number, graceMs = TERM_GRACE_MS): Promise<"terminated" | "killed" | "gone"> {
+  const ticks = startTime === undefined ? startTicksOf(pid) : String(startTime);
   if (ticks === undefined || !isAlive(pid, ticks)) return "gone";
   signal(pid, "SIGTERM");
   if (await waitGone(pid, ticks, graceMs)) return "terminated";

@@ -10,6 +10,7 @@ import { INSTANCE_USAGE, innerAddress, instanceArgs, parseInstance, sandboxName,
 import { claimInstance, planInstance, withInstancesLock, type PlannedInstance } from "./instance.ts";
 import { removeIniDir } from "./php-ini.ts";
 import { listensInside } from "./proc-facts.ts";
+import { sameOwner, type Owner } from "./owner.ts";
 import { findInstance, logKey, logPath, readRecord, removeRecord } from "./records.ts";
 import { stopSupervisor } from "./stop.ts";
 
@@ -40,17 +41,12 @@ function lastLine(path: string): string {
   return (lines.at(-1) ?? "it ended without a word").replace(/^nsbox: (plugin cms-isolate: )?/, "");
 }
 
-/** Claims the planned instance and starts its run (under the instances lock). */
-function start(planned: PlannedInstance, ctx: CommandContext): { known: boolean; child: Bun.Subprocess; log: string } {
-  const i = planned.instance;
-  const known = readRecord(ctx.state, i.name) !== undefined;
-  claimInstance(planned, ctx);
-  const log = logPath(ctx.state, i.name);
+/** Starts `nsbox cms-isolate run` for the instance, detached, its output appended to the log. */
+function spawnRun(i: Instance, ctx: CommandContext, log: string): Bun.Subprocess {
   const fd = openSync(log, "a", 0o600);
-  writeSync(fd, `--- ${new Date().toISOString()} up ${i.name}\n`);
-  let child: Bun.Subprocess;
   try {
-    child = Bun.spawn([...ctx.nsboxArgv, "cms-isolate", "run", ...instanceArgs(i)], {
+    writeSync(fd, `--- ${new Date().toISOString()} up ${i.name}\n`);
+    return Bun.spawn([...ctx.nsboxArgv, "cms-isolate", "run", ...instanceArgs(i)], {
       cwd: "/",
       // The run must find this very state (a --config-dir of the caller's included).
       env: { ...process.env, NSBOX_STATE_DIR: dirname(ctx.state.dir) },
@@ -62,34 +58,65 @@ function start(planned: PlannedInstance, ctx: CommandContext): { known: boolean;
   } finally {
     closeSync(fd);
   }
+}
+
+interface Started {
+  /** Whether the instance had a record before (a restart), which stays when this start fails. */
+  known: boolean;
+  child: Bun.Subprocess;
+  /** The child as the record names it (undefined: it was gone at once). */
+  owner: Owner | undefined;
+  log: string;
+}
+
+/**
+ * Claims the planned instance for its run, under the instances lock: the run is spawned there and
+ * recorded as the owner before the lock is released, so no other up or run can pass the checks
+ * while this one is starting, however long its start takes.
+ */
+function start(planned: PlannedInstance, ctx: CommandContext): Started {
+  const i = planned.instance;
+  const known = readRecord(ctx.state, i.name) !== undefined;
+  const log = logPath(ctx.state, i.name);
+  const { owner, started: child } = claimInstance(planned, ctx, () => spawnRun(i, ctx, log));
   child.unref();
-  return { known, child, log };
+  return { known, child, owner, log };
+}
+
+/**
+ * After a start that failed: a new instance leaves no record, log or ini dir, but only while the
+ * record still names this up's run (now ended) as its owner. Otherwise it belongs to whoever
+ * claimed it since (another up, a run), or `down` removed it already.
+ */
+function forgetFailedStart(planned: PlannedInstance, s: Started, ctx: CommandContext): void {
+  if (s.known) return;
+  const name = planned.instance.name;
+  withInstancesLock(ctx, () => {
+    const record = readRecord(ctx.state, name);
+    if (!record || (s.owner ? !sameOwner(record.owner, s.owner) : record.owner !== undefined)) return;
+    removeRecord(ctx.state, name);
+    ctx.state.remove(logKey(name));
+    if (planned.iniDir) removeIniDir(planned.iniDir);
+  });
 }
 
 export async function upCommand(args: readonly string[], ctx: CommandContext): Promise<number> {
   const i = parseInstance(args, UP_USAGE);
   const planned = planInstance(i, ctx);
-  const { known, child, log } = withInstancesLock(ctx, () => start(planned, ctx));
+  const started = withInstancesLock(ctx, () => start(planned, ctx));
+  const { child, log } = started;
   const outcome = await serving(i, child, ctx, UP_DEADLINE_MS);
   if ("serving" in outcome) {
     ctx.stdout(`${i.name} up: http://${i.listen}/ (pid ${outcome.serving}, sandbox ${sandboxName(i.name)})\n`);
     return 0;
   }
   if ("late" in outcome) {
-    await stopSupervisor(child.pid);
+    await stopSupervisor(child.pid, started.owner?.startTime);
     throw new PluginError("cms-isolate", `instance ${i.name}: the server did not listen on ${innerAddress(i.listen, i.port)} inside within ${UP_DEADLINE_MS / 1000}s; it was stopped`, 125, `see nsbox cms-isolate logs ${i.name}`);
   }
-  const why = lastLine(log);
-  // Nothing half-made: a new instance that never came up leaves no record, log or ini dir.
-  if (!known) {
-    withInstancesLock(ctx, () => {
-      // Another up of the same name won the start: the record is that instance's now.
-      if (findInstance(ctx.sandboxes, i.name)) return;
-      removeRecord(ctx.state, i.name);
-      ctx.state.remove(logKey(i.name));
-      if (planned.iniDir) removeIniDir(planned.iniDir);
-    });
-  }
+  // A signal that ended the run itself (a down while it started, a kill) says more than its log.
+  const why = child.signalCode ? `its run was ended by ${child.signalCode}` : lastLine(log);
+  forgetFailedStart(planned, started, ctx);
   const code = outcome.exited > 0 && outcome.exited < 256 ? outcome.exited : 125;
   throw new PluginError("cms-isolate", `instance ${i.name} did not start: ${why}`, code);
 }

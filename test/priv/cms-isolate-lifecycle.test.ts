@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { InstanceStatus } from "../../plugins/cms-isolate/status.ts";
+import { accepting, alive, freePort, get } from "./cms-fixture.ts";
 import { describeRoot, forgetRanges, NSBOX, nsbox, readUntil, tempDir, waitFor } from "./harness.ts";
 
 const T = `t${process.pid}`;
@@ -20,24 +21,6 @@ const cms = (args: string[], opts: { env?: Record<string, string> } = {}) => nsb
 const dataOf = (name: string) => join(root, "data", name);
 const records = () => (existsSync(join(cfg, "cms-isolate")) ? readdirSync(join(cfg, "cms-isolate")).filter((f) => !f.startsWith(".") && f !== "instances.lock") : []);
 
-/** A port nothing listens on now. */
-function freePort(): number {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
-
-/** Whether something accepts connections on the host's 127.0.0.1:port. */
-function accepting(port: number): boolean {
-  const r = Bun.spawnSync(["bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${port}`], { stderr: "ignore" });
-  return r.exitCode === 0;
-}
-
-async function get(port: number, path = "/"): Promise<string> {
-  return (await fetch(`http://127.0.0.1:${port}${path}`)).text();
-}
-
 type Row = InstanceStatus;
 
 function ls(): Row[] {
@@ -46,8 +29,6 @@ function ls(): Row[] {
   return JSON.parse(r.stdout) as Row[];
 }
 const rowOf = (name: string) => ls().find((r) => r.name === name);
-
-const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
 
 const ports: Record<string, number> = {};
 
@@ -306,9 +287,11 @@ describeRoot("cms-isolate with php -S", () => {
     const port = freePort();
     const up = () => Bun.spawn([NSBOX, "cms-isolate", "--config-dir", cfg, "up", n, "--code", code, "--data", dataOf(n), "--listen", `127.0.0.1:${port}`], { stdout: "pipe", stderr: "pipe" });
     const both = [up(), up()];
-    const codes = (await Promise.all(both.map((p) => p.exited))).sort();
-    expect(codes[0]).toBe(0);
-    expect(codes[1]).not.toBe(0);
+    const codes = await Promise.all(both.map((p) => p.exited));
+    expect([...codes].sort()).toEqual([0, 125]);
+    // The other was refused at its claim: the first's run owned the name from its own claim on.
+    const loser = both[codes.indexOf(125)]!;
+    expect(await new Response(loser.stderr).text()).toMatch(new RegExp(`^nsbox: plugin cms-isolate: instance ${n} is (starting|running) \\(pid \\d+\\) \\([^\n]*\\)\n$`));
     expect(rowOf(n)).toMatchObject({ state: "running", listen: `127.0.0.1:${port}` });
     expect(await get(port)).toStartWith(`${n} `);
     expect(cms(["down", n]).code).toBe(0);

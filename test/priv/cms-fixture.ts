@@ -1,0 +1,24 @@
+// What the cms-isolate tests share: a free port, whether something accepts on it, a page from
+// it, and whether a process is still there.
+import { existsSync, readFileSync } from "node:fs";
+
+/** A port nothing listens on now. */
+export function freePort(): number {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  return port;
+}
+
+/** Whether something accepts connections on the host's 127.0.0.1:port. */
+export function accepting(port: number): boolean {
+  const r = Bun.spawnSync(["bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${port}`], { stderr: "ignore" });
+  return r.exitCode === 0;
+}
+
+export async function get(port: number, path = "/"): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}${path}`)).text();
+}
+
+/** Whether the process exists and has not ended (a zombie has). */
+export const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
