@@ -5,10 +5,16 @@ import { expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { describeRoot, inSandbox, nsbox } from "./harness.ts";
 
-/** Every nsbox cgroup dir on the host, v1 and v2 (none may outlive its sandbox). */
-function nsboxCgroups(): string[] {
-  const roots = readdirSync("/sys/fs/cgroup").map((d) => `/sys/fs/cgroup/${d}/nsbox`).concat("/sys/fs/cgroup/nsbox");
-  return roots.filter(existsSync).flatMap((r) => readdirSync(r, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${r}/${e.name}`));
+/** nsbox's parent cgroup in each hierarchy (v2, and v1 per controller) that has one. */
+const nsboxParents = () => readdirSync("/sys/fs/cgroup").map((d) => `/sys/fs/cgroup/${d}/nsbox`).concat("/sys/fs/cgroup/nsbox").filter(existsSync);
+const cgroupDirsIn = (parent: string) => readdirSync(parent, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${parent}/${e.name}`);
+
+/**
+ * The cgroup dirs left of the sandbox whose supervisor was `pid` (nsbox/PID-STARTTIME, cgroup.ts
+ * sandboxCgroupId), v1 and v2: none may outlive it. Other sandboxes on the host are not looked at.
+ */
+function cgroupsOf(pid: number): string[] {
+  return nsboxParents().flatMap(cgroupDirsIn).filter((dir) => dir.slice(dir.lastIndexOf("/") + 1).startsWith(`${pid}-`));
 }
 
 describeRoot("limits", () => {
@@ -17,7 +23,7 @@ describeRoot("limits", () => {
     expect(r.code).toBe(137);
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain("memory limit");
-    expect(nsboxCgroups()).toEqual([]);
+    expect(cgroupsOf(r.pid)).toEqual([]);
     // Under the limit the same program runs.
     expect(inSandbox("python3 -c 'b = bytearray(8 * 1024 * 1024); print(len(b))'", ["--memory", "48M"]).stdout.trim()).toBe(String(8 * 1024 * 1024));
   });
@@ -29,13 +35,14 @@ describeRoot("limits", () => {
     const started = Number(/started (\d+)/.exec(r.stdout)?.[1]);
     expect(started).toBeLessThan(16);
     expect(r.stderr).toContain("process limit");
-    expect(nsboxCgroups()).toEqual([]);
+    expect(cgroupsOf(r.pid)).toEqual([]);
   });
 
   test("gc removes the nsbox parent cgroups once no sandbox cgroup is left", () => {
     expect(nsbox(["gc"]).code).toBe(0);
-    const parents = readdirSync("/sys/fs/cgroup").map((d) => `/sys/fs/cgroup/${d}/nsbox`).concat("/sys/fs/cgroup/nsbox");
-    expect(parents.filter(existsSync)).toEqual([]);
+    // Sandboxes others run on this host keep theirs (and their parent): only an empty parent must be gone.
+    const empty = nsboxParents().filter((parent) => cgroupDirsIn(parent).length === 0);
+    expect(empty).toEqual([]);
   });
 
   test("rlimits reach the payload", () => {
