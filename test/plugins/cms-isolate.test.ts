@@ -11,11 +11,14 @@ import { checkCodeDir, checkDataPath, writableBy, type HostIds } from "../../plu
 import { iniText } from "../../plugins/cms-isolate/php-ini.ts";
 import { isAlive, listensInside, startTicksOf, uptimeOf } from "../../plugins/cms-isolate/proc-facts.ts";
 import { SESSION_DIR, sandboxArgs, withSessionDir } from "../../plugins/cms-isolate/sandbox-args.ts";
+import { isMe, liveOwner, ownerOf, phaseOf } from "../../plugins/cms-isolate/owner.ts";
+import { activityOf } from "../../plugins/cms-isolate/records.ts";
 import { formatTable, type InstanceStatus } from "../../plugins/cms-isolate/status.ts";
 import { instanceEnv, templateUnit, unitProblem } from "../../plugins/cms-isolate/unit.ts";
 import { planCommand } from "../../src/cli/plan.ts";
 import { RESERVED_FLAGS } from "../../src/cli/plugin-args.ts";
 import type { NormalSpec } from "../../src/model/normalize.ts";
+import type { SandboxService } from "../../src/plugin/services.ts";
 import { checkPlugin } from "../../src/plugin/check-plugin.ts";
 import { rootCtx } from "../helpers.ts";
 
@@ -208,6 +211,29 @@ describe("facts from /proc", () => {
     expect(isAlive(process.pid, `${ticks}1`)).toBe(false);
     expect(uptimeOf(process.pid)).toBeGreaterThanOrEqual(0);
     expect(isAlive(2 ** 22 + 1)).toBe(false);
+  });
+
+  test("the owner of a start: live while that very process runs, starting while it is nsbox, nothing once it ended", async () => {
+    const me = ownerOf(process.pid)!;
+    expect(isMe(me)).toBe(true);
+    expect(liveOwner(me)).toEqual(me);
+    // The same pid with another start time is a reused pid: not the owner.
+    const reused = { pid: process.pid, startTime: me.startTime + 1 };
+    expect(isMe(reused)).toBe(false);
+    expect(liveOwner(reused)).toBeUndefined();
+    expect(phaseOf(me)).toBe("starting"); // the same executable as the caller: still before the exec
+    const other = Bun.spawn(["sleep", "30"]);
+    const owner = ownerOf(other.pid)!;
+    expect(phaseOf(owner)).toBe("stopping"); // another executable (the stage's, once it exec'd)
+    const none: SandboxService = { findByName: () => undefined, findByPid: () => undefined, auditNetwork: () => { throw new Error("unused"); } };
+    const running: SandboxService = { ...none, findByName: (n) => ({ name: n, pid: 7, payloadPid: 8 }) };
+    expect(activityOf(running, { name: "wiki", owner })).toEqual({ state: "running", pid: 7 });
+    expect(activityOf(none, { name: "wiki", owner })).toEqual({ state: "stopping", pid: other.pid, owner });
+    expect(activityOf(none, { name: "wiki", owner: me })).toEqual({ state: "starting", pid: process.pid, owner: me });
+    expect(activityOf(none, { name: "wiki", owner: undefined })).toBeUndefined();
+    other.kill("SIGKILL");
+    await other.exited;
+    expect(activityOf(none, { name: "wiki", owner })).toBeUndefined();
   });
 });
 
