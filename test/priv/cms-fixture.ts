@@ -1,6 +1,18 @@
-// What the cms-isolate tests share: a free port, whether something accepts on it, a page from
-// it, and whether a process is still there.
-import { existsSync, readFileSync } from "node:fs";
+// What the cms-isolate tests share: their directories, a free port, whether something accepts
+// on it, a page from it, and whether a process is still there.
+import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { tempDir } from "./harness.ts";
+
+/** A temporary root with the plugin's config dir (cfg, made by nsbox), an empty code dir and a data dir. */
+export function cmsRoot(prefix: string): { root: string; cfg: string; code: string } {
+  const root = tempDir(prefix);
+  chmodSync(root, 0o755); // the instances' ranges must reach the code below it
+  const code = join(root, "code");
+  mkdirSync(code, { mode: 0o755 });
+  mkdirSync(join(root, "data"), { mode: 0o755 });
+  return { root, cfg: join(root, "cfg"), code };
+}
 
 /** A port nothing listens on now. */
 export function freePort(): number {

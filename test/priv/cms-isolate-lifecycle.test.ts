@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { InstanceStatus } from "../../plugins/cms-isolate/status.ts";
-import { accepting, alive, freePort, get } from "./cms-fixture.ts";
+import { accepting, alive, cmsRoot, freePort, get } from "./cms-fixture.ts";
 import { describeRoot, forgetRanges, NSBOX, nsbox, readUntil, tempDir, waitFor } from "./harness.ts";
 
 const T = `t${process.pid}`;
@@ -60,12 +60,7 @@ async function fastcgi(port: number, script: string): Promise<string> {
 
 describeRoot("cms-isolate with php -S", () => {
   beforeAll(() => {
-    root = tempDir("nsbox-cms-");
-    chmodSync(root, 0o755); // the instances' ranges must reach the code below it
-    cfg = join(root, "cfg");
-    code = join(root, "code");
-    mkdirSync(code, { mode: 0o755 });
-    mkdirSync(join(root, "data"), { mode: 0o755 });
+    ({ root, cfg, code } = cmsRoot("nsbox-cms-"));
     // Each page says who serves it, writes into its data dir, and reports what the server sees.
     writeFileSync(join(code, "index.php"), [
       "<?php",

@@ -4,13 +4,13 @@
 // yet, and a run that died leaves a claim that blocks nothing. The test holds a start at the
 // run's own claim by taking the plugin's instances lock (the same flock(2) nsbox takes) itself.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { holdFileLock } from "../../src/core/file-lock.ts";
 import type { HeldLock } from "../../src/plugin/services.ts";
 import type { InstanceStatus } from "../../plugins/cms-isolate/status.ts";
-import { accepting, alive, freePort, get } from "./cms-fixture.ts";
-import { describeRoot, forgetRanges, NSBOX, nsbox, tempDir, waitFor } from "./harness.ts";
+import { accepting, alive, cmsRoot, freePort, get } from "./cms-fixture.ts";
+import { describeRoot, forgetRanges, NSBOX, nsbox, waitFor } from "./harness.ts";
 
 const T = `s${process.pid}`;
 const NAMES = ["second", "down", "stale"].map((n) => `${T}-${n}`);
@@ -61,12 +61,7 @@ async function upHeldAtClaim(n: string): Promise<HeldStart> {
 
 describeRoot("cms-isolate: a start in progress", () => {
   beforeAll(() => {
-    root = tempDir("nsbox-cms-start-");
-    chmodSync(root, 0o755); // the instances' ranges must reach the code below it
-    cfg = join(root, "cfg");
-    code = join(root, "code");
-    mkdirSync(code, { mode: 0o755 });
-    mkdirSync(join(root, "data"), { mode: 0o755 });
+    ({ root, cfg, code } = cmsRoot("nsbox-cms-start-"));
     writeFileSync(join(code, "index.php"), '<?php echo getenv("CMS_NAME"), "\\n";', { mode: 0o644 });
   });
 
