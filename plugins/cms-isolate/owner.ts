@@ -25,7 +25,8 @@ export function isMe(owner: Owner): boolean {
   return owner.pid === process.pid && owner.startTime === ownerOf(process.pid)?.startTime;
 }
 
-export const sameOwner = (a: Owner | undefined, b: Owner | undefined) => a !== undefined && b !== undefined && a.pid === b.pid && a.startTime === b.startTime;
+/** The same process, or no owner on either side. */
+export const sameOwner = (a: Owner | undefined, b: Owner | undefined) => a?.pid === b?.pid && a?.startTime === b?.startTime;
 
 /** The owner if it is still that process and has not ended (a zombie has ended). */
 export function liveOwner(owner: Owner | undefined): Owner | undefined {

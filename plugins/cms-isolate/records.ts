@@ -71,7 +71,7 @@ export function findInstance(sandboxes: SandboxService, name: string): SandboxFo
 }
 
 /** What is there of an instance now: its running sandbox, or the live owner of a start without one. */
-export type Activity = { state: "running"; pid: number } | { state: "starting" | "stopping"; pid: number; owner: Owner };
+export type Activity = { state: "running"; pid: number; sandbox: SandboxFound } | { state: "starting" | "stopping"; pid: number; owner: Owner };
 
 /**
  * An instance's activity: running (the core's record of its sandbox), starting (the record's
@@ -80,7 +80,7 @@ export type Activity = { state: "running"; pid: number } | { state: "starting" |
  */
 export function activityOf(sandboxes: SandboxService, record: Pick<InstanceRecord, "name" | "owner">): Activity | undefined {
   const sandbox = findInstance(sandboxes, record.name);
-  if (sandbox) return { state: "running", pid: sandbox.pid };
+  if (sandbox) return { state: "running", pid: sandbox.pid, sandbox };
   const owner = liveOwner(record.owner);
   return owner && { state: phaseOf(owner), pid: owner.pid, owner };
 }

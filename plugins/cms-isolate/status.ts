@@ -5,7 +5,7 @@
 import { flagsOf, scanArgs, UsageError, type CommandContext } from "nsbox/plugin";
 import { INSTANCE_NAME, innerAddress } from "./args.ts";
 import { idRangeOf, memoryOf, uptimeOf } from "./proc-facts.ts";
-import { activityOf, findInstance, listRecords, readRecord, type InstanceRecord } from "./records.ts";
+import { activityOf, listRecords, readRecord, type InstanceRecord } from "./records.ts";
 
 export const LS_USAGE = "nsbox cms-isolate ls [--json]";
 export const STATUS_USAGE = "nsbox cms-isolate status NAME [--json]";
@@ -33,9 +33,9 @@ export interface InstanceStatus {
 }
 
 export function statusOf(ctx: CommandContext, r: InstanceRecord): InstanceStatus {
-  const found = findInstance(ctx.sandboxes, r.name);
   // Starting or stopping: the run's pid, no numbers.
   const now = activityOf(ctx.sandboxes, r);
+  const found = now?.state === "running" ? now.sandbox : undefined;
   return {
     name: r.name,
     state: now?.state ?? "stopped",

@@ -8,9 +8,9 @@ import { dirname } from "node:path";
 import { PluginError, type CommandContext } from "nsbox/plugin";
 import { INSTANCE_USAGE, innerAddress, instanceArgs, parseInstance, sandboxName, type Instance } from "./args.ts";
 import { claimInstance, planInstance, withInstancesLock, type PlannedInstance } from "./instance.ts";
+import { sameOwner, type Owner } from "./owner.ts";
 import { removeIniDir } from "./php-ini.ts";
 import { listensInside } from "./proc-facts.ts";
-import { sameOwner, type Owner } from "./owner.ts";
 import { findInstance, logKey, logPath, readRecord, removeRecord } from "./records.ts";
 import { stopSupervisor } from "./stop.ts";
 
@@ -93,7 +93,7 @@ function forgetFailedStart(planned: PlannedInstance, s: Started, ctx: CommandCon
   const name = planned.instance.name;
   withInstancesLock(ctx, () => {
     const record = readRecord(ctx.state, name);
-    if (!record || (s.owner ? !sameOwner(record.owner, s.owner) : record.owner !== undefined)) return;
+    if (!record || !sameOwner(record.owner, s.owner)) return;
     removeRecord(ctx.state, name);
     ctx.state.remove(logKey(name));
     if (planned.iniDir) removeIniDir(planned.iniDir);

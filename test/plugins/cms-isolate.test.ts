@@ -227,7 +227,7 @@ describe("facts from /proc", () => {
     expect(phaseOf(owner)).toBe("stopping"); // another executable (the stage's, once it exec'd)
     const none: SandboxService = { findByName: () => undefined, findByPid: () => undefined, auditNetwork: () => { throw new Error("unused"); } };
     const running: SandboxService = { ...none, findByName: (n) => ({ name: n, pid: 7, payloadPid: 8 }) };
-    expect(activityOf(running, { name: "wiki", owner })).toEqual({ state: "running", pid: 7 });
+    expect(activityOf(running, { name: "wiki", owner })).toEqual({ state: "running", pid: 7, sandbox: { name: "cms-wiki", pid: 7, payloadPid: 8 } });
     expect(activityOf(none, { name: "wiki", owner })).toEqual({ state: "stopping", pid: other.pid, owner });
     expect(activityOf(none, { name: "wiki", owner: me })).toEqual({ state: "starting", pid: process.pid, owner: me });
     expect(activityOf(none, { name: "wiki", owner: undefined })).toBeUndefined();
