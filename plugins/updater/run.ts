@@ -7,7 +7,7 @@ import { existsSync, writeSync } from "node:fs";
 import { PluginError, UsageError, type CommandContext } from "nsbox/plugin";
 import { JOB_USAGE, parseJob, type UpdaterJob } from "./args.ts";
 import { appendRecord, lockPath } from "./run-log.ts";
-import { runArgs } from "./sandbox-args.ts";
+import { runArgs, sandboxName } from "./sandbox-args.ts";
 
 export const RUN_USAGE = `nsbox updater run ${JOB_USAGE}`;
 
@@ -62,8 +62,22 @@ async function supervise(job: UpdaterJob, ctx: CommandContext): Promise<number> 
     writeAll(1, out);
     writeAll(2, err);
   }
-  if (timedOut) ctx.log.error(`updater ${job.name}: timed out after ${job.timeout}s; the sandbox was killed`);
+  if (timedOut) ctx.log.error(`${job.name}: timed out after ${job.timeout}s; the sandbox was killed`);
   return status;
+}
+
+/**
+ * The job's sandbox, still there once the lock is ours: the run that held the lock was killed
+ * (the kernel let go of its lock at once) and its sandbox is still ending (die-with-parent acts
+ * as its supervisor notices), or someone started one of that name by hand. Its name would make
+ * the start fail (125); this is "running already" instead: refused (75), or waited for.
+ */
+async function earlierSandbox(job: UpdaterJob, ctx: CommandContext): Promise<number | undefined> {
+  for (let every = 5; ; every = Math.min(every * 2, 100)) {
+    const found = ctx.sandboxes.findByName(sandboxName(job));
+    if (!found || job.lock !== "wait") return found?.pid;
+    await Bun.sleep(every);
+  }
 }
 
 export async function runCommand(args: readonly string[], ctx: CommandContext): Promise<number> {
@@ -75,12 +89,17 @@ export async function runCommand(args: readonly string[], ctx: CommandContext): 
   const held = ctx.locks.hold(lockPath(ctx, job.name), { wait: job.lock === "wait" });
   if ("heldBy" in held) {
     const who = held.heldBy ? `pid ${held.heldBy.pid} since ${held.heldBy.since}` : "pid unknown";
-    ctx.log.error(`updater ${job.name} already running (${who})`);
+    ctx.log.error(`${job.name} already running (${who})`);
     return EXIT_LOCKED;
   }
-  const started = new Date();
-  const t0 = performance.now();
   try {
+    const earlier = await earlierSandbox(job, ctx);
+    if (earlier !== undefined) {
+      ctx.log.error(`${job.name} already running (its sandbox ${sandboxName(job)}, pid ${earlier}, is still there)`);
+      return EXIT_LOCKED;
+    }
+    const started = new Date();
+    const t0 = performance.now();
     const status = await supervise(job, ctx);
     appendRecord(ctx, job.name, { start: started.toISOString(), seconds: (performance.now() - t0) / 1000, status, pid: process.pid });
     return status;

@@ -10,7 +10,8 @@ function formatArg(a: unknown): string {
 const stderrReporter = {
   log(obj: LogObject) {
     const tag = obj.tag ? `${obj.tag}: ` : "";
-    const level = obj.level <= 1 ? "warning: " : obj.level >= 4 ? "debug: " : "";
+    // consola's levels: 0 error (one line, as nsbox prints its own errors), 1 warn, 4 debug.
+    const level = obj.level === 1 ? "warning: " : obj.level >= 4 ? "debug: " : "";
     process.stderr.write(`nsbox: ${level}${tag}${obj.args.map(formatArg).join(" ")}\n`);
   },
 };

@@ -212,7 +212,7 @@ describeRoot("nsbox updater run: a real apt from cron", () => {
       const refused = c.run([...callerArgs(c, name), "--", "true"]);
       const [secondErr, secondCode] = await Promise.all([new Response(refused.stderr).text(), refused.exited]);
       expect(secondCode).toBe(75);
-      expect(secondErr.trim()).toMatch(new RegExp(`updater ${name} already running \\(pid ${first.pid} since \\S+\\)$`));
+      expect(secondErr.trim()).toMatch(new RegExp(`^nsbox: updater: ${name} already running \\(pid ${first.pid} since \\S+\\)$`));
       expect(secondErr.trim().split("\n")).toHaveLength(1);
 
       const third = c.run([...callerArgs(c, name), "--lock", "wait", "--", "touch", waited]);
@@ -237,6 +237,26 @@ describeRoot("nsbox updater run: a real apt from cron", () => {
     });
   }
 
+  test("a sandbox of the job's name that is still there (a killed run's, ending): refused (75), --lock wait waits for it", async () => {
+    const name = jobName("earlier");
+    const waited = join(stateOf(name), "waited");
+    // What a killed run leaves for a moment: its sandbox, with the lock already free.
+    const blocker = Bun.spawn([NSBOX, "run", "--name", `updater-${name}`, "--", "sleep", "600"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+    await waitFor(() => sandboxPid(name) === blocker.pid, "the blocking sandbox runs", 15_000);
+    const refused = await cronRun([...aptArgs(name), "--", "true"]);
+    expect(refused.code).toBe(75);
+    expect(refused.stderr).toBe(`nsbox: updater: ${name} already running (its sandbox updater-${name}, pid ${blocker.pid}, is still there)\n`);
+    const third = cronSpawn([...aptArgs(name), "--lock", "wait", "--", "touch", waited]);
+    // It holds the job's lock and waits for the sandbox, not in flock(2).
+    const status = () => JSON.parse(nsbox(["updater", "--config-dir", cfg, "status", name, "--json"]).stdout) as { running: { running: boolean; pid?: number } };
+    await waitFor(() => status().running.pid === third.pid, "the waiting run holds the lock", 15_000);
+    expect(existsSync(waited)).toBe(false);
+    expect(nsbox(["stop", `updater-${name}`]).code).toBe(0);
+    await blocker.exited;
+    expect(await third.exited).toBe(0);
+    expect(existsSync(waited)).toBe(true);
+  });
+
   test("--timeout kills the whole sandbox and exits 124; the log records it", async () => {
     const name = jobName("timeout");
     const stateDir = stateOf(name);
@@ -245,7 +265,7 @@ describeRoot("nsbox updater run: a real apt from cron", () => {
     await waitFor(() => existsSync(started) && sandboxPid(name) !== undefined, "the first run's sandbox has started", 15_000);
     const stage = sandboxPid(name)!;
     expect(await p.exited).toBe(124);
-    expect(await new Response(p.stderr).text()).toContain(`updater ${name}: timed out after 1s`);
+    expect(await new Response(p.stderr).text()).toContain(`nsbox: updater: ${name}: timed out after 1s`);
     await waitFor(() => !alive(stage), "the stage is gone", 10_000);
     expect(readFileSync(join(cfg, "updater", `${name}.log`), "utf8")).toMatch(/exit=124 /);
   });
