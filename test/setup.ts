@@ -1,6 +1,11 @@
-// Test preload: quiet logs, and the stage built once (test files import it through the driver).
+// Test preload: quiet logs, the stage built once (test files import it through the driver), and
+// what shared helpers made removed at the end of the run (run-temp.ts).
+import { afterAll } from "bun:test";
 import { existsSync } from "node:fs";
 import { setLogLevel } from "../src/core/log.ts";
+import { removeRunTemps } from "./run-temp.ts";
+
+afterAll(removeRunTemps);
 
 setLogLevel(Number(process.env.NSBOX_TEST_LOG ?? 0));
 

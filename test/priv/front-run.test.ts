@@ -101,7 +101,8 @@ describeRoot("the front", () => {
       run; run
       mount --bind $t/subuid /etc/subuid; run; run
       nsbox stage install >/dev/null; run; run
-      FRONT_TEST=1 run; FRONT_TEST=1 run`);
+      FRONT_TEST=1 run; FRONT_TEST=1 run
+      rm -r $t`);
     expect(r.stderr).toBe("");
     const runs = r.stdout.split("--\n").slice(0, 8).map((s) => (s.includes("front: hit") ? "hit" : s.includes("front: entry kept") ? "kept" : s.trim()));
     expect(runs).toEqual(["kept", "hit", "kept", "hit", "kept", "hit", "kept", "hit"]);

@@ -1,9 +1,9 @@
 // Drives dist/nsbox-stage (or a test build of it) directly with hand-built wire specs (WIRE.md)
 // on fd 3, for tests of the stage's ops that the TypeScript side does not expose.
-import { afterAll } from "bun:test";
-import { chmodSync, closeSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, openSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tempDir } from "./harness.ts";
+import { removeAtRunEnd } from "../run-temp.ts";
 
 export const STAGE = resolve(import.meta.dir, "../../dist/nsbox-stage");
 export const PATH = "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
@@ -15,13 +15,9 @@ export const BASE = [
   "bind", "/", "/", 1, "dev", "/dev", "proc", "/proc", "tmpfs", "/tmp", "1777", 0, "hostname", "box", "lo-up", "env", PATH,
 ];
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
 /** A temporary directory that root inside a sandbox (an unprivileged host uid) can enter. */
 export function temp(): string {
-  const d = tempDir("nsbox-stage-ops-");
-  dirs.push(d);
+  const d = removeAtRunEnd(tempDir("nsbox-stage-ops-"));
   chmodSync(d, 0o755);
   return d;
 }

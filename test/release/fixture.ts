@@ -1,9 +1,10 @@
 // Release fixtures: a real release built by scripts/release.ts and signed with a minisign key made
 // for this test run (the release key's secret is never in the repository), and a local HTTP
 // server (python3 -m http.server on 127.0.0.1) to serve it to install.sh.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { removeAtRunEnd } from "../run-temp.ts";
 
 export const REPO = resolve(import.meta.dir, "../..");
 
@@ -51,17 +52,14 @@ let shared: { dir: string; key: TestKey } | undefined;
 /**
  * One release for every test file of this run (bun test shares modules between files): the
  * cross-built default set when this host has the toolchain, else the host's own artifact.
- * Removed when the test process exits.
+ * Removed when the test run ends (run-temp.ts).
  */
 export function sharedRelease(): { dir: string; key: TestKey } {
   if (shared) return shared;
   const key = makeTestKey();
   const dir = buildRelease(CROSS_MISSING.length === 0 ? CROSS_TARGETS : HOST_TARGET, key);
-  shared = { dir, key };
-  process.on("exit", () => {
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(key.dir, { recursive: true, force: true });
-  });
+  shared = { dir: removeAtRunEnd(dir), key };
+  removeAtRunEnd(key.dir);
   return shared;
 }
 
