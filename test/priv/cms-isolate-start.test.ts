@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { holdFileLock } from "../../src/core/file-lock.ts";
+import { stampPath } from "../../src/core/state-directories.ts";
 import type { HeldLock } from "../../src/plugin/services.ts";
 import type { InstanceStatus } from "../../plugins/cms-isolate/status.ts";
 import { accepting, alive, cmsRoot, freePort, get } from "./cms-fixture.ts";
@@ -67,6 +68,8 @@ describeRoot("cms-isolate: a start in progress", () => {
 
   afterAll(() => {
     cms(["down", "--all"]);
+    // The instances' data dirs are state dirs: their stamps go with them.
+    for (const n of NAMES) rmSync(stampPath(join(root, "data", n)), { force: true });
     forgetRanges(NAMES.map((n) => `cms-${n}`));
     rmSync(root, { recursive: true, force: true });
   });

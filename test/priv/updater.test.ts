@@ -242,19 +242,24 @@ describeRoot("nsbox updater run: a real apt from cron", () => {
     const waited = join(stateOf(name), "waited");
     // What a killed run leaves for a moment: its sandbox, with the lock already free.
     const blocker = Bun.spawn([NSBOX, "run", "--name", `updater-${name}`, "--", "sleep", "600"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
-    await waitFor(() => sandboxPid(name) === blocker.pid, "the blocking sandbox runs", 15_000);
-    const refused = await cronRun([...aptArgs(name), "--", "true"]);
-    expect(refused.code).toBe(75);
-    expect(refused.stderr).toBe(`nsbox: updater: ${name} already running (its sandbox updater-${name}, pid ${blocker.pid}, is still there)\n`);
-    const third = cronSpawn([...aptArgs(name), "--lock", "wait", "--", "touch", waited]);
-    // It holds the job's lock and waits for the sandbox, not in flock(2).
-    const status = () => JSON.parse(nsbox(["updater", "--config-dir", cfg, "status", name, "--json"]).stdout) as { running: { running: boolean; pid?: number } };
-    await waitFor(() => status().running.pid === third.pid, "the waiting run holds the lock", 15_000);
-    expect(existsSync(waited)).toBe(false);
-    expect(nsbox(["stop", `updater-${name}`]).code).toBe(0);
-    await blocker.exited;
-    expect(await third.exited).toBe(0);
-    expect(existsSync(waited)).toBe(true);
+    try {
+      await waitFor(() => sandboxPid(name) === blocker.pid, "the blocking sandbox runs", 15_000);
+      const refused = await cronRun([...aptArgs(name), "--", "true"]);
+      expect(refused.code).toBe(75);
+      expect(refused.stderr).toBe(`nsbox: updater: ${name} already running (its sandbox updater-${name}, pid ${blocker.pid}, is still there)\n`);
+      const third = cronSpawn([...aptArgs(name), "--lock", "wait", "--", "touch", waited]);
+      // It holds the job's lock and waits for the sandbox, not in flock(2).
+      const status = () => JSON.parse(nsbox(["updater", "--config-dir", cfg, "status", name, "--json"]).stdout) as { running: { running: boolean; pid?: number } };
+      await waitFor(() => status().running.pid === third.pid, "the waiting run holds the lock", 15_000);
+      expect(existsSync(waited)).toBe(false);
+      expect(nsbox(["stop", `updater-${name}`]).code).toBe(0);
+      await blocker.exited;
+      expect(await third.exited).toBe(0);
+      expect(existsSync(waited)).toBe(true);
+    } finally {
+      blocker.kill("SIGKILL");
+      await blocker.exited;
+    }
   });
 
   test("--timeout kills the whole sandbox and exits 124; the log records it", async () => {
