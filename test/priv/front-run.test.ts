@@ -223,7 +223,7 @@ describeRoot("the front", () => {
     expect(parts.left).toBe(`/run/nsbox/names:\n\n/run/nsbox/sandboxes:\npid ${pid}\n`);
   });
 
-  test("rootless: the caller's runtime directory holds its entries and records; the second start is the front's", () => {
+  test("rootless: the caller's runtime directory holds its entries and records; the second start is the front's, a named line's too", () => {
     const xdg = tempDir("nsbox-front-xdg-");
     made.push(xdg);
     chownSync(xdg, NOBODY, NOBODY);
@@ -233,10 +233,18 @@ describeRoot("the front", () => {
         setpriv --reuid=${NOBODY} --regid=${NOBODY} --clear-groups env XDG_RUNTIME_DIR=${xdg} NSBOX_TRACE=1 nsbox run -- id -u 2>/tmp/err || echo "status $?"
         grep -E "front" /tmp/err | sed 's/.*front/front/'
       done
-      ls ${xdg}/nsbox/plans | sed 's/-.*//' | sort | uniq -c | awk '{print $2, $1}'`);
+      for i in 1 2; do
+        setpriv --reuid=${NOBODY} --regid=${NOBODY} --clear-groups env XDG_RUNTIME_DIR=${xdg} NSBOX_TRACE=1 nsbox run --name front-rootless -- hostname 2>/tmp/err || echo "status $?"
+        grep -E "front" /tmp/err | sed 's/.*front/front/'
+      done
+      ls ${xdg}/nsbox/plans | sed 's/-.*//' | sort | uniq -c | awk '{print $2, $1}'
+      ls ${xdg}/nsbox/names ${xdg}/nsbox/sandboxes`);
     expect(r.stderr).toBe("");
     expect(r.stdout).toMatch(/^(\d+)\nfront: miss.*\nfront: entry kept\n\1\nfront: hit\n/);
-    expect(r.stdout).toContain("front 1\n");
+    // A named line too: no id range of its own (rootless maps the caller), its name recorded, then gone.
+    expect(r.stdout).toContain("\nfront-rootless\nfront: miss: no entry\nfront: entry kept\nfront-rootless\nfront: hit\n");
+    expect(r.stdout).toContain("front 2\n");
+    expect(r.stdout).toEndWith(`${xdg}/nsbox/names:\n\n${xdg}/nsbox/sandboxes:\n`);
   });
 
   test("anything else goes to nsbox unchanged: --version, ps, a usage error", () => {
