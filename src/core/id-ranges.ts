@@ -81,13 +81,13 @@ function readText(file: string): string | undefined {
 
 /**
  * What name-NAME records: undefined when nothing is; `valid` when it is one of the pool's slots
- * and that slot's own claim holds the name.
+ * and that slot's own claim holds the name. `read` reads each of the two files.
  */
-export function slotRecord(name: string, pool: RangePool, dir: string): { slot: number; valid: boolean } | undefined {
-  const text = readText(join(dir, `name-${name}`));
+export function slotRecord(name: string, pool: RangePool, dir: string, read: (file: string) => string | undefined = readText): { slot: number; valid: boolean } | undefined {
+  const text = read(join(dir, `name-${name}`));
   if (text === undefined) return undefined;
   const slot = Number(text.trim());
-  return { slot, valid: Number.isInteger(slot) && slot >= 1 && slot < pool.slots && readText(join(dir, `slot-${slot}`)) === name };
+  return { slot, valid: Number.isInteger(slot) && slot >= 1 && slot < pool.slots && read(join(dir, `slot-${slot}`)) === name };
 }
 
 /** The slot recorded for a name, checked against the slot's own claim; undefined when none is. */
@@ -160,14 +160,18 @@ export interface NamedRangeUse {
 export function recordedRangeDeps(ctx: Pick<PlanContext, "subuid" | "subgid">, range: NamedRangeUse, dir = join(persistentRoot(), "id-ranges")): FileDep[] | undefined {
   const name = range.input.name;
   if (name === undefined || !NAME_PATTERN.test(name)) return undefined;
-  const named = readWithDep(join(dir, `name-${name}`));
-  const slot = Number(named?.text.trim());
+  // Each file's identity from the very fd its text came from.
+  const deps: FileDep[] = [];
+  const read = (file: string) => {
+    const got = readWithDep(file);
+    if (got) deps.push(got.dep);
+    return got?.text;
+  };
   const pool = rangePool(ctx);
-  if (!named || !Number.isInteger(slot) || slot < 1 || slot >= pool.slots) return undefined;
-  const claim = readWithDep(join(dir, `slot-${slot}`));
-  const now = rangeOf(name, slot, pool, dir);
-  if (claim?.text !== name || now.uid.start !== range.subuid.start || now.gid.start !== range.subgid.start) return undefined;
-  return [named.dep, claim.dep];
+  const record = slotRecord(name, pool, dir, read);
+  if (!record?.valid) return undefined;
+  const now = rangeOf(name, record.slot, pool, dir);
+  return now.uid.start === range.subuid.start && now.gid.start === range.subgid.start ? deps : undefined;
 }
 
 /** Those fields of `input`, and no others: enough to ask contextForSandbox again later. */
