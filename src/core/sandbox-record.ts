@@ -31,7 +31,7 @@ export function recordFiles(name: string, pid: number, fs: HostFs = nodeFs): Omi
   return { record: join(stateDirOn(fs, "sandboxes"), `${pid}.json`), name: join(stateDirOn(fs, "names"), name) };
 }
 
-export function isRunning(r: Pick<SandboxRecord, "pid" | "startTime">, fs: HostFs = nodeFs): boolean {
+export function isRunning(r: Pick<SandboxRecord, "pid" | "startTime">, fs: Pick<HostFs, "readFile"> = nodeFs): boolean {
   return isSameProcess(r.pid, r.startTime, fs);
 }
 
