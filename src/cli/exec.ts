@@ -37,7 +37,7 @@ function findTarget(name: string | undefined, pid: unknown) {
 
 export function registerExec(cli: CAC, io: CliIo): void {
   const cmd = cli
-    .command("exec [name]", "Run a command inside a running sandbox, under all of its restrictions")
+    .command("exec [name]", "Run a command inside a running sandbox, under all of its restrictions (one still starting is waited for, a few seconds at most)")
     .usage(USAGE.replace(/^nsbox /, ""))
     .option("--pid <pid>", "the sandbox's pid (as nsbox ps shows) instead of its name")
     .option("--ns <list>", "join only these of its namespaces (user and mnt are always needed)")

@@ -1,5 +1,5 @@
-// The namespaces of a running sandbox, opened as fds for `nsbox exec` to join. They are its
-// init's. A caller without root cannot open those: the init is not dumpable (caps.c: it keeps
+// The namespaces of a running sandbox, opened as fds for `nsbox exec` to join once the sandbox is
+// built (sandbox-ready.ts). They are its init's. A caller without root cannot open those: the init is not dumpable (caps.c: it keeps
 // CAP_KILL), so /proc/INIT/ns/* needs CAP_SYS_PTRACE over the host's user namespace
 // (ptrace_may_access, PTRACE_MODE_READ_FSCREDS). Such a caller opens its command's instead and
 // proves from the fds alone that they are the sandbox's: the command's user namespace is a
@@ -9,8 +9,9 @@
 import { closeSync, fstatSync, openSync, statSync } from "node:fs";
 import type { NsKind } from "../model/schema.ts";
 import { NsboxError } from "../base/errors.ts";
-import { isSameProcess, startTime } from "./proc.ts";
-import { commandPidBelow, isRunning, sandboxInit, type SandboxRecord } from "./sandbox-record.ts";
+import { isSameProcess } from "./proc.ts";
+import { awaitSandboxReady, type ReadyWait } from "./sandbox-ready.ts";
+import { isRunning, type SandboxRecord } from "./sandbox-record.ts";
 import { nsOwnerFd, nsParentFd } from "./sys/ns-ioctl.ts";
 
 export interface SandboxNamespaces {
@@ -62,41 +63,37 @@ function notTheSandboxs(record: SandboxRecord, pid: number, kinds: readonly NsKi
 }
 
 /**
- * Opens the namespaces `kinds` of the sandbox: its init's, or for a caller that may not open
- * those, its command's once they check out as the sandbox's own. Each process is checked after
- * its fds are opened to still be the one found (a pid can be reused).
+ * Opens the namespaces `kinds` of the sandbox once it is ready (sandbox-ready.ts: never while it
+ * is still being built): its init's, or for a caller that may not open those, its command's once
+ * they check out as the sandbox's own. Each process is checked after its fds are opened to still
+ * be the one found ready (a pid can be reused).
  */
-export function openSandboxNamespaces(record: SandboxRecord, kinds: readonly NsKind[]): SandboxNamespaces {
-  const init = sandboxInit(record);
-  const initStart = init === undefined ? undefined : startTime(init);
-  if (init === undefined || initStart === undefined) throw new NsboxError(`the sandbox ${record.name} has no process inside yet (or any more)`);
+export function openSandboxNamespaces(record: SandboxRecord, kinds: readonly NsKind[], wait: ReadyWait = {}): SandboxNamespaces {
+  const { init, command } = awaitSandboxReady(record, wait);
   const ended = () => new NsboxError(`the sandbox ${record.name} ended`);
-  let pid = init;
+  let pid = init.pid;
   let fds: number[];
   try {
-    fds = openAll(init, kinds);
+    fds = openAll(init.pid, kinds);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (process.getuid!() === 0 || (code !== "EACCES" && code !== "EPERM")) throw e;
-    const command = commandPidBelow(record, init);
-    const commandStart = command === undefined ? undefined : startTime(command);
-    if (command === undefined || commandStart === undefined) throw ended();
-    pid = command;
-    fds = openAll(command, kinds);
+    pid = command.pid;
+    fds = openAll(command.pid, kinds);
     const why = (() => {
       try {
-        return notTheSandboxs(record, command, kinds, fds) ?? (isSameProcess(command, commandStart) ? undefined : "it ended while it was opened");
+        return notTheSandboxs(record, command.pid, kinds, fds) ?? (isSameProcess(command.pid, command.start) ? undefined : "it ended while it was opened");
       } catch (err) {
         return (err as Error).message;
       }
     })();
     if (why !== undefined) {
       for (const fd of fds) closeSync(fd);
-      throw new NsboxError(`cannot join sandbox ${record.name} as uid ${process.getuid!()}: its init's namespaces need root, and its command's (pid ${command}) do not check out: ${why}`, 125, "run nsbox exec as root");
+      throw new NsboxError(`cannot join sandbox ${record.name} as uid ${process.getuid!()}: its init's namespaces need root, and its command's (pid ${command.pid}) do not check out: ${why}`, 125, "run nsbox exec as root");
     }
   }
   // Checked after opening: the fds belong to the sandbox's process, not to a reused pid.
-  if (!isRunning(record) || !isSameProcess(init, initStart)) {
+  if (!isRunning(record) || !isSameProcess(init.pid, init.start)) {
     for (const fd of fds) closeSync(fd);
     throw ended();
   }

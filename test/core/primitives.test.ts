@@ -44,7 +44,7 @@ describe("exec planning", () => {
     expect(() => planExec(record({ namespaces: { net: { mode: "host" } }, network: { mode: "host" } }), ["sh"], ["user", "mnt", "net"], rootCtx)).toThrow("has no net namespace");
   });
   test("a sandbox whose process is gone cannot be joined", () => {
-    expect(() => planExec(record(), ["sh"], undefined, rootCtx)).toThrow("no process inside");
+    expect(() => planExec(record(), ["sh"], undefined, rootCtx)).toThrow("the sandbox web ended");
   });
 });
 
