@@ -23,10 +23,15 @@ export interface SandboxNamespaces {
 
 const inode = (fd: number) => fstatSync(fd).ino;
 
+// unshare(CLONE_NEWTIME) moves only the caller's children, at their exec (time_namespaces(7)):
+// the init stays in the time namespace it was cloned in, and the sandbox's is its
+// time_for_children (the same as its command's, which was exec'd there).
+export const nsFile = (kind: string) => (kind === "time" ? "time_for_children" : kind);
+
 function openAll(pid: number, kinds: readonly string[]): number[] {
   const fds: number[] = [];
   try {
-    for (const k of kinds) fds.push(openSync(`/proc/${pid}/ns/${k}`, "r"));
+    for (const k of kinds) fds.push(openSync(`/proc/${pid}/ns/${nsFile(k)}`, "r"));
   } catch (e) {
     for (const fd of fds) closeSync(fd);
     throw e;

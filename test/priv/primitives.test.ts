@@ -1,14 +1,14 @@
 // Namespace primitives on the real kernel: ns ls against stat(2), persist and join, named
 // sandboxes with ps/exec/stop, gc after kill -9 at every phase, and bad input.
 import { afterAll, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { childrenOf, describeRoot, forgetRanges, host, hostMountPoints, nsbox, NSBOX, sessionPids, waitFor } from "./harness.ts";
 
 const started: Bun.Subprocess[] = [];
 afterAll(() => {
   for (const p of started) p.kill("SIGKILL");
   nsbox(["gc"]);
-  forgetRanges(["t-lsns", "t-dup", "t-exec", "t-reuse", ...[0, 5, 15, 30, 60, 300].map((d) => `t-kill-${d}`)]);
+  forgetRanges(["t-lsns", "t-dup", "t-exec", "t-exec-time", "t-reuse", ...[0, 5, 15, 30, 60, 300].map((d) => `t-kill-${d}`)]);
 });
 
 function startNamed(name: string, script: string, opts: string[] = []): Bun.Subprocess {
@@ -70,6 +70,24 @@ describeRoot("named sandboxes", () => {
     expect(weak.code).toBe(2);
     expect(weak.stderr).toContain("--ns must include");
     nsbox(["stop", "t-exec"]);
+    await p.exited;
+  });
+
+  test("exec joins a sandbox's own time namespace, which its init is not in", async () => {
+    const p = startNamed("t-exec-time", "sleep 30", ["--unshare", "time"]);
+    await waitFor(() => psNames().includes("t-exec-time"), "t-exec-time is listed");
+    const r = nsbox(["exec", "t-exec-time", "--", "readlink", "/proc/self/ns/time"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    // The command's, once exec has found it started (exec itself waits for that).
+    const init = childrenOf(p.pid)[0]!;
+    const command = childrenOf(init)[0]!;
+    expect(r.stdout.trim()).toBe(readlinkSync(`/proc/${command}/ns/time`));
+    expect(r.stdout.trim()).not.toBe(readlinkSync("/proc/self/ns/time"));
+    // ns ls names that namespace after the sandbox, and the host's not.
+    const times = (JSON.parse(nsbox(["ns", "ls", "--json", "--type", "time"]).stdout) as { inode: number; name: string | null }[]).filter((e) => e.name === "t-exec-time");
+    expect(times.map((e) => `time:[${e.inode}]`)).toEqual([r.stdout.trim()]);
+    nsbox(["stop", "t-exec-time"]);
     await p.exited;
   });
 
