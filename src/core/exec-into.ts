@@ -1,8 +1,9 @@
 // `nsbox exec`: a new process inside a running sandbox, under every restriction the sandbox runs
-// under. It joins the namespaces of the sandbox's first process, once the sandbox is built (never
-// while it starts), through fds opened and checked here (a pid alone could be reused), and takes ids, capabilities, no_new_privs, seccomp,
-// rlimits, cwd and environment from the sandbox's own record, so joining never weakens it
-// (firejail's --join bypass, CVE-2022-31214, is what happens otherwise).
+// under. Once the sandbox is built (never while it starts), it joins the namespaces of the
+// sandbox's first process through fds opened and checked here (a pid alone could be reused), and
+// takes ids, capabilities, no_new_privs, seccomp, rlimits, cwd and environment from the sandbox's
+// own record, so joining never weakens it (firejail's --join bypass, CVE-2022-31214, is what
+// happens otherwise).
 import { closeSync, existsSync } from "node:fs";
 import type { HostWire } from "../native/wire.ts";
 import { planCgroups, readCgroupHost, sandboxCgroupId } from "./cgroup.ts";

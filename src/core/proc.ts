@@ -4,7 +4,7 @@
 import { nodeFs } from "./sys/node-fs.ts";
 import type { HostFs } from "./sys/sys.ts";
 
-type ProcReader = Pick<HostFs, "readFile">;
+export type ProcReader = Pick<HostFs, "readFile">;
 
 /** The fields of /proc/PID/stat (proc(5)) that nsbox reads. */
 export interface ProcStat {

@@ -3,8 +3,7 @@
 import { statSync } from "node:fs";
 import type { NsRef } from "./ns-list.ts";
 import { persistRoot } from "./persist.ts";
-import { nsFile } from "./sandbox-namespaces.ts";
-import { runningRecords, sandboxInit } from "./sandbox-record.ts";
+import { runningRecords, sandboxInit, sandboxNsFile } from "./sandbox-record.ts";
 import { NS_KINDS } from "../model/schema.ts";
 
 export function sandboxNamer(): (ns: NsRef) => string | null {
@@ -15,7 +14,7 @@ export function sandboxNamer(): (ns: NsRef) => string | null {
     for (const k of NS_KINDS) {
       if (r.spec.namespaces[k].mode !== "new") continue;
       try {
-        names.set(`${k}:${statSync(`/proc/${init}/ns/${nsFile(k)}`).ino}`, r.name);
+        names.set(`${k}:${statSync(`/proc/${init}/ns/${sandboxNsFile(k)}`).ino}`, r.name);
       } catch {
         // it ended while we looked
       }

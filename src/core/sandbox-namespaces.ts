@@ -1,17 +1,17 @@
-// The namespaces of a running sandbox, opened as fds for `nsbox exec` to join once the sandbox is
-// built (sandbox-ready.ts). They are its init's. A caller without root cannot open those: the init is not dumpable (caps.c: it keeps
-// CAP_KILL), so /proc/INIT/ns/* needs CAP_SYS_PTRACE over the host's user namespace
-// (ptrace_may_access, PTRACE_MODE_READ_FSCREDS). Such a caller opens its command's instead and
-// proves from the fds alone that they are the sandbox's: the command's user namespace is a
-// child of the caller's own, and each namespace it made with it is owned by it (one the command
-// made later would be owned by a user namespace nested below, as it has no capability in the
-// sandbox's; ioctl_ns(2)). Joined namespaces must be the very ones the sandbox joined.
+// The namespaces of a running sandbox, opened as fds for `nsbox exec` to join once it is built
+// (sandbox-ready.ts). They are its init's. A caller without root cannot open those: the init is
+// not dumpable (caps.c: it keeps CAP_KILL), so /proc/INIT/ns/* needs CAP_SYS_PTRACE over the
+// host's user namespace (ptrace_may_access, PTRACE_MODE_READ_FSCREDS). Such a caller opens its
+// command's instead and proves from the fds alone that they are the sandbox's: the command's user
+// namespace is a child of the caller's own, and each namespace it made with it is owned by it (one
+// the command made later would be owned by a user namespace nested below, as it has no capability
+// in the sandbox's; ioctl_ns(2)). Joined namespaces must be the very ones the sandbox joined.
 import { closeSync, fstatSync, openSync, statSync } from "node:fs";
 import type { NsKind } from "../model/schema.ts";
 import { NsboxError } from "../base/errors.ts";
 import { isSameProcess } from "./proc.ts";
 import { awaitSandboxReady, type ReadyWait } from "./sandbox-ready.ts";
-import { isRunning, type SandboxRecord } from "./sandbox-record.ts";
+import { isRunning, sandboxNsFile, type SandboxRecord } from "./sandbox-record.ts";
 import { nsOwnerFd, nsParentFd } from "./sys/ns-ioctl.ts";
 
 export interface SandboxNamespaces {
@@ -23,15 +23,10 @@ export interface SandboxNamespaces {
 
 const inode = (fd: number) => fstatSync(fd).ino;
 
-// unshare(CLONE_NEWTIME) moves only the caller's children, at their exec (time_namespaces(7)):
-// the init stays in the time namespace it was cloned in, and the sandbox's is its
-// time_for_children (the same as its command's, which was exec'd there).
-export const nsFile = (kind: string) => (kind === "time" ? "time_for_children" : kind);
-
 function openAll(pid: number, kinds: readonly string[]): number[] {
   const fds: number[] = [];
   try {
-    for (const k of kinds) fds.push(openSync(`/proc/${pid}/ns/${nsFile(k)}`, "r"));
+    for (const k of kinds) fds.push(openSync(`/proc/${pid}/ns/${sandboxNsFile(k)}`, "r"));
   } catch (e) {
     for (const fd of fds) closeSync(fd);
     throw e;

@@ -14,15 +14,12 @@
 // readiness was seen, while init and command are still the same processes (pid and start time),
 // are the built sandbox's. A command that is the stage binary itself counts as exec'd too: it was.
 import { NsboxError } from "../base/errors.ts";
-import { childrenOf, hasExeced, hasExited, procStat, type ProcStat } from "./proc.ts";
+import { childrenOf, hasExeced, hasExited, procStat, type ProcReader, type ProcStat } from "./proc.ts";
 import { isRunning, type SandboxRecord } from "./sandbox-record.ts";
 import { logger } from "./log.ts";
 import { nodeFs } from "./sys/node-fs.ts";
-import type { HostFs } from "./sys/sys.ts";
 
 const log = logger("exec");
-
-type ProcReader = Pick<HostFs, "readFile">;
 
 /** A pid and its start time: one process for good. */
 export interface LiveProcess {

@@ -119,6 +119,13 @@ export function sandboxInit(r: SandboxRecord): number | undefined {
   return childrenOf(r.pid)[0];
 }
 
+/**
+ * The file under /proc/INIT/ns/ of the sandbox's namespace of that kind. unshare(CLONE_NEWTIME)
+ * moves only the caller's children, at their exec (time_namespaces(7)): the init stays in the
+ * time namespace it was cloned in, and the sandbox's is its time_for_children (its command's).
+ */
+export const sandboxNsFile = (kind: string): string => (kind === "time" ? "time_for_children" : kind);
+
 /** The process running the sandbox's command: the init's first child, or the init itself when the sandbox has none. */
 export function commandPidBelow(r: SandboxRecord, init: number): number | undefined {
   return r.spec.process.init ? childrenOf(init)[0] : init;
