@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-static unsigned long long ns(const struct timespec *t)
+unsigned long long file_time_ns(const struct timespec *t)
 {
 	return (unsigned long long)t->tv_sec * 1000000000ull + (unsigned long long)t->tv_nsec;
 }
@@ -17,5 +17,5 @@ static unsigned long long ns(const struct timespec *t)
 void file_identity(const struct stat *st, char out[FILE_IDENTITY_MAX])
 {
 	snprintf(out, FILE_IDENTITY_MAX, "%llu %llu %llu %llu %llu", (unsigned long long)st->st_dev,
-		 (unsigned long long)st->st_ino, (unsigned long long)st->st_size, ns(&st->st_mtim), ns(&st->st_ctim));
+		 (unsigned long long)st->st_ino, (unsigned long long)st->st_size, file_time_ns(&st->st_mtim), file_time_ns(&st->st_ctim));
 }

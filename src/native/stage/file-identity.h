@@ -11,4 +11,7 @@
  * (joined by single spaces), into out. */
 void file_identity(const struct stat *st, char out[FILE_IDENTITY_MAX]);
 
+/* A file time in nanoseconds since the epoch, as the identity and a front entry write it. */
+unsigned long long file_time_ns(const struct timespec *t);
+
 #endif

@@ -8,6 +8,7 @@
  * Cheap on purpose: no heap and no mapping (the entry is read into .bss, whose pages the
  * supervisor and the init give back), one pass of sha256 over the key and one over the entry,
  * a stat per dependency. */
+#include "file-identity.h"
 #include "front.h"
 #include "owner-checks.h"
 #include "report.h"
@@ -176,7 +177,8 @@ static int is(const char *t, const char *want)
 	return t && strcmp(t, want) == 0;
 }
 
-/* DEV INO SIZE MTIME_NS CTIME_NS of st (with MODE after INO when `mode`) equal the next tokens. */
+/* DEV INO SIZE MTIME_NS CTIME_NS of st (with MODE after INO when `mode`: the identity of
+ * file-identity.c, in the entry's order) equal the next tokens. */
 static int same_stat(char **at, char *end, const struct stat *st, int mode)
 {
 	unsigned long long v[6];
@@ -188,8 +190,8 @@ static int same_stat(char **at, char *end, const struct stat *st, int mode)
 	if (mode)
 		v[n++] = (unsigned long long)st->st_mode;
 	v[n++] = (unsigned long long)st->st_size;
-	v[n++] = (unsigned long long)st->st_mtim.tv_sec * 1000000000ull + (unsigned long long)st->st_mtim.tv_nsec;
-	v[n++] = (unsigned long long)st->st_ctim.tv_sec * 1000000000ull + (unsigned long long)st->st_ctim.tv_nsec;
+	v[n++] = file_time_ns(&st->st_mtim);
+	v[n++] = file_time_ns(&st->st_ctim);
 	for (; i < n; i++) {
 		snprintf(b, sizeof b, "%llu", v[i]);
 		if (!is(next(at, end), b))
