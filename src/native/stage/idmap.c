@@ -111,16 +111,29 @@ static void prepare_one(const struct spec *s, struct mount_step *m)
 {
 	struct k_mount_attr attr = {0};
 	char fs[32];
-	int tree, ns, err;
+	int root, src, tree, ns, err;
 
-	/* The source is resolved as for every bind (WIRE.md `bind`), in the caller's mount tree,
-	 * which the child's /oldroot is a copy of. */
-	tree = k_open_tree(AT_FDCWD, m->src, OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
-	if (tree < 0) {
-		if (errno == ENOENT && (m->flags & BIND_OPTIONAL))
+	/* The source is resolved in the caller's mount tree, which the child's /oldroot is a copy
+	 * of, and without following any symlink: this runs as host root, and the sandbox may write
+	 * a directory on SRC's way (SRC nested in another of its binds). A symlink planted there
+	 * would have root clone, and hand the sandbox the on-disk ids of, whatever it names. */
+	if ((root = openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die(EXIT_SETUP, "bind", errno, "open /");
+	src = path_open_strict(root, m->src, O_PATH);
+	err = errno;
+	close(root);
+	if (src < 0) {
+		if (err == ENOENT && (m->flags & BIND_OPTIONAL))
 			return;
-		die(EXIT_SETUP, "bind", errno, "%s -> %s", m->src, m->dst);
+		if (err == ELOOP)
+			die(EXIT_SETUP, "bind", err, "%s -> %s: a symlink on the way; an idmapped bind gives its ids "
+			    "away, so give the real path", m->src, m->dst);
+		die(EXIT_SETUP, "bind", err, "%s -> %s", m->src, m->dst);
 	}
+	tree = k_open_tree(src, "", OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+	if (tree < 0)
+		die(EXIT_SETUP, "bind", errno, "%s -> %s", m->src, m->dst);
+	close(src);
 	ns = map_userns(s, m);
 	attr.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID;
 	if (m->flags & BIND_RO)
