@@ -25,6 +25,8 @@ const BIND_READONLY = 1;
 const BIND_OPTIONAL = 2;
 const BIND_DEVICES = 4;
 const BIND_IDMAP = 8;
+/** SRC resolved without following symlinks: a state directory, which a sandbox may write around. */
+const BIND_NO_SYMLINKS = 16;
 
 type Record_ = readonly (string | number | bigint)[];
 
@@ -92,7 +94,7 @@ function hostRecords(host: HostWire): Record_[] {
 function mountRecord(m: MountStep): Record_ {
   switch (m.kind) {
     case "bind": {
-      const flags = (m.readonly ? BIND_READONLY : 0) | (m.optional ? BIND_OPTIONAL : 0) | (m.devices ? BIND_DEVICES : 0) | (m.idmap ? BIND_IDMAP : 0);
+      const flags = (m.readonly ? BIND_READONLY : 0) | (m.optional ? BIND_OPTIONAL : 0) | (m.devices ? BIND_DEVICES : 0) | (m.idmap ? BIND_IDMAP : 0) | (m.state ? BIND_NO_SYMLINKS : 0);
       return ["bind", m.src, m.dst, flags];
     }
     case "tmpfs":

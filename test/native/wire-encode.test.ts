@@ -81,3 +81,9 @@ test("an idmapped bind: flag 8, and its map from on-disk ids to the host ids of 
     ["bind-idmap", "/a", "gid", "1000", String(1879048192 + 33), "2"],
   ]);
 });
+
+test("a state directory: flag 16, its path resolved again without following symlinks", () => {
+  const t = tokens({ mounts: [{ kind: "bind", src: "/srv/a", dst: "/srv/a", state: true }] });
+  const at = t.indexOf("bind");
+  expect(t.slice(at, at + 4)).toEqual(["bind", "/srv/a", "/srv/a", "16"]);
+});

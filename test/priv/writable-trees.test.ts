@@ -4,9 +4,12 @@
 import { afterAll, expect, test } from "bun:test";
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describeRoot, inSandbox, tempDir } from "./harness.ts";
+import { stampPath } from "../../src/core/state-directories.ts";
+import { describeRoot, inSandbox, nsbox, NSBOX, tempDir, waitFor } from "./harness.ts";
 
 const dirs: string[] = [];
+const stateDirs: string[] = [];
+const started: Bun.Subprocess[] = [];
 
 /** A temporary directory the sandboxes' ranges can search. */
 function fixture(): string {
@@ -16,7 +19,10 @@ function fixture(): string {
   return d;
 }
 
-afterAll(() => {
+afterAll(async () => {
+  for (const p of started) p.kill("SIGKILL");
+  await Promise.all(started.map((p) => p.exited));
+  for (const dir of stateDirs) rmSync(stampPath(dir), { force: true });
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
@@ -44,5 +50,42 @@ describeRoot("writable trees: planted symlinks", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toContain(`${join(data, "sub")} -> /sub: a symlink on the way`);
     expect(readFileSync(join(other, "secret"), "utf8")).toBe("not for the sandbox\n");
+  });
+
+  test("a state directory swapped for a symlink after nsbox checked it is refused by the stage, not bound", async () => {
+    // An unnamed sandbox owns A (--state); another of the same (default) range is given A/B. The
+    // first swaps B with a symlink to HIDDEN (host data the os root hides, such as /home) as fast
+    // as renameat2(RENAME_EXCHANGE) goes, so nsbox's check and the stage's bind each see one
+    // of the two at random.
+    const d = fixture();
+    const a = join(d, "a");
+    const b = join(a, "b");
+    const hidden = join(d, "hidden");
+    stateDirs.push(a, b);
+    mkdirSync(hidden, { mode: 0o755 });
+    writeFileSync(join(hidden, "secret"), "host data\n", { mode: 0o644 });
+    const renameat2 = process.arch === "arm64" ? 276 : 316;
+    const swap =
+      `mkdir ${b} && ln -s ${hidden} ${b}2 && ` +
+      `exec perl -e 'open(my $f, ">", "$ARGV[0]/ready") or die; close $f; syscall(${renameat2}, -100, "$ARGV[0]/b", -100, "$ARGV[0]/b2", 2) while 1' ${a}`;
+    const swapper = Bun.spawn([NSBOX, "run", "--state", a, "--", "sh", "-c", swap], { stdout: "ignore", stderr: "ignore" });
+    started.push(swapper);
+    await waitFor(() => existsSync(join(a, "ready")), "the swapper runs");
+    // Start until the stage has met the symlink once (a start whose check met it is refused
+    // before the stage runs, one that met the directory twice is a plain start).
+    let redirected = 0;
+    let refusedByStage = 0;
+    for (let i = 0; i < 400 && refusedByStage + redirected === 0; i++) {
+      const r = nsbox(["run", "--state", b, "--", "cat", join(b, "secret")]);
+      if (r.stdout.includes("host data")) redirected++;
+      if (r.stderr.includes(`bind: ${b} -> ${b}: a symlink on the way`)) {
+        refusedByStage++;
+        expect(r.code).toBe(125);
+        expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      }
+    }
+    expect(redirected).toBe(0);
+    expect(refusedByStage).toBe(1);
+    expect(readFileSync(join(hidden, "secret"), "utf8")).toBe("host data\n");
   });
 });

@@ -49,9 +49,15 @@ static void step_bind(const struct mount_step *m, int oldroot, int newroot)
 		if (fstat(tree, &st) < 0)
 			die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
 	} else {
-		if ((src = path_open(oldroot, m->src, O_PATH)) < 0) {
+		/* A state directory was opened by nsbox without following symlinks, but the sandbox
+		 * (or another of its range) may write a directory on its way and swap it for a link
+		 * since: resolve it the same way again, or the link would choose what is bound. */
+		src = (m->flags & BIND_NO_SYMLINKS) ? path_open_strict(oldroot, m->src, O_PATH) : path_open(oldroot, m->src, O_PATH);
+		if (src < 0) {
 			if (errno == ENOENT && (m->flags & BIND_OPTIONAL))
 				return;
+			if (errno == ELOOP && (m->flags & BIND_NO_SYMLINKS))
+				die(EXIT_SETUP, name, errno, "%s -> %s: a symlink on the way; give the real path", m->src, m->dst);
 			die(EXIT_SETUP, name, errno, "%s -> %s", m->src, m->dst);
 		}
 		if (fstat(src, &st) < 0)

@@ -162,7 +162,7 @@ static int parse_record(struct spec *s, enum op op, struct tok *a, unsigned at, 
 		if (arg_path(&a[0], e) || add_step(s, STEP_BIND, a[0].p, &a[1], at, e) ||
 		    arg_num(&a[2], UINT32_MAX, &v, e))
 			return -1;
-		if (v & ~(uint64_t)(BIND_RO | BIND_OPTIONAL | BIND_DEV | BIND_IDMAP))
+		if (v & ~(uint64_t)(BIND_RO | BIND_OPTIONAL | BIND_DEV | BIND_IDMAP | BIND_NO_SYMLINKS))
 			return wire_fail(e, a[2].idx, "bind flags has unknown bits (known: 1 2 4 8)");
 		s->steps[s->n_steps - 1].flags = (uint32_t)v;
 		return 0;

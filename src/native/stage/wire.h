@@ -48,6 +48,7 @@ enum step_kind {
 #define BIND_OPTIONAL 2u
 #define BIND_DEV 4u
 #define BIND_IDMAP 8u
+#define BIND_NO_SYMLINKS 16u /* SRC resolved without following any symlink (a state directory) */
 
 struct id_range {
 	uint32_t inside, outside, count;
