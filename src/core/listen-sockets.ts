@@ -2,12 +2,14 @@
 // listen in (`nsbox httpd-worker run`): TCP on IPv4/IPv6 literals and unix sockets, the way
 // systemd's socket units make them (SO_REUSEADDR, IPV6_V6ONLY, backlog 511). A socket keeps the
 // namespace it was made in (socket(7)), so the sandbox accepts host connections without a route.
-import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync } from "node:fs";
+import { closeSync, constants, lstatSync, openSync, readFileSync, unlinkSync } from "node:fs";
+import { basename, dirname } from "node:path";
 import { NsboxError, SysError } from "../base/errors.ts";
 import { logger } from "./log.ts";
 import { AF_INET6, AF_UNIX, decodeSockaddr, encodeSockaddr, formatListenAddress, type ListenAddress } from "../model/sockaddr.ts";
 import { errnoName, ERRNO } from "../base/errno.ts";
 import { ffiSocketSys, IPPROTO_IPV6, IPV6_V6ONLY, SO_REUSEADDR, SOL_SOCKET, type SocketSys } from "./sys/socket.ts";
+import { chownFd, closeFd, openBeneath, S_IFMT, S_IFSOCK, statFd } from "./sys/fs-at.ts";
 
 const log = logger("listen");
 
@@ -71,9 +73,12 @@ function openOne(a: ListenAddress, unixFile: UnixSocketFile, sys: SocketSys): Li
       // [::]:80 means IPv6 only, as written; 0.0.0.0:80 is a separate --listen (ipv6(7)).
       if (a.family === AF_INET6) sys.setIntOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1, text);
     }
-    // The file gets the socket inode's mode less the umask at bind (net/unix/af_unix.c), so it
-    // is never wider than asked, even for a moment; the chmod after undoes the umask.
+    // The file gets the socket inode's mode less the umask at bind (net/unix/af_unix.c): with the
+    // umask cleared for the call it is made with exactly that mode, never wider even for a
+    // moment, and no chmod by name follows (systemd binds under a umask too). The name may be
+    // in a directory a sandbox writes, where it can be swapped for a symlink to a host file.
     if (a.kind === "unix") sys.chmodSocket(fd, unixFile.mode, text);
+    const umask = a.kind === "unix" ? process.umask(0) : undefined;
     try {
       sys.bind(fd, encodeSockaddr(a), text);
     } catch (e) {
@@ -82,12 +87,11 @@ function openOne(a: ListenAddress, unixFile: UnixSocketFile, sys: SocketSys): Li
       if (e instanceof SysError && e.errno === ERRNO.EACCES && a.kind === "inet") throw new NsboxError(`${text}: permission denied`, 125, "ports below 1024 need root (net.ipv4.ip_unprivileged_port_start)");
       if (e instanceof SysError && e.errno === ERRNO.ENOENT && a.kind === "unix") throw new NsboxError(`${text}: the directory does not exist`, 125, "create it first");
       throw e;
+    } finally {
+      if (umask !== undefined) process.umask(umask);
     }
     created = a.kind === "unix";
-    if (a.kind === "unix") {
-      chmodSync(a.path, unixFile.mode);
-      if (unixFile.gid !== undefined) chownSync(a.path, -1, unixFile.gid);
-    }
+    if (a.kind === "unix" && unixFile.gid !== undefined) giveGroup(a.path, unixFile.gid, text);
     sys.listen(fd, LISTEN_BACKLOG, text);
     const bound = decodeSockaddr(sys.sockname(fd, text));
     return { fd, requested: text, bound: bound ? formatListenAddress(bound) : text };
@@ -95,6 +99,28 @@ function openOne(a: ListenAddress, unixFile: UnixSocketFile, sys: SocketSys): Li
     sys.close(fd);
     if (created && a.kind === "unix") unlinkQuietly(a.path);
     throw e;
+  }
+}
+
+/**
+ * chgrp of the socket file just made, through an fd on the name itself (O_PATH|O_NOFOLLOW,
+ * openat2 RESOLVE_NO_SYMLINKS): a symlink or anything but a socket found there now was swapped in
+ * since the bind, and is refused, never followed to a host file.
+ */
+function giveGroup(path: string, gid: number, text: string): void {
+  const dir = openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
+  let fd: number;
+  try {
+    fd = openBeneath(dir, basename(path), "path");
+  } finally {
+    closeSync(dir);
+  }
+  try {
+    if (fd < 0 || (statFd(fd, path).mode & S_IFMT) !== S_IFSOCK)
+      throw new NsboxError(`${text}: replaced while nsbox made it (${path} is no longer its socket); its group was not changed`, 125, "another process writes that directory: put the socket where only root writes");
+    chownFd(fd, 0xffffffff, gid, path); // -1: the owner stays
+  } finally {
+    if (fd >= 0) closeFd(fd);
   }
 }
 

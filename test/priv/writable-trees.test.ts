@@ -2,7 +2,7 @@
 // never be redirected by a symlink there to read, bind, chown or chmod anything outside the
 // tree (the project rule; runc CVE-2021-30465 and CVE-2019-5736 are the classic escapes).
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stampPath } from "../../src/core/state-directories.ts";
 import { describeRoot, inSandbox, nsbox, NSBOX, tempDir, waitFor } from "./harness.ts";
@@ -75,7 +75,7 @@ describeRoot("writable trees: planted symlinks", () => {
     // before the stage runs, one that met the directory twice is a plain start).
     let redirected = 0;
     let refusedByStage = 0;
-    for (let i = 0; i < 400 && refusedByStage + redirected === 0; i++) {
+    for (let i = 0; i < 150 && refusedByStage + redirected === 0; i++) {
       const r = nsbox(["run", "--state", b, "--", "cat", join(b, "secret")]);
       if (r.stdout.includes("host data")) redirected++;
       if (r.stderr.includes(`bind: ${b} -> ${b}: a symlink on the way`)) {
@@ -87,5 +87,38 @@ describeRoot("writable trees: planted symlinks", () => {
     expect(redirected).toBe(0);
     expect(refusedByStage).toBe(1);
     expect(readFileSync(join(hidden, "secret"), "utf8")).toBe("host data\n");
+  });
+
+  test("a listening unix socket swapped for a symlink right after bind: root changes no host file's mode or group", async () => {
+    // A sandbox owns S (--state); the operator puts a worker's listening socket there. The sandbox
+    // swaps the socket, as soon as it appears, with a symlink to a host file of root's.
+    const d = fixture();
+    const s = join(d, "s");
+    stateDirs.push(s);
+    const victim = join(d, "victim");
+    writeFileSync(victim, "root's\n", { mode: 0o600 });
+    const socket = join(s, "app.sock");
+    const renameat2 = process.arch === "arm64" ? 276 : 316;
+    const swap =
+      `exec perl -e 'my ($d, $v) = @ARGV; open(my $f, ">", "$d/ready") or die; close $f; ` +
+      `while (1) { symlink $v, "$d/link"; next unless -S "$d/app.sock"; ` +
+      `syscall(${renameat2}, -100, "$d/app.sock", -100, "$d/link", 2) == 0 and unlink "$d/link" }' ${s} ${victim}`;
+    const swapper = Bun.spawn([NSBOX, "run", "--state", s, "--", "sh", "-c", swap], { stdout: "ignore", stderr: "ignore" });
+    started.push(swapper);
+    await waitFor(() => existsSync(join(s, "ready")), "the swapper runs");
+    const changed = () => (statSync(victim).mode & 0o7777) !== 0o600 || statSync(victim).gid !== 0;
+    // Start until nsbox has met the swapped socket once after its bind.
+    let metLink = 0;
+    for (let i = 0; i < 150 && metLink === 0 && !changed(); i++) {
+      rmSync(socket, { force: true }); // the link a swap left (else the start refuses it at once)
+      const r = nsbox(["httpd-worker", "run", "--listen", `unix:${socket}`, "--socket-mode", "0666", "--socket-group", "1234", "--", "true"]);
+      if (r.stderr.includes(`unix:${socket}: replaced while nsbox made it`)) {
+        metLink++;
+        expect(r.code).toBe(125);
+        expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      }
+    }
+    expect([statSync(victim).mode & 0o7777, statSync(victim).gid]).toEqual([0o600, 0]);
+    expect(metLink).toBe(1);
   });
 });

@@ -28,6 +28,7 @@ export const S_IFMT = 0o170000;
 export const S_IFDIR = 0o040000;
 export const S_IFREG = 0o100000;
 export const S_IFLNK = 0o120000;
+export const S_IFSOCK = 0o140000;
 export const DT_DIR = 4;
 
 let lib: ReturnType<typeof openLibc> | undefined;
