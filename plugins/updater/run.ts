@@ -6,6 +6,7 @@
 import { existsSync, writeSync } from "node:fs";
 import { PluginError, UsageError, type CommandContext } from "nsbox/plugin";
 import { JOB_USAGE, parseJob, type UpdaterJob } from "./args.ts";
+import { collectTail, QUIET_KEEP, type OutputTail } from "./output-tail.ts";
 import { appendRecord, lockPath } from "./run-log.ts";
 import { runArgs, sandboxName } from "./sandbox-args.ts";
 
@@ -15,12 +16,6 @@ export const RUN_USAGE = `nsbox updater run ${JOB_USAGE}`;
 export const EXIT_LOCKED = 75;
 /** timeout(1)'s status when the limit ended the command. */
 export const EXIT_TIMEOUT = 124;
-
-async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array[]> {
-  const chunks: Uint8Array[] = [];
-  for await (const c of stream) chunks.push(c);
-  return chunks;
-}
 
 /** Synchronously: nsbox exits right after, and an async write to a pipe could be cut short. */
 function writeAll(fd: 1 | 2, chunks: readonly Uint8Array[]): void {
@@ -51,16 +46,19 @@ async function supervise(job: UpdaterJob, ctx: CommandContext): Promise<number> 
     // SIGKILL of the stage's supervisor kills the sandbox's PID 1 and everything under it.
     child.kill("SIGKILL");
   }, job.timeout * 1000);
+  const none: OutputTail = { chunks: [], dropped: 0 };
   const [out, err, code] = await Promise.all([
-    job.quiet ? collect(child.stdout as ReadableStream<Uint8Array>) : [],
-    job.quiet ? collect(child.stderr as ReadableStream<Uint8Array>) : [],
+    job.quiet ? collectTail(child.stdout as ReadableStream<Uint8Array>) : none,
+    job.quiet ? collectTail(child.stderr as ReadableStream<Uint8Array>) : none,
     child.exited,
   ]);
   if (timer) clearTimeout(timer);
   const status = timedOut ? EXIT_TIMEOUT : code;
   if (job.quiet && status !== 0) {
-    writeAll(1, out);
-    writeAll(2, err);
+    writeAll(1, out.chunks);
+    writeAll(2, err.chunks);
+    const dropped = [out.dropped && `${out.dropped} bytes of stdout`, err.dropped && `${err.dropped} bytes of stderr`].filter(Boolean);
+    if (dropped.length) ctx.log.warn(`${job.name}: --quiet kept the last ${QUIET_KEEP / 1024 / 1024} MiB of each stream; the first ${dropped.join(" and ")} were dropped`);
   }
   if (timedOut) ctx.log.error(`${job.name}: timed out after ${job.timeout}s; the sandbox was killed`);
   return status;

@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import plugin from "../../plugins/updater/index.ts";
 import { jobArgs, parseDuration, parseJob } from "../../plugins/updater/args.ts";
+import { collectTail } from "../../plugins/updater/output-tail.ts";
 import { parseRecord, formatRecord } from "../../plugins/updater/run-log.ts";
 import { KEPT_CAPABILITIES, runArgs } from "../../plugins/updater/sandbox-args.ts";
 import { checkCronSchedule, checkOnCalendar, cronLine, timerUnits } from "../../plugins/updater/schedule.ts";
@@ -128,5 +129,24 @@ describe("the plugin", () => {
     expect(() => plugin.plan({}, { ...rootCtx, base: { process: { argv: ["true"] } } })).toThrow("nsbox updater run NAME");
     const r = { start: "2026-12-06T03:17:00.000Z", seconds: 1.5, status: 100, pid: 42 };
     expect(parseRecord(formatRecord(r).trimEnd())).toEqual(r);
+  });
+});
+
+describe("--quiet's buffer", () => {
+  async function* chunks(...parts: string[]) {
+    for (const p of parts) yield new TextEncoder().encode(p);
+  }
+  const text = (t: { chunks: Uint8Array[] }) => t.chunks.map((c) => new TextDecoder().decode(c)).join("");
+
+  test("keeps everything within the limit", async () => {
+    const t = await collectTail(chunks("ab", "cd"), 4);
+    expect([text(t), t.dropped]).toEqual(["abcd", 0]);
+  });
+
+  test("keeps the last bytes and counts the rest, across and within chunks", async () => {
+    const t = await collectTail(chunks("abc", "de", "fghij", "k"), 4);
+    expect([text(t), t.dropped]).toEqual(["hijk", 7]);
+    const big = await collectTail(chunks("0123456789"), 3);
+    expect([text(big), big.dropped]).toEqual(["789", 7]);
   });
 });

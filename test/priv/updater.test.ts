@@ -284,6 +284,17 @@ describeRoot("nsbox updater run: a real apt from cron", () => {
     expect(bad).toEqual({ code: 3, stdout: "out\n", stderr: "err\n" });
   });
 
+  test("--quiet holds at most the last 4 MiB of each stream: a job that writes without end cannot grow nsbox", async () => {
+    const name = jobName("quiet-flood");
+    const flood = "head -c 12582912 /dev/zero | tr '\\0' x; echo; echo the-end; exit 4";
+    const r = await cronRun([name, "--state", stateOf(name), "--quiet", "--", "sh", "-c", flood]);
+    expect(r.code).toBe(4);
+    expect(r.stdout.length).toBe(4 * 1024 * 1024);
+    expect(r.stdout.endsWith("x\nthe-end\n")).toBe(true);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain(`the first ${12582912 + 9 - 4 * 1024 * 1024} bytes of stdout were dropped`);
+  });
+
   test("status: one line per job with its last run; --json", () => {
     const r = nsbox(["updater", "--config-dir", cfg, "status"]);
     expect(r.code).toBe(0);
