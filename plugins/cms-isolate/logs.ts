@@ -8,6 +8,26 @@ import { recordOf } from "./status.ts";
 
 export const LOGS_USAGE = "nsbox cms-isolate logs NAME [--follow]";
 
+/** How much of a log's end lastLogLine reads: the instance decides how large its log grows. */
+const LAST_LINE_TAIL = 64 * 1024;
+
+/** A failed start's last words: its log's last line (read from the end only), without nsbox's own prefix. */
+export function lastLogLine(path: string): string {
+  let tail = "";
+  if (existsSync(path)) {
+    const fd = openSync(path, "r");
+    try {
+      const size = fstatSync(fd).size;
+      const buf = new Uint8Array(Math.min(size, LAST_LINE_TAIL));
+      tail = new TextDecoder().decode(buf.subarray(0, readSync(fd, buf, 0, buf.length, size - buf.length)));
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const lines = tail.split("\n").filter((l) => l.trim() && !l.startsWith("--- "));
+  return (lines.at(-1) ?? "it ended without a word").replace(/^nsbox: (plugin cms-isolate: )?/, "");
+}
+
 /** Copies bytes `from` onwards to stdout; returns the new end. */
 function copyFrom(fd: number, from: number, ctx: CommandContext, text: TextDecoder): number {
   const buf = new Uint8Array(64 * 1024);

@@ -3,13 +3,14 @@
 // started in a session of its own (setsid) with its output in the instance's log. It execs into
 // the stage, whose small supervisor is what stays resident: no Bun process per instance. `up`
 // returns once the server listens inside the instance, or reports the run's last log line.
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { PluginError, type CommandContext } from "nsbox/plugin";
 import { INSTANCE_USAGE, innerAddress, instanceArgs, parseInstance, sandboxName, type Instance } from "./args.ts";
 import { claimInstance, planInstance, withInstancesLock, type PlannedInstance } from "./instance.ts";
 import { sameOwner, type Owner } from "./owner.ts";
 import { removeIniDir } from "./php-ini.ts";
+import { lastLogLine } from "./logs.ts";
 import { listensInside } from "./proc-facts.ts";
 import { findInstance, logKey, logPath, readRecord, removeRecord } from "./records.ts";
 import { stopSupervisor } from "./stop.ts";
@@ -33,12 +34,6 @@ async function serving(i: Instance, child: Bun.Subprocess, ctx: CommandContext, 
     if (performance.now() > end) return { late: true };
     await Promise.race([child.exited, new Promise((resolve) => setTimeout(resolve, every))]);
   }
-}
-
-/** The run's last words: its log's last line, without nsbox's own prefix. */
-function lastLine(path: string): string {
-  const lines = (existsSync(path) ? readFileSync(path, "utf8") : "").split("\n").filter((l) => l.trim() && !l.startsWith("--- "));
-  return (lines.at(-1) ?? "it ended without a word").replace(/^nsbox: (plugin cms-isolate: )?/, "");
 }
 
 /** Starts `nsbox cms-isolate run` for the instance, detached, its output appended to the log. */
@@ -115,7 +110,7 @@ export async function upCommand(args: readonly string[], ctx: CommandContext): P
     throw new PluginError("cms-isolate", `instance ${i.name}: the server did not listen on ${innerAddress(i.listen, i.port)} inside within ${UP_DEADLINE_MS / 1000}s; it was stopped`, 125, `see nsbox cms-isolate logs ${i.name}`);
   }
   // A signal that ended the run itself (a down while it started, a kill) says more than its log.
-  const why = child.signalCode ? `its run was ended by ${child.signalCode}` : lastLine(log);
+  const why = child.signalCode ? `its run was ended by ${child.signalCode}` : lastLogLine(log);
   forgetFailedStart(planned, started, ctx);
   const code = outcome.exited > 0 && outcome.exited < 256 ? outcome.exited : 125;
   throw new PluginError("cms-isolate", `instance ${i.name} did not start: ${why}`, code);

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import plugin from "../../plugins/cms-isolate/index.ts";
 import { DEFAULT_MEMORY, DEFAULT_PIDS, instanceArgs, parseInstance } from "../../plugins/cms-isolate/args.ts";
 import { checkCodeDir, checkDataPath, writableBy, type HostIds } from "../../plugins/cms-isolate/checks.ts";
+import { lastLogLine } from "../../plugins/cms-isolate/logs.ts";
 import { iniText } from "../../plugins/cms-isolate/php-ini.ts";
 import { isAlive, listensInside, startTicksOf, uptimeOf } from "../../plugins/cms-isolate/proc-facts.ts";
 import { SESSION_DIR, sandboxArgs, withSessionDir } from "../../plugins/cms-isolate/sandbox-args.ts";
@@ -257,5 +258,21 @@ describe("the plugin", () => {
       "bb    stopped  -    127.0.0.1:8081  -                 -       -",
       "",
     ].join("\n"));
+  });
+});
+
+describe("lastLogLine", () => {
+  test("the last line of a large log, read from its end; nsbox's own lines and prefix left out", () => {
+    const d = mkdtempSync(join(tmpdir(), "nsbox-cms-log-"));
+    try {
+      const log = join(d, "x.log");
+      writeFileSync(log, `${"noise\n".repeat(200_000)}nsbox: plugin cms-isolate: port taken\n--- 2026-01-01T00:00:00Z up x\n`);
+      expect(lastLogLine(log)).toBe("port taken");
+      writeFileSync(log, "");
+      expect(lastLogLine(log)).toBe("it ended without a word");
+      expect(lastLogLine(join(d, "missing.log"))).toBe("it ended without a word");
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });
