@@ -16,7 +16,16 @@ export interface WalkReport {
   hardLinks: string[];
   /** Mount points below the top, not entered. */
   mounts: string[];
+  /** Directories MAX_DEPTH levels below the top, left as they are with all they hold. */
+  tooDeep: string[];
 }
+
+/**
+ * How deep the walk goes. It holds one fd per level and recurses, and the sandbox decides how
+ * deep its tree is: tens of thousands of nested directories overflowed the stack and failed
+ * every later start. Deeper directories keep their owners, like hard links and mount points.
+ */
+export const MAX_DEPTH = 512;
 
 const DIRENT_BUFFER = 32 * 1024;
 
@@ -31,7 +40,7 @@ function give(fd: number, st: FileOwner, uid: number, gid: number, rel: string |
 /** A name from getdents (NUL-terminated bytes) as text for the report. */
 const show = (name: Uint8Array) => Buffer.from(name.subarray(0, name.length - 1)).toString("utf8");
 
-function walkDir(dirFd: number, rel: string, uid: number, gid: number, report: WalkReport): void {
+function walkDir(dirFd: number, rel: string, uid: number, gid: number, report: WalkReport, depth: number): void {
   const buf = new Uint8Array(DIRENT_BUFFER);
   readDirFd(dirFd, buf, rel, (name, type) => {
     // Built only when needed: for a tree of 100k files, 100k strings are measurable.
@@ -47,6 +56,7 @@ function walkDir(dirFd: number, rel: string, uid: number, gid: number, report: W
       const st = ownerOfFd(fd, path);
       const kind = st.mode & S_IFMT;
       if (kind === S_IFREG && st.nlink > 1) return void report.hardLinks.push(path());
+      if (kind === S_IFDIR && depth === MAX_DEPTH) return void report.tooDeep.push(path());
       if (kind === S_IFDIR && type !== DT_DIR) {
         // d_type said "not a directory" (or nothing): reopen it readable to descend.
         const dfd = openBeneath(dirFd, name, "dir");
@@ -54,7 +64,7 @@ function walkDir(dirFd: number, rel: string, uid: number, gid: number, report: W
         closeFd(fd);
         fd = dfd;
       }
-      if (kind === S_IFDIR) walkDir(fd, path(), uid, gid, report);
+      if (kind === S_IFDIR) walkDir(fd, path(), uid, gid, report, depth + 1);
       give(fd, st, uid, gid, path, report);
     } finally {
       closeFd(fd);
@@ -68,8 +78,8 @@ function walkDir(dirFd: number, rel: string, uid: number, gid: number, report: W
  * completed (an interrupted walk is redone on the next start).
  */
 export function chownTree(topFd: number, uid: number, gid: number, what: string): WalkReport {
-  const report: WalkReport = { changed: 0, kept: 0, hardLinks: [], mounts: [] };
-  walkDir(topFd, what, uid, gid, report);
+  const report: WalkReport = { changed: 0, kept: 0, hardLinks: [], mounts: [], tooDeep: [] };
+  walkDir(topFd, what, uid, gid, report, 1);
   give(topFd, ownerOfFd(topFd, what), uid, gid, what, report);
   return report;
 }

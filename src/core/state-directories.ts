@@ -8,7 +8,7 @@ import type { NormalSpec } from "../model/normalize.ts";
 import type { IdRange } from "../model/schema.ts";
 import { NsboxError } from "../base/errors.ts";
 import { logger } from "./log.ts";
-import { chownTree } from "./owned-tree.ts";
+import { chownTree, MAX_DEPTH } from "./owned-tree.ts";
 import { runningRecords } from "./sandbox-record.ts";
 import { persistentDir, persistentRoot } from "./state-dir.ts";
 import { ERRNO, errnoName } from "../base/errno.ts";
@@ -124,6 +124,10 @@ function giveToRoot(dir: string, fd: number, root: { uid: number; gid: number })
   if (report.hardLinks.length)
     log.warn(`--state ${dir}: ${report.hardLinks.length} file(s) with several hard links kept their owner (a link to a host file must not change hands), e.g. ${report.hardLinks[0]}`);
   if (report.mounts.length) log.warn(`--state ${dir}: mount points below it were not entered, e.g. ${report.mounts[0]}`);
+  if (report.tooDeep.length) {
+    const first = report.tooDeep[0]!.slice(dir.length + 1).split("/");
+    log.warn(`--state ${dir}: directories ${MAX_DEPTH} levels below it and deeper kept their owners, with all they hold, e.g. ${dir}/${first.slice(0, 2).join("/")}/.../${first.at(-1)}`);
+  }
   const stamp: Stamp = { path: dir, dev: st.dev, ino: String(st.ino), uid: root.uid, gid: root.gid };
   writeFileSync(`${file}.tmp`, JSON.stringify(stamp), { mode: 0o600 });
   renameSync(`${file}.tmp`, file);

@@ -4,7 +4,7 @@ import { afterAll, expect, test } from "bun:test";
 import { closeSync, linkSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync, constants } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chownTree } from "../../src/core/owned-tree.ts";
+import { chownTree, MAX_DEPTH } from "../../src/core/owned-tree.ts";
 
 const d = mkdtempSync(join(tmpdir(), "nsbox-walk-"));
 afterAll(() => rmSync(d, { recursive: true, force: true }));
@@ -24,6 +24,20 @@ test("walks every directory, follows no symlink, and leaves multiply-linked file
     expect(r.kept + r.changed).toBe(6);
     expect(r.hardLinks).toEqual([`${top}/hard`]);
     expect(r.mounts).toEqual([]);
+  } finally {
+    closeSync(fd);
+  }
+});
+
+test("directories MAX_DEPTH levels down are left with all they hold: the sandbox decides how deep its tree is", () => {
+  const top = join(d, "deep");
+  const levels = Array.from({ length: MAX_DEPTH + 8 }, () => "a");
+  mkdirSync(join(top, ...levels), { recursive: true });
+  const fd = openSync(top, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    const r = chownTree(fd, process.getuid!(), process.getgid!(), top);
+    expect(r.tooDeep).toEqual([join(top, ...levels.slice(0, MAX_DEPTH))]);
+    expect(r.kept + r.changed).toBe(MAX_DEPTH); // top and the MAX_DEPTH - 1 levels above the cut
   } finally {
     closeSync(fd);
   }

@@ -1,11 +1,11 @@
 // Trees a sandbox can write, planted from inside a real sandbox: nsbox's host side (root) must
 // never be redirected by a symlink there to read, bind, chown or chmod anything outside the
-// tree (the project rule; runc CVE-2021-30465 and CVE-2019-5736 are the classic escapes).
+// tree (runc CVE-2021-30465 is the classic swap), nor be stopped by what the sandbox made.
 import { afterAll, expect, test } from "bun:test";
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stampPath } from "../../src/core/state-directories.ts";
-import { describeRoot, inSandbox, nsbox, NSBOX, tempDir, waitFor } from "./harness.ts";
+import { describeRoot, host, inSandbox, nsbox, NSBOX, tempDir, waitFor } from "./harness.ts";
 
 const dirs: string[] = [];
 const stateDirs: string[] = [];
@@ -23,10 +23,11 @@ afterAll(async () => {
   for (const p of started) p.kill("SIGKILL");
   await Promise.all(started.map((p) => p.exited));
   for (const dir of stateDirs) rmSync(stampPath(dir), { force: true });
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  // rm(1): it removes a tree tens of thousands of levels deep in seconds (fts), where rmSync did not finish.
+  if (dirs.length) host(`rm -rf ${dirs.join(" ")}`);
 });
 
-describeRoot("writable trees: planted symlinks", () => {
+describeRoot("writable trees: what a sandbox plants there", () => {
   test("an idmapped bind's source behind a symlink the sandbox planted is refused, not cloned by root", () => {
     // The operator gives on-disk uid 1000's DATA at /data, and DATA/sub again at /sub. OTHER is
     // also uid 1000's, private (0700) and never given: only root can reach it.
@@ -120,5 +121,21 @@ describeRoot("writable trees: planted symlinks", () => {
     }
     expect([statSync(victim).mode & 0o7777, statSync(victim).gid]).toEqual([0o600, 0]);
     expect(metLink).toBe(1);
+  });
+
+  test("a state directory nested tens of thousands deep: the next start still works, the deep part keeps its owners", () => {
+    const d = fixture();
+    const s = join(d, "s");
+    stateDirs.push(s);
+    // From inside: 30000 nested directories, and DIR given to another of its own ids (CAP_CHOWN,
+    // which the updater keeps), so the stamp no longer matches and the next start walks again.
+    const plant = inSandbox(`cd ${s} && perl -e 'for (1..30000) { mkdir "a" or die "$!"; chdir "a" or die "$!" }' && chown 1 ${s}`, ["--state", s, "--cap-add", "CAP_CHOWN"]);
+    expect(plant.stderr).toBe("");
+    expect(plant.code).toBe(0);
+    const again = nsbox(["run", "--state", s, "--", "stat", "-c", "%u", s]);
+    expect(again.stdout).toBe("0\n");
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain(`--state ${s}: directories 512 levels below it and deeper kept their owners, with all they hold, e.g. ${s}/a/a/.../a\n`);
+    expect(again.stderr).not.toContain("internal error");
   });
 });
