@@ -108,7 +108,13 @@ function openOne(a: ListenAddress, unixFile: UnixSocketFile, sys: SocketSys): Li
  * since the bind, and is refused, never followed to a host file.
  */
 function giveGroup(path: string, gid: number, text: string): void {
-  const dir = openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
+  const replaced = () => new NsboxError(`${text}: replaced while nsbox made it (${path} is no longer its socket); its group was not changed`, 125, "another process writes that directory: put the socket where only root writes");
+  let dir: number;
+  try {
+    dir = openSync(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
+  } catch {
+    throw replaced();
+  }
   let fd: number;
   try {
     fd = openBeneath(dir, basename(path), "path");
@@ -116,8 +122,7 @@ function giveGroup(path: string, gid: number, text: string): void {
     closeSync(dir);
   }
   try {
-    if (fd < 0 || (statFd(fd, path).mode & S_IFMT) !== S_IFSOCK)
-      throw new NsboxError(`${text}: replaced while nsbox made it (${path} is no longer its socket); its group was not changed`, 125, "another process writes that directory: put the socket where only root writes");
+    if (fd < 0 || (statFd(fd, path).mode & S_IFMT) !== S_IFSOCK) throw replaced();
     chownFd(fd, 0xffffffff, gid, path); // -1: the owner stays
   } finally {
     if (fd >= 0) closeFd(fd);
