@@ -12,7 +12,7 @@ export interface WalkReport {
   changed: number;
   /** Inodes already owned right. */
   kept: number;
-  /** Regular files with st_nlink > 1, left as they are (paths relative to the top). */
+  /** Regular files with st_nlink > 1 not owned as asked, left as they are (paths relative to the top). */
   hardLinks: string[];
   /** Mount points below the top, not entered. */
   mounts: string[];
@@ -55,7 +55,11 @@ function walkDir(dirFd: number, rel: string, uid: number, gid: number, report: W
     try {
       const st = ownerOfFd(fd, path);
       const kind = st.mode & S_IFMT;
-      if (kind === S_IFREG && st.nlink > 1) return void report.hardLinks.push(path());
+      if (kind === S_IFREG && st.nlink > 1) {
+        if (st.uid === uid && st.gid === gid) report.kept++;
+        else report.hardLinks.push(path());
+        return;
+      }
       if (kind === S_IFDIR && depth === MAX_DEPTH) return void report.tooDeep.push(path());
       if (kind === S_IFDIR && type !== DT_DIR) {
         // d_type said "not a directory" (or nothing): reopen it readable to descend.

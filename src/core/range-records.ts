@@ -8,11 +8,11 @@ import { join } from "node:path";
 import type { PlanContext } from "../model/context.ts";
 import { EXIT, NsboxError } from "../base/errors.ts";
 import { rangeOf, rangePool, slotRecord, type RangePool } from "./id-ranges.ts";
-import { chownTree } from "./owned-tree.ts";
+import { chownTree, MAX_DEPTH } from "./owned-tree.ts";
 import { runningRecords } from "./sandbox-record.ts";
 import { persistentRoot } from "./state-dir.ts";
 import { openStateDir, readStamp } from "./state-directories.ts";
-import { closeFd } from "./sys/fs-at.ts";
+import { chownFd, closeFd } from "./sys/fs-at.ts";
 
 export interface RangeRecord {
   name: string;
@@ -95,11 +95,23 @@ export function releaseRange(name: string, ctx: Pick<PlanContext, "subuid" | "su
   }
   for (const d of owned) {
     const fd = openStateDir(d.path);
+    let left: string[];
     try {
-      chownTree(fd, 0, 0, d.path);
+      const report = chownTree(fd, 0, 0, d.path);
+      left = [...report.hardLinks, ...report.mounts, ...report.tooDeep];
+      // What the walk does not touch may still be the range's: released, the slot could go to
+      // another name, which would then own it. DIR goes back to the range, so that it still
+      // counts as the range's (ownedStateDirs) until a walk leaves nothing.
+      if (left.length) chownFd(fd, record.uid.start, record.gid.start, d.path);
     } finally {
       closeFd(fd);
     }
+    if (left.length)
+      throw new NsboxError(
+        `${d.path}: ${left.length} entr${left.length === 1 ? "y" : "ies"} the walk leaves alone (a file with several hard links, a mount point, or a directory ${MAX_DEPTH} levels down) may still be ${name}'s, e.g. ${left[0]}; the range stays`,
+        EXIT.failed,
+        "give them to root yourself (chown -h root:root) or remove them, then run it again",
+      );
     rmSync(d.stamp, { force: true });
   }
   // The name first: a slot file without a name is only unused, a name without its slot's claim

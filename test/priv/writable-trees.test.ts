@@ -2,14 +2,15 @@
 // never be redirected by a symlink there to read, bind, chown or chmod anything outside the
 // tree (runc CVE-2021-30465 is the classic swap), nor be stopped by what the sandbox made.
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stampPath } from "../../src/core/state-directories.ts";
-import { describeRoot, host, inSandbox, nsbox, NSBOX, tempDir, waitFor } from "./harness.ts";
+import { describeRoot, forgetRanges, host, inSandbox, nsbox, NSBOX, tempDir, waitFor } from "./harness.ts";
 
 const dirs: string[] = [];
 const stateDirs: string[] = [];
 const started: Bun.Subprocess[] = [];
+const names: string[] = [];
 
 /** A temporary directory the sandboxes' ranges can search. */
 function fixture(): string {
@@ -23,6 +24,7 @@ afterAll(async () => {
   for (const p of started) p.kill("SIGKILL");
   await Promise.all(started.map((p) => p.exited));
   for (const dir of stateDirs) rmSync(stampPath(dir), { force: true });
+  forgetRanges(names);
   // rm(1): it removes a tree tens of thousands of levels deep in seconds (fts), where rmSync did not finish.
   if (dirs.length) host(`rm -rf ${dirs.join(" ")}`);
 });
@@ -137,5 +139,29 @@ describeRoot("writable trees: what a sandbox plants there", () => {
     expect(again.code).toBe(0);
     expect(again.stderr).toContain(`--state ${s}: directories 512 levels below it and deeper kept their owners, with all they hold, e.g. ${s}/a/a/.../a\n`);
     expect(again.stderr).not.toContain("internal error");
+  });
+
+  test("ranges rm --reown-root keeps the range while the walk left files of the sandbox's (hard links)", () => {
+    const d = fixture();
+    const s = join(d, "s");
+    stateDirs.push(s);
+    const name = `wt-${process.pid}`;
+    names.push(name);
+    const plant = inSandbox(`echo data > ${s}/f && ln ${s}/f ${s}/g`, ["--name", name, "--state", s]);
+    expect(plant.stderr).toBe("");
+    expect(plant.code).toBe(0);
+    const range = lstatSync(join(s, "f")).uid;
+    expect(range).not.toBe(0);
+    // Released with f still the range's, the slot's next name would own it.
+    const refused = nsbox(["ranges", "rm", name, "--reown-root"]);
+    expect(refused.code).toBe(125);
+    expect(refused.stderr.trim().split("\n")).toHaveLength(1);
+    expect(refused.stderr).toContain(`${s}: 2 entries the walk leaves alone`);
+    expect(nsbox(["ranges"]).stdout).toContain(name);
+    // The operator decides about the link; then the release goes through.
+    rmSync(join(s, "g"));
+    const released = nsbox(["ranges", "rm", name, "--reown-root"]);
+    expect(released.code).toBe(0);
+    expect([lstatSync(join(s, "f")).uid, readFileSync(join(s, "f"), "utf8")]).toEqual([0, "data\n"]);
   });
 });
