@@ -44,6 +44,8 @@ export interface Caller {
   root: string;
   env: Record<string, string>;
   cwd: string;
+  /** Effective uid and gid when they differ from uid and gid (a set-user-ID caller). */
+  euid?: number;
 }
 
 export class FrontLayout {
@@ -83,12 +85,13 @@ export class FrontLayout {
   }
 
   /** argv run inside the namespace (nsenter execs it: the pid is argv's), as uid/gid with exactly env in cwd. */
-  private argvIn(c: Pick<Caller, "uid" | "gid" | "env" | "cwd">, argv: string[]): string[] {
-    const ids = c.uid === 0 ? [] : ["setpriv", `--reuid=${c.uid}`, `--regid=${c.gid}`, "--clear-groups"];
+  private argvIn(c: Pick<Caller, "uid" | "gid" | "env" | "cwd" | "euid">, argv: string[]): string[] {
+    const set = c.euid === undefined ? [`--reuid=${c.uid}`, `--regid=${c.gid}`] : [`--ruid=${c.uid}`, `--rgid=${c.gid}`, `--euid=${c.euid}`, `--egid=${c.euid}`];
+    const ids = c.uid === 0 && c.euid === undefined ? [] : ["setpriv", ...set, "--clear-groups"];
     return ["nsenter", "-t", String(this.holder.pid), "-m", "-r", `--wdns=${c.cwd}`, "--", ...ids, "env", "-i", ...Object.entries(c.env).map(([k, v]) => `${k}=${v}`), ...argv];
   }
 
-  run(c: Pick<Caller, "uid" | "gid" | "env" | "cwd">, argv: string[]): Run {
+  run(c: Pick<Caller, "uid" | "gid" | "env" | "cwd" | "euid">, argv: string[]): Run {
     const r = Bun.spawnSync(this.argvIn(c, argv), { stdin: "ignore", timeout: 20_000 });
     return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString(), pid: r.pid };
   }

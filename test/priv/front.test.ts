@@ -336,4 +336,31 @@ describeRoot("the front", () => {
     expect(miss.stdout).toStartWith(`sibling\nargv ${LINK}\nargv run\n`);
     expect(miss.stdout).toContain(`env XDG_RUNTIME_DIR=${xdg}\n`);
   });
+
+  test("a set-user-ID caller (real uid a user's, effective root) is never served the user's entry", () => {
+    // The user's entry, in the user's own state root, holding what only root may run (no user
+    // namespace): served with root's effective ids, it would read /etc/shadow.
+    const xdg = "/usr/local/lib/xdg-setuid";
+    L.sh(`mkdir -m 0700 ${xdg}; chown 65534:65534 ${xdg}`);
+    const user: Caller = { uid: 65534, gid: 65534, root: `${xdg}/nsbox`, env: { PATH, XDG_RUNTIME_DIR: xdg, NSBOX_TRACE: "1" }, cwd: "/" };
+    L.makeRoot(user);
+    const args = ["run", "--", "sh", "-c", "head -c 5 /etc/shadow"];
+    const { wire } = L.plan(ROOT, ["run", "--share", "user", "--", "sh", "-c", "head -c 5 /etc/shadow"]);
+    L.writeEntry(user, args, { change: (e) => ({ ...e, wire }) });
+    const r = L.run({ ...user, euid: 0 }, [LINK, ...args]);
+    expect(r.stderr).toContain("front: miss: real and effective ids differ\n");
+    expect(r.stdout).toStartWith(`sibling\nargv ${LINK}\nargv run\n`);
+    expect(r.stdout).not.toContain("root:");
+  });
+
+  test("a hit with fds 0 and 1 closed: the payload finds /dev/null there, no fd of the stage's", () => {
+    // dash adds PWD to what it execs: the entry is for that environment.
+    const c: Caller = { ...ROOT, env: { ...ROOT.env, PWD: "/" } };
+    const args = ["run", "--", "sh", "-c", "for f in 0 1; do echo \"fd $f $(readlink /proc/$$/fd/$f)\" >&2; done"];
+    L.writeEntry(c, args);
+    const r = L.run(c, ["sh", "-c", 'exec "$@" <&- >&-', "sh", LINK, ...args]);
+    expect(r.stderr).toContain("front: hit\n");
+    expect(r.stderr).toContain("\nfd 0 /dev/null\nfd 1 /dev/null\n");
+    expect(r.code).toBe(0);
+  });
 });

@@ -139,6 +139,25 @@ describeRoot("saved plans", () => {
     expect(save(join(sub, "q"), [], ["echo", "ran"]).stderr).toContain(`plan --save: directory ${sub} is writable by others (mode 0777)`);
   });
 
+  test("a set-user-ID caller (real uid a user's, effective root) is refused: the user's plan would run as root", () => {
+    // A plan only root may start (no user namespace), as the user could have written it.
+    const file = join(dir, "setuid");
+    expect(save(file, ["--share", "user"], ["sh", "-c", "head -c 5 /etc/shadow"]).code).toBe(0);
+    chownSync(file, 65534, 65534);
+    const r = Bun.spawnSync(["setpriv", "--ruid=65534", "--rgid=65534", "--euid=0", "--egid=0", "--clear-groups", file], { env: ENV, stdin: "ignore", timeout: 20_000 });
+    expect(r.stdout.toString()).toBe("");
+    expect(r.stderr.toString()).toBe("nsbox: plan: started with real uid 65534 gid 65534 but effective uid 0 gid 0 (a set-user-ID caller); start it with one identity\n");
+    expect(r.exitCode).toBe(125);
+  });
+
+  test("the sandbox's init shows `nsbox` and the appended arguments, not the host paths of the stage and the plan", () => {
+    const file = join(dir, "cmdline");
+    expect(save(file, ["--append-args"], ["sh", "-c", "tr '\\0' ' ' < /proc/1/cmdline; echo", "sh"]).code).toBe(0);
+    const r = startPlan(file, ["extra"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^nsbox +extra \n$/);
+  });
+
   test("a plan from another nsbox version, stage or kernel fails with one line and never runs", () => {
     const bytes = readFileSync(join(dir, "orig"));
     const cases: [string, (h: string) => string, RegExp][] = [

@@ -93,7 +93,7 @@ static int by_bytes(const void *a, const void *b)
 }
 
 /* The entry's file name: sha256 of the key (FRONT.md "The key") in hex. */
-static const char *key_hex(int argc, char **argv, char hex[65])
+static const char *key_hex(int argc, char **argv, uid_t uid, gid_t gid, char hex[65])
 {
 	char cwd[PATH_MAX];
 	struct sha256 c;
@@ -122,9 +122,9 @@ static const char *key_hex(int argc, char **argv, char hex[65])
 	key_token(&c, "nsbox-front-key");
 	key_token(&c, "1");
 	key_token(&c, "uid");
-	key_number(&c, getuid());
+	key_number(&c, uid);
 	key_token(&c, "gid");
-	key_number(&c, getgid());
+	key_number(&c, gid);
 	key_token(&c, "cwd");
 	key_token(&c, cwd);
 	key_token(&c, "argc");
@@ -331,12 +331,17 @@ static const char *prepare(int argc, char **argv, struct spec *s)
 	const char *why, *sandbox, *spec_json;
 	struct check_fail cf;
 	struct stat self;
-	uid_t uid = getuid();
+	uid_t uid;
+	gid_t gid;
 	size_t len;
 	int fd;
 
+	/* The entry and the state root are trusted as the real uid's: with other effective ids
+	 * (a set-user-ID caller) they would run with rights their writer does not have. */
+	if (caller_ids(&uid, &gid, &cf) < 0)
+		return "real and effective ids differ";
 	/* A line without an entry is the common miss: it is found first. */
-	if ((why = key_hex(argc, argv, hex)))
+	if ((why = key_hex(argc, argv, uid, gid, hex)))
 		return why;
 	if (!state_root(uid))
 		return "the state root is not a clean absolute path";

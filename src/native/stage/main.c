@@ -35,18 +35,27 @@ static char *read_spec(int fd, size_t *len)
 	return read_all(fd, WIRE_MAX_STREAM + 1, len, "spec-fd", what);
 }
 
-/* `--plan FILE [ARG...]`: the interpreter line of a saved plan (saved-plan.c). */
-static _Noreturn void run_saved_plan(const char *file, char **args, int n)
+/* `--plan FILE [ARG...]` (argv[0..2]): the interpreter line of a saved plan (saved-plan.c). */
+static _Noreturn void run_saved_plan(int argc, char **argv)
 {
 	struct wire_error e;
-	size_t cap, at, len;
-	int append;
+	size_t cap, at, len, n0;
+	int append, i;
+	const char *file = argv[2];
 	char *buf = plan_load(file, &cap, &at, &len, &append);
 
 	if (wire_decode(buf + at, len, &spec, &e) < 0)
 		die(EXIT_SETUP, "invalid wire spec", 0, "%s: %s (at token %u)", file, e.reason, e.token);
-	plan_append_args(&spec, file, append, args, n);
+	plan_append_args(&spec, file, append, argv + 3, argc - 3);
 	trace("plan checked and decoded");
+	/* The init is the sandbox's PID 1, and /proc/1/cmdline is readable by the payload whatever
+	 * its dumpability (proc(5)): it shows `nsbox` and the appended ARGs (the payload's own), as
+	 * for --spec-fd, not the host paths of the stage and the plan. */
+	n0 = strlen(argv[0]);
+	for (i = 0; i < 3; i++)
+		memset(argv[i], 0, strlen(argv[i]));
+	if (n0 >= 5)
+		memcpy(argv[0], "nsbox", 5);
 	stage_run(&spec, buf, cap);
 }
 
@@ -72,12 +81,15 @@ int main(int argc, char **argv)
 	size_t len;
 	char *buf, *end;
 
+	/* Before anything is opened: with 0-2 closed by the caller, the front's and a plan's files,
+	 * and then on-exit's directories, would take their places and hide them from stage_run. */
+	stage_fill_stdio();
 	trace_init();
 	trace("start");
 	if (is_front(argc, argv))
 		front_main(argc, argv, &spec);
 	if (argc >= 3 && strcmp(argv[1], "--plan") == 0)
-		run_saved_plan(argv[2], argv + 3, argc - 3);
+		run_saved_plan(argc, argv);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--check") == 0 && !check) {
 			check = 1;

@@ -67,6 +67,23 @@ int guarded_file(const char *path, int fd, uid_t owner, struct stat *st, struct 
 	return 0;
 }
 
+int caller_ids(uid_t *uid, gid_t *gid, struct check_fail *f)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
+		return fail(f, errno, "getresuid");
+	/* execve(2) sets the saved ids to the effective ones: the real and effective pairs are
+	 * all there is to compare. */
+	if (ru != eu || rg != eg)
+		return fail(f, 0, "started with real uid %u gid %u but effective uid %u gid %u (a set-user-ID caller); start it with one identity",
+			    (unsigned)ru, (unsigned)rg, (unsigned)eu, (unsigned)eg);
+	*uid = ru;
+	*gid = rg;
+	return 0;
+}
+
 int installed_self(char path[PATH_MAX], struct stat *st, struct check_fail *f)
 {
 	struct stat named;

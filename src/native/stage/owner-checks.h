@@ -22,6 +22,12 @@ int guarded_dirs(const char *path, uid_t owner, int strict, struct check_fail *f
  * by its owner only. Fills *st. 0, or -1 with *f filled. */
 int guarded_file(const char *path, int fd, uid_t owner, struct stat *st, struct check_fail *f);
 
+/* The caller's uid and gid, whose files the stage trusts as the caller's own. Its privileges
+ * are the effective ids': a set-user-ID program that kept its user's real uid would have the
+ * user's files (a plan, ROOT/plans) run with the program owner's rights, so real and effective
+ * ids that differ are refused. 0, or -1 with *f filled. */
+int caller_ids(uid_t *uid, gid_t *gid, struct check_fail *f);
+
 /* The running stage (/proc/self/exe): an installed file, root's, in directories root's alone.
  * Returns an O_CLOEXEC fd on it, its path (the kernel's name for it, absolute) and its stat;
  * -1 with *f filled. */

@@ -76,16 +76,18 @@ static _Noreturn void child(const struct spec *s, int err[2], int sync[2], int p
 	payload_exec(s);
 }
 
+void stage_fill_stdio(void)
+{
+	int fd;
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && openat(AT_FDCWD, "/dev/null", O_RDWR) != fd)
+			die(EXIT_SETUP, "stdio", errno, "fd %d", fd);
+}
+
 /* fds the spec names must be open when the stage starts: anything else is a caller's bug. */
 static void check_fds(const struct spec *s)
 {
 	unsigned i;
-	int fd;
-	/* fds 0-2 are opened on /dev/null when missing, so no pipe or directory fd of ours
-	 * can land there and reach the payload as its stdin/stdout/stderr. */
-	for (fd = 0; fd < 3; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && openat(AT_FDCWD, "/dev/null", O_RDWR) != fd)
-			die(EXIT_SETUP, "stdio", errno, "fd %d", fd);
 	for (i = 0; i < s->n_keep_fd; i++)
 		if (fcntl((int)s->keep_fd[i], F_GETFD) < 0)
 			die(EXIT_SETUP, "keep-fd", errno, "%u", s->keep_fd[i]);

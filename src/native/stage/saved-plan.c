@@ -5,6 +5,7 @@
  *  - the stage itself (/proc/self/exe) is root-owned and not writable by group or others, and
  *    so is its directory; the directories above are root-owned and not writable by others
  *    unless sticky: no one but root can have replaced it;
+ *  - the caller's real and effective ids agree (owner-checks.c caller_ids);
  *  - the plan file is a regular file owned by root or by the caller, not writable by group or
  *    others, in directories owned by root or the caller that others cannot write (or sticky):
  *    whoever could change it could already run anything as its owner;
@@ -106,15 +107,19 @@ char *plan_load(const char *file, size_t *cap, size_t *wire_at, size_t *wire_len
 	struct utsname u;
 	struct check_fail f;
 	struct stat st, self_st;
-	int fd, self_fd = installed_self(self, &self_st, &f);
+	uid_t uid;
+	gid_t gid;
+	int fd, self_fd;
 
+	must("plan", caller_ids(&uid, &gid, &f), &f);
+	self_fd = installed_self(self, &self_st, &f);
 	must("stage", self_fd, &f);
 	if (!realpath(file, real))
 		die(EXIT_SETUP, "plan", errno, "%s", file);
 	if ((fd = openat(AT_FDCWD, real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		die(EXIT_SETUP, "plan", errno, "%s", file);
-	must("plan", guarded_file(file, fd, getuid(), &st, &f), &f);
-	must("plan", guarded_dirs(real, getuid(), 0, &f), &f);
+	must("plan", guarded_file(file, fd, uid, &st, &f), &f);
+	must("plan", guarded_dirs(real, uid, 0, &f), &f);
 	/* A header line is short; the wire spec behind it at most WIRE_MAX_STREAM bytes. */
 	*cap = WIRE_MAX_STREAM + 65536;
 	/* One byte short of the mapping: a file that fills it is larger than a plan can be. */

@@ -20,6 +20,9 @@ extern struct stage_fds stage_fds;
  * the spec's strings (stage_give_back gives its pages back). For --spec-fd and --plan (main.c)
  * and the front (front.c). */
 _Noreturn void stage_run(struct spec *s, char *buf, size_t cap);
+/* Opens /dev/null on each of fds 0-2 that is closed, so no fd of the stage's can land there and
+ * reach the payload as its stdin, stdout or stderr. Called first thing by main. */
+void stage_fill_stdio(void);
 
 /* ns.c: joining given namespaces (supervisor; ns-fd fds are closed right after), cloning the
  * child, late unshares (child). */
