@@ -21,7 +21,9 @@ function fixture(): string {
 }
 
 afterAll(async () => {
-  for (const p of started) p.kill("SIGKILL");
+  // SIGTERM: the supervisor forwards it to the payload and, once the sandbox ends, removes its
+  // record (a SIGKILL would leave the record to nsbox gc).
+  for (const p of started) p.kill("SIGTERM");
   await Promise.all(started.map((p) => p.exited));
   for (const dir of stateDirs) rmSync(stampPath(dir), { force: true });
   forgetRanges(names);
