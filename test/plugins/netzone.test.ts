@@ -105,8 +105,22 @@ describe("rules per policy", () => {
     expect(lines).toContain('iifname "nz-z" tcp dport 3128 accept');
     expect(lines).toContain('iifname "nz-z" udp dport 3128 accept');
     expect(lines.filter((l) => l === 'iifname "nz-z" drop')).toHaveLength(2);
-    // Decisions key on the bridge, never on a source address a member could change.
-    expect(t).not.toContain("saddr");
+    // Decisions key on the bridge, never on a source address a member could change: a source
+    // address only ever drops (one that is not the zone's), first in both chains.
+    expect(lines.filter((l) => l.includes("saddr"))).toEqual(['iifname "nz-z" ip saddr != 10.87.0.0/24 drop', 'iifname "nz-z" ip saddr != 10.87.0.0/24 drop']);
+    for (const chain of ["forward", "input"]) expect(lines.slice(lines.indexOf(`chain ${chain} {`)).find((l) => l.startsWith('iifname "nz-z"'))).toBe('iifname "nz-z" ip saddr != 10.87.0.0/24 drop');
+  });
+
+  test("link-local (the metadata service) and loopback are never forwarded, in lan zones too; a --dns server there still answers", () => {
+    for (const policy of ["internet", "lan"]) {
+      const lines = render(policy, { dns: ["169.254.169.253"] }).split("\n").map((l) => l.trim());
+      const drop = lines.indexOf('iifname "nz-z" ip daddr 169.254.0.0/16 drop');
+      expect({ policy, drop: drop > 0 }).toEqual({ policy, drop: true });
+      expect(lines.indexOf('iifname "nz-z" ip daddr 169.254.169.253 udp dport 53 accept')).toBeLessThan(drop);
+      expect(lines).toContain('iifname "nz-z" ip daddr 127.0.0.0/8 drop');
+      const accept = lines.indexOf('iifname "nz-z" ip daddr 169.254.0.0/16 accept');
+      if (accept >= 0) expect(drop).toBeLessThan(accept);
+    }
   });
 
   test("--dns servers get port 53 (udp and tcp) before the LAN is dropped, on the host too; not in isolated zones", () => {

@@ -21,6 +21,8 @@ export interface ZoneRule {
   /** An address or a network (`10.0.0.2`, `10.0.0.0/24`, `fd00::/64`). */
   saddr?: string;
   daddr?: string;
+  /** The source is NOT in this address or network (`ip saddr != 10.0.0.0/24`). */
+  saddrNot?: string;
   proto?: "tcp" | "udp" | "icmp" | "icmpv6";
   /** Needs proto tcp or udp. */
   dport?: number;
@@ -65,13 +67,13 @@ function checkPort(port: number, what: string): number {
   return port;
 }
 
-/** `ip saddr 10.0.0.0/24` or `ip6 daddr fd00::1`, with the family it implies. */
-function addrMatch(dir: "saddr" | "daddr", value: string): { text: string; family: Family } {
+/** `ip saddr 10.0.0.0/24`, `ip6 daddr fd00::1` or `ip saddr != 10.0.0.0/24`, with the family it implies. */
+function addrMatch(dir: "saddr" | "daddr", value: string, negate = false): { text: string; family: Family } {
   const cidr = value.includes("/") ? networkOf(parseCidr(value)) : undefined;
   const addr = cidr ? cidr.address : parseAddress(value);
   const full = addr.family === 4 ? 32 : 128;
   const text = cidr && cidr.prefix !== full ? cidr.text : addr.text;
-  return { text: `${addr.family === 4 ? "ip" : "ip6"} ${dir} ${text}`, family: addr.family };
+  return { text: `${addr.family === 4 ? "ip" : "ip6"} ${dir} ${negate ? "!= " : ""}${text}`, family: addr.family };
 }
 
 function renderVerdict(v: Verdict, family: Family | undefined): string {
@@ -95,10 +97,10 @@ export function renderRule(r: ZoneRule): string {
   let family: Family | undefined;
   if (r.iifname !== undefined) parts.push(`iifname "${checkIfname(r.iifname)}"`);
   if (r.oifname !== undefined) parts.push(`oifname "${checkIfname(r.oifname)}"`);
-  for (const dir of ["saddr", "daddr"] as const) {
-    const value = r[dir];
+  for (const [dir, key] of [["saddr", "saddr"], ["saddr", "saddrNot"], ["daddr", "daddr"]] as const) {
+    const value = r[key];
     if (value === undefined) continue;
-    const m = addrMatch(dir, value);
+    const m = addrMatch(dir, value, key === "saddrNot");
     if (family && family !== m.family) throw new UsageError(`rule matches saddr ${r.saddr} and daddr ${r.daddr}: one is IPv4, the other IPv6`);
     family = m.family;
     parts.push(m.text);

@@ -26,6 +26,13 @@ export const DEFAULT_LAN = [
   "::1/128",
 ];
 
+/**
+ * Destinations no zone is forwarded to, whatever its policy (only its --dns servers' port 53
+ * comes first): loopback, and link-local, which a router must not forward (RFC 3927 §2.7) and
+ * where clouds serve instance credentials (the metadata service at 169.254.169.254).
+ */
+export const NEVER_FORWARDED = ["127.0.0.0/8", "169.254.0.0/16"];
+
 export const bridgeName = (zone: string) => `nz-${zone}`;
 
 export function checkZoneName(name: string): string {
@@ -181,6 +188,10 @@ export function zoneTable(z: Zone): ZoneTable {
     ...(z.peers ? [{ iifname: br, oifname: br, verdict: "accept" as const }] : []),
     // Nothing new enters a zone from outside it: not from the LAN, the internet or another zone.
     { oifname: br, verdict: "drop" },
+    // A member that gives itself another address (real root with CAP_NET_ADMIN or CAP_NET_RAW)
+    // is dropped: masqueraded out, a spoofed LAN source would have the answer forwarded onto
+    // the LAN. First, so no conntrack entry of another network is ever matched from the zone.
+    fromZone({ saddrNot: z.subnet, verdict: "drop" }),
     fromZone({ ct: ["established", "related"], verdict: "accept" }),
     fromZone({ ct: ["invalid"], verdict: "drop" }),
   ];
@@ -189,17 +200,20 @@ export function zoneTable(z: Zone): ZoneTable {
   const dns = (extra: Partial<ZoneRule> = {}) =>
     z.dns.flatMap((d) => (["udp", "tcp"] as const).map((proto) => fromZone({ daddr: d, proto, dport: 53, verdict: "accept", ...extra })));
   if (z.policy !== "isolated") forward.push(...dns());
+  forward.push(...NEVER_FORWARDED.map((n) => fromZone({ daddr: n, verdict: "drop" })));
   if (z.policy === "internet") {
     forward.push(...z.lan.map((n) => fromZone({ daddr: n, verdict: "drop" })));
     forward.push(fromZone({ oifname: z.uplink!, verdict: "accept" }));
     postrouting.push(fromZone({ oifname: z.uplink!, verdict: "masquerade" }));
   } else if (z.policy === "lan") {
-    forward.push(...z.lan.map((n) => fromZone({ daddr: n, verdict: "accept" })));
+    const lan = z.lan.filter((n) => !NEVER_FORWARDED.includes(n));
+    forward.push(...lan.map((n) => fromZone({ daddr: n, verdict: "accept" })));
     // The LAN has no route back to a zone's subnet: members appear as the host, on the LAN only.
-    postrouting.push(...z.lan.filter((n) => !n.includes(":")).map((n) => fromZone({ daddr: n, verdict: "masquerade" })));
+    postrouting.push(...lan.filter((n) => !n.includes(":")).map((n) => fromZone({ daddr: n, verdict: "masquerade" })));
   }
   forward.push(fromZone({ verdict: "drop" }));
   const input: ZoneRule[] = [
+    fromZone({ saddrNot: z.subnet, verdict: "drop" }),
     fromZone({ ct: ["established", "related"], verdict: "accept" }),
     ...(z.policy !== "isolated" ? dns() : []),
     ...z.allowHost.flatMap((p) => (["tcp", "udp"] as const).map((proto) => fromZone({ proto, dport: p, verdict: "accept" as const }))),
@@ -214,7 +228,7 @@ export function zoneTable(z: Zone): ZoneTable {
 }
 
 /** `show`: the zone as lines of text. */
-export function describeZone(z: Zone, members: readonly { address: string; owner: string }[] = []): string {
+export function describeZone(z: Zone, members: readonly { address: string; owner: string }[] = [], firewall?: string): string {
   const lines = [
     `zone ${z.name}: policy ${z.policy}`,
     `  subnet ${z.subnet}, gateway ${z.gateway} on bridge ${bridgeName(z.name)}`,
@@ -228,6 +242,7 @@ export function describeZone(z: Zone, members: readonly { address: string; owner
     `  members reach each other: ${z.peers ? "yes" : "no"}; other zones: no; the host: ${z.allowHost.length ? `ports ${z.allowHost.join(", ")} only` : "no"}`,
     `  IPv6: disabled in every member; dropped at the host`,
     `  dns: ${z.dns.length ? `${z.dns.join(", ")} (port 53 open to them${z.policy === "isolated" ? ": no, the zone is isolated" : ""})` : "(the sandbox's own /etc/resolv.conf)"}`,
+    ...(firewall === undefined ? [] : [`  nftables: ${firewall}`]),
     `  lan prefixes: ${z.lan.join(" ")}`,
     `  members: ${members.length ? members.map((m) => `${m.address} (${m.owner})`).join(", ") : "none"}`,
   ];
