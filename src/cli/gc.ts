@@ -7,13 +7,15 @@ import type { CliIo } from "./io.ts";
 
 export function registerGc(cli: CAC, io: CliIo): void {
   const cmd = cli
-    .command("gc", "Remove what killed runs left behind (records, namespaces, cgroups, veths, nft tables) and stamps of state directories that are gone; only what nsbox recorded, never data")
+    .command("gc", "Remove what killed runs left behind (records, namespaces, cgroups, veths, nft tables) and stamps of state directories that are gone; put back zone firewall tables a flushed ruleset lost; only what nsbox recorded, never data")
     .option("--dry-run", "only list what would be removed")
     .action((options: { dryRun?: unknown } & Record<string, unknown>) => {
       applyLogOptions(options);
       const dry = Boolean(options.dryRun);
       const result = collectGarbage(dry);
-      io.stdout(result.removed.map((w) => `${dry ? "would remove" : "removed"} ${w}\n`).join(""));
+      io.stdout(
+        [...result.removed.map((w) => `${dry ? "would remove" : "removed"} ${w}\n`), ...result.restored.map((w) => `${dry ? "would restore" : "restored"} ${w}\n`)].join(""),
+      );
       if (result.failed.length > 0) {
         throw new NsboxError(`could not remove ${result.failed.map((f) => `${f.what} (${f.error})`).join("; ")}`, EXIT.failed);
       }

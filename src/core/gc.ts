@@ -8,6 +8,7 @@ import { parseMountinfo } from "./mountinfo.ts";
 import { listPersistRecords, persistRoot, releasePrivateMount, removePersisted } from "./persist.ts";
 import { emptyNsboxCgroupParents, removeCgroupDirs, staleCgroupRecords } from "./cgroup.ts";
 import { netCollector } from "./net/net-gc.ts";
+import { zoneFirewallCollector } from "./zone/zone-firewall.ts";
 import type { Collector, Leftover } from "./gc-collector.ts";
 import { staleStamps } from "./state-directories.ts";
 
@@ -82,24 +83,26 @@ const cgroupParents: Collector = {
 /** Stamps of state directories that no longer exist (docs/ids.md); the directories are data, never collected. */
 const stateStamps: Collector = { name: "state-directory stamps", find: staleStamps };
 
-export const COLLECTORS: Collector[] = [sandboxRecords, halfPersisted, persistMount, cgroups, cgroupParents, netCollector(), stateStamps];
+export const COLLECTORS: Collector[] = [sandboxRecords, halfPersisted, persistMount, cgroups, cgroupParents, netCollector(), zoneFirewallCollector(), stateStamps];
 
 export interface GcResult {
   removed: string[];
+  restored: string[];
   failed: { what: string; error: string }[];
 }
 
 export function collectGarbage(dryRun: boolean, collectors: readonly Collector[] = COLLECTORS): GcResult {
-  const result: GcResult = { removed: [], failed: [] };
+  const result: GcResult = { removed: [], restored: [], failed: [] };
   for (const c of collectors) {
     for (const left of c.find()) {
+      const done = left.restores ? result.restored : result.removed;
       if (dryRun) {
-        result.removed.push(left.what);
+        done.push(left.what);
         continue;
       }
       try {
         left.remove();
-        result.removed.push(left.what);
+        done.push(left.what);
       } catch (e) {
         result.failed.push({ what: left.what, error: (e as Error).message });
       }

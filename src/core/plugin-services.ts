@@ -1,7 +1,7 @@
 // The core's side of the plugin services contract (plugin/services.ts): listen sockets, running
 // sandboxes and network zones, each a thin door onto the core module that owns it. The
 // composition root (src/cli) hands this object to every plugin, built-in or third-party.
-import type { PluginServices, SandboxFound } from "../plugin/services.ts";
+import type { PluginServices, SandboxFound, Zone, ZoneMember } from "../plugin/services.ts";
 import { parseListenAddress, type ListenAddress } from "../model/sockaddr.ts";
 import { UsageError } from "../base/errors.ts";
 import { groupId, openListeners } from "./listen-sockets.ts";
@@ -12,6 +12,7 @@ import { existingStateDir } from "./state-dir.ts";
 import { holdFileLock, lockHolder } from "./file-lock.ts";
 import { checkAllowedSocket, hostId } from "./unix-socket-access.ts";
 import { describeZone } from "./zone/zone.ts";
+import { firewallState } from "./zone/zone-firewall.ts";
 import { createZone, removeZone, requireNftables } from "./zone/zone-host.ts";
 import { listZones, liveLeases, readZone, zoneStore } from "./zone/zone-store.ts";
 
@@ -64,7 +65,7 @@ export const corePluginServices: PluginServices = Object.freeze({
     list: () => listZones(),
     get: (name: string) => readZone(zoneStore(), name),
     members: zoneMembers,
-    describe: describeZone,
+    describe: (zone: Zone, members: readonly ZoneMember[]) => describeZone(zone, members, firewallState(zone)),
     requireNftables,
   }),
 });

@@ -25,12 +25,12 @@ describe("gc", () => {
   });
   test("--dry-run lists and removes nothing", () => {
     const log: string[] = [];
-    expect(collectGarbage(true, [leftovers(log)])).toEqual({ removed: ["a", "b"], failed: [] });
+    expect(collectGarbage(true, [leftovers(log)])).toEqual({ removed: ["a", "b"], restored: [], failed: [] });
     expect(log).toEqual([]);
   });
   test("removes each leftover and reports the ones that failed", () => {
     const log: string[] = [];
-    expect(collectGarbage(false, [leftovers(log)])).toEqual({ removed: ["a"], failed: [{ what: "b", error: "busy" }] });
+    expect(collectGarbage(false, [leftovers(log)])).toEqual({ removed: ["a"], restored: [], failed: [{ what: "b", error: "busy" }] });
     expect(log).toEqual(["a"]);
   });
 });

@@ -86,8 +86,22 @@ function enableForwarding(store: ZoneStore, nft: NftClient): void {
   const now = readFileSync(IP_FORWARD, "utf8").trim();
   if (!existsSync(forwardFile(store))) writeFileSync(forwardFile(store), `${now}\n`, { mode: 0o600 });
   if (now === "1") return;
-  nft.run(FORWARD_GUARD, `table inet ${FORWARD_GUARD_TABLE}`);
+  installForwardGuard(nft);
   writeFileSync(IP_FORWARD, "1");
+}
+
+/** Makes (or remakes) the forward guard, atomically. */
+export function installForwardGuard(nft: NftClient): void {
+  nft.run(FORWARD_GUARD, `table inet ${FORWARD_GUARD_TABLE}`);
+}
+
+/** Whether nsbox turned forwarding on (the guard must then stand while zones exist). */
+export function forwardingIsOurs(store: ZoneStore): boolean {
+  try {
+    return readFileSync(forwardFile(store), "utf8").trim() === "0";
+  } catch {
+    return false;
+  }
 }
 
 function restoreForwarding(store: ZoneStore, nft: NftClient): void {

@@ -14,6 +14,7 @@ import type { HostWire } from "../../native/wire.ts";
 import { bridgeName } from "./zone.ts";
 import { readZone, takeLease, zoneStore } from "./zone-store.ts";
 import { writeZoneResolv } from "./zone-resolv.ts";
+import { requireZoneFirewall } from "./zone-firewall.ts";
 
 /** The host end of a member's veth: `nzv` + the owner's pid in base 36 (≤ 15 characters). */
 export const memberLinkName = (pid: number) => `nzv${pid.toString(36)}`;
@@ -30,6 +31,7 @@ export function prepareZoneNetns(spec: NormalSpec): ZoneNetns {
   const store = zoneStore();
   const zone = readZone(store, name);
   if (!zone) throw new UsageError(`no zone ${name}`, `create it first: nsbox netzone create ${name}`);
+  requireZoneFirewall(zone, store);
   const nl = openNetlink();
   const undo: (() => void)[] = [];
   const undoAll = () => {

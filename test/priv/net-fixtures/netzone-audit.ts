@@ -1,0 +1,182 @@
+// Attacks on netzone's isolation in a throwaway world: started by test/priv/netzone-audit.test.ts
+// under `unshare --net --mount` with a private tmpfs on /run (guard() refuses anything else). This
+// namespace plays the host; a router namespace behind the uplink is the internet peer
+// (198.51.100.2) and the cloud's metadata service (169.254.169.254); a LAN namespace is the LAN
+// peer (10.99.0.2). Nothing leaves the namespaces made here.
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { emit, guard, sh, spawnNetns, until, type Netns } from "./lib.ts";
+
+guard();
+const ROOT = resolve(import.meta.dir, "../../..");
+const NSBOX = resolve(ROOT, "dist/nsbox");
+const ECHO = resolve(import.meta.dir, "echo.py");
+const INSIDE = "/run/nsbox-test-fixtures";
+const BIND_FIXTURES = ["--ro-bind", import.meta.dir, INSIDE];
+const PORT = "7007";
+const INTERNET = "198.51.100.2";
+const METADATA = "169.254.169.254";
+const LAN = "10.99.0.2";
+const HOST_LAN = "10.99.0.1";
+
+function must(argv: string[]): string {
+  const r = sh(argv);
+  if (r.code !== 0) throw new Error(`${argv.join(" ")}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+const nsbox = (args: string[], timeout = 20_000) => sh([NSBOX, ...args], timeout);
+
+function peerLink(peer: Netns, host: string, inner: string, hostAddr: string, innerAddr: string): void {
+  must(["ip", "link", "add", host, "type", "veth", "peer", "name", inner, "netns", peer.path]);
+  must(["ip", "addr", "add", hostAddr, "dev", host]);
+  must(["ip", "link", "set", host, "up"]);
+  peer.run(["ip", "link", "set", "lo", "up"]);
+  peer.run(["ip", "addr", "add", innerAddr, "dev", inner]);
+  peer.run(["ip", "link", "set", inner, "up"]);
+}
+
+async function listen(argv: string[], tag: string, udpAddr?: string): Promise<Bun.Subprocess<"ignore", "pipe", "pipe">> {
+  const p = Bun.spawn([...argv, "python3", ECHO, PORT, tag, "170", ...(udpAddr ? [udpAddr] : [])], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const reader = p.stdout.getReader();
+  const { value } = await Promise.race([reader.read(), Bun.sleep(8000).then(() => ({ value: undefined }))]);
+  reader.releaseLock();
+  if (!value || !new TextDecoder().decode(value).includes("ready")) throw new Error(`listener ${tag} did not start: ${await new Response(p.stderr).text()}`);
+  return p;
+}
+
+type Reach = Record<string, { tcp: string | false; udp: string | false; icmp: boolean }>;
+
+function probe(zone: string, targets: string[], extra: string[] = [], pre = ""): { code: number | null; reach: Reach; stderr: string; pre: string } {
+  const script = `${pre}exec python3 ${INSIDE}/probe.py ${PORT} ${targets.join(" ")}`;
+  const r = nsbox(["run", "--zone", zone, ...BIND_FIXTURES, ...extra, "--", "sh", "-c", script], 40_000);
+  const lines = r.stdout.trim().split("\n");
+  let reach = {};
+  try {
+    reach = JSON.parse(lines.at(-1)!);
+  } catch {}
+  return { code: r.code, reach, stderr: r.stderr.trim(), pre: lines.slice(0, -1).join("\n") };
+}
+
+/** The host (this namespace) with an uplink to the internet and metadata peer, and a LAN. */
+async function world(procs: Bun.Subprocess[]): Promise<{ inet: Netns; lan: Netns }> {
+  must(["ip", "link", "set", "lo", "up"]);
+  const inet = await spawnNetns();
+  const lan = await spawnNetns();
+  peerLink(inet, "up0", "r0", "203.0.113.1/30", "203.0.113.2/30");
+  inet.run(["ip", "addr", "add", `${INTERNET}/32`, "dev", "lo"]);
+  // A cloud's metadata service, reached through the uplink as on most clouds.
+  inet.run(["ip", "addr", "add", `${METADATA}/32`, "dev", "lo"]);
+  must(["ip", "route", "add", "default", "via", "203.0.113.2"]);
+  must(["ip", "route", "add", `${METADATA}/32`, "via", "203.0.113.2"]);
+  peerLink(lan, "lan0", "l0", `${HOST_LAN}/24`, `${LAN}/24`);
+  procs.push(await listen(["nsenter", `--net=${inet.path}`, "--"], "internet", INTERNET));
+  procs.push(await listen(["nsenter", `--net=${lan.path}`, "--"], "lan"));
+  // A service of the host's (an sshd, a resolver), listening on every address.
+  procs.push(await listen([], "host"));
+  return { inet, lan };
+}
+
+const zoneLinks = () => JSON.parse(must(["ip", "-j", "link"])).map((l: { ifname: string }) => l.ifname).filter((n: string) => n.startsWith("nz"));
+
+async function cleanup(procs: Bun.Subprocess[], peers: Netns[], zones: string[]): Promise<void> {
+  for (const p of procs) p.kill();
+  await Promise.all(procs.map((p) => p.exited));
+  await until(() => !zoneLinks().some((l: string) => l.startsWith("nzv")), "the members' veths are gone");
+  for (const z of zones) nsbox(["netzone", "rm", z, "--force"]);
+  for (const n of peers) n.kill();
+}
+
+/** Link-local destinations (the metadata service) from each policy. */
+async function linkLocal() {
+  const procs: Bun.Subprocess[] = [];
+  const { inet, lan } = await world(procs);
+  try {
+    const created = ["web --policy internet", "lab --policy lan"].map((a) => nsbox(["netzone", "create", ...a.split(" ")]).code);
+    // Positive control: the host itself reaches the metadata service (the route works).
+    const control = JSON.parse(must(["python3", resolve(import.meta.dir, "probe.py"), PORT, METADATA]))[METADATA];
+    return { created, control, web: probe("web", [METADATA]).reach[METADATA], lab: probe("lab", [METADATA, LAN]).reach };
+  } finally {
+    await cleanup(procs, [inet, lan], ["web", "lab"]);
+  }
+}
+
+/**
+ * A member that may give itself an address (real root with CAP_NET_ADMIN) sends from a LAN
+ * host's address to its own server on the internet: masqueraded out, the server's answer comes
+ * back to the host, is un-NATed to the LAN address and forwarded onto the LAN. On a host that
+ * already forwarded (a router, a container host) nothing else stops it.
+ */
+async function spoof() {
+  const procs: Bun.Subprocess[] = [];
+  const { inet, lan } = await world(procs);
+  try {
+    writeFileSync("/proc/sys/net/ipv4/ip_forward", "1");
+    const created = nsbox(["netzone", "create", "web", "--policy", "internet"]).code;
+    // The LAN host's victim port prints what it receives, up to the host's own "control"
+    // datagram, sent once the member is done: whatever the member caused arrived before it.
+    const victim = Bun.spawn(
+      [...lan.enter, "python3", "-c", "import socket\ns=socket.socket(2,2);s.bind(('0.0.0.0',7008));s.settimeout(60);print('ready',flush=True)\nwhile True:\n d=s.recvfrom(64)[0].decode();print(d,flush=True)\n if d=='control': break"],
+      { stdin: "ignore", stdout: "pipe", stderr: "inherit" },
+    );
+    procs.push(victim);
+    const reader = victim.stdout.getReader();
+    let got = "";
+    const readLine = async (want: string) => {
+      while (!got.split("\n").includes(want)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the LAN peer ended before it saw ${want}: ${got}`);
+        got += new TextDecoder().decode(value);
+      }
+    };
+    await readLine("ready");
+    // Then an honest datagram from the lease, answered: the echo server answers in order, so the
+    // spoofed datagram's answer, if any, left the internet peer before this one's came back.
+    const send = [
+      "LEASE=$(ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1)",
+      `ip addr add ${LAN}/32 dev eth0`,
+      `python3 -c "import socket;s=socket.socket(2,2);s.bind(('${LAN}',7008));s.sendto(b'spoofed',('${INTERNET}',${PORT}));t=socket.socket(2,2);t.bind(('$LEASE',0));t.settimeout(5);t.sendto(b'honest',('${INTERNET}',${PORT}));print(t.recvfrom(64)[0].decode())"`,
+    ].join(" && ");
+    const r = nsbox(["run", "--zone", "web", "--share", "user", "--cap-add", "CAP_NET_ADMIN", "--", "sh", "-c", send], 20_000);
+    must(["python3", "-c", `import socket;socket.socket(2,2).sendto(b'control',('${LAN}',7008))`]);
+    await readLine("control");
+    reader.releaseLock();
+    const lanReceived = got.trim().split("\n").slice(1).join("\n");
+    return { created, sent: r.stdout.trim(), code: r.code, lanReceived };
+  } finally {
+    await cleanup(procs, [inet, lan], ["web"]);
+  }
+}
+
+/**
+ * The host's admin flushes the whole ruleset (`nft flush ruleset`, which nftables.service runs
+ * first on every reload) while zones exist: what do members reach, and does nsbox notice?
+ */
+async function flush() {
+  const procs: Bun.Subprocess[] = [];
+  const { inet, lan } = await world(procs);
+  try {
+    const created = ["web --policy internet", "lab --policy lan"].map((a) => nsbox(["netzone", "create", ...a.split(" ")]).code);
+    const before = probe("web", [HOST_LAN]).reach[HOST_LAN];
+    must(["nft", "flush", "ruleset"]);
+    const after = { web: probe("web", [HOST_LAN]), lab: probe("lab", [INTERNET, HOST_LAN]) };
+    const show = nsbox(["netzone", "show", "web"]);
+    const gc = nsbox(["gc"]);
+    const tables = must(["nft", "list", "tables"]).trim().split("\n").sort();
+    const restored = { web: probe("web", [HOST_LAN, LAN, INTERNET]), lab: probe("lab", [INTERNET, HOST_LAN, LAN]) };
+    return {
+      created,
+      before,
+      after: { web: { code: after.web.code, stderr: after.web.stderr, reach: after.web.reach }, lab: { code: after.lab.code, stderr: after.lab.stderr, reach: after.lab.reach } },
+      show: { code: show.code, stdout: show.stdout, stderr: show.stderr.trim() },
+      gc: { code: gc.code, stdout: gc.stdout.trim(), stderr: gc.stderr.trim() },
+      tables,
+      restored: { web: restored.web.reach, lab: restored.lab.reach },
+      zones: existsSync("/run/nsbox/zones") ? readdirSync("/run/nsbox/zones").sort() : [],
+    };
+  } finally {
+    await cleanup(procs, [inet, lan], ["web", "lab"]);
+  }
+}
+
+const scenarios: Record<string, () => unknown> = { linkLocal, spoof, flush };
+emit(await scenarios[process.argv[2]!]!());
