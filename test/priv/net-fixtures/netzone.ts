@@ -100,8 +100,8 @@ async function matrix() {
 
     // The host forwards zone traffic only: the LAN peer, routed through it to the internet peer
     // (return route on the router), gets nowhere while the forward guard stands, and through
-    // once the guard is gone (so it was the guard, not a missing route). Zone removal later
-    // copes with the guard already gone.
+    // once the guard is gone (so it was the guard, not a missing route). A missing guard refuses
+    // new members until `nsbox gc` puts it back; zone removal at the end copes with it gone.
     inet.run(["ip", "route", "add", "10.99.0.0/24", "via", "203.0.113.1"]);
     lan.run(["ip", "route", "add", "default", "via", "10.99.0.1"]);
     const fromLan = () => JSON.parse(must(["nsenter", `--net=${lan.path}`, "--", "python3", PROBE, PORT, INTERNET]))[INTERNET];
@@ -109,6 +109,8 @@ async function matrix() {
     const guarded = fromLan();
     must(["nft", "delete", "table", "inet", "nsbox_forward_guard"]);
     const unguarded = fromLan();
+    const refused = nsbox(["run", "--zone", "web", "--", "true"]);
+    const gc = nsbox(["gc"]);
 
     // A long-running member of zone "other", listening: the target "another zone's member".
     procs.push(await listen([NSBOX, "run", "--zone", "other", ...BIND_FIXTURES, "--"], "member"));
@@ -144,10 +146,11 @@ async function matrix() {
     await Promise.all(stopped.map((p) => p.exited));
     // A member's veth goes when the kernel frees its namespace, after the process is gone.
     await until(() => !memberLinks(), "the stopped members' veths are gone");
+    must(["nft", "delete", "table", "inet", "nsbox_forward_guard"]);
     const rms = Object.fromEntries(["web", "lab", "iso", "other"].map((z) => [z, nsbox(["netzone", "rm", z]).code]));
     const after = leftovers();
     const forwardAfter = must(["cat", "/proc/sys/net/ipv4/ip_forward"]).trim();
-    return { created, zones, show, guard: { tables: guardTables, guarded, unguarded }, member, second, cells, capped, control, rmBusy: { code: rmBusy.code, stderr: rmBusy.stderr.trim() }, rms, after, forwardBefore, forwardAfter };
+    return { created, zones, show, guard: { tables: guardTables, guarded, unguarded, refused: { code: refused.code, stderr: refused.stderr.trim() }, gc: gc.stdout.trim() }, member, second, cells, capped, control, rmBusy: { code: rmBusy.code, stderr: rmBusy.stderr.trim() }, rms, after, forwardBefore, forwardAfter };
   } finally {
     for (const p of procs) p.kill();
     inet.kill();
