@@ -236,7 +236,7 @@ export function describeZone(z: Zone, members: readonly { address: string; owner
       z.policy === "internet"
         ? `anything out of ${z.uplink} (masqueraded) except the LAN prefixes`
         : z.policy === "lan"
-          ? "the LAN prefixes only (masqueraded), nothing beyond"
+          ? "the LAN prefixes only (masqueraded; not link-local or loopback), nothing beyond"
           : "nothing (not even the other members)"
     }`,
     `  members reach each other: ${z.peers ? "yes" : "no"}; other zones: no; the host: ${z.allowHost.length ? `ports ${z.allowHost.join(", ")} only` : "no"}`,
