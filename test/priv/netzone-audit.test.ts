@@ -42,6 +42,16 @@ describeRoot("netzone under attack (in throwaway namespaces)", () => {
     expect(f.lanReceived).toBe("control");
   }, 120_000);
 
+  test("a member with another member's address, or its MAC too (real root, CAP_NET_ADMIN), draws none of its traffic", () => {
+    const f = scenario("impersonate");
+    expect(f.created).toBe(0);
+    expect(f.mac).toBe(true);
+    const victim = { tcp: "victim:t", udp: "victim:u", icmp: true };
+    expect(f.before).toEqual(victim);
+    expect(f.arp).toEqual(victim);
+    expect(f.macToo).toEqual(victim);
+  }, 120_000);
+
   test("the host's ruleset flushed: new members refused, show says so, gc puts the tables back and the policy holds again", () => {
     const f = scenario("flush");
     expect(f.created).toEqual([0, 0]);
@@ -55,7 +65,8 @@ describeRoot("netzone under attack (in throwaway namespaces)", () => {
     }
     expect(f.show.stdout).toContain("nftables: MISSING table inet nsbox_web");
     expect(f.gc.code).toBe(0);
-    expect(f.gc.stdout.split("\n").sort()).toEqual([
+    // (Other collectors may report a probe's records its supervisor had not yet removed.)
+    expect(f.gc.stdout.split("\n").filter((l: string) => l.startsWith("restored")).sort()).toEqual([
       "restored table inet nsbox_forward_guard (missing from the ruleset)",
       "restored table inet nsbox_lab (missing from the ruleset)",
       "restored table inet nsbox_web (missing from the ruleset)",

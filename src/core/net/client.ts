@@ -11,6 +11,8 @@ import { ERRNO } from "../../base/errno.ts";
 import {
   addressRequest,
   bridgePortIsolatedRequest,
+  bridgePortLockRequest,
+  neighbourRequest,
   decodeAddress,
   decodeDone,
   decodeError,
@@ -61,7 +63,8 @@ export interface AddressOptions {
 export interface NetlinkClient {
   /** A veth pair; the peer is born in the namespace of `peerNsFd` when given, else beside `name`. */
   createVeth(name: string, peerName: string, peerNsFd?: number): void;
-  createBridge(name: string): void;
+  /** A bridge; with `mac`, it keeps that address whatever ports join (no neighbour flush on a join). */
+  createBridge(name: string, mac?: string): void;
   createDummy(name: string): void;
   setUp(name: string): void;
   setDown(name: string): void;
@@ -69,6 +72,13 @@ export interface NetlinkClient {
   setMaster(name: string, master: string | null): void;
   /** IFLA_BRPORT_ISOLATED on a bridge port: no frames to or from other isolated ports. */
   setPortIsolated(name: string, isolated: boolean): void;
+  /**
+   * Binds the device with `mac` behind bridge port `port` to it and to `address`: the port's
+   * static FDB entry, learning and unknown-unicast flooding off on the port, and a permanent
+   * neighbour entry on `bridge`. Another port's device that takes the MAC or the address (ARP)
+   * then draws none of its frames away.
+   */
+  pinPort(port: string, bridge: string, mac: string, address: string): void;
   /** Moves a link into the namespace of `nsFd`; it leaves this client's namespace. */
   moveToNs(name: string, nsFd: number): void;
   /** `10.0.0.1/24` or `fd00::1/64` on `name`; a bare address gets /32 or /128. */
@@ -112,8 +122,8 @@ export class RtnlClient implements NetlinkClient {
     this.transact(newLinkRequest({ kind: "veth", name: checkIfname(name), peer: { name: checkIfname(peerName), ...(peerNsFd === undefined ? {} : { nsFd: peerNsFd }) } }));
   }
 
-  createBridge(name: string): void {
-    this.transact(newLinkRequest({ kind: "bridge", name: checkIfname(name) }));
+  createBridge(name: string, mac?: string): void {
+    this.transact(newLinkRequest({ kind: "bridge", name: checkIfname(name), ...(mac === undefined ? {} : { mac }) }));
   }
 
   createDummy(name: string): void {
@@ -135,6 +145,13 @@ export class RtnlClient implements NetlinkClient {
 
   setPortIsolated(name: string, isolated: boolean): void {
     this.transact(bridgePortIsolatedRequest(checkIfname(name), this.indexOf(name), isolated));
+  }
+
+  pinPort(port: string, bridge: string, mac: string, address: string): void {
+    const index = this.indexOf(checkIfname(port));
+    this.transact(bridgePortLockRequest(port, index));
+    this.transact(neighbourRequest({ index, ifname: port, mac }));
+    this.transact(neighbourRequest({ index: this.indexOf(checkIfname(bridge)), ifname: bridge, mac, address: parseAddress(address) }));
   }
 
   moveToNs(name: string, nsFd: number): void {

@@ -17,6 +17,7 @@ export type NetlinkCall =
   | { op: "setDown"; name: string }
   | { op: "setMaster"; name: string; master: string | null }
   | { op: "setPortIsolated"; name: string; isolated: boolean }
+  | { op: "pinPort"; port: string; bridge: string; mac: string; address: string }
   | { op: "moveToNs"; name: string; nsFd: number }
   | { op: "addAddress"; name: string; cidr: string; noDad: boolean }
   | { op: "addRoute"; route: RouteSpec }
@@ -79,6 +80,13 @@ export class FakeNetlinkClient implements NetlinkClient {
     const l = this.present(name, "RTM_NEWLINK", `link ${name}`);
     l.flags &= ~IFF_UP;
     l.up = false;
+  }
+
+  pinPort(port: string, bridge: string, mac: string, address: string): void {
+    checkIfname(port);
+    this.record({ op: "pinPort", port, bridge, mac, address }, "RTM_NEWNEIGH", `fdb entry ${mac} on ${port}`);
+    this.present(port, "RTM_NEWNEIGH", `fdb entry ${mac} on ${port}`);
+    this.present(bridge, "RTM_NEWNEIGH", `neighbour ${address} on ${bridge}`);
   }
 
   setPortIsolated(name: string, isolated: boolean): void {

@@ -2,8 +2,9 @@
 // routes); the decoders are in netlink-decode.ts, the numbers in netlink-constants.ts (both
 // re-exported here). No I/O; the layouts are those of netlink(7) and rtnetlink(7).
 import type { Cidr, IpAddress } from "./address.ts";
+import { UsageError } from "../../base/errors.ts";
 import {
-  RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK, RTM_SETLINK, RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR, RTM_NEWROUTE, RTM_DELROUTE, NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP, NLM_F_EXCL, NLM_F_CREATE, AF_UNSPEC, AF_INET, AF_INET6, IFLA_IFNAME, IFLA_MASTER, IFLA_LINKINFO, IFLA_NET_NS_FD, IFLA_EXT_MASK, IFLA_INFO_KIND, IFLA_INFO_DATA, VETH_INFO_PEER, RTEXT_FILTER_SKIP_STATS, IFF_UP, IFA_ADDRESS, IFA_LOCAL, IFA_FLAGS, RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_TABLE, RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_NOWHERE, RTN_UNICAST, NLMSG_HDRLEN, NLA_HDRLEN, NLA_F_NESTED, HOST_LE, align4,
+  RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK, RTM_SETLINK, RTM_NEWADDR, RTM_DELADDR, RTM_GETADDR, RTM_NEWROUTE, RTM_DELROUTE, RTM_NEWNEIGH, NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP, NLM_F_EXCL, NLM_F_CREATE, AF_UNSPEC, AF_INET, AF_INET6, IFLA_ADDRESS, IFLA_IFNAME, IFLA_MASTER, IFLA_LINKINFO, IFLA_NET_NS_FD, IFLA_EXT_MASK, IFLA_INFO_KIND, IFLA_INFO_DATA, VETH_INFO_PEER, RTEXT_FILTER_SKIP_STATS, IFF_UP, IFA_ADDRESS, IFA_LOCAL, IFA_FLAGS, RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_TABLE, RT_TABLE_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RT_SCOPE_LINK, RT_SCOPE_NOWHERE, RTN_UNICAST, NLMSG_HDRLEN, NLA_HDRLEN, NLA_F_NESTED, HOST_LE, align4,
 } from "./netlink-constants.ts";
 export * from "./netlink-constants.ts";
 export * from "./netlink-decode.ts";
@@ -122,6 +123,11 @@ export function encodeRequest(req: Request, seq: number, pid = 0): Uint8Array {
   return b;
 }
 
+function macBytes(mac: string): Uint8Array {
+  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(mac)) throw new UsageError(`not a MAC address: ${JSON.stringify(mac)}`);
+  return new Uint8Array(mac.split(":").map((x) => parseInt(x, 16)));
+}
+
 export type LinkKind = "veth" | "bridge" | "dummy";
 
 export interface NewLink {
@@ -131,6 +137,8 @@ export interface NewLink {
   peer?: { name: string; nsFd?: number };
   /** Create this end in the namespace of this fd rather than the socket's. */
   nsFd?: number;
+  /** IFLA_ADDRESS: its MAC, chosen (a bridge then keeps it instead of taking its ports' lowest). */
+  mac?: string;
 }
 
 /**
@@ -149,6 +157,7 @@ export function newLinkRequest(link: NewLink): Request {
   }
   const attrs: Attr[] = [strAttr(IFLA_IFNAME, link.name)];
   if (link.nsFd !== undefined) attrs.push(u32Attr(IFLA_NET_NS_FD, link.nsFd));
+  if (link.mac !== undefined) attrs.push(bytesAttr(IFLA_ADDRESS, macBytes(link.mac)));
   attrs.push(nestAttr(IFLA_LINKINFO, [kindAttr(IFLA_INFO_KIND, link.kind), ...data]));
   return {
     type: RTM_NEWLINK,
@@ -192,6 +201,44 @@ export function bridgePortIsolatedRequest(name: string, index: number, isolated:
   // br_setlink reads IFLA_PROTINFO as nested only when NLA_F_NESTED says so (else as an old u8 state).
   const attrs: Attr[] = [nestAttr(IFLA_PROTINFO | NLA_F_NESTED, [{ type: IFLA_BRPORT_ISOLATED, data: new Uint8Array([isolated ? 1 : 0]) }])];
   return { type: RTM_SETLINK, flags: 0, body: concat([encodeIfInfoMsg({ family: AF_BRIDGE, index }), encodeAttrs(attrs)]), object: `bridge port ${name}` };
+}
+
+const IFLA_BRPORT_LEARNING = 8;
+const IFLA_BRPORT_UNICAST_FLOOD = 9;
+
+/**
+ * RTM_SETLINK in AF_BRIDGE: a port that learns no source address and gets no frame for an
+ * unknown one (IFLA_BRPORT_LEARNING and IFLA_BRPORT_UNICAST_FLOOD off). Frames reach it by its
+ * static FDB entry only, so a device behind another port that takes its MAC draws nothing away.
+ */
+export function bridgePortLockRequest(name: string, index: number): Request {
+  const off = new Uint8Array([0]);
+  const attrs: Attr[] = [nestAttr(IFLA_PROTINFO | NLA_F_NESTED, [{ type: IFLA_BRPORT_LEARNING, data: off }, { type: IFLA_BRPORT_UNICAST_FLOOD, data: off }])];
+  return { type: RTM_SETLINK, flags: 0, body: concat([encodeIfInfoMsg({ family: AF_BRIDGE, index }), encodeAttrs(attrs)]), object: `bridge port ${name}` };
+}
+
+const NDA_DST = 1;
+const NDA_LLADDR = 2;
+const NUD_NOARP = 0x40;
+const NUD_PERMANENT = 0x80;
+const NTF_MASTER = 0x04;
+const NLM_F_REPLACE = 0x100;
+
+/**
+ * RTM_NEWNEIGH (create or replace), rtnetlink(7) ndmsg then NDA_*. With `address`: the host's
+ * neighbour entry for it on `index`, NUD_PERMANENT, which no ARP packet updates (arp_process
+ * leaves permanent entries alone). Without: `bridge fdb replace MAC dev PORT master static`.
+ */
+export function neighbourRequest(n: { index: number; ifname: string; mac: string; address?: IpAddress }): Request {
+  const nd = new Uint8Array(12);
+  const dv = new DataView(nd.buffer);
+  nd[0] = n.address ? (n.address.family === 4 ? AF_INET : AF_INET6) : AF_BRIDGE;
+  dv.setInt32(4, n.index, HOST_LE);
+  dv.setUint16(8, n.address ? NUD_PERMANENT : NUD_NOARP, HOST_LE);
+  nd[10] = n.address ? 0 : NTF_MASTER;
+  const attrs: Attr[] = [...(n.address ? [{ type: NDA_DST, data: n.address.bytes }] : []), { type: NDA_LLADDR, data: macBytes(n.mac) }];
+  const what = n.address ? `neighbour ${n.address.text} on ${n.ifname}` : `fdb entry ${n.mac} on ${n.ifname}`;
+  return { type: RTM_NEWNEIGH, flags: NLM_F_CREATE | NLM_F_REPLACE, body: concat([nd, encodeAttrs(attrs)]), object: what };
 }
 
 /** RTM_DELLINK by name. Deleting either end of a veth deletes both (veth(4)). */

@@ -147,13 +147,22 @@ function createLocked(input: ZoneInput, store: ZoneStore, deps: ZoneDeps): Zone 
 
 function applyZone(zone: Zone, nl: NetlinkClient, nft: NftClient, store: ZoneStore): void {
   const br = bridgeName(zone.name);
-  nl.createBridge(br);
+  // A MAC of its own: a bridge that takes its ports' lowest changes it when members come and go,
+  // and each change flushes its neighbour table, the members' permanent entries too (pinPort).
+  nl.createBridge(br, randomMac());
   // The zone is IPv4 only: no link-local address, no router solicitations on its bridge.
   writeSysctl(`/proc/sys/net/ipv6/conf/${br}/disable_ipv6`, "1");
   nl.addAddress(br, `${zone.gateway}/${zone.subnet.split("/")[1]}`);
   nl.setUp(br);
   nft.applyZoneTable(zoneTable(zone));
   if (zone.policy !== "isolated") enableForwarding(store, nft);
+}
+
+/** A random locally administered unicast MAC (IEEE 802: bit 1 set, bit 0 clear in the first byte). */
+function randomMac(): string {
+  const b = crypto.getRandomValues(new Uint8Array(6));
+  b[0] = (b[0]! & 0xfc) | 0x02;
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(":");
 }
 
 function undoZone(name: string, nl: NetlinkClient, nft: NftClient): void {

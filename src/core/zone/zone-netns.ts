@@ -77,14 +77,21 @@ export function prepareZoneNetns(spec: NormalSpec): ZoneNetns {
       writeFileSync("/proc/sys/net/ipv4/ping_group_range", "0 2147483647");
     });
     const inner = openNetlinkIn(fd);
+    let mac: string | undefined;
     try {
       inner.setUp("lo");
       inner.addAddress("eth0", `${lease.address}/${zone.subnet.split("/")[1]}`);
       inner.setUp("eth0");
       if (zone.policy !== "isolated") inner.addRoute({ dst: "default", gateway: zone.gateway, dev: "eth0" });
+      mac = inner.getLink("eth0")?.mac;
     } finally {
       inner.close();
     }
+    // A member that may change its MAC or answer ARP for another's address (real root with
+    // CAP_NET_ADMIN or CAP_NET_RAW) must not draw the other's traffic to itself: the host's
+    // bridge knows each member by its port, its MAC and its address, and learns nothing more.
+    if (!mac) throw new UsageError(`internal: eth0 of the zone ${name} member has no MAC address`);
+    nl.pinPort(hostEnd, br, mac, lease.address);
     // The file planning bound at /etc/resolv.conf (shared by the zone's members, removed with it).
     if (spec.namespaces.mnt.mode === "new") writeZoneResolv(zone);
     return { host: { nsFds: [fd], netns: fd, onExitUnlink: [lease.file, rec.file] }, undo: undoAll };

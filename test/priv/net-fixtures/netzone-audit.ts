@@ -178,5 +178,54 @@ async function flush() {
   }
 }
 
-const scenarios: Record<string, () => unknown> = { linkLocal, spoof, flush };
+/** Starts argv and waits for its "ready" line (the echo listener's). */
+async function ready(argv: string[], what: string): Promise<Bun.Subprocess<"ignore", "pipe", "pipe">> {
+  const p = Bun.spawn(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const reader = p.stdout.getReader();
+  const { value } = await reader.read();
+  reader.releaseLock();
+  if (!value || !new TextDecoder().decode(value).includes("ready")) throw new Error(`${what} did not start: ${await new Response(p.stderr).text()}`);
+  return p;
+}
+
+/**
+ * A member that may re-address itself (real root with CAP_NET_ADMIN) takes another member's
+ * address and answers ARP for it, or takes its MAC too: the host must still deliver the other
+ * member's traffic to the other member.
+ */
+async function impersonate() {
+  must(["ip", "link", "set", "lo", "up"]);
+  must(["ip", "link", "add", "up0", "type", "veth", "peer", "name", "up1"]);
+  must(["ip", "addr", "add", "203.0.113.1/30", "dev", "up0"]);
+  for (const l of ["up0", "up1"]) must(["ip", "link", "set", l, "up"]);
+  must(["ip", "route", "add", "default", "via", "203.0.113.2"]);
+  const procs: Bun.Subprocess[] = [];
+  try {
+    const created = nsbox(["netzone", "create", "iz", "--policy", "internet"]).code;
+    procs.push(await ready([NSBOX, "run", "--zone", "iz", ...BIND_FIXTURES, "--", "python3", `${INSIDE}/echo.py`, PORT, "victim", "170"], "the victim"));
+    const victim = readdirSync("/run/nsbox/zones/iz.leases")[0]!;
+    const gateway = JSON.parse(nsbox(["netzone", "show", "iz", "--json"]).stdout).gateway;
+    const victimMac = must(["ip", "-j", "neigh", "show", "dev", "nz-iz", victim]);
+    const mac = (JSON.parse(victimMac)[0] ?? {}).lladdr;
+    const hostProbe = () => JSON.parse(must(["python3", resolve(import.meta.dir, "probe.py"), PORT, victim]))[victim];
+    const before = hostProbe();
+    const out: Record<string, unknown> = {};
+    for (const [mode, extra] of [["arp", ""], ["mac", `ip link set eth0 address ${mac}; `]] as const) {
+      // The ping makes it ARP for the gateway with the victim's address as sender.
+      const tricks = `${extra}ip addr flush dev eth0; ip addr add ${victim}/24 dev eth0; ip route add default via ${gateway}; ping -c1 -W1 ${gateway} >/dev/null 2>&1; `;
+      const impostor = await ready(
+        [NSBOX, "run", "--zone", "iz", ...BIND_FIXTURES, "--share", "user", "--cap-add", "CAP_NET_ADMIN", "--", "sh", "-c", `${tricks}exec python3 ${INSIDE}/echo.py ${PORT} impostor 170`],
+        `the impostor (${mode})`,
+      );
+      out[mode] = hostProbe();
+      impostor.kill();
+      await impostor.exited;
+    }
+    return { created, mac: typeof mac === "string", before, arp: out.arp, macToo: out.mac };
+  } finally {
+    await cleanup(procs, [], ["iz"]);
+  }
+}
+
+const scenarios: Record<string, () => unknown> = { linkLocal, spoof, flush, impersonate };
 emit(await scenarios[process.argv[2]!]!());
