@@ -11,7 +11,8 @@ import { findSandboxOption, newDraft, toSpecInput } from "../../src/cli/sandbox-
 import { planSpec } from "../../src/model/plan.ts";
 import { wireRecords } from "../../src/native/wire.ts";
 import { checkPlugin } from "../../src/plugin/check-plugin.ts";
-import { bridgePortIsolatedRequest } from "../../src/core/net/netlink.ts";
+import { bridgePortIsolatedRequest, bridgePortLockRequest, neighbourRequest, newLinkRequest } from "../../src/core/net/netlink.ts";
+import { parseAddress } from "../../src/core/net/address.ts";
 import { rootModeOf } from "../../src/model/root-view.ts";
 import { rootCtx } from "../helpers.ts";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -144,6 +145,24 @@ describe("rules per policy", () => {
     const t = render("isolated");
     expect(t).not.toContain("postrouting");
     expect(t.split("\n").filter((l) => l.includes("iifname") && l.includes("accept") && !l.includes("established"))).toEqual([]);
+  });
+
+  test("member pinning: port learning and unknown-unicast flooding off, a static FDB entry, a permanent neighbour, a bridge MAC of its own", () => {
+    const lock = bridgePortLockRequest("nzv1", 7);
+    expect(lock.type).toBe(19);
+    // IFLA_PROTINFO|NLA_F_NESTED holding IFLA_BRPORT_LEARNING (8) and IFLA_BRPORT_UNICAST_FLOOD (9), both 0.
+    expect(Array.from(lock.body.slice(16))).toEqual([20, 0, 12, 0x80, 5, 0, 8, 0, 0, 0, 0, 0, 5, 0, 9, 0, 0, 0, 0, 0]);
+    const fdb = neighbourRequest({ index: 7, ifname: "nzv1", mac: "02:00:00:00:00:09" });
+    expect(fdb.type).toBe(28);
+    // ndmsg: AF_BRIDGE, ifindex 7, NUD_NOARP, NTF_MASTER; NDA_LLADDR.
+    expect(Array.from(fdb.body)).toEqual([7, 0, 0, 0, 7, 0, 0, 0, 0x40, 0, 4, 0, 10, 0, 2, 0, 2, 0, 0, 0, 0, 9, 0, 0]);
+    const neigh = neighbourRequest({ index: 3, ifname: "nz-z", mac: "02:00:00:00:00:09", address: parseAddress("10.87.0.2") });
+    // ndmsg: AF_INET, ifindex 3, NUD_PERMANENT; NDA_DST, NDA_LLADDR.
+    expect(Array.from(neigh.body)).toEqual([2, 0, 0, 0, 3, 0, 0, 0, 0x80, 0, 0, 0, 8, 0, 1, 0, 10, 87, 0, 2, 10, 0, 2, 0, 2, 0, 0, 0, 0, 9, 0, 0]);
+    expect(neigh.flags).toBe(0x400 | 0x100);
+    expect(() => neighbourRequest({ index: 3, ifname: "nz-z", mac: "02:00:00:00:00" })).toThrow("not a MAC address");
+    const br = newLinkRequest({ kind: "bridge", name: "nz-z", mac: "02:aa:bb:cc:dd:ee" });
+    expect(Buffer.from(br.body).includes(Buffer.from([10, 0, 1, 0, 2, 0xaa, 0xbb, 0xcc, 0xdd, 0xee]))).toBe(true);
   });
 
   test("bridge ports isolated by RTM_SETLINK in AF_BRIDGE with IFLA_PROTINFO nested", () => {
