@@ -4,58 +4,14 @@
 // (198.51.100.2) and the cloud's metadata service (169.254.169.254); a LAN namespace is the LAN
 // peer (10.99.0.2). Nothing leaves the namespaces made here.
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { emit, guard, sh, spawnNetns, until, type Netns } from "./lib.ts";
+import { emit, guard, spawnNetns, until, type Netns } from "./lib.ts";
+import { BIND_FIXTURES, INSIDE, listen, must, NSBOX, nsbox, peerLink, PORT, probe, PROBE } from "./zone-world.ts";
 
 guard();
-const ROOT = resolve(import.meta.dir, "../../..");
-const NSBOX = resolve(ROOT, "dist/nsbox");
-const ECHO = resolve(import.meta.dir, "echo.py");
-const INSIDE = "/run/nsbox-test-fixtures";
-const BIND_FIXTURES = ["--ro-bind", import.meta.dir, INSIDE];
-const PORT = "7007";
 const INTERNET = "198.51.100.2";
 const METADATA = "169.254.169.254";
 const LAN = "10.99.0.2";
 const HOST_LAN = "10.99.0.1";
-
-function must(argv: string[]): string {
-  const r = sh(argv);
-  if (r.code !== 0) throw new Error(`${argv.join(" ")}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-const nsbox = (args: string[], timeout = 20_000) => sh([NSBOX, ...args], timeout);
-
-function peerLink(peer: Netns, host: string, inner: string, hostAddr: string, innerAddr: string): void {
-  must(["ip", "link", "add", host, "type", "veth", "peer", "name", inner, "netns", peer.path]);
-  must(["ip", "addr", "add", hostAddr, "dev", host]);
-  must(["ip", "link", "set", host, "up"]);
-  peer.run(["ip", "link", "set", "lo", "up"]);
-  peer.run(["ip", "addr", "add", innerAddr, "dev", inner]);
-  peer.run(["ip", "link", "set", inner, "up"]);
-}
-
-async function listen(argv: string[], tag: string, udpAddr?: string): Promise<Bun.Subprocess<"ignore", "pipe", "pipe">> {
-  const p = Bun.spawn([...argv, "python3", ECHO, PORT, tag, "170", ...(udpAddr ? [udpAddr] : [])], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const reader = p.stdout.getReader();
-  const { value } = await Promise.race([reader.read(), Bun.sleep(8000).then(() => ({ value: undefined }))]);
-  reader.releaseLock();
-  if (!value || !new TextDecoder().decode(value).includes("ready")) throw new Error(`listener ${tag} did not start: ${await new Response(p.stderr).text()}`);
-  return p;
-}
-
-type Reach = Record<string, { tcp: string | false; udp: string | false; icmp: boolean }>;
-
-function probe(zone: string, targets: string[], extra: string[] = [], pre = ""): { code: number | null; reach: Reach; stderr: string; pre: string } {
-  const script = `${pre}exec python3 ${INSIDE}/probe.py ${PORT} ${targets.join(" ")}`;
-  const r = nsbox(["run", "--zone", zone, ...BIND_FIXTURES, ...extra, "--", "sh", "-c", script], 40_000);
-  const lines = r.stdout.trim().split("\n");
-  let reach = {};
-  try {
-    reach = JSON.parse(lines.at(-1)!);
-  } catch {}
-  return { code: r.code, reach, stderr: r.stderr.trim(), pre: lines.slice(0, -1).join("\n") };
-}
 
 /** The host (this namespace) with an uplink to the internet and metadata peer, and a LAN. */
 async function world(procs: Bun.Subprocess[]): Promise<{ inet: Netns; lan: Netns }> {
@@ -93,7 +49,7 @@ async function linkLocal() {
   try {
     const created = ["web --policy internet", "lab --policy lan"].map((a) => nsbox(["netzone", "create", ...a.split(" ")]).code);
     // Positive control: the host itself reaches the metadata service (the route works).
-    const control = JSON.parse(must(["python3", resolve(import.meta.dir, "probe.py"), PORT, METADATA]))[METADATA];
+    const control = JSON.parse(must(["python3", PROBE, PORT, METADATA]))[METADATA];
     return { created, control, web: probe("web", [METADATA]).reach[METADATA], lab: probe("lab", [METADATA, LAN]).reach };
   } finally {
     await cleanup(procs, [inet, lan], ["web", "lab"]);
@@ -166,7 +122,7 @@ async function flush() {
     return {
       created,
       before,
-      after: { web: { code: after.web.code, stderr: after.web.stderr, reach: after.web.reach }, lab: { code: after.lab.code, stderr: after.lab.stderr, reach: after.lab.reach } },
+      after: { web: { code: after.web.code, stderr: after.web.stderr.trim(), reach: after.web.reach }, lab: { code: after.lab.code, stderr: after.lab.stderr.trim(), reach: after.lab.reach } },
       show: { code: show.code, stdout: show.stdout, stderr: show.stderr.trim() },
       gc: { code: gc.code, stdout: gc.stdout.trim(), stderr: gc.stderr.trim() },
       tables,
@@ -207,7 +163,7 @@ async function impersonate() {
     const gateway = JSON.parse(nsbox(["netzone", "show", "iz", "--json"]).stdout).gateway;
     const victimMac = must(["ip", "-j", "neigh", "show", "dev", "nz-iz", victim]);
     const mac = (JSON.parse(victimMac)[0] ?? {}).lladdr;
-    const hostProbe = () => JSON.parse(must(["python3", resolve(import.meta.dir, "probe.py"), PORT, victim]))[victim];
+    const hostProbe = () => JSON.parse(must(["python3", PROBE, PORT, victim]))[victim];
     const before = hostProbe();
     const out: Record<string, unknown> = {};
     for (const [mode, extra] of [["arp", ""], ["mac", `ip link set eth0 address ${mac}; `]] as const) {

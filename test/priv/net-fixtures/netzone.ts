@@ -4,58 +4,12 @@
 // and a "LAN" peer (10.99.0.2) live in namespaces made here. Zones are made with dist/nsbox,
 // members probe TCP, UDP and ICMP, and everything made must be gone at the end.
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { emit, guard, sh, spawnNetns, until, type Netns } from "./lib.ts";
+import { emit, guard, spawnNetns, until } from "./lib.ts";
+import { BIND_FIXTURES, listen, must, NSBOX, nsbox, peerLink, PORT, probe, PROBE } from "./zone-world.ts";
 
 guard();
-const ROOT = resolve(import.meta.dir, "../../..");
-const NSBOX = resolve(ROOT, "dist/nsbox");
-const ECHO = resolve(import.meta.dir, "echo.py");
-const PROBE = resolve(import.meta.dir, "probe.py");
-// Inside a sandbox the checkout may be invisible (a clone under /tmp meets the private /tmp):
-// the fixtures are bound in read-only at a path of their own.
-const INSIDE = "/run/nsbox-test-fixtures";
-const BIND_FIXTURES = ["--ro-bind", import.meta.dir, INSIDE];
-const PORT = "7007";
 const INTERNET = "198.51.100.2";
 const LAN = "10.99.0.2";
-
-function must(argv: string[]): string {
-  const r = sh(argv);
-  if (r.code !== 0) throw new Error(`${argv.join(" ")}: exit ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-const nsbox = (args: string[], timeout = 20_000) => sh([NSBOX, ...args], timeout);
-
-function peerLink(peer: Netns, host: string, inner: string, hostAddr: string, innerAddr: string): void {
-  must(["ip", "link", "add", host, "type", "veth", "peer", "name", inner, "netns", peer.path]);
-  must(["ip", "addr", "add", hostAddr, "dev", host]);
-  must(["ip", "link", "set", host, "up"]);
-  peer.run(["ip", "link", "set", "lo", "up"]);
-  peer.run(["ip", "addr", "add", innerAddr, "dev", inner]);
-  peer.run(["ip", "link", "set", inner, "up"]);
-}
-
-async function listen(argv: string[], tag: string, udpAddr?: string): Promise<Bun.Subprocess<"ignore", "pipe", "pipe">> {
-  const echo = argv[0] === NSBOX ? `${INSIDE}/echo.py` : ECHO;
-  const p = Bun.spawn([...argv, "python3", echo, PORT, tag, "170", ...(udpAddr ? [udpAddr] : [])], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const reader = p.stdout.getReader();
-  const { value } = await Promise.race([reader.read(), Bun.sleep(8000).then(() => ({ value: undefined }))]);
-  reader.releaseLock();
-  if (!value || !new TextDecoder().decode(value).includes("ready")) throw new Error(`listener ${tag} did not start: ${await new Response(p.stderr).text()}`);
-  return p;
-}
-
-function probe(zone: string, targets: string[], extra: string[] = [], pre = ""): { code: number | null; reach: Record<string, { tcp: string | false; udp: string | false; icmp: boolean }>; stderr: string; pre: string } {
-  const script = `${pre}exec python3 ${INSIDE}/probe.py ${PORT} ${targets.join(" ")}`;
-  const r = nsbox(["run", "--zone", zone, ...BIND_FIXTURES, ...extra, "--", "sh", "-c", script], 40_000);
-  const lines = r.stdout.trim().split("\n");
-  let reach = {};
-  try {
-    reach = JSON.parse(lines.at(-1)!);
-  } catch {}
-  return { code: r.code, reach, stderr: r.stderr, pre: lines.slice(0, -1).join("\n") };
-}
 
 function leftovers() {
   const links = JSON.parse(must(["ip", "-j", "link"])).map((l: { ifname: string }) => l.ifname).sort();
