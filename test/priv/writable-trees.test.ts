@@ -94,6 +94,40 @@ describeRoot("writable trees: what a sandbox plants there", () => {
     expect(readFileSync(join(hidden, "secret"), "utf8")).toBe("host data\n");
   });
 
+  test("a plain bind below another sandbox's state directory, swapped for a symlink, is refused by the stage, not followed", async () => {
+    // A sandbox owns A (--state) and swaps A/B with a symlink to HIDDEN (host data the os root
+    // hides, readable by any uid) as fast as renameat2(RENAME_EXCHANGE) goes. Another sandbox is
+    // given A/B with a plain --ro-bind: the stage must never bind what the link names.
+    const d = fixture();
+    const a = join(d, "a");
+    const b = join(a, "b");
+    const hidden = join(d, "hidden");
+    stateDirs.push(a);
+    mkdirSync(hidden, { mode: 0o755 });
+    writeFileSync(join(hidden, "secret"), "host data\n", { mode: 0o644 });
+    const renameat2 = process.arch === "arm64" ? 276 : 316;
+    const swap =
+      `mkdir -m 755 ${b} && ln -s ${hidden} ${b}2 && ` +
+      `exec perl -e 'open(my $f, ">", "$ARGV[0]/ready") or die; close $f; syscall(${renameat2}, -100, "$ARGV[0]/b", -100, "$ARGV[0]/b2", 2) while 1' ${a}`;
+    const swapper = Bun.spawn([NSBOX, "run", "--state", a, "--", "sh", "-c", swap], { stdout: "ignore", stderr: "ignore" });
+    started.push(swapper);
+    await waitFor(() => existsSync(join(a, "ready")), "the swapper runs");
+    // Start until the stage has met the symlink once; before flag 16, the first such start bound HIDDEN.
+    let redirected = 0;
+    let refusedByStage = 0;
+    for (let i = 0; i < 150 && refusedByStage + redirected === 0; i++) {
+      const r = nsbox(["run", "--ro-bind", b, "/b", "--", "cat", "/b/secret"]);
+      if (r.stdout.includes("host data")) redirected++;
+      if (r.stderr.includes(`bind: ${b} -> /b: a symlink on the way`)) {
+        refusedByStage++;
+        expect(r.code).toBe(125);
+        expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      }
+    }
+    expect(redirected).toBe(0);
+    expect(refusedByStage).toBe(1);
+  });
+
   test("a listening unix socket swapped for a symlink right after bind: root changes no host file's mode or group", async () => {
     // A sandbox owns S (--state); the operator puts a worker's listening socket there. The sandbox
     // swaps the socket, as soon as it appears, with a symlink to a host file of root's.
