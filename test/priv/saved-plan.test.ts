@@ -162,6 +162,21 @@ describeRoot("saved plans", () => {
     expect(r.exitCode).toBe(125);
   });
 
+  test("a bind through a directory another uid writes is saved without following symlinks (--map-host-root: the stage resolves as root)", () => {
+    for (const [owner, sub] of [[0, "roots"], [65534, "theirs"]] as const) {
+      mkdirSync(join(dir, sub, "real"), { recursive: true });
+      writeFileSync(join(dir, sub, "real", "f"), `${sub}\n`);
+      symlinkSync("real", join(dir, sub, "link"));
+      chownSync(join(dir, sub), owner, owner);
+      expect(save(join(dir, `bind-${sub}`), ["--map-host-root", "--ro-bind", join(dir, sub, "link"), "/x"], ["cat", "/x/f"]).code).toBe(0);
+    }
+    expect(startPlan(join(dir, "bind-roots"))).toEqual({ code: 0, stdout: "roots\n", stderr: "" });
+    const r = startPlan(join(dir, "bind-theirs"));
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(`nsbox: ro-bind: ${join(dir, "theirs", "link")} -> /x: a symlink on the way; give the real path: Symbolic link loop (ELOOP)\n`);
+    expect(r.code).toBe(125);
+  });
+
   test("a set-user-ID caller (real uid a user's, effective root) is refused: the user's plan would run as root", () => {
     // A plan only root may start (no user namespace), as the user could have written it.
     const file = join(dir, "setuid");

@@ -2,7 +2,7 @@
 // never be redirected by a symlink there to read, bind, chown or chmod anything outside the
 // tree (runc CVE-2021-30465 is the classic swap), nor be stopped by what the sandbox made.
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stampPath } from "../../src/core/state-directories.ts";
 import { describeRoot, forgetRanges, host, inSandbox, nsbox, NSBOX, tempDir, waitFor } from "./harness.ts";
@@ -126,6 +126,25 @@ describeRoot("writable trees: what a sandbox plants there", () => {
     }
     expect(redirected).toBe(0);
     expect(refusedByStage).toBe(1);
+  });
+
+  test("a bind's source through a link: followed on a way only root writes, refused on one another uid writes", () => {
+    const d = fixture();
+    for (const [owner, sub] of [[0, "roots"], [65534, "theirs"]] as const) {
+      mkdirSync(join(d, sub, "real"), { recursive: true, mode: 0o755 });
+      writeFileSync(join(d, sub, "real", "f"), `${sub}\n`, { mode: 0o644 });
+      symlinkSync("real", join(d, sub, "link"));
+      chownSync(join(d, sub), owner, owner);
+    }
+    const ok = nsbox(["run", "--ro-bind", join(d, "roots", "link"), "/x", "--", "cat", "/x/f"]);
+    expect(ok.stderr).toBe("");
+    expect(ok.stdout).toBe("roots\n");
+    const r = nsbox(["run", "--ro-bind", join(d, "theirs", "link"), "/x", "--", "cat", "/x/f"]);
+    expect(r.stdout).toBe("");
+    expect(r.code).toBe(125);
+    expect(r.stderr).toBe(`nsbox: ro-bind: ${join(d, "theirs", "link")} -> /x: a symlink on the way; give the real path: Symbolic link loop (ELOOP)\n`);
+    // The real path is bound as before.
+    expect(nsbox(["run", "--ro-bind", join(d, "theirs", "real"), "/x", "--", "cat", "/x/f"]).stdout).toBe("theirs\n");
   });
 
   test("a listening unix socket swapped for a symlink right after bind: root changes no host file's mode or group", async () => {
