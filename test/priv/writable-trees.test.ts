@@ -31,6 +31,29 @@ afterAll(async () => {
   if (dirs.length) host(`rm -rf ${dirs.join(" ")}`);
 });
 
+/**
+ * A sandbox owning A (--state) that swaps A/b with a symlink A/b2 to HIDDEN (host data the os
+ * root hides, readable by any uid) as fast as renameat2(RENAME_EXCHANGE) goes; resolves once it
+ * runs. Paths are under a fresh fixture.
+ */
+async function startSwapper(): Promise<{ a: string; b: string; hidden: string }> {
+  const d = fixture();
+  const a = join(d, "a");
+  const b = join(a, "b");
+  const hidden = join(d, "hidden");
+  stateDirs.push(a, b);
+  mkdirSync(hidden, { mode: 0o755 });
+  writeFileSync(join(hidden, "secret"), "host data\n", { mode: 0o644 });
+  const renameat2 = process.arch === "arm64" ? 276 : 316;
+  const swap =
+    `mkdir -m 755 ${b} && ln -s ${hidden} ${b}2 && ` +
+    `exec perl -e 'open(my $f, ">", "$ARGV[0]/ready") or die; close $f; syscall(${renameat2}, -100, "$ARGV[0]/b", -100, "$ARGV[0]/b2", 2) while 1' ${a}`;
+  const swapper = Bun.spawn([NSBOX, "run", "--state", a, "--", "sh", "-c", swap], { stdout: "ignore", stderr: "ignore" });
+  started.push(swapper);
+  await waitFor(() => existsSync(join(a, "ready")), "the swapper runs");
+  return { a, b, hidden };
+}
+
 describeRoot("writable trees: what a sandbox plants there", () => {
   test("an idmapped bind's source behind a symlink the sandbox planted is refused, not cloned by root", () => {
     // The operator gives on-disk uid 1000's DATA at /data, and DATA/sub again at /sub. OTHER is
@@ -58,24 +81,9 @@ describeRoot("writable trees: what a sandbox plants there", () => {
   });
 
   test("a state directory swapped for a symlink after nsbox checked it is refused by the stage, not bound", async () => {
-    // An unnamed sandbox owns A (--state); another of the same (default) range is given A/B. The
-    // first swaps B with a symlink to HIDDEN (host data the os root hides, such as /home) as fast
-    // as renameat2(RENAME_EXCHANGE) goes, so nsbox's check and the stage's bind each see one
-    // of the two at random.
-    const d = fixture();
-    const a = join(d, "a");
-    const b = join(a, "b");
-    const hidden = join(d, "hidden");
-    stateDirs.push(a, b);
-    mkdirSync(hidden, { mode: 0o755 });
-    writeFileSync(join(hidden, "secret"), "host data\n", { mode: 0o644 });
-    const renameat2 = process.arch === "arm64" ? 276 : 316;
-    const swap =
-      `mkdir ${b} && ln -s ${hidden} ${b}2 && ` +
-      `exec perl -e 'open(my $f, ">", "$ARGV[0]/ready") or die; close $f; syscall(${renameat2}, -100, "$ARGV[0]/b", -100, "$ARGV[0]/b2", 2) while 1' ${a}`;
-    const swapper = Bun.spawn([NSBOX, "run", "--state", a, "--", "sh", "-c", swap], { stdout: "ignore", stderr: "ignore" });
-    started.push(swapper);
-    await waitFor(() => existsSync(join(a, "ready")), "the swapper runs");
+    // An unnamed sandbox owns A (--state) and swaps A/B; another of the same (default) range is
+    // given A/B, so nsbox's check and the stage's bind each see one of the two at random.
+    const { b, hidden } = await startSwapper();
     // Start until the stage has met the symlink once (a start whose check met it is refused
     // before the stage runs, one that met the directory twice is a plain start).
     let redirected = 0;
@@ -95,23 +103,9 @@ describeRoot("writable trees: what a sandbox plants there", () => {
   });
 
   test("a plain bind below another sandbox's state directory, swapped for a symlink, is refused by the stage, not followed", async () => {
-    // A sandbox owns A (--state) and swaps A/B with a symlink to HIDDEN (host data the os root
-    // hides, readable by any uid) as fast as renameat2(RENAME_EXCHANGE) goes. Another sandbox is
-    // given A/B with a plain --ro-bind: the stage must never bind what the link names.
-    const d = fixture();
-    const a = join(d, "a");
-    const b = join(a, "b");
-    const hidden = join(d, "hidden");
-    stateDirs.push(a);
-    mkdirSync(hidden, { mode: 0o755 });
-    writeFileSync(join(hidden, "secret"), "host data\n", { mode: 0o644 });
-    const renameat2 = process.arch === "arm64" ? 276 : 316;
-    const swap =
-      `mkdir -m 755 ${b} && ln -s ${hidden} ${b}2 && ` +
-      `exec perl -e 'open(my $f, ">", "$ARGV[0]/ready") or die; close $f; syscall(${renameat2}, -100, "$ARGV[0]/b", -100, "$ARGV[0]/b2", 2) while 1' ${a}`;
-    const swapper = Bun.spawn([NSBOX, "run", "--state", a, "--", "sh", "-c", swap], { stdout: "ignore", stderr: "ignore" });
-    started.push(swapper);
-    await waitFor(() => existsSync(join(a, "ready")), "the swapper runs");
+    // A sandbox owns A (--state) and swaps A/B. Another sandbox is given A/B with a plain
+    // --ro-bind: the stage must never bind what the link names.
+    const { b } = await startSwapper();
     // Start until the stage has met the symlink once; before flag 16, the first such start bound HIDDEN.
     let redirected = 0;
     let refusedByStage = 0;
