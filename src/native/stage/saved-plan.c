@@ -133,8 +133,9 @@ char *plan_load(const char *file, size_t *cap, size_t *wire_at, size_t *wire_len
 	/* Opened as named, so the kernel follows its links under its own rules (path_resolution(7),
 	 * fs.protected_symlinks), as it did to exec it; its real path, for the directory checks,
 	 * from the fd: realpath(3) would read the links itself and the file be opened again by a
-	 * name someone may have changed since. */
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+	 * name someone may have changed since. O_NONBLOCK: a FIFO swapped in since the exec is
+	 * refused below as not a regular file instead of holding the open (fifo(7)). */
+	if ((fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
 		die(EXIT_SETUP, "plan", errno, "%s", file);
 	fd_path(fd, real, file);
 	must("plan", guarded_file(file, fd, uid, &st, &f), &f);
