@@ -68,14 +68,20 @@ export function readWithDep(path: string): { text: string; dep: FileDep } | unde
 /** Symlinks followed before giving up (path_resolution(7): Linux's own limit is 40). */
 const MAX_LINKS = 40;
 
+/** One name the kernel looks up resolving a path: in directory `dir`, as `path`; its lstat, undefined when missing. */
+export interface ResolutionStep {
+  dir: string;
+  path: string;
+  st: BigIntStats | undefined;
+  /** PATH's own last name, not a directory or link on the way. */
+  last: boolean;
+}
+
 /**
- * Every name the kernel visits resolving PATH (path_resolution(7)): each directory on the way by
- * type, each symlink by identity (then its target, resolved in turn), and the last name by
- * identity when its `contents` matter. Reading PATH (readFileSync, realpath, exists) gives the
- * same answer as long as all of these lstat the same.
+ * Every name the kernel visits resolving PATH (path_resolution(7)), in order, following each
+ * symlink to its target; ends at a missing name, a file on the way (ENOTDIR) or past 40 links.
  */
-export function resolutionDeps(path: string, contents: boolean): FileDep[] {
-  const deps: FileDep[] = [];
+export function* resolutionSteps(path: string): Generator<ResolutionStep> {
   let pending = path.split("/").filter((c) => c && c !== ".");
   let at = "/";
   for (let links = 0; pending.length; ) {
@@ -86,20 +92,31 @@ export function resolutionDeps(path: string, contents: boolean): FileDep[] {
     }
     const next = at === "/" ? `/${name}` : `${at}/${name}`;
     const st = lstatQuietly(next);
-    if (!st) return [...deps, { path: next, type: "missing" }];
+    yield { dir: at, path: next, st, last: pending.length === 0 && !st?.isSymbolicLink() };
+    if (!st) return;
     if (st.isSymbolicLink()) {
-      deps.push(identity(next, st));
-      if (++links > MAX_LINKS) return deps;
+      if (++links > MAX_LINKS) return;
       const target = readlinkSync(next);
       if (target.startsWith("/")) at = "/";
       pending = [...target.split("/").filter((c) => c && c !== "."), ...pending];
       continue;
     }
-    deps.push(pending.length === 0 && contents ? identity(next, st) : { path: next, type: typeOf(st) });
-    if (!st.isDirectory()) return deps; // a file on the way: resolution stops here (ENOTDIR)
+    if (!st.isDirectory()) return; // a file on the way: resolution stops here (ENOTDIR)
     at = next;
   }
-  return deps;
+}
+
+/**
+ * Every name the kernel visits resolving PATH: each directory on the way by type, each symlink
+ * by identity (then its target, resolved in turn), and the last name by identity when its
+ * `contents` matter. Reading PATH (readFileSync, realpath, exists) gives the same answer as long
+ * as all of these lstat the same.
+ */
+export function resolutionDeps(path: string, contents: boolean): FileDep[] {
+  return [...resolutionSteps(path)].map(({ path: p, st, last }) => {
+    if (!st) return { path: p, type: "missing" };
+    return st.isSymbolicLink() || (last && contents) ? identity(p, st) : { path: p, type: typeOf(st) };
+  });
 }
 
 /** One entry per path, by identity when any reading of it wanted its identity. */

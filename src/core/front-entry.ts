@@ -97,6 +97,8 @@ export function frontRefusal(spec: NormalSpec, host: HostWire, stage: string): s
   if (stage !== DEFAULT_STAGE_PATH) return "the sandbox does not run the installed stage";
   // The name becomes a file name and a JSON string in C: only what nsbox itself accepts.
   if (spec.name !== undefined && !NAME_PATTERN.test(spec.name)) return "a name the front cannot record";
+  // Decided at each start (core/bind-sources.ts): the entry would keep one start's answer.
+  if (host.noSymlinkBinds?.length) return "a bind on a way others can write";
   const extra = Object.keys(host).filter((k) => !FRONT_HOST_KEYS.has(k));
   if (extra.length || host.onExitUnlink?.length !== 2) return `the start prepares ${extra.join(", ") || "more than a record"}`;
   if (spec.process.keepFds.length) return "--keep-fd";

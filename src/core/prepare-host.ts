@@ -12,6 +12,7 @@ import { startTime } from "./proc.ts";
 import { createRecord, removeRecord } from "./sandbox-record.ts";
 import { compileSeccomp } from "./seccomp.ts";
 import { prepareStateDirs } from "./state-directories.ts";
+import { exposedBinds } from "./bind-sources.ts";
 import type { Sys } from "./sys/sys.ts";
 import type { SocketSys } from "./sys/socket.ts";
 import { openPublishListeners } from "./publish-listeners.ts";
@@ -78,6 +79,15 @@ export const HOST_STEPS: readonly HostStep<HostContext>[] = [
     name: "state directories",
     prepare(ctx) {
       prepareStateDirs(ctx.spec, ctx.sys.uid());
+    },
+  },
+  {
+    // After the state directories (a bind may lie below one just given to a range), at every
+    // start: who may write a directory on a bind's way changes without the spec changing.
+    name: "bind sources",
+    prepare(ctx) {
+      const exposed = exposedBinds(ctx.spec, ctx.sys.uid());
+      if (exposed.length) ctx.host = { ...ctx.host, noSymlinkBinds: exposed };
     },
   },
   {

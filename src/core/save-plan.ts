@@ -14,6 +14,7 @@ import { limitControllers } from "./cgroup.ts";
 import { UsageError } from "../base/errors.ts";
 import { compileSeccomp } from "./seccomp.ts";
 import { identityFields } from "./file-deps.ts";
+import { exposedBinds } from "./bind-sources.ts";
 import { assertGuardedDirs, verifiedStageFile } from "./stage-install.ts";
 
 export interface SaveOptions {
@@ -49,7 +50,10 @@ export function savePlan(spec: NormalSpec, o: SaveOptions): void {
   const file = resolve(o.file);
   // The stage refuses a plan in a directory others can write: say so now, not at its first start.
   assertGuardedDirs(dirname(file), "plan --save", { owner: process.getuid!(), strict: false });
-  const wire = encodeWire(spec, { seccompBpf: compileSeccomp(spec.security.seccomp) });
+  // Who may write a bind's way is read once, here: a directory given to another uid later is
+  // not noticed by the plan (docs/ids.md).
+  const noSymlinkBinds = exposedBinds(spec, process.getuid!());
+  const wire = encodeWire(spec, { seccompBpf: compileSeccomp(spec.security.seccomp), ...(noSymlinkBinds.length ? { noSymlinkBinds } : {}) });
   const bytes = encodeSavedPlan({ stagePath: o.stagePath, nsboxVersion: o.version, stageSha256: stage.sha256, stageFile: identityFields(stage.file), kernel: kernelFact(), appendArgs: o.appendArgs }, wire);
   // Written whole under a temporary name, then renamed: a start never sees half a plan.
   const tmp = `${file}.${process.pid}.tmp`;

@@ -25,7 +25,10 @@ const BIND_READONLY = 1;
 const BIND_OPTIONAL = 2;
 const BIND_DEVICES = 4;
 const BIND_IDMAP = 8;
-/** SRC resolved without following symlinks: a state directory, which a sandbox may write around. */
+/**
+ * SRC resolved without following symlinks: a state directory, which a sandbox may write around,
+ * or a bind whose way the host found others can write (HostWire.noSymlinkBinds).
+ */
 const BIND_NO_SYMLINKS = 16;
 
 type Record_ = readonly (string | number | bigint)[];
@@ -69,6 +72,11 @@ export interface HostWire {
    * this pure encoder does not call. The stage loads it last, just before execve.
    */
   seccompBpf?: Uint8Array;
+  /**
+   * Indexes in spec.mounts of binds whose SRC lies on a way someone besides root and the caller
+   * can write (core/bind-sources.ts): the stage resolves them without following symlinks.
+   */
+  noSymlinkBinds?: readonly number[];
 }
 
 /** Lowercase hex, as the `seccomp` record takes it (natively: a per-byte loop costs ms at start-up). */
@@ -91,10 +99,10 @@ function hostRecords(host: HostWire): Record_[] {
   ];
 }
 
-function mountRecord(m: MountStep): Record_ {
+function mountRecord(m: MountStep, noSymlinks: boolean): Record_ {
   switch (m.kind) {
     case "bind": {
-      const flags = (m.readonly ? BIND_READONLY : 0) | (m.optional ? BIND_OPTIONAL : 0) | (m.devices ? BIND_DEVICES : 0) | (m.idmap ? BIND_IDMAP : 0) | (m.state ? BIND_NO_SYMLINKS : 0);
+      const flags = (m.readonly ? BIND_READONLY : 0) | (m.optional ? BIND_OPTIONAL : 0) | (m.devices ? BIND_DEVICES : 0) | (m.idmap ? BIND_IDMAP : 0) | (m.state || noSymlinks ? BIND_NO_SYMLINKS : 0);
       return ["bind", m.src, m.dst, flags];
     }
     case "tmpfs":
@@ -135,7 +143,7 @@ function bindIdmapRecords(spec: NormalSpec): Record_[] {
 }
 
 /** The records of a spec, in the order the wire carries them. */
-export function wireRecords(spec: NormalSpec, host: Pick<HostWire, "netns"> = {}): Record_[] {
+export function wireRecords(spec: NormalSpec, host: Pick<HostWire, "netns" | "noSymlinkBinds"> = {}): Record_[] {
   const records: Record_[] = [];
   let cloneFlags = 0;
   if (host.netns !== undefined && spec.namespaces.net.mode !== "new") throw new Error("internal: a prepared network namespace for a spec that does not ask for a new one");
@@ -153,7 +161,7 @@ export function wireRecords(spec: NormalSpec, host: Pick<HostWire, "netns"> = {}
   }
   if (spec.namespaces.mnt.mode === "new") {
     records.push(["propagation", spec.propagation]);
-    records.push(...spec.mounts.map(mountRecord), ...bindIdmapRecords(spec));
+    records.push(...spec.mounts.map((m, i) => mountRecord(m, host.noSymlinkBinds?.includes(i) ?? false)), ...bindIdmapRecords(spec));
   }
   if (spec.hostname !== undefined && spec.namespaces.uts.mode === "new") records.push(["hostname", spec.hostname]);
   // --publish relays to the sandbox's loopback, so lo is up for it even with --net none.

@@ -82,6 +82,7 @@ describe("which starts the front may make", () => {
     expect(refusal(plan(), {})).toBe("the start prepares more than a record");
     expect(refusal(plan("--keep-fd", "5"))).toBe("--keep-fd");
     expect(refusal(plan("--state", "/var/lib/app:/data"))).toBe("a state directory");
+    expect(refusal(plan("--ro-bind", "/srv/a", "/a"), { ...RECORD, noSymlinkBinds: [2] })).toBe("a bind on a way others can write");
     expect(refusal(plan("--cap-add", "CAP_SYS_ADMIN"))).toBe("warnings printed at start");
   });
 });

@@ -1,12 +1,12 @@
 import { expect, test } from "bun:test";
-import { encodeWire } from "../../src/native/wire.ts";
+import { encodeWire, type HostWire } from "../../src/native/wire.ts";
 import { planSpec } from "../../src/model/plan.ts";
 import { rootCtx } from "../helpers.ts";
 
-function tokens(input: object): string[] {
+function tokens(input: object, host: HostWire = {}): string[] {
   const r = planSpec({ process: { argv: ["echo", "a b"], env: { PATH: "/bin" } }, ...input }, rootCtx);
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
-  const text = new TextDecoder().decode(encodeWire(r.spec));
+  const text = new TextDecoder().decode(encodeWire(r.spec, host));
   expect(text.endsWith("end\0")).toBe(true);
   return text.slice(0, -1).split("\0");
 }
@@ -86,4 +86,17 @@ test("a state directory: flag 16, its path resolved again without following syml
   const t = tokens({ mounts: [{ kind: "bind", src: "/srv/a", dst: "/srv/a", state: true }] });
   const at = t.indexOf("bind");
   expect(t.slice(at, at + 4)).toEqual(["bind", "/srv/a", "/srv/a", "16"]);
+});
+
+test("a bind the host found on a way others can write: flag 16 on that bind alone", () => {
+  const mounts = [
+    { kind: "bind", src: "/srv/a/x", dst: "/x", readonly: true },
+    { kind: "bind", src: "/srv/b", dst: "/b", readonly: true },
+  ];
+  const binds = (host: HostWire) => {
+    const t = tokens({ mounts }, host);
+    return t.flatMap((x, i) => (x === "bind" ? [t.slice(i, i + 4)] : []));
+  };
+  expect(binds({ noSymlinkBinds: [0] })).toEqual([["bind", "/srv/a/x", "/x", "17"], ["bind", "/srv/b", "/b", "1"]]);
+  expect(binds({})).toEqual([["bind", "/srv/a/x", "/x", "1"], ["bind", "/srv/b", "/b", "1"]]);
 });

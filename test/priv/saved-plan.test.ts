@@ -2,7 +2,7 @@
 // `nsbox run` builds with the same options, seen from inside both; a changed, loosely-owned or
 // out-of-date plan, or a stage others could replace, is refused with one line before anything runs.
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, chownSync, mkdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, lchownSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeRoot, nsbox, tempDir, type Result } from "./harness.ts";
 
@@ -137,6 +137,44 @@ describeRoot("saved plans", () => {
     expect(d.code).toBe(125);
     expect(d.stderr).toBe(`nsbox: plan: ${join(sub, "p")}: directory ${sub} is writable by others (mode 0777); chmod go-w ${sub}\n`);
     expect(save(join(sub, "q"), [], ["echo", "ran"]).stderr).toContain(`plan --save: directory ${sub} is writable by others (mode 0777)`);
+  });
+
+  test("a plan is opened as named, under the kernel's symlink rules: a link another uid left in a sticky directory is refused", () => {
+    const sticky = join(dir, "sticky");
+    mkdirSync(sticky);
+    chmodSync(sticky, 0o1777);
+    const plan = join(dir, "hello");
+    // A link of root's own leads to the plan: the directory checks are on the file it names.
+    const own = join(sticky, "own");
+    symlinkSync(plan, own);
+    expect(startPlan(own)).toEqual({ code: 0, stdout: "hello\n", stderr: "" });
+    const theirs = join(sticky, "theirs");
+    symlinkSync(plan, theirs);
+    lchownSync(theirs, 65534, 65534);
+    if (readFileSync("/proc/sys/fs/protected_symlinks", "utf8").trim() === "0") {
+      console.log("skipped: fs.protected_symlinks is 0 on this host; the kernel would follow the other uid's link (not changed by tests)");
+      return;
+    }
+    // The kernel refuses to exec through it; the stage, given it by name, refuses to open it.
+    const r = Bun.spawnSync([stage, "--plan", theirs], { env: ENV, stdin: "ignore", timeout: 20_000 });
+    expect(r.stdout.toString()).toBe("");
+    expect(r.stderr.toString()).toBe(`nsbox: plan: ${theirs}: Permission denied (EACCES)\n`);
+    expect(r.exitCode).toBe(125);
+  });
+
+  test("a bind through a directory another uid writes is saved without following symlinks (--map-host-root: the stage resolves as root)", () => {
+    for (const [owner, sub] of [[0, "roots"], [65534, "theirs"]] as const) {
+      mkdirSync(join(dir, sub, "real"), { recursive: true });
+      writeFileSync(join(dir, sub, "real", "f"), `${sub}\n`);
+      symlinkSync("real", join(dir, sub, "link"));
+      chownSync(join(dir, sub), owner, owner);
+      expect(save(join(dir, `bind-${sub}`), ["--map-host-root", "--ro-bind", join(dir, sub, "link"), "/x"], ["cat", "/x/f"]).code).toBe(0);
+    }
+    expect(startPlan(join(dir, "bind-roots"))).toEqual({ code: 0, stdout: "roots\n", stderr: "" });
+    const r = startPlan(join(dir, "bind-theirs"));
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(`nsbox: ro-bind: ${join(dir, "theirs", "link")} -> /x: a symlink on the way; give the real path: Symbolic link loop (ELOOP)\n`);
+    expect(r.code).toBe(125);
   });
 
   test("a set-user-ID caller (real uid a user's, effective root) is refused: the user's plan would run as root", () => {

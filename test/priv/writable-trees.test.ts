@@ -2,7 +2,7 @@
 // never be redirected by a symlink there to read, bind, chown or chmod anything outside the
 // tree (runc CVE-2021-30465 is the classic swap), nor be stopped by what the sandbox made.
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stampPath } from "../../src/core/state-directories.ts";
 import { describeRoot, forgetRanges, host, inSandbox, nsbox, NSBOX, tempDir, waitFor } from "./harness.ts";
@@ -31,6 +31,29 @@ afterAll(async () => {
   if (dirs.length) host(`rm -rf ${dirs.join(" ")}`);
 });
 
+/**
+ * A sandbox owning A (--state) that swaps A/b with a symlink A/b2 to HIDDEN (host data the os
+ * root hides, readable by any uid) as fast as renameat2(RENAME_EXCHANGE) goes; resolves once it
+ * runs. Paths are under a fresh fixture.
+ */
+async function startSwapper(): Promise<{ a: string; b: string; hidden: string }> {
+  const d = fixture();
+  const a = join(d, "a");
+  const b = join(a, "b");
+  const hidden = join(d, "hidden");
+  stateDirs.push(a, b);
+  mkdirSync(hidden, { mode: 0o755 });
+  writeFileSync(join(hidden, "secret"), "host data\n", { mode: 0o644 });
+  const renameat2 = process.arch === "arm64" ? 276 : 316;
+  const swap =
+    `mkdir -m 755 ${b} && ln -s ${hidden} ${b}2 && ` +
+    `exec perl -e 'open(my $f, ">", "$ARGV[0]/ready") or die; close $f; syscall(${renameat2}, -100, "$ARGV[0]/b", -100, "$ARGV[0]/b2", 2) while 1' ${a}`;
+  const swapper = Bun.spawn([NSBOX, "run", "--state", a, "--", "sh", "-c", swap], { stdout: "ignore", stderr: "ignore" });
+  started.push(swapper);
+  await waitFor(() => existsSync(join(a, "ready")), "the swapper runs");
+  return { a, b, hidden };
+}
+
 describeRoot("writable trees: what a sandbox plants there", () => {
   test("an idmapped bind's source behind a symlink the sandbox planted is refused, not cloned by root", () => {
     // The operator gives on-disk uid 1000's DATA at /data, and DATA/sub again at /sub. OTHER is
@@ -58,24 +81,9 @@ describeRoot("writable trees: what a sandbox plants there", () => {
   });
 
   test("a state directory swapped for a symlink after nsbox checked it is refused by the stage, not bound", async () => {
-    // An unnamed sandbox owns A (--state); another of the same (default) range is given A/B. The
-    // first swaps B with a symlink to HIDDEN (host data the os root hides, such as /home) as fast
-    // as renameat2(RENAME_EXCHANGE) goes, so nsbox's check and the stage's bind each see one
-    // of the two at random.
-    const d = fixture();
-    const a = join(d, "a");
-    const b = join(a, "b");
-    const hidden = join(d, "hidden");
-    stateDirs.push(a, b);
-    mkdirSync(hidden, { mode: 0o755 });
-    writeFileSync(join(hidden, "secret"), "host data\n", { mode: 0o644 });
-    const renameat2 = process.arch === "arm64" ? 276 : 316;
-    const swap =
-      `mkdir ${b} && ln -s ${hidden} ${b}2 && ` +
-      `exec perl -e 'open(my $f, ">", "$ARGV[0]/ready") or die; close $f; syscall(${renameat2}, -100, "$ARGV[0]/b", -100, "$ARGV[0]/b2", 2) while 1' ${a}`;
-    const swapper = Bun.spawn([NSBOX, "run", "--state", a, "--", "sh", "-c", swap], { stdout: "ignore", stderr: "ignore" });
-    started.push(swapper);
-    await waitFor(() => existsSync(join(a, "ready")), "the swapper runs");
+    // An unnamed sandbox owns A (--state) and swaps A/B; another of the same (default) range is
+    // given A/B, so nsbox's check and the stage's bind each see one of the two at random.
+    const { b, hidden } = await startSwapper();
     // Start until the stage has met the symlink once (a start whose check met it is refused
     // before the stage runs, one that met the directory twice is a plain start).
     let redirected = 0;
@@ -92,6 +100,45 @@ describeRoot("writable trees: what a sandbox plants there", () => {
     expect(redirected).toBe(0);
     expect(refusedByStage).toBe(1);
     expect(readFileSync(join(hidden, "secret"), "utf8")).toBe("host data\n");
+  });
+
+  test("a plain bind below another sandbox's state directory, swapped for a symlink, is refused by the stage, not followed", async () => {
+    // A sandbox owns A (--state) and swaps A/B. Another sandbox is given A/B with a plain
+    // --ro-bind: the stage must never bind what the link names.
+    const { b } = await startSwapper();
+    // Start until the stage has met the symlink once; before flag 16, the first such start bound HIDDEN.
+    let redirected = 0;
+    let refusedByStage = 0;
+    for (let i = 0; i < 150 && refusedByStage + redirected === 0; i++) {
+      const r = nsbox(["run", "--ro-bind", b, "/b", "--", "cat", "/b/secret"]);
+      if (r.stdout.includes("host data")) redirected++;
+      if (r.stderr.includes(`bind: ${b} -> /b: a symlink on the way`)) {
+        refusedByStage++;
+        expect(r.code).toBe(125);
+        expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      }
+    }
+    expect(redirected).toBe(0);
+    expect(refusedByStage).toBe(1);
+  });
+
+  test("a bind's source through a link: followed on a way only root writes, refused on one another uid writes", () => {
+    const d = fixture();
+    for (const [owner, sub] of [[0, "roots"], [65534, "theirs"]] as const) {
+      mkdirSync(join(d, sub, "real"), { recursive: true, mode: 0o755 });
+      writeFileSync(join(d, sub, "real", "f"), `${sub}\n`, { mode: 0o644 });
+      symlinkSync("real", join(d, sub, "link"));
+      chownSync(join(d, sub), owner, owner);
+    }
+    const ok = nsbox(["run", "--ro-bind", join(d, "roots", "link"), "/x", "--", "cat", "/x/f"]);
+    expect(ok.stderr).toBe("");
+    expect(ok.stdout).toBe("roots\n");
+    const r = nsbox(["run", "--ro-bind", join(d, "theirs", "link"), "/x", "--", "cat", "/x/f"]);
+    expect(r.stdout).toBe("");
+    expect(r.code).toBe(125);
+    expect(r.stderr).toBe(`nsbox: ro-bind: ${join(d, "theirs", "link")} -> /x: a symlink on the way; give the real path: Symbolic link loop (ELOOP)\n`);
+    // The real path is bound as before.
+    expect(nsbox(["run", "--ro-bind", join(d, "theirs", "real"), "/x", "--", "cat", "/x/f"]).stdout).toBe("theirs\n");
   });
 
   test("a listening unix socket swapped for a symlink right after bind: root changes no host file's mode or group", async () => {

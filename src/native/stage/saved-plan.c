@@ -99,6 +99,22 @@ static char *header_line(char **at, char *end, const char *file, const char *key
 	return value;
 }
 
+/* The kernel's name for what fd is open on (/proc/self/fd/N), absolute: the file itself,
+ * whatever link led to it. */
+static void fd_path(int fd, char real[PATH_MAX], const char *file)
+{
+	char link[32];
+	ssize_t n;
+
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	n = readlink(link, real, PATH_MAX - 1);
+	if (n < 0)
+		die(EXIT_SETUP, "plan", errno, "%s: its path (%s)", file, link);
+	real[n] = '\0';
+	if (n == PATH_MAX - 1 || real[0] != '/')
+		die(EXIT_SETUP, "plan", 0, "%s: its path is not one the directory checks can walk (%s)", file, real);
+}
+
 char *plan_load(const char *file, size_t *cap, size_t *wire_at, size_t *wire_len, int *append_args)
 {
 	char real[PATH_MAX], self[PATH_MAX], sum[65], *buf, *at, *end, *sum_line, *value, *saved_sum;
@@ -114,10 +130,14 @@ char *plan_load(const char *file, size_t *cap, size_t *wire_at, size_t *wire_len
 	must("plan", caller_ids(&uid, &gid, &f), &f);
 	self_fd = installed_self(self, &self_st, &f);
 	must("stage", self_fd, &f);
-	if (!realpath(file, real))
+	/* Opened as named, so the kernel follows its links under its own rules (path_resolution(7),
+	 * fs.protected_symlinks), as it did to exec it; its real path, for the directory checks,
+	 * from the fd: realpath(3) would read the links itself and the file be opened again by a
+	 * name someone may have changed since. O_NONBLOCK: a FIFO swapped in since the exec is
+	 * refused below as not a regular file instead of holding the open (fifo(7)). */
+	if ((fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
 		die(EXIT_SETUP, "plan", errno, "%s", file);
-	if ((fd = openat(AT_FDCWD, real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		die(EXIT_SETUP, "plan", errno, "%s", file);
+	fd_path(fd, real, file);
 	must("plan", guarded_file(file, fd, uid, &st, &f), &f);
 	must("plan", guarded_dirs(real, uid, 0, &f), &f);
 	/* A header line is short; the wire spec behind it at most WIRE_MAX_STREAM bytes. */
