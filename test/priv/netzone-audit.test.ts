@@ -65,7 +65,8 @@ describeRoot("netzone under attack (in throwaway namespaces)", () => {
     }
     expect(f.show.stdout).toContain("nftables: MISSING table inet nsbox_web");
     expect(f.gc.code).toBe(0);
-    // Only the zone firewall's lines: what other collectors report is theirs to test.
+    // Only the zone firewall's lines: a throwaway world does not hide cgroups or /tmp from gc's
+    // other collectors.
     expect(f.gc.stdout.split("\n").filter((l: string) => l.startsWith("restored")).sort()).toEqual([
       "restored table inet nsbox_forward_guard (missing from the ruleset)",
       "restored table inet nsbox_lab (missing from the ruleset)",
