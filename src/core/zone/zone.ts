@@ -172,9 +172,10 @@ export function buildZone(input: ZoneInput, host: HostView): Zone {
 }
 
 /**
- * The zone's `table inet nsbox_<zone>`. Every decision keys on the zone's bridge as the input
+ * The zone's `table inet nsbox_<zone>`. Every accept keys on the zone's bridge as the input
  * (or output) interface, never on a source address: a member with CAP_NET_ADMIN in its own
- * namespace can change its address, not the bridge port its packets arrive on. Rules cover
+ * namespace can change its address, not the bridge port its packets arrive on (a source outside
+ * the zone's subnet is only ever a reason to drop). Rules cover
  * IPv4 and IPv6 alike (inet); IPv6 is also off inside every member.
  */
 export function zoneTable(z: Zone): ZoneTable {
