@@ -109,7 +109,22 @@ describe("rules per policy", () => {
     // Decisions key on the bridge, never on a source address a member could change: a source
     // address only ever drops (one that is not the zone's), first in both chains.
     expect(lines.filter((l) => l.includes("saddr"))).toEqual(['iifname "nz-z" ip saddr != 10.87.0.0/24 drop', 'iifname "nz-z" ip saddr != 10.87.0.0/24 drop']);
-    for (const chain of ["forward", "input"]) expect(lines.slice(lines.indexOf(`chain ${chain} {`)).find((l) => l.startsWith('iifname "nz-z"'))).toBe('iifname "nz-z" ip saddr != 10.87.0.0/24 drop');
+    for (const chain of ["forward", "input"]) {
+      const fromZone = lines.slice(lines.indexOf(`chain ${chain} {`)).filter((l) => l.startsWith('iifname "nz-z"'));
+      expect(fromZone.slice(0, 2)).toEqual(['iifname "nz-z" meta nfproto ipv6 drop', 'iifname "nz-z" ip saddr != 10.87.0.0/24 drop']);
+    }
+  });
+
+  test("IPv6 from or to the bridge is dropped before any rule, in every policy: the uplink accept does not depend on IPv6 being off", () => {
+    for (const policy of ["internet", "lan", "isolated"]) {
+      const lines = render(policy, { peers: true }).split("\n").map((l) => l.trim());
+      const first = (chain: string) => lines.slice(lines.indexOf(`chain ${chain} {`) + 2).slice(0, chain === "forward" ? 2 : 1);
+      expect({ policy, forward: first("forward"), input: first("input") }).toEqual({
+        policy,
+        forward: ['iifname "nz-z" meta nfproto ipv6 drop', 'oifname "nz-z" meta nfproto ipv6 drop'],
+        input: ['iifname "nz-z" meta nfproto ipv6 drop'],
+      });
+    }
   });
 
   test("link-local (the metadata service) and loopback are never forwarded, in lan zones too; a --dns server there still answers", () => {

@@ -23,6 +23,8 @@ export interface ZoneRule {
   daddr?: string;
   /** The source is NOT in this address or network (`ip saddr != 10.0.0.0/24`). */
   saddrNot?: string;
+  /** The packet's family (`meta nfproto ipv6`): in an inet table, a rule with no address matches both. */
+  nfproto?: "ipv4" | "ipv6";
   proto?: "tcp" | "udp" | "icmp" | "icmpv6";
   /** Needs proto tcp or udp. */
   dport?: number;
@@ -97,11 +99,16 @@ export function renderRule(r: ZoneRule): string {
   let family: Family | undefined;
   if (r.iifname !== undefined) parts.push(`iifname "${checkIfname(r.iifname)}"`);
   if (r.oifname !== undefined) parts.push(`oifname "${checkIfname(r.oifname)}"`);
+  if (r.nfproto !== undefined) {
+    if (r.nfproto !== "ipv4" && r.nfproto !== "ipv6") throw new UsageError(`not a family: ${JSON.stringify(r.nfproto)}`, "ipv4 or ipv6");
+    family = r.nfproto === "ipv4" ? 4 : 6;
+    parts.push(`meta nfproto ${r.nfproto}`);
+  }
   for (const [dir, key] of [["saddr", "saddr"], ["saddr", "saddrNot"], ["daddr", "daddr"]] as const) {
     const value = r[key];
     if (value === undefined) continue;
     const m = addrMatch(dir, value, key === "saddrNot");
-    if (family && family !== m.family) throw new UsageError(`rule matches saddr ${r.saddr} and daddr ${r.daddr}: one is IPv4, the other IPv6`);
+    if (family && family !== m.family) throw new UsageError(`rule matches ${dir} ${value} and ${r.nfproto ? `nfproto ${r.nfproto}` : "an address of the other family"}: one is IPv4, the other IPv6`);
     family = m.family;
     parts.push(m.text);
   }

@@ -175,13 +175,18 @@ export function buildZone(input: ZoneInput, host: HostView): Zone {
  * The zone's `table inet nsbox_<zone>`. Every accept keys on the zone's bridge as the input
  * (or output) interface, never on a source address: a member with CAP_NET_ADMIN in its own
  * namespace can change its address, not the bridge port its packets arrive on (a source outside
- * the zone's subnet is only ever a reason to drop). Rules cover
- * IPv4 and IPv6 alike (inet); IPv6 is also off inside every member.
+ * the zone's subnet is only ever a reason to drop). Zones are IPv4 only: IPv6 from or to the
+ * bridge is dropped first, by the table itself, so it stays dropped when an admin or a distro
+ * default turns IPv6 back on for the bridge (an accept keyed on interfaces alone, like the
+ * uplink's, would match IPv6 too in an inet table); it is also off inside every member.
  */
 export function zoneTable(z: Zone): ZoneTable {
   const br = bridgeName(z.name);
   const fromZone = (r: Omit<ZoneRule, "iifname">): ZoneRule => ({ iifname: br, ...r });
+  const noIpv6 = fromZone({ nfproto: "ipv6", verdict: "drop" });
   const forward: ZoneRule[] = [
+    noIpv6,
+    { oifname: br, nfproto: "ipv6", verdict: "drop" },
     // Replies to what a member started.
     { oifname: br, ct: ["established", "related"], verdict: "accept" },
     // --peers: member to member (bridged frames reach this hook only with br_netfilter, which
@@ -214,6 +219,7 @@ export function zoneTable(z: Zone): ZoneTable {
   }
   forward.push(fromZone({ verdict: "drop" }));
   const input: ZoneRule[] = [
+    noIpv6,
     fromZone({ saddrNot: z.subnet, verdict: "drop" }),
     fromZone({ ct: ["established", "related"], verdict: "accept" }),
     ...(z.policy !== "isolated" ? dns() : []),

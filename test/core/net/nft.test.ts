@@ -108,6 +108,11 @@ describe("renderZoneTable", () => {
     expect(renderRule({ saddr: "FD00::1/128", verdict: "drop" })).toBe("ip6 saddr fd00::1 drop");
   });
 
+  test("a family match: meta nfproto, before any address, which must agree with it", () => {
+    expect(renderRule({ iifname: "nz-z", nfproto: "ipv6", verdict: "drop" })).toBe('iifname "nz-z" meta nfproto ipv6 drop');
+    expect(renderRule({ nfproto: "ipv4", daddr: "10.0.0.0/8", verdict: "accept" })).toBe("meta nfproto ipv4 ip daddr 10.0.0.0/8 accept");
+  });
+
   test("removal is one batch that succeeds whether or not the table exists", () => {
     expect(renderDeleteZoneTable("test")).toBe("table inet nsbox_test\ndelete table inet nsbox_test\n");
   });
@@ -133,6 +138,8 @@ describe("renderZoneTable", () => {
     ["unknown verdict", { verdict: "accept; flush ruleset" }],
     ["jump to a bad chain", { verdict: { jump: "x; flush ruleset" } }],
     ["ct state injection", { ct: ["established; flush ruleset"], verdict: "accept" }],
+    ["nfproto against the address", { nfproto: "ipv6", saddr: "10.0.0.1", verdict: "drop" }],
+    ["nfproto injection", { nfproto: "ipv6; flush ruleset", verdict: "drop" }],
     ["dnat port 0", { verdict: { dnat: "10.0.0.2", port: 0 } }],
   ];
   test.each(hostileRules)("refuses %s", (_, rule) => {
