@@ -3,12 +3,13 @@
 // namespace plays the host; a router namespace behind the uplink is the internet peer
 // (198.51.100.2) and the cloud's metadata service (169.254.169.254); a LAN namespace is the LAN
 // peer (10.99.0.2). Nothing leaves the namespaces made here.
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { emit, guard, spawnNetns, until, type Netns } from "./lib.ts";
 import { BIND_FIXTURES, INSIDE, listen, must, NSBOX, nsbox, peerLink, PORT, probe, PROBE } from "./zone-world.ts";
 
 guard();
 const INTERNET = "198.51.100.2";
+const INTERNET6 = "2001:db8:ff::2";
 const METADATA = "169.254.169.254";
 const LAN = "10.99.0.2";
 const HOST_LAN = "10.99.0.1";
@@ -57,6 +58,33 @@ async function linkLocal() {
 }
 
 /**
+ * A UDP port under `enter` (nsenter into a peer) that records each datagram it receives; read up
+ * to a "control" datagram sent last, whatever arrived before it was sent before it.
+ */
+async function datagramSink(enter: string[], addr: string, port: number, procs: Bun.Subprocess[]): Promise<{ upTo(word: string): Promise<string[]> }> {
+  const family = addr.includes(":") ? 10 : 2;
+  const p = Bun.spawn(
+    [...enter, "python3", "-c", `import socket\ns=socket.socket(${family},2);s.bind(('${addr}',${port}));s.settimeout(60);print('ready',flush=True)\nwhile True:\n d=s.recvfrom(64)[0].decode();print(d,flush=True)`],
+    { stdin: "ignore", stdout: "pipe", stderr: "inherit" },
+  );
+  procs.push(p);
+  const reader = p.stdout.getReader();
+  let got = "";
+  const upTo = async (want: string) => {
+    while (!got.split("\n").includes(want)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the datagram sink ended before it saw ${want}: ${got}`);
+      got += new TextDecoder().decode(value);
+    }
+    const lines = got.trim().split("\n");
+    got = "";
+    return lines.filter((l) => l !== "ready");
+  };
+  await upTo("ready");
+  return { upTo };
+}
+
+/**
  * A member that may give itself an address (real root with CAP_NET_ADMIN) sends from a LAN
  * host's address to its own server on the internet: masqueraded out, the server's answer comes
  * back to the host, is un-NATed to the LAN address and forwarded onto the LAN. On a host that
@@ -70,21 +98,7 @@ async function spoof() {
     const created = nsbox(["netzone", "create", "web", "--policy", "internet"]).code;
     // The LAN host's victim port prints what it receives, up to the host's own "control"
     // datagram, sent once the member is done: whatever the member caused arrived before it.
-    const victim = Bun.spawn(
-      [...lan.enter, "python3", "-c", "import socket\ns=socket.socket(2,2);s.bind(('0.0.0.0',7008));s.settimeout(60);print('ready',flush=True)\nwhile True:\n d=s.recvfrom(64)[0].decode();print(d,flush=True)\n if d=='control': break"],
-      { stdin: "ignore", stdout: "pipe", stderr: "inherit" },
-    );
-    procs.push(victim);
-    const reader = victim.stdout.getReader();
-    let got = "";
-    const readLine = async (want: string) => {
-      while (!got.split("\n").includes(want)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`the LAN peer ended before it saw ${want}: ${got}`);
-        got += new TextDecoder().decode(value);
-      }
-    };
-    await readLine("ready");
+    const victim = await datagramSink(lan.enter, "0.0.0.0", 7008, procs);
     // Then an honest datagram from the lease, answered: the echo server answers in order, so the
     // spoofed datagram's answer, if any, left the internet peer before this one's came back.
     const send = [
@@ -94,9 +108,7 @@ async function spoof() {
     ].join(" && ");
     const r = nsbox(["run", "--zone", "web", "--share", "user", "--cap-add", "CAP_NET_ADMIN", "--", "sh", "-c", send], 20_000);
     must(["python3", "-c", `import socket;socket.socket(2,2).sendto(b'control',('${LAN}',7008))`]);
-    await readLine("control");
-    reader.releaseLock();
-    const lanReceived = got.trim().split("\n").slice(1).join("\n");
+    const lanReceived = (await victim.upTo("control")).join("\n");
     return { created, sent: r.stdout.trim(), code: r.code, lanReceived };
   } finally {
     await cleanup(procs, [inet, lan], ["web"]);
@@ -183,5 +195,69 @@ async function impersonate() {
   }
 }
 
-const scenarios: Record<string, () => unknown> = { linkLocal, spoof, flush, impersonate };
+/** The first descendant of `pid` (by /proc children) in a network namespace other than ours. */
+function memberNetns(pid: number): string | undefined {
+  const own = readlinkSync("/proc/self/ns/net");
+  const queue = [pid];
+  while (queue.length) {
+    const p = queue.shift()!;
+    try {
+      if (readlinkSync(`/proc/${p}/ns/net`) !== own) return `/proc/${p}/ns/net`;
+      for (const t of readdirSync(`/proc/${p}/task`)) queue.push(...readFileSync(`/proc/${p}/task/${t}/children`, "utf8").trim().split(" ").filter(Boolean).map(Number));
+    } catch {}
+  }
+  return undefined;
+}
+
+/**
+ * The admin turns IPv6 back on (net.ipv6.conf.all.disable_ipv6=0 reaches the zone's bridge) and
+ * the host forwards IPv6. A member that may send what it likes (real root: CAP_NET_ADMIN, or a
+ * packet socket with CAP_NET_RAW, needs no IPv6 of its own) sends an IPv6 datagram to the
+ * bridge's MAC for a peer on the internet: the zone's table must drop it. The member's side is
+ * set up from here (its /proc/sys is read-only). With the table gone (the forward guard lets
+ * nz-* through) the same datagram arrives, which shows the IPv6 path itself works.
+ */
+async function ipv6() {
+  const procs: Bun.Subprocess[] = [];
+  const { inet, lan } = await world(procs);
+  try {
+    const created = nsbox(["netzone", "create", "web", "--policy", "internet"]).code;
+    const member = await ready([NSBOX, "run", "--zone", "web", "--", "sh", "-c", "echo ready; exec sleep 100"], "the member");
+    procs.push(member);
+    const ns = memberNetns(member.pid);
+    if (!ns) throw new Error("the member's network namespace was not found");
+    const inMember = (argv: string[]) => must(["nsenter", `--net=${ns}`, "--", ...argv]);
+    // The admin's sysctls, in this throwaway namespace only.
+    writeFileSync("/proc/sys/net/ipv6/conf/all/disable_ipv6", "0");
+    writeFileSync("/proc/sys/net/ipv6/conf/all/forwarding", "1");
+    const bridgeV6 = readFileSync("/proc/sys/net/ipv6/conf/nz-web/disable_ipv6", "utf8").trim();
+    must(["ip", "-6", "addr", "add", "fd00:87::1/64", "dev", "nz-web", "nodad"]);
+    must(["ip", "-6", "addr", "add", "2001:db8:1::1/64", "dev", "up0", "nodad"]);
+    must(["ip", "-6", "route", "add", "default", "via", "2001:db8:1::2"]);
+    inet.run(["ip", "-6", "addr", "add", "2001:db8:1::2/64", "dev", "r0", "nodad"]);
+    inet.run(["ip", "-6", "addr", "add", `${INTERNET6}/128`, "dev", "lo"]);
+    // The host's input chain drops the member's neighbour solicitations: it names the gateway's
+    // MAC (the bridge's, as its IPv4 ARP already told it) itself.
+    const bridgeMac = JSON.parse(must(["ip", "-j", "link", "show", "nz-web"]))[0].address;
+    inMember(["sh", "-c", "echo 0 > /proc/sys/net/ipv6/conf/eth0/disable_ipv6"]);
+    inMember(["ip", "-6", "addr", "add", "fd00:87::2/64", "dev", "eth0", "nodad"]);
+    inMember(["ip", "-6", "neigh", "replace", "fd00:87::1", "lladdr", bridgeMac, "dev", "eth0", "nud", "permanent"]);
+    inMember(["ip", "-6", "route", "add", "default", "via", "fd00:87::1"]);
+    const sink = await datagramSink(inet.enter, "::", 7009, procs);
+    const send = (word: string, enter: string[] = []) =>
+      must([...enter, "python3", "-c", `import socket;socket.socket(10,2).sendto(b'${word}',('${INTERNET6}',7009))`]);
+    send("member", ["nsenter", `--net=${ns}`, "--"]);
+    send("control");
+    const withTable = await sink.upTo("control");
+    must(["nft", "delete", "table", "inet", "nsbox_web"]);
+    send("member", ["nsenter", `--net=${ns}`, "--"]);
+    send("control");
+    const withoutTable = await sink.upTo("control");
+    return { created, bridgeV6, withTable, withoutTable };
+  } finally {
+    await cleanup(procs, [inet, lan], ["web"]);
+  }
+}
+
+const scenarios: Record<string, () => unknown> = { linkLocal, spoof, flush, impersonate, ipv6 };
 emit(await scenarios[process.argv[2]!]!());
