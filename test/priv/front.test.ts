@@ -52,6 +52,13 @@ describeRoot("the front", () => {
   /** The state root's files of one run: what the front made and must have removed. */
   const stateFiles = (c: Caller, pid: number) =>
     [`${c.root}/names/pid-${pid}`, `${c.root}/sandboxes/${pid}.json`, `${c.root}/sandboxes/${pid}.json.tmp`].filter((f) => existsSync(L.inside(f)));
+  /** nobody, with `xdg` (in the layout) as its runtime directory and its state root made there. */
+  const nobodyWithRuntimeDir = (xdg: string): Caller => {
+    L.sh(`mkdir -m 0700 ${xdg}; chown 65534:65534 ${xdg}`);
+    const user: Caller = { uid: 65534, gid: 65534, root: `${xdg}/nsbox`, env: { PATH, XDG_RUNTIME_DIR: xdg, NSBOX_TRACE: "1" }, cwd: "/" };
+    L.makeRoot(user);
+    return user;
+  };
 
   test("a hit builds the sandbox nsbox run builds: status, namespaces, mounts", () => {
     const args = ["run", "--", "sh", "-c", PROBE];
@@ -320,9 +327,7 @@ describeRoot("the front", () => {
 
   test("as a user: a hit in XDG_RUNTIME_DIR/nsbox, and a miss", () => {
     const xdg = "/usr/local/lib/xdg-nobody";
-    L.sh(`mkdir -m 0700 ${xdg}; chown 65534:65534 ${xdg}`);
-    const user: Caller = { uid: 65534, gid: 65534, root: `${xdg}/nsbox`, env: { PATH, XDG_RUNTIME_DIR: xdg, NSBOX_TRACE: "1" }, cwd: "/" };
-    L.makeRoot(user);
+    const user = nobodyWithRuntimeDir(xdg);
     const args = ["run", "--", "sh", "-c", "id -u; grep -E '^(CapEff|Seccomp):' /proc/self/status"];
     L.writeEntry(user, args);
     const hit = L.run(user, [LINK, ...args]);
@@ -340,10 +345,7 @@ describeRoot("the front", () => {
   test("a set-user-ID caller (real uid a user's, effective root) is never served the user's entry", () => {
     // The user's entry, in the user's own state root, holding what only root may run (no user
     // namespace): served with root's effective ids, it would read /etc/shadow.
-    const xdg = "/usr/local/lib/xdg-setuid";
-    L.sh(`mkdir -m 0700 ${xdg}; chown 65534:65534 ${xdg}`);
-    const user: Caller = { uid: 65534, gid: 65534, root: `${xdg}/nsbox`, env: { PATH, XDG_RUNTIME_DIR: xdg, NSBOX_TRACE: "1" }, cwd: "/" };
-    L.makeRoot(user);
+    const user = nobodyWithRuntimeDir("/usr/local/lib/xdg-setuid");
     const args = ["run", "--", "sh", "-c", "head -c 5 /etc/shadow"];
     const { wire } = L.plan(ROOT, ["run", "--share", "user", "--", "sh", "-c", "head -c 5 /etc/shadow"]);
     L.writeEntry(user, args, { change: (e) => ({ ...e, wire }) });
