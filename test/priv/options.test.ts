@@ -29,19 +29,25 @@ describeRoot("run options", () => {
     writeFileSync(`${d}/kept`, "kept content\n");
     const kept = openSync(`${d}/kept`, "r");
     const leaked = openSync(`${d}/kept`, "r");
+    // The numbers the child gets are fixed here, not whatever this process happened to have
+    // free: both above 9, so a kept fd needs more than one digit, as on a busy host.
+    const KEPT = 12;
+    const LEAKED = 11;
     try {
-      // The child gets both open files at the same numbers; only the kept one may arrive.
       const stdio: (number | "ignore" | "pipe")[] = ["ignore", "pipe", "pipe"];
-      for (let fd = 3; fd <= Math.max(kept, leaked); fd++) stdio[fd] = fd === kept || fd === leaked ? fd : "ignore";
-      const p = Bun.spawnSync([NSBOX, "run", "--keep-fd", String(kept), "--", "sh", "-c", `cat <&${kept}; ls /proc/self/fd | sort -n | tr '\\n' ' '`], {
+      for (let fd = 3; fd <= KEPT; fd++) stdio[fd] = fd === KEPT ? kept : fd === LEAKED ? leaked : "ignore";
+      // Read through /proc: dash's `<&N` takes one digit only.
+      const p = Bun.spawnSync([NSBOX, "run", "--keep-fd", String(KEPT), "--", "sh", "-c", `cat /proc/self/fd/${KEPT}; ls /proc/self/fd | sort -n | tr '\\n' ' '`], {
         stdio: stdio as ["ignore", "pipe", "pipe"],
       });
+      expect(p.stderr.toString()).toBe("");
       const out = p.stdout.toString().trim().split("\n");
       expect(out[0]).toBe("kept content");
       // 0-2, the kept fd, and ls's own directory fd; not the other open file.
       const fds = out[1]!.trim().split(" ").map(Number);
-      expect(fds).toContain(kept);
-      expect(fds.filter((fd) => fd > 2 && fd !== kept)).toHaveLength(1);
+      expect(fds).toContain(KEPT);
+      expect(fds).not.toContain(LEAKED);
+      expect(fds.filter((fd) => fd > 2 && fd !== KEPT)).toHaveLength(1);
       expect(nsbox(["run", "--keep-fd", "999", "--", "true"]).code).toBe(2);
     } finally {
       closeSync(kept);
