@@ -4,7 +4,7 @@
 // hierarchy is used instead (the stage moves the child in before releasing it). Either way no
 // process of the sandbox ever runs outside its limits. Dirs are recorded before they are made.
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { NormalSpec } from "../model/normalize.ts";
 import type { HostWire } from "../native/wire.ts";
 import { NsboxError } from "../base/errors.ts";
@@ -190,15 +190,34 @@ export function staleCgroupRecords(): { file: string; record: CgroupRecord }[] {
 }
 
 /**
+ * The parents some cgroup record names a dir in: its sandbox may be about to make that dir (the
+ * record is written first). Undefined while a record cannot be read (one being written).
+ */
+function recordedParents(): Set<string> | undefined {
+  const parents = new Set<string>();
+  const dir = existingStateDir("cgroups");
+  for (const name of dir ? readdirSync(dir) : []) {
+    try {
+      for (const d of (JSON.parse(readFileSync(join(dir!, name), "utf8")) as CgroupRecord).dirs) parents.add(dirname(d));
+    } catch {
+      return undefined;
+    }
+  }
+  return parents;
+}
+
+/**
  * The `nsbox` parent dirs (in cgroup v2 and every v1 hierarchy) that hold no sandbox cgroup any
  * more and no process: left by a sandbox that ended, harmless, but not ours to keep forever.
- * Skipped while any cgroup record exists (a sandbox may be about to make its dir there).
+ * A parent a cgroup record names is kept (its sandbox may be about to make its dir there).
  */
 export function emptyNsboxCgroupParents(): string[] {
-  if (existingStateDir("cgroups") && readdirSync(existingStateDir("cgroups")!).length > 0) return [];
+  const recorded = recordedParents();
+  if (!recorded) return [];
   const mounts = parseMountinfo(readFileSync("/proc/self/mountinfo", "utf8")).filter((m) => m.fstype === "cgroup2" || m.fstype === "cgroup");
   return mounts
     .map((m) => join(m.mountPoint, "nsbox"))
+    .filter((dir) => !recorded.has(dir))
     .filter((dir) => {
       try {
         const children = readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory());

@@ -9,9 +9,16 @@ export interface Leftover {
   remove(): void;
   /** Something nsbox made that is missing and is put back (a flushed zone table), not removed. */
   restores?: boolean;
+  /**
+   * The pid of the run that made it (nsbox run's, which is its sandbox's supervisor), where the
+   * record names one: `nsbox gc --pid` collects only that run's leftovers.
+   */
+  pid?: number;
 }
 
 export interface Collector {
+  /** The kind, as `nsbox gc --only` names it (`cgroups`). */
+  key: string;
   name: string;
   find(): Leftover[];
 }

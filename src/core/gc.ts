@@ -15,6 +15,7 @@ import { staleStamps } from "./state-directories.ts";
 export type { Collector, Leftover };
 
 const sandboxRecords: Collector = {
+  key: "records",
   name: "sandbox records",
   find: () =>
     listRecords().flatMap(({ file, record }) => {
@@ -22,6 +23,7 @@ const sandboxRecords: Collector = {
       const files = record ? recordFiles(record.name, record.pid) : undefined;
       return [{
         what: record ? `sandbox record ${record.name} (pid ${record.pid}, gone)` : `unreadable sandbox record ${file}`,
+        pid: record?.pid,
         remove() {
           rmSync(file, { force: true });
           // The name file is only the dead sandbox's if it still points at its pid.
@@ -41,6 +43,7 @@ function readPid(file: string): number | undefined {
 
 /** The private mount persisted namespaces live under, once none is left (a killed `ns rm`). */
 const persistMount: Collector = {
+  key: "persist-mount",
   name: "persistent namespace mount",
   find: () => {
     const root = persistRoot();
@@ -51,6 +54,7 @@ const persistMount: Collector = {
 
 /** Persisted namespaces whose bind mounts are not all there: a persist that was killed midway. */
 const halfPersisted: Collector = {
+  key: "persist",
   name: "persistent namespaces",
   find() {
     const mounted = new Set(parseMountinfo(readFileSync("/proc/self/mountinfo", "utf8")).filter((m) => m.fstype === "nsfs").map((m) => m.mountPoint));
@@ -62,10 +66,12 @@ const halfPersisted: Collector = {
 
 /** Cgroup dirs of sandboxes that are gone (the supervisor removes them itself when it can). */
 const cgroups: Collector = {
+  key: "cgroups",
   name: "cgroups",
   find: () =>
     staleCgroupRecords().map(({ file, record }) => ({
       what: `cgroup ${record.dirs.join(", ")} (pid ${record.pid}, gone)`,
+      pid: record.pid,
       remove() {
         removeCgroupDirs(record.dirs);
         rmSync(file, { force: true });
@@ -75,13 +81,14 @@ const cgroups: Collector = {
 
 /** The `nsbox` parent cgroups, once no sandbox cgroup is left under them. */
 const cgroupParents: Collector = {
+  key: "cgroup-parents",
   name: "cgroup parents",
   find: () =>
     emptyNsboxCgroupParents().map((dir) => ({ what: `empty cgroup ${dir}`, remove: () => rmdirSync(dir) })),
 };
 
 /** Stamps of state directories that no longer exist (docs/ids.md); the directories are data, never collected. */
-const stateStamps: Collector = { name: "state-directory stamps", find: staleStamps };
+const stateStamps: Collector = { key: "stamps", name: "state-directory stamps", find: staleStamps };
 
 export const COLLECTORS: Collector[] = [sandboxRecords, halfPersisted, persistMount, cgroups, cgroupParents, netCollector(), zoneFirewallCollector(), stateStamps];
 
@@ -91,10 +98,19 @@ export interface GcResult {
   failed: { what: string; error: string }[];
 }
 
-export function collectGarbage(dryRun: boolean, collectors: readonly Collector[] = COLLECTORS): GcResult {
+/**
+ * Which leftovers one gc takes: those of the collectors named `only` (all when absent), and of
+ * those, with `pid`, only what the run with that pid made (a leftover that names no run is left).
+ */
+export interface GcFilter {
+  only?: readonly string[];
+  pid?: number;
+}
+
+export function collectGarbage(dryRun: boolean, collectors: readonly Collector[] = COLLECTORS, filter: GcFilter = {}): GcResult {
   const result: GcResult = { removed: [], restored: [], failed: [] };
-  for (const c of collectors) {
-    for (const left of c.find()) {
+  for (const c of collectors.filter((x) => !filter.only || filter.only.includes(x.key))) {
+    for (const left of c.find().filter((l) => filter.pid === undefined || l.pid === filter.pid)) {
       const done = left.restores ? result.restored : result.removed;
       if (dryRun) {
         done.push(left.what);

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { collectGarbage, type Collector } from "../../src/core/gc.ts";
+import { COLLECTORS, collectGarbage, type Collector } from "../../src/core/gc.ts";
+import { parseGcFilter } from "../../src/cli/gc.ts";
 import { planExec } from "../../src/core/exec-into.ts";
 import { UsageError } from "../../src/base/errors.ts";
 import type { SandboxRecord } from "../../src/core/sandbox-record.ts";
@@ -7,7 +8,7 @@ import { formatPs, psEntries } from "../../src/cli/ps.ts";
 import { checkName } from "../../src/cli/names.ts";
 import { planSpec } from "../../src/model/plan.ts";
 import { riskWarnings } from "../../src/model/risks.ts";
-import { rootCtx } from "../helpers.ts";
+import { rootCtx, usageError } from "../helpers.ts";
 
 function record(input: object = {}): SandboxRecord {
   const r = planSpec({ process: { argv: ["sleep", "30"] }, ...input }, rootCtx);
@@ -17,6 +18,7 @@ function record(input: object = {}): SandboxRecord {
 
 describe("gc", () => {
   const leftovers = (log: string[]): Collector => ({
+    key: "fake",
     name: "fake",
     find: () => [
       { what: "a", remove: () => void log.push("a") },
@@ -32,6 +34,23 @@ describe("gc", () => {
     const log: string[] = [];
     expect(collectGarbage(false, [leftovers(log)])).toEqual({ removed: ["a"], restored: [], failed: [{ what: "b", error: "busy" }] });
     expect(log).toEqual(["a"]);
+  });
+  test("--only takes the named kinds, --pid only what that run left (a leftover naming no run is kept)", () => {
+    const log: string[] = [];
+    const kind = (key: string, left: { what: string; pid?: number }[]): Collector => ({ key, name: key, find: () => left.map((l) => ({ ...l, remove: () => void log.push(l.what) })) });
+    const all = [kind("records", [{ what: "rec 10", pid: 10 }, { what: "rec 11", pid: 11 }]), kind("cgroups", [{ what: "cg 10", pid: 10 }]), kind("stamps", [{ what: "stamp" }])];
+    expect(collectGarbage(false, all, { only: ["cgroups", "stamps"] }).removed).toEqual(["cg 10", "stamp"]);
+    expect(collectGarbage(false, all, { pid: 10 }).removed).toEqual(["rec 10", "cg 10"]);
+    expect(collectGarbage(false, all, { only: ["records"], pid: 11 }).removed).toEqual(["rec 11"]);
+    expect(log).toEqual(["cg 10", "stamp", "rec 10", "cg 10", "rec 11"]);
+  });
+  test("the filter's flags: kinds checked against the collectors, a pid a positive integer", () => {
+    expect(parseGcFilter({ only: "cgroups,net", pid: 4242 })).toEqual({ only: ["cgroups", "net"], pid: 4242 });
+    expect(parseGcFilter({ only: ["records", "stamps"] })).toEqual({ only: ["records", "stamps"] });
+    expect(parseGcFilter({})).toEqual({});
+    expect(COLLECTORS.map((c) => c.key)).toEqual(["records", "persist", "persist-mount", "cgroups", "cgroup-parents", "net", "zone-firewall", "stamps"]);
+    expect(usageError(() => parseGcFilter({ only: "cgroups,bogus" }))).toBe("--only: unknown kind 'bogus'");
+    for (const pid of ["abc", 0, -3, 1.5, true]) expect(usageError(() => parseGcFilter({ pid }))).toBe(`--pid: '${String(pid)}' is not a pid`);
   });
 });
 

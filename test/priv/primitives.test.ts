@@ -7,7 +7,8 @@ import { childrenOf, describeRoot, forgetRanges, host, hostMountPoints, nsbox, N
 const started: Bun.Subprocess[] = [];
 afterAll(() => {
   for (const p of started) p.kill("SIGKILL");
-  nsbox(["gc"]);
+  // Only what these runs left: a plain gc would act on every other sandbox's leftovers on the host.
+  for (const p of started) nsbox(["gc", "--pid", String(p.pid)]);
   forgetRanges(["t-lsns", "t-dup", "t-exec", "t-exec-time", "t-reuse", ...[0, 5, 15, 30, 60, 300].map((d) => `t-kill-${d}`)]);
 });
 
@@ -161,14 +162,19 @@ describeRoot("gc after kill -9", () => {
       await p.exited;
       // The parent-death signal ends the sandbox's init, and its PID namespace the payload.
       await waitFor(() => sessionPids(p.pid).length === 0, `the processes of ${name} are gone`);
-      expect(nsbox(["gc"]).code).toBe(0);
+      // This run's leftovers only: others' (other suites on this host) may be mid-removal.
+      const gc = nsbox(["gc", "--pid", String(p.pid)]);
+      expect(gc.stderr).toBe("");
+      expect(gc.code).toBe(0);
+      expect(nsbox(["gc", "--dry-run", "--pid", String(p.pid)]).stdout).toBe("");
       const records = existsSync("/run/nsbox/sandboxes") ? readdirSync("/run/nsbox/sandboxes") : [];
       expect(records.filter((f) => f === `${p.pid}.json`)).toEqual([]);
       expect(existsSync(`/run/nsbox/names/${name}`)).toBe(false);
       const named = (JSON.parse(nsbox(["ns", "ls", "--json"]).stdout) as { name: string | null }[]).filter((e) => e.name === name);
       expect(named).toEqual([]);
       // A run makes no host mount; none may name it (the host's own mounts are others' to change).
-      expect(hostMountPoints().filter((m) => m.includes(name) || m.includes(`/${p.pid}`))).toEqual([]);
+      const ofThisRun = (m: string) => m.includes(name) || m.split("/").some((c) => c === String(p.pid) || c.startsWith(`${p.pid}-`));
+      expect(hostMountPoints().filter(ofThisRun)).toEqual([]);
     }
   });
 });

@@ -148,13 +148,15 @@ describeRoot("state directories", () => {
     await waitFor(() => existsSync(join(dir, "live")) && psEntries().some((e) => e.name === n), `${n} runs`);
     expect(nsbox(["stop", n]).code).toBe(0);
     await p.exited;
-    expect(nsbox(["gc"]).code).toBe(0);
+    // The run's own leftovers and the stamps: a plain gc would also act on other runs on this host.
+    expect(nsbox(["gc", "--pid", String(p.pid)]).code).toBe(0);
+    expect(nsbox(["gc", "--only", "stamps"]).code).toBe(0);
     expect(readFileSync(join(dir, "keep"), "utf8")).toBe("data\n");
     expect(readFileSync(join(dir, "live"), "utf8")).toBe("live\n");
     // Once the directory itself is gone, gc takes its stamp (and only then).
     expect(existsSync(stampPath(dir))).toBe(true);
     rmSync(dir, { recursive: true });
-    expect(nsbox(["gc"]).stdout).toContain(`stamp of state directory ${dir}`);
+    expect(nsbox(["gc", "--only", "stamps"]).stdout).toContain(`stamp of state directory ${dir}`);
     expect(existsSync(stampPath(dir))).toBe(false);
   });
 

@@ -226,7 +226,9 @@ describeRoot("nsbox updater run: a real apt from cron", () => {
       expect(await third.exited).toBe(0);
       expect(existsSync(waited)).toBe(true);
 
-      expect(c.nsbox(["gc"]).code).toBe(0);
+      // What the killed sandbox (the stage's pid) left, and nothing of other runs on this host.
+      expect(c.nsbox(["gc", "--pid", String(stage)]).code).toBe(0);
+      expect(c.nsbox(["gc", "--dry-run", "--pid", String(stage)]).stdout).toBe("");
       const left = c.nsbox(["gc", "--dry-run"]).stdout.split("\n").filter((l) => l.includes(String(stage)) || l.includes(`updater-${name}`));
       expect(left).toEqual([]);
       expect(sandboxPid(name, c)).toBeUndefined();

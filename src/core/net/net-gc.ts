@@ -32,6 +32,7 @@ export function netCollector(deps: NetGcDeps = {}): Collector {
   const netlink = deps.netlink ?? openNetlink;
   const nft = deps.nft ?? (() => nftClient(openLibnftables()));
   return {
+    key: "net",
     name: "network",
     find(): Leftover[] {
       const recs = records();
@@ -45,6 +46,7 @@ export function netCollector(deps: NetGcDeps = {}): Collector {
         .filter(({ record }) => !isAlive(record))
         .map(({ file, record }) => ({
           what: describe(record),
+          pid: record.pid,
           remove() {
             const links = record.links.filter((l) => !claimedLinks.has(l));
             const zones = record.zones.filter((z) => !claimedZones.has(z));

@@ -52,6 +52,7 @@ export function firewallState(zone: Zone): string {
 /** `nsbox gc`: every zone table (and the guard) the ruleset lost, put back. */
 export function zoneFirewallCollector(): Collector {
   return {
+    key: "zone-firewall",
     name: "zone firewall",
     find(): Leftover[] {
       const zones = listZones();

@@ -128,7 +128,8 @@ async function flush() {
     must(["nft", "flush", "ruleset"]);
     const after = { web: probe("web", [HOST_LAN]), lab: probe("lab", [INTERNET, HOST_LAN]) };
     const show = nsbox(["netzone", "show", "web"]);
-    const gc = nsbox(["gc"]);
+    // Only the zone firewall: cgroups and state stamps are the host's even in this world.
+    const gc = nsbox(["gc", "--only", "zone-firewall"]);
     const tables = must(["nft", "list", "tables"]).trim().split("\n").sort();
     const restored = { web: probe("web", [HOST_LAN, LAN, INTERNET]), lab: probe("lab", [INTERNET, HOST_LAN, LAN]) };
     return {

@@ -64,7 +64,8 @@ async function matrix() {
     must(["nft", "delete", "table", "inet", "nsbox_forward_guard"]);
     const unguarded = fromLan();
     const refused = nsbox(["run", "--zone", "web", "--", "true"]);
-    const gc = nsbox(["gc"]);
+    // Only the zone firewall: cgroups and state stamps are the host's even in this world.
+    const gc = nsbox(["gc", "--only", "zone-firewall"]);
 
     // A long-running member of zone "other", listening: the target "another zone's member".
     procs.push(await listen([NSBOX, "run", "--zone", "other", ...BIND_FIXTURES, "--"], "member"));
@@ -161,7 +162,8 @@ async function killed() {
   await p.exited;
   await until(() => !memberLinks(), "the killed member's veth is gone");
   const dead = leftovers();
-  const gc = nsbox(["gc"]);
+  // Only what the killed member left: cgroups and state stamps are the host's even in this world.
+  const gc = nsbox(["gc", "--pid", String(p.pid)]);
   const show = JSON.parse(nsbox(["netzone", "show", "k", "--json"]).stdout);
   const next = nsbox(["run", "--zone", "k", "--", "sh", "-c", "ip -4 -o addr show eth0 | awk '{print $4}'"]);
   const rm = nsbox(["netzone", "rm", "k"]).code;
