@@ -29,8 +29,9 @@ describeRoot("limits", () => {
   });
 
   test("a pids limit stops a fork bomb (bounded), says so, and its cgroup is gone", () => {
-    // Python counts the forks that succeed (a shell would exit at the first failed one).
-    const bomb = "import os, time\nn = 0\nfor i in range(60):\n  try:\n    if os.fork() == 0:\n      time.sleep(2); os._exit(0)\n    n += 1\n  except OSError:\n    pass\nprint('started', n)";
+    // Python counts the forks that succeed (a shell would exit at the first failed one). The
+    // children outlast the loop however slow the host is, and die with the sandbox's PID namespace.
+    const bomb = "import os, time\nn = 0\nfor i in range(60):\n  try:\n    if os.fork() == 0:\n      time.sleep(600); os._exit(0)\n    n += 1\n  except OSError:\n    pass\nprint('started', n)";
     const r = inSandbox(`python3 -c "${bomb}"`, ["--pids", "16"]);
     const started = Number(/started (\d+)/.exec(r.stdout)?.[1]);
     expect(started).toBeLessThan(16);

@@ -100,10 +100,12 @@ describeRoot("stage: v1 cgroups (cgroup-join) and watch", () => {
 
   test.skipIf(!pids)("pids.max=20 stops a bounded fork loop, and `watch pids.events max` reports it (skipped without a v1 pids hierarchy)", () => {
     const cg = cgroupV1("pids", { "pids.max": "20" })!;
-    // dash gives up at the first failed fork: the last number printed is how many started.
+    // dash gives up at the first failed fork: the last number printed is how many started. The
+    // sleeps outlast the loop (on a loaded host 20 forks can take longer than a short sleep, which
+    // would free slots and let the loop run on); they die with the sandbox's PID namespace.
     const r = stage([
       ...BASE, "cgroup-join", cg, "watch", `${cg}/pids.events`, "max", "the sandbox hit its process limit",
-      "on-exit-rmdir", cg, ...sh("i=0; while [ $i -lt 200 ]; do sleep 2 & i=$((i+1)); echo $i; done"),
+      "on-exit-rmdir", cg, ...sh("i=0; while [ $i -lt 200 ]; do sleep 600 & i=$((i+1)); echo $i; done"),
     ]);
     const started = Number(r.stdout.trim().split("\n").at(-1));
     expect(started).toBeGreaterThan(5);
