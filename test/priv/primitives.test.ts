@@ -4,12 +4,19 @@ import { afterAll, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { childrenOf, describeRoot, forgetRanges, host, hostMountPoints, nsbox, NSBOX, sessionPids, waitFor } from "./harness.ts";
 
+// Names are host-wide (/run/nsbox/names, persisted namespaces): another suite on this host runs
+// these same tests, so each name carries this process's pid.
+const N = (name: string) => `${name}-${process.pid}`;
+const KILL_DELAYS = [0, 5, 15, 30, 60, 300];
+const [LSNS, DUP, EXEC, EXEC_TIME, REUSE, PNET] = [N("t-lsns"), N("t-dup"), N("t-exec"), N("t-exec-time"), N("t-reuse"), N("t-pnet")] as const;
+const ALL = [N("t-all1"), N("t-all2"), N("t-all3")] as const;
+
 const started: Bun.Subprocess[] = [];
 afterAll(() => {
   for (const p of started) p.kill("SIGKILL");
   // Only what these runs left: a plain gc would act on every other sandbox's leftovers on the host.
   for (const p of started) nsbox(["gc", "--pid", String(p.pid)]);
-  forgetRanges(["t-lsns", "t-dup", "t-exec", "t-exec-time", "t-reuse", ...[0, 5, 15, 30, 60, 300].map((d) => `t-kill-${d}`)]);
+  forgetRanges([LSNS, DUP, EXEC, EXEC_TIME, REUSE, ...KILL_DELAYS.map((d) => N(`t-kill-${d}`))]);
 });
 
 function startNamed(name: string, script: string, opts: string[] = []): Bun.Subprocess {
@@ -22,8 +29,8 @@ const psNames = () => (JSON.parse(nsbox(["ps", "--json"]).stdout) as { name: str
 
 describeRoot("named sandboxes", () => {
   test("ns ls --json agrees with the kernel and names the sandbox", async () => {
-    const p = startNamed("t-lsns", "sleep 30");
-    await waitFor(() => psNames().includes("t-lsns") && childrenOf(p.pid).length > 0, "t-lsns runs");
+    const p = startNamed(LSNS, "sleep 30");
+    await waitFor(() => psNames().includes(LSNS) && childrenOf(p.pid).length > 0, `${LSNS} runs`);
     const init = childrenOf(p.pid)[0]!;
     const entries = JSON.parse(nsbox(["ns", "ls", "--json"]).stdout) as { kind: string; inode: number; nprocs: number; name: string | null }[];
     for (const kind of ["user", "mnt", "pid", "net", "uts", "ipc", "cgroup"]) {
@@ -31,30 +38,30 @@ describeRoot("named sandboxes", () => {
       const e = entries.find((x) => x.kind === kind && x.inode === inode);
       expect(e).toBeDefined();
       expect(e!.nprocs).toBeGreaterThanOrEqual(1);
-      expect(e!.name).toBe("t-lsns");
+      expect(e!.name).toBe(LSNS);
     }
-    expect(nsbox(["stop", "t-lsns"]).code).toBe(0);
+    expect(nsbox(["stop", LSNS]).code).toBe(0);
     expect(await p.exited).toBe(143);
-    expect(psNames()).not.toContain("t-lsns");
+    expect(psNames()).not.toContain(LSNS);
   });
 
   test("a second sandbox with a running name is refused", async () => {
-    const p = startNamed("t-dup", "sleep 30");
-    await waitFor(() => psNames().includes("t-dup"), "t-dup is listed");
-    const r = nsbox(["run", "--name", "t-dup", "--", "true"]);
+    const p = startNamed(DUP, "sleep 30");
+    await waitFor(() => psNames().includes(DUP), `${DUP} is listed`);
+    const r = nsbox(["run", "--name", DUP, "--", "true"]);
     expect(r.code).toBe(125);
-    expect(r.stderr).toContain("a sandbox named t-dup is running");
-    nsbox(["stop", "t-dup", "--timeout", "2"]);
+    expect(r.stderr).toContain(`a sandbox named ${DUP} is running`);
+    nsbox(["stop", DUP, "--timeout", "2"]);
     await p.exited;
   });
 
   test("exec joins the sandbox with all of its restrictions and returns the exit status", async () => {
-    const p = startNamed("t-exec", "echo inside > /tmp/marker; sleep 30", ["--hostname", "h-exec"]);
-    await waitFor(() => psNames().includes("t-exec") && childrenOf(p.pid).length > 0, "t-exec runs");
+    const p = startNamed(EXEC, "echo inside > /tmp/marker; sleep 30", ["--hostname", "h-exec"]);
+    await waitFor(() => psNames().includes(EXEC) && childrenOf(p.pid).length > 0, `${EXEC} runs`);
     // The payload has written its marker: seen through the init's root, which is the sandbox's.
     const init = childrenOf(p.pid)[0]!;
-    await waitFor(() => existsSync(`/proc/${init}/root/tmp/marker`), "t-exec wrote its marker");
-    const r = nsbox(["exec", "t-exec", "--", "sh", "-c", "hostname; echo $$; cat /tmp/marker; cat /proc/1/cmdline | tr '\\0' ' '; echo; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status; exit 7"]);
+    await waitFor(() => existsSync(`/proc/${init}/root/tmp/marker`), `${EXEC} wrote its marker`);
+    const r = nsbox(["exec", EXEC, "--", "sh", "-c", "hostname; echo $$; cat /tmp/marker; cat /proc/1/cmdline | tr '\\0' ' '; echo; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status; exit 7"]);
     expect(r.code).toBe(7);
     const lines = r.stdout.trim().split("\n");
     expect(lines[0]).toBe("h-exec");
@@ -67,17 +74,17 @@ describeRoot("named sandboxes", () => {
     // The same through --pid.
     expect(nsbox(["exec", "--pid", String(p.pid), "--", "hostname"]).stdout.trim()).toBe("h-exec");
     // Leaving out the mount namespace would lose the sandbox's root: refused, not weakened.
-    const weak = nsbox(["exec", "t-exec", "--ns", "net,uts", "--", "true"]);
+    const weak = nsbox(["exec", EXEC, "--ns", "net,uts", "--", "true"]);
     expect(weak.code).toBe(2);
     expect(weak.stderr).toContain("--ns must include");
-    nsbox(["stop", "t-exec"]);
+    nsbox(["stop", EXEC]);
     await p.exited;
   });
 
   test("exec joins a sandbox's own time namespace, which its init is not in", async () => {
-    const p = startNamed("t-exec-time", "sleep 30", ["--unshare", "time"]);
-    await waitFor(() => psNames().includes("t-exec-time"), "t-exec-time is listed");
-    const r = nsbox(["exec", "t-exec-time", "--", "readlink", "/proc/self/ns/time"]);
+    const p = startNamed(EXEC_TIME, "sleep 30", ["--unshare", "time"]);
+    await waitFor(() => psNames().includes(EXEC_TIME), `${EXEC_TIME} is listed`);
+    const r = nsbox(["exec", EXEC_TIME, "--", "readlink", "/proc/self/ns/time"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     // The command's, once exec has found it started (exec itself waits for that).
@@ -86,9 +93,9 @@ describeRoot("named sandboxes", () => {
     expect(r.stdout.trim()).toBe(readlinkSync(`/proc/${command}/ns/time`));
     expect(r.stdout.trim()).not.toBe(readlinkSync("/proc/self/ns/time"));
     // ns ls names that namespace after the sandbox, and the host's not.
-    const times = (JSON.parse(nsbox(["ns", "ls", "--json", "--type", "time"]).stdout) as { inode: number; name: string | null }[]).filter((e) => e.name === "t-exec-time");
+    const times = (JSON.parse(nsbox(["ns", "ls", "--json", "--type", "time"]).stdout) as { inode: number; name: string | null }[]).filter((e) => e.name === EXEC_TIME);
     expect(times.map((e) => `time:[${e.inode}]`)).toEqual([r.stdout.trim()]);
-    nsbox(["stop", "t-exec-time"]);
+    nsbox(["stop", EXEC_TIME]);
     await p.exited;
   });
 
@@ -97,12 +104,12 @@ describeRoot("named sandboxes", () => {
     expect(missing.code).toBe(125);
     expect(missing.stderr).toContain("no running sandbox named no-such-sandbox");
     // A record for a live pid with another start time: what a reused pid looks like.
-    const p = startNamed("t-reuse", "sleep 30");
-    await waitFor(() => psNames().includes("t-reuse"), "t-reuse is listed");
+    const p = startNamed(REUSE, "sleep 30");
+    await waitFor(() => psNames().includes(REUSE), `${REUSE} is listed`);
     const file = `/run/nsbox/sandboxes/${p.pid}.json`;
     const rec = JSON.parse(readFileSync(file, "utf8"));
     writeFileSync(file, JSON.stringify({ ...rec, startTime: rec.startTime + 1 }));
-    const r = nsbox(["exec", "t-reuse", "--", "true"]);
+    const r = nsbox(["exec", REUSE, "--", "true"]);
     expect(r.code).toBe(125);
     p.kill("SIGTERM");
     await p.exited;
@@ -111,33 +118,35 @@ describeRoot("named sandboxes", () => {
 
 describeRoot("persistent namespaces", () => {
   test("a persisted netns survives without a process, is joinable twice, shows in ip netns, and is gone after rm", () => {
-    nsbox(["ns", "rm", "t-pnet"]);
-    const made = nsbox(["ns", "persist", "t-pnet", "--unshare", "net,uts"]);
+    nsbox(["ns", "rm", PNET]);
+    const made = nsbox(["ns", "persist", PNET, "--unshare", "net,uts"]);
     expect(made.code).toBe(0);
-    expect(host("ip netns list").stdout).toContain("t-pnet");
+    expect(host("ip netns list").stdout).toContain(PNET);
     const entries = JSON.parse(nsbox(["ns", "ls", "--json", "--type", "net"]).stdout) as { nprocs: number; path: string | null; name: string | null }[];
-    const kept = entries.find((e) => e.path?.endsWith("/t-pnet/net"));
-    expect(kept).toMatchObject({ nprocs: 0, name: "t-pnet" });
+    const kept = entries.find((e) => e.path?.endsWith(`/${PNET}/net`));
+    expect(kept).toMatchObject({ nprocs: 0, name: PNET });
     // First run: real root with only CAP_NET_ADMIN adds an address in the persisted netns.
-    const add = nsbox(["run", "--join", "net=t-pnet", "--share", "user", "--cap-add", "NET_ADMIN", "--", "ip", "addr", "add", "10.77.0.1/32", "dev", "lo"]);
+    const add = nsbox(["run", "--join", `net=${PNET}`, "--share", "user", "--cap-add", "NET_ADMIN", "--", "ip", "addr", "add", "10.77.0.1/32", "dev", "lo"]);
     expect(add.code).toBe(0);
     // Second run, the default sandbox: sees it.
-    const show = nsbox(["run", "--join", "net=t-pnet", "--", "ip", "-o", "addr", "show", "dev", "lo"]);
+    const show = nsbox(["run", "--join", `net=${PNET}`, "--", "ip", "-o", "addr", "show", "dev", "lo"]);
     expect(show.stdout).toContain("10.77.0.1/32");
-    expect(nsbox(["ns", "rm", "t-pnet"]).code).toBe(0);
-    expect(host("ip netns list").stdout).not.toContain("t-pnet");
-    expect(hostMountPoints().some((m) => m.includes("t-pnet"))).toBe(false);
+    expect(nsbox(["ns", "rm", PNET]).code).toBe(0);
+    expect(host("ip netns list").stdout).not.toContain(PNET);
+    expect(hostMountPoints().some((m) => m.includes(PNET))).toBe(false);
   });
 
   test("every persistable kind at once, three times in a row; user+mnt+uts joined together", () => {
-    for (const n of ["t-all1", "t-all2", "t-all3"]) nsbox(["ns", "rm", n]);
-    for (const n of ["t-all1", "t-all2", "t-all3"]) expect(nsbox(["ns", "persist", n, "--unshare", "user,mnt,net,uts,ipc,cgroup,time"]).code).toBe(0);
-    const r = nsbox(["run", "--join", "user=t-all2", "--join", "mnt=t-all2", "--join", "uts=t-all2", "--", "sh", "-c", "hostname; id -u"]);
-    expect(r.stdout.trim().split("\n")).toEqual(["t-all2", "0"]);
-    for (const n of ["t-all1", "t-all2", "t-all3"]) expect(nsbox(["ns", "rm", n]).code).toBe(0);
-    expect(hostMountPoints().some((m) => m.includes("t-all"))).toBe(false);
-    // The private mount they lived under goes with the last of them.
-    expect(hostMountPoints()).not.toContain("/run/nsbox/ns");
+    for (const n of ALL) nsbox(["ns", "rm", n]);
+    for (const n of ALL) expect(nsbox(["ns", "persist", n, "--unshare", "user,mnt,net,uts,ipc,cgroup,time"]).code).toBe(0);
+    const r = nsbox(["run", "--join", `user=${ALL[1]}`, "--join", `mnt=${ALL[1]}`, "--join", `uts=${ALL[1]}`, "--", "sh", "-c", "hostname; id -u"]);
+    expect(r.stdout.trim().split("\n")).toEqual([ALL[1], "0"]);
+    for (const n of ALL) expect(nsbox(["ns", "rm", n]).code).toBe(0);
+    expect(hostMountPoints().some((m) => ALL.some((n) => m.includes(n)))).toBe(false);
+    // The private mount they lived under goes with the last of them (while another suite on this
+    // host keeps a persisted namespace of its own, theirs were not the last).
+    const others = existsSync("/run/nsbox/persist") ? readdirSync("/run/nsbox/persist") : [];
+    if (others.length === 0) expect(hostMountPoints()).not.toContain("/run/nsbox/ns");
   });
 
   test("a pid namespace cannot be persisted; names are checked before anything is made", () => {
@@ -154,8 +163,8 @@ describeRoot("persistent namespaces", () => {
 describeRoot("gc after kill -9", () => {
   test("at every phase of a named run, gc leaves no record, mount, namespace or process", async () => {
     // Killed after these many ms: the phases of a start (planning, exec, building, running).
-    for (const delay of [0, 5, 15, 30, 60, 300]) {
-      const name = `t-kill-${delay}`;
+    for (const delay of KILL_DELAYS) {
+      const name = N(`t-kill-${delay}`);
       const p = Bun.spawn([NSBOX, "run", "--name", name, "--", "sleep", "30"], { stdout: "ignore", stderr: "ignore", detached: true });
       await Bun.sleep(delay);
       p.kill("SIGKILL");
