@@ -188,6 +188,28 @@ describeRoot("gc after kill -9", () => {
   });
 });
 
+describeRoot("gc --pid", () => {
+  test("takes only the leftovers of that run (record and cgroups), and leaves another killed run's", async () => {
+    const runs = [N("t-gc-a"), N("t-gc-b")].map((name) => ({ name, p: startNamed(name, "sleep 30", ["--memory", "64M"]) }));
+    await waitFor(() => runs.every((r) => psNames().includes(r.name)), "both runs are listed");
+    for (const { p } of runs) {
+      p.kill("SIGKILL");
+      await p.exited;
+      await waitFor(() => sessionPids(p.pid).length === 0, `the processes of ${p.pid} are gone`);
+    }
+    const [a, b] = runs.map((r) => r.p.pid) as [number, number];
+    const left = (pid: number) => nsbox(["gc", "--dry-run", "--pid", String(pid)]).stdout.trim().split("\n").filter(Boolean);
+    expect(left(a)).toEqual([`would remove sandbox record ${runs[0]!.name} (pid ${a}, gone)`, expect.stringMatching(new RegExp(`^would remove cgroup /sys/fs/cgroup/(\\S+/)?nsbox/${a}-\\d+.* \\(pid ${a}, gone\\)$`))]);
+    expect(nsbox(["gc", "--pid", String(a)]).code).toBe(0);
+    expect(left(a)).toEqual([]);
+    // b's are still there, for its own gc.
+    expect(left(b)).toHaveLength(2);
+    expect(nsbox(["gc", "--pid", String(b)]).code).toBe(0);
+    expect(left(b)).toEqual([]);
+    forgetRanges(runs.map((r) => r.name));
+  });
+});
+
 describeRoot("bad input", () => {
   test("each command with wrong or missing arguments: one line, exit 2", () => {
     for (const args of [
