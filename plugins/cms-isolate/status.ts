@@ -36,15 +36,16 @@ export function statusOf(ctx: CommandContext, r: InstanceRecord): InstanceStatus
   // Starting or stopping: the run's pid, no numbers.
   const now = activityOf(ctx.sandboxes, r);
   const found = now?.state === "running" ? now.sandbox : undefined;
+  const server = found?.payloadPid;
   return {
     name: r.name,
     state: now?.state ?? "stopped",
     pid: now?.pid ?? null,
-    serverPid: found?.payloadPid ?? null,
+    serverPid: server ?? null,
     listen: r.listen,
-    range: found ? (idRangeOf(found.payloadPid) ?? null) : null,
+    range: server === undefined ? null : (idRangeOf(server) ?? null),
     // Without a memory limit the instance has no memory cgroup of its own: its caller's says nothing of it.
-    memory: found && r.memory !== "none" ? (memoryOf(found.payloadPid) ?? null) : null,
+    memory: server !== undefined && r.memory !== "none" ? (memoryOf(server) ?? null) : null,
     uptime: found ? (uptimeOf(found.pid) ?? null) : null,
     code: r.code,
     data: r.data,

@@ -30,7 +30,7 @@ async function serving(i: Instance, child: Bun.Subprocess, ctx: CommandContext, 
   for (let every = 2; ; every = Math.min(every * 2, 50)) {
     if (exited !== undefined) return { exited };
     const found = findInstance(ctx.sandboxes, i.name);
-    if (found?.pid === child.pid && listensInside(found.payloadPid, i.port)) return { serving: found.pid };
+    if (found?.pid === child.pid && found.payloadPid !== undefined && listensInside(found.payloadPid, i.port)) return { serving: found.pid };
     if (performance.now() > end) return { late: true };
     await Promise.race([child.exited, new Promise((resolve) => setTimeout(resolve, every))]);
   }

@@ -1,7 +1,7 @@
 // `nsbox httpd-worker check NAME|--pid PID`: audits a running worker (ctx.sandboxes) and
 // reports on stdout: every fd it holds, its network namespace, interfaces and
 // routes, then one `finding:` line per thing that breaks its isolation. Exit 1 with findings.
-import { describeSocket, flagsOf, NAME_PATTERN, PluginError, scanArgs, UsageError, wordsOf, type CommandContext, type NetAudit, type SandboxService } from "nsbox/plugin";
+import { describeSocket, flagsOf, NAME_PATTERN, PluginError, scanArgs, UsageError, wordsOf, type CommandContext, type NetAudit, type SandboxFound, type SandboxService } from "nsbox/plugin";
 
 export const CHECK_USAGE = "nsbox httpd-worker check NAME|--pid PID";
 
@@ -10,6 +10,11 @@ interface Target {
   label: string;
   worker: number;
   outside: number;
+}
+
+function sandboxTarget(r: SandboxFound): Target {
+  if (r.payloadPid === undefined) throw new PluginError("httpd-worker", `sandbox ${r.name} has no running command process`, 125, "it is starting or ending; see nsbox ps");
+  return { label: `sandbox ${r.name} (pid ${r.pid})`, worker: r.payloadPid, outside: r.pid };
 }
 
 function findTarget(args: readonly string[], sandboxes: SandboxService): Target {
@@ -23,12 +28,12 @@ function findTarget(args: readonly string[], sandboxes: SandboxService): Target 
     if (!NAME_PATTERN.test(name)) throw new UsageError(`'${name}' is not a sandbox name`, `usage: ${CHECK_USAGE}`);
     const r = sandboxes.findByName(name);
     if (!r) throw new PluginError("httpd-worker", `no running sandbox named ${name}`, 125, "see nsbox ps");
-    return { label: `sandbox ${r.name} (pid ${r.pid})`, worker: r.payloadPid, outside: r.pid };
+    return sandboxTarget(r);
   }
   const n = Number(pid);
   if (!/^[1-9][0-9]*$/.test(pid!)) throw new UsageError(`--pid: '${pid}' is not a pid`);
   const r = sandboxes.findByPid(n);
-  if (r) return { label: `sandbox ${r.name} (pid ${r.pid})`, worker: r.payloadPid, outside: r.pid };
+  if (r) return sandboxTarget(r);
   // Not a sandbox nsbox started: audit the process itself against nsbox's own network.
   return { label: `process ${n}`, worker: n, outside: process.pid };
 }

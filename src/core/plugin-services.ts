@@ -6,8 +6,7 @@ import { parseListenAddress, type ListenAddress } from "../model/sockaddr.ts";
 import { UsageError } from "../base/errors.ts";
 import { groupId, openListeners } from "./listen-sockets.ts";
 import { auditWorker } from "./net-audit.ts";
-import { payloadPid } from "./sandbox-inspect.ts";
-import { findByName, findByPid, type SandboxRecord } from "./sandbox-record.ts";
+import { commandPid, findByName, findByPid, type SandboxRecord } from "./sandbox-record.ts";
 import { existingStateDir } from "./state-dir.ts";
 import { holdFileLock, lockHolder } from "./file-lock.ts";
 import { checkAllowedSocket, hostId } from "./unix-socket-access.ts";
@@ -17,7 +16,7 @@ import { createZone, removeZone, requireNftables } from "./zone/zone-host.ts";
 import { listZones, liveLeases, readZone, zoneStore } from "./zone/zone-store.ts";
 
 function found(r: SandboxRecord | undefined): SandboxFound | undefined {
-  return r && { name: r.name, pid: r.pid, payloadPid: payloadPid(r) };
+  return r && { name: r.name, pid: r.pid, payloadPid: commandPid(r) };
 }
 
 function zoneMembers(name: string) {

@@ -7,7 +7,7 @@ import { NsboxError } from "../base/errors.ts";
 import { parseMountinfo } from "./mountinfo.ts";
 import { nsInode, readNsInodes, readProcessFacts, type NsInodes } from "./process-facts.ts";
 import { checkSandbox, type DriftReport } from "./sandbox-drift.ts";
-import { commandPidBelow, sandboxInit, type SandboxRecord } from "./sandbox-record.ts";
+import { commandPid, type SandboxRecord } from "./sandbox-record.ts";
 
 export interface SandboxInspection extends DriftReport {
   payloadPid: number;
@@ -15,8 +15,7 @@ export interface SandboxInspection extends DriftReport {
 
 /** The process that runs the sandbox's command. */
 export function payloadPid(record: SandboxRecord): number {
-  const init = sandboxInit(record);
-  const payload = init === undefined ? undefined : commandPidBelow(record, init);
+  const payload = commandPid(record);
   if (payload === undefined) throw new NsboxError(`sandbox ${record.name} has no running command process`, 125, "it may be ending; see nsbox ps");
   return payload;
 }

@@ -130,3 +130,9 @@ export const sandboxNsFile = (kind: string): string => (kind === "time" ? "time_
 export function commandPidBelow(r: SandboxRecord, init: number): number | undefined {
   return r.spec.process.init ? childrenOf(init)[0] : init;
 }
+
+/** The process running the sandbox's command; undefined while it is starting or ending. */
+export function commandPid(r: SandboxRecord): number | undefined {
+  const init = sandboxInit(r);
+  return init === undefined ? undefined : commandPidBelow(r, init);
+}

@@ -78,8 +78,11 @@ export interface SandboxFound {
   name: string;
   /** The stage's supervisor, in nsbox's PID namespace. */
   pid: number;
-  /** The payload (below the sandbox's init), in nsbox's PID namespace. */
-  payloadPid: number;
+  /**
+   * The payload (below the sandbox's init), in nsbox's PID namespace; undefined while there is
+   * none: the sandbox is starting (its init has not started the command yet) or ending.
+   */
+  payloadPid: number | undefined;
 }
 
 /** The running sandboxes, and what a process can reach. Reads only. */

@@ -1,6 +1,7 @@
 // nsbox updater run, for real: a real apt against a local flat repository, started as cron does
-// (env -i, setsid, cwd /, stdin /dev/null). The fixture package is installed on the host in
-// beforeAll (its older version) and purged in afterAll.
+// (env -i, setsid, cwd /, stdin /dev/null). The fixture package's older version is "installed" in
+// a dpkg status file of the test's own (Dir::State::status): the host's dpkg is never touched,
+// so two suites on one host (or an admin's apt) do not install and purge it under each other.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,7 +16,6 @@ let cfg = "";
 let stateRoot = "";
 const stateOf = (name: string) => join(stateRoot, name);
 const APT_JOB = `${TAG}-apt`;
-let snapshot = "";
 const names: string[] = [];
 
 /** path, size, mtime, mode of everything under the host's apt and dpkg trees. */
@@ -105,8 +105,8 @@ beforeAll(() => {
   cfg = tempDir("nsbox-updater-cfg-");
   stateRoot = `/srv/nsbox-updater-${TAG}`;
   const stateDir = stateOf(APT_JOB);
-  buildDeb("1.0");
   const newer = buildDeb("2.0");
+  writeFileSync(join(fx, "status"), `Package: ${PKG}\nStatus: install ok installed\nPriority: optional\nSection: misc\nMaintainer: nsbox tests <tests@nsbox.invalid>\nArchitecture: all\nVersion: 1.0\nDescription: nsbox updater test fixture\n`);
   const repo = join(fx, "repo");
   mkdirSync(repo);
   host(`cp ${newer} ${repo}/ && cd ${repo} && apt-ftparchive packages . > Packages && apt-ftparchive release . > Release`);
@@ -120,12 +120,10 @@ beforeAll(() => {
       `Dir::State::lists "${stateDir}/lists";`,
       `Dir::Cache "${stateDir}/cache";`,
       `Dir::Log "${stateDir}/log";`,
+      `Dir::State::status "${fx}/status";`,
       "",
     ].join("\n"),
   );
-  const install = host(`dpkg -i ${join(fx, `${PKG}_1.0_all.deb`)}`);
-  if (install.code !== 0) throw new Error(install.stderr);
-  snapshot = hostAptTrees();
   nobodyHome = tempDir("nsbox-updater-nobody-");
   chmodSync(nobodyHome, 0o755);
   const h = host(`cp ${NSBOX} ${nobodyHome}/nsbox && chmod 755 ${nobodyHome}/nsbox && mkdir ${nobodyHome}/state ${nobodyHome}/cfg ${nobodyHome}/run ${nobodyHome}/lib && chown 65534:65534 ${nobodyHome}/state ${nobodyHome}/cfg ${nobodyHome}/run ${nobodyHome}/lib && chmod 700 ${nobodyHome}/run`);
@@ -133,11 +131,15 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  host(`dpkg --purge ${PKG}`);
   if (nobodyHome) asNobody.nsbox(["gc"]);
   for (const d of [fx, cfg, stateRoot, nobodyHome]) if (d) rmSync(d, { recursive: true, force: true });
+  // What runs killed here (--timeout, SIGKILL) left: found by their names' pid files, so that
+  // other runs on this host are not touched.
+  for (const n of names) {
+    const pid = existsSync(`/run/nsbox/names/${n}`) ? readFileSync(`/run/nsbox/names/${n}`, "utf8").trim() : "";
+    if (pid) nsbox(["gc", "--pid", pid]);
+  }
   forgetRanges(names);
-  nsbox(["gc"]);
 });
 
 describeRoot("nsbox updater run: a real apt from cron", () => {
@@ -145,14 +147,17 @@ describeRoot("nsbox updater run: a real apt from cron", () => {
     const name = jobName("apt");
     const stateDir = stateOf(name);
     const script = `mkdir -p ${stateDir}/lists/partial ${stateDir}/cache/archives/partial ${stateDir}/log && apt-get update && apt-get -s upgrade`;
+    // Taken around the run alone: the host's trees are others' to change at any other time.
+    const before = hostAptTrees();
     const r = await cronRun([...aptArgs(name), "--", "sh", "-c", script]);
+    const after = hostAptTrees();
     expect(r.stderr).not.toContain("unsandboxed");
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
     const inst = r.stdout.split("\n").filter((l) => l.startsWith("Inst "));
     expect(inst).toEqual([expect.stringMatching(new RegExp(`^Inst ${PKG} \\[1\\.0\\] \\(2\\.0 `))]);
     expect(r.stdout).toContain("1 upgraded, 0 newly installed");
     expect(readdirSync(join(stateDir, "lists")).some((f) => f.endsWith("_Packages") || f.includes("_Packages."))).toBe(true);
-    expect(hostAptTrees()).toBe(snapshot);
+    expect(after).toBe(before);
     // One log line for the run, in the plugin's state.
     const log = readFileSync(join(cfg, "updater", `${name}.log`), "utf8").trim().split("\n");
     expect(log).toHaveLength(1);
@@ -166,12 +171,14 @@ describeRoot("nsbox updater run: a real apt from cron", () => {
     writeFileSync(aptConf, readFileSync(join(fx, "apt.conf"), "utf8").replaceAll(stateOf(APT_JOB), state));
     chmodSync(aptConf, 0o644);
     const script = `mkdir -p ${state}/lists/partial ${state}/cache/archives/partial ${state}/log && apt-get update && apt-get -s upgrade`;
+    const before = hostAptTrees();
     const p = asNobody.run([name, "--state", state, "--ro", fx, "--ro", aptConf, "--setenv", "APT_CONFIG", aptConf, "--", "sh", "-c", script]);
     const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    const after = hostAptTrees();
     expect({ code, err }).toEqual({ code: 0, err: "" });
     expect(out.split("\n").filter((l) => l.startsWith("Inst "))).toEqual([expect.stringMatching(new RegExp(`^Inst ${PKG} \\[1\\.0\\] \\(2\\.0 `))]);
     expect(readdirSync(join(state, "lists")).some((f) => f.includes("_Packages"))).toBe(true);
-    expect(hostAptTrees()).toBe(snapshot);
+    expect(after).toBe(before);
   });
 
   // The same as root and as an unprivileged caller (issue: "Must hold").
@@ -256,7 +263,7 @@ describeRoot("nsbox updater run: a real apt from cron", () => {
       expect(existsSync(waited)).toBe(false);
       expect(nsbox(["stop", `updater-${name}`]).code).toBe(0);
       await blocker.exited;
-      expect(await third.exited).toBe(0);
+      expect({ code: await third.exited, stderr: await new Response(third.stderr).text() }).toEqual({ code: 0, stderr: "" });
       expect(existsSync(waited)).toBe(true);
     } finally {
       blocker.kill("SIGKILL");
