@@ -55,6 +55,9 @@ function tampered(): Buffer {
   return b;
 }
 
+// As long as cross.test.ts's: whichever file bun runs first builds the shared release (bun takes
+// files in directory order, which differs between filesystems), and on a fresh checkout that
+// build also fetches the target runtimes and the arm64 toolchain.
 beforeAll(async () => {
   if (NEEDS.length > 0 || process.getuid?.() !== 0) return;
   ({ dir: release, key } = sharedRelease());
@@ -72,7 +75,7 @@ beforeAll(async () => {
   scenario("truncated", "latest", (d) => replace(d, ARTIFACT, readFileSync(join(release, ARTIFACT)).subarray(0, 1 << 20)));
   scenario("nosig", "latest", (d) => rmSync(join(d, "SHA256SUMS.minisig")));
   server = await serve(root);
-}, 180_000);
+}, 600_000);
 
 afterAll(() => {
   server?.stop();
