@@ -171,6 +171,68 @@ export function buildZone(input: ZoneInput, host: HostView): Zone {
   return { version: 1, name, policy, subnet, gateway: gatewayOf(subnet), lan, ...(uplink ? { uplink } : {}), dns, allowHost, peers: input.peers ?? false, ipv6: "disabled" };
 }
 
+/** A rule about a member's packet, before it says where the packet is seen (ZoneView). */
+type MemberRule = Omit<ZoneRule, "iifname">;
+
+/**
+ * Where the zone's policy meets a member's packets. On the host they arrive from the zone's
+ * bridge; inside the member (the mirror) they leave by eth0, and the host's routing is unknown.
+ */
+interface ZoneView {
+  /** Marks a rule as about a member's packet. */
+  member(r: MemberRule): ZoneRule;
+  /** How an internet zone's accepted traffic must leave: the host names the uplink. */
+  internetExit: Omit<MemberRule, "verdict">;
+}
+
+/** The interface a member's end of its veth has inside its namespace (zone-netns.ts). */
+export const MEMBER_LINK = "eth0";
+
+/** The first rules for a member's packet in every chain: no IPv6, only its own subnet, replies. */
+function memberHead(z: Zone, v: ZoneView): ZoneRule[] {
+  return [
+    v.member({ nfproto: "ipv6", verdict: "drop" }),
+    // A member that gives itself another address (real root with CAP_NET_ADMIN or CAP_NET_RAW)
+    // is dropped: masqueraded out, a spoofed LAN source would have the answer forwarded onto
+    // the LAN. First, so no conntrack entry of another network is ever matched from the zone.
+    v.member({ saddrNot: z.subnet, verdict: "drop" }),
+    v.member({ ct: ["established", "related"], verdict: "accept" }),
+  ];
+}
+
+/** Port 53 of the zone's --dns servers, whatever the policy (they may sit on the LAN). */
+function dnsRules(z: Zone, v: ZoneView, verdict: ZoneRule["verdict"] = "accept"): ZoneRule[] {
+  if (z.policy === "isolated") return [];
+  return z.dns.flatMap((d) => (["udp", "tcp"] as const).map((proto) => v.member({ daddr: d, proto, dport: 53, verdict })));
+}
+
+/** What a member may send beyond the host (the host's forward hook). */
+function beyondRules(z: Zone, v: ZoneView): ZoneRule[] {
+  const rules = [...memberHead(z, v), v.member({ ct: ["invalid"], verdict: "drop" }), ...dnsRules(z, v)];
+  rules.push(...NEVER_FORWARDED.map((n) => v.member({ daddr: n, verdict: "drop" })));
+  if (z.policy === "internet") {
+    rules.push(...z.lan.map((n) => v.member({ daddr: n, verdict: "drop" })));
+    rules.push(v.member({ ...v.internetExit, verdict: "accept" }));
+  } else if (z.policy === "lan") {
+    rules.push(...lanReached(z).map((n) => v.member({ daddr: n, verdict: "accept" })));
+  }
+  rules.push(v.member({ verdict: "drop" }));
+  return rules;
+}
+
+/** The LAN a lan zone reaches: its prefixes but loopback and link-local. */
+const lanReached = (z: Zone) => z.lan.filter((n) => !NEVER_FORWARDED.includes(n));
+
+/** What a member may send to the host itself (the host's input hook). */
+function toHostRules(z: Zone, v: ZoneView): ZoneRule[] {
+  return [
+    ...memberHead(z, v),
+    ...dnsRules(z, v),
+    ...z.allowHost.flatMap((p) => (["tcp", "udp"] as const).map((proto) => v.member({ proto, dport: p, verdict: "accept" as const }))),
+    v.member({ verdict: "drop" }),
+  ];
+}
+
 /**
  * The zone's `table inet nsbox_<zone>`. Every accept keys on the zone's bridge as the input
  * (or output) interface, never on a source address: a member with CAP_NET_ADMIN in its own
@@ -182,10 +244,8 @@ export function buildZone(input: ZoneInput, host: HostView): Zone {
  */
 export function zoneTable(z: Zone): ZoneTable {
   const br = bridgeName(z.name);
-  const fromZone = (r: Omit<ZoneRule, "iifname">): ZoneRule => ({ iifname: br, ...r });
-  const noIpv6 = fromZone({ nfproto: "ipv6", verdict: "drop" });
+  const v: ZoneView = { member: (r) => ({ iifname: br, ...r }), internetExit: { oifname: z.uplink! } };
   const forward: ZoneRule[] = [
-    noIpv6,
     { oifname: br, nfproto: "ipv6", verdict: "drop" },
     // Replies to what a member started.
     { oifname: br, ct: ["established", "related"], verdict: "accept" },
@@ -194,44 +254,49 @@ export function zoneTable(z: Zone): ZoneTable {
     ...(z.peers ? [{ iifname: br, oifname: br, verdict: "accept" as const }] : []),
     // Nothing new enters a zone from outside it: not from the LAN, the internet or another zone.
     { oifname: br, verdict: "drop" },
-    // A member that gives itself another address (real root with CAP_NET_ADMIN or CAP_NET_RAW)
-    // is dropped: masqueraded out, a spoofed LAN source would have the answer forwarded onto
-    // the LAN. First, so no conntrack entry of another network is ever matched from the zone.
-    fromZone({ saddrNot: z.subnet, verdict: "drop" }),
-    fromZone({ ct: ["established", "related"], verdict: "accept" }),
-    fromZone({ ct: ["invalid"], verdict: "drop" }),
+    ...beyondRules(z, v),
   ];
-  const postrouting: ZoneRule[] = [];
-  // The zone's --dns servers answer on port 53 whatever the policy (they may sit on the LAN).
-  const dns = (extra: Partial<ZoneRule> = {}) =>
-    z.dns.flatMap((d) => (["udp", "tcp"] as const).map((proto) => fromZone({ daddr: d, proto, dport: 53, verdict: "accept", ...extra })));
-  if (z.policy !== "isolated") forward.push(...dns());
-  forward.push(...NEVER_FORWARDED.map((n) => fromZone({ daddr: n, verdict: "drop" })));
-  if (z.policy === "internet") {
-    forward.push(...z.lan.map((n) => fromZone({ daddr: n, verdict: "drop" })));
-    forward.push(fromZone({ oifname: z.uplink!, verdict: "accept" }));
-    postrouting.push(fromZone({ oifname: z.uplink!, verdict: "masquerade" }));
-  } else if (z.policy === "lan") {
-    const lan = z.lan.filter((n) => !NEVER_FORWARDED.includes(n));
-    forward.push(...lan.map((n) => fromZone({ daddr: n, verdict: "accept" })));
-    // The LAN has no route back to a zone's subnet: members appear as the host, on the LAN only.
-    postrouting.push(...lan.filter((n) => !n.includes(":")).map((n) => fromZone({ daddr: n, verdict: "masquerade" })));
-  }
-  forward.push(fromZone({ verdict: "drop" }));
-  const input: ZoneRule[] = [
-    noIpv6,
-    fromZone({ saddrNot: z.subnet, verdict: "drop" }),
-    fromZone({ ct: ["established", "related"], verdict: "accept" }),
-    ...(z.policy !== "isolated" ? dns() : []),
-    ...z.allowHost.flatMap((p) => (["tcp", "udp"] as const).map((proto) => fromZone({ proto, dport: p, verdict: "accept" as const }))),
-    fromZone({ verdict: "drop" }),
-  ];
+  // Answers of servers the host does not route back to the zone: out of the uplink, to the LAN,
+  // and to the --dns servers wherever they sit (a resolver behind another interface than the
+  // uplink would otherwise see the zone's own address, which it has no route back to).
+  const postrouting: ZoneRule[] = [...dnsRules(z, v, "masquerade")];
+  if (z.policy === "internet") postrouting.push(v.member({ oifname: z.uplink!, verdict: "masquerade" }));
+  // The LAN has no route back to a zone's subnet: members appear as the host, on the LAN only.
+  if (z.policy === "lan") postrouting.push(...lanReached(z).filter((n) => !n.includes(":")).map((n) => v.member({ daddr: n, verdict: "masquerade" })));
   const chains: ZoneChain[] = [
     { name: "forward", base: { type: "filter", hook: "forward", priority: 0, policy: "accept" }, rules: forward },
-    { name: "input", base: { type: "filter", hook: "input", priority: 0, policy: "accept" }, rules: input },
+    { name: "input", base: { type: "filter", hook: "input", priority: 0, policy: "accept" }, rules: toHostRules(z, v) },
   ];
   if (postrouting.length) chains.push({ name: "postrouting", base: { type: "nat", hook: "postrouting", priority: 100 }, rules: postrouting });
   return { zone: z.name, chains };
+}
+
+/**
+ * The zone's policy again, inside one member's own network namespace, on what leaves its eth0:
+ * a host that flushes its ruleset (nftables.service does on every start and reload) cannot
+ * touch it, so a running member stays closed until `nsbox gc` puts the host's tables back. The
+ * same rules as the host's (beyondRules, toHostRules), split where the host's hooks split them:
+ * to the gateway is to the host; the zone's own subnet is the bridge's business (ports isolated
+ * unless --peers); the rest is beyond. Only egress: what enters the zone, the NAT and the forward
+ * guard stay on the host. Removable by whoever holds CAP_NET_ADMIN over the member's namespace:
+ * the host's root, and a payload run as real root (--share user) that keeps CAP_NET_ADMIN.
+ */
+export function mirrorTable(z: Zone): ZoneTable {
+  const v: ZoneView = { member: (r) => r, internetExit: {} };
+  const out = (r: MemberRule): ZoneRule => ({ oifname: MEMBER_LINK, ...r });
+  const output: ZoneRule[] = [
+    out({ daddr: z.gateway, verdict: { jump: "to_host" } }),
+    out({ daddr: z.subnet, verdict: z.peers ? "accept" : "drop" }),
+    out({ verdict: { jump: "beyond" } }),
+  ];
+  return {
+    zone: z.name,
+    chains: [
+      { name: "output", base: { type: "filter", hook: "output", priority: 0, policy: "accept" }, rules: output },
+      { name: "to_host", rules: toHostRules(z, v) },
+      { name: "beyond", rules: beyondRules(z, v) },
+    ],
+  };
 }
 
 /** `show`: the zone as lines of text. */
