@@ -5,8 +5,8 @@ import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import plugin from "../../plugins/netzone/index.ts";
 import { parseArgs } from "../../plugins/netzone/args.ts";
-import { buildZone, checkSubnet, checkZoneName, chooseSubnet, cidrsOverlap, gatewayOf, pickLease, zoneTable, type HostView } from "../../src/core/zone/zone.ts";
-import { renderZoneTable } from "../../src/core/net/nft.ts";
+import { buildZone, checkSubnet, checkZoneName, chooseSubnet, cidrsOverlap, gatewayOf, mirrorTable, pickLease, zoneTable, type HostView } from "../../src/core/zone/zone.ts";
+import { renderZoneTable, type ZoneRule } from "../../src/core/net/nft.ts";
 import { findSandboxOption, newDraft, toSpecInput } from "../../src/cli/sandbox-options.ts";
 import { planSpec } from "../../src/model/plan.ts";
 import { wireRecords } from "../../src/native/wire.ts";
@@ -62,7 +62,7 @@ describe("zone values", () => {
 describe("buildZone", () => {
   test("defaults: internet, a free subnet, the default route's uplink, LAN = private ranges and the host's networks", () => {
     const z = buildZone({ name: "web" }, host);
-    expect(z).toMatchObject({ name: "web", policy: "internet", subnet: "10.87.0.0/24", gateway: "10.87.0.1", uplink: "eth0", peers: false, ipv6: "disabled" });
+    expect(z).toMatchObject({ name: "web", policy: "internet", subnet: "10.87.0.0/24", gateway: "10.87.0.1", uplink: "eth0", hostAddresses: ["10.0.2.15", "192.168.1.7"], peers: false, ipv6: "disabled" });
     expect(z.lan).toEqual(expect.arrayContaining(["10.0.0.0/8", "100.64.0.0/10", "fc00::/7", "fe80::/10", "224.0.0.0/4", "10.0.2.0/24", "10.0.2.15/32", "192.168.1.0/24"]));
   });
 
@@ -165,6 +165,53 @@ describe("rules per policy", () => {
     const t = render("isolated");
     expect(t).not.toContain("postrouting");
     expect(t.split("\n").filter((l) => l.includes("iifname") && l.includes("accept") && !l.includes("established"))).toEqual([]);
+  });
+
+  test("--dns servers are masqueraded wherever the host reaches them (a resolver behind another interface than the uplink); not in isolated zones", () => {
+    for (const policy of ["internet", "lan"]) {
+      const lines = render(policy, { dns: ["192.168.1.1", "8.8.8.8"] }).split("\n").map((l) => l.trim());
+      const nat = lines.slice(lines.indexOf("chain postrouting {"));
+      for (const d of ["192.168.1.1", "8.8.8.8"]) for (const proto of ["udp", "tcp"]) expect(nat).toContain(`iifname "nz-z" ip daddr ${d} ${proto} dport 53 masquerade`);
+    }
+    expect(render("isolated", { dns: ["192.168.1.1"] })).not.toContain("masquerade");
+  });
+
+  test("the mirror inside a member: the host's own rules for what a member sends, split by destination as the host's hooks split them", () => {
+    for (const policy of ["internet", "lan", "isolated"]) {
+      for (const peers of [false, true]) {
+        const z = buildZone({ name: "z", policy, peers, dns: ["192.168.1.1"], allowHost: ["3128"] }, host);
+        const chains = Object.fromEntries(zoneTable(z).chains.map((c) => [c.name, c.rules]));
+        const m = mirrorTable(z);
+        const mirror = Object.fromEntries(m.chains.map((c) => [c.name, c.rules]));
+        expect({ policy, zone: m.zone, base: m.chains.filter((c) => c.base).map((c) => `${c.name} ${c.base!.type} ${c.base!.hook}`) }).toEqual({ policy, zone: "z", base: ["output filter output"] });
+        // Only what leaves by eth0 (lo is the member's own): the gateway and the host's
+        // addresses go to the host's input rules, the zone's subnet is the bridge's, the rest
+        // meets the host's forward rules.
+        expect(mirror.output).toEqual([
+          ...["10.87.0.1", "10.0.2.15", "192.168.1.7"].map((a) => ({ oifname: "eth0", daddr: a, verdict: { jump: "to_host" } })),
+          { oifname: "eth0", daddr: z.subnet, verdict: peers ? "accept" : "drop" },
+          { oifname: "eth0", verdict: { jump: "beyond" } },
+        ]);
+        // The same rules as the host's, without the bridge (and the uplink, which only the
+        // host's routing knows): one source for both tables.
+        const fromBridge = (rules: readonly ZoneRule[]) => rules.filter((r) => r.iifname === "nz-z" && r.oifname !== "nz-z").map(({ iifname: _, oifname: __, ...r }) => r);
+        expect(mirror.to_host).toEqual(fromBridge(chains.input!));
+        expect(mirror.beyond).toEqual(fromBridge(chains.forward!));
+        // Rendered, it is a table nft takes.
+        expect(renderZoneTable(m)).toContain("type filter hook output priority 0; policy accept;");
+      }
+    }
+  });
+
+  test("the mirror of an internet zone: the LAN and the host dropped, the rest accepted; the uplink is the host's business", () => {
+    const lines = renderZoneTable(mirrorTable(buildZone({ name: "z", policy: "internet", dns: ["192.168.1.1"] }, host))).split("\n").map((l) => l.trim());
+    const beyond = lines.slice(lines.indexOf("chain beyond {"));
+    expect(beyond).toContain("ip daddr 192.168.0.0/16 drop");
+    expect(beyond).toContain("ip daddr 169.254.0.0/16 drop");
+    expect(beyond.indexOf("ip daddr 192.168.1.1 udp dport 53 accept")).toBeLessThan(beyond.indexOf("ip daddr 192.168.0.0/16 drop"));
+    expect(beyond.indexOf("ip daddr 192.168.0.0/16 drop")).toBeLessThan(beyond.indexOf("accept"));
+    expect(beyond.slice(0, 2)).toEqual(["chain beyond {", "meta nfproto ipv6 drop"]);
+    expect(lines.some((l) => l.includes("masquerade") || l.includes("nz-z"))).toBe(false);
   });
 
   test("member pinning: port learning and unknown-unicast flooding off, a static FDB entry, a permanent neighbour, a bridge MAC of its own", () => {

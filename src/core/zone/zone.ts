@@ -168,7 +168,9 @@ export function buildZone(input: ZoneInput, host: HostView): Zone {
     if (!/^[1-9][0-9]{0,4}$/.test(p) || Number(p) > 65535) throw new UsageError(`--allow-host ${p}: not a port (1-65535)`);
     return Number(p);
   }))];
-  return { version: 1, name, policy, subnet, gateway: gatewayOf(subnet), lan, ...(uplink ? { uplink } : {}), dns, allowHost, peers: input.peers ?? false, ipv6: "disabled" };
+  // Loopback aside: a member's 127.x is its own.
+  const hostAddresses = [...new Set(host.addresses.map((a) => parseCidr(a).address).filter((a) => a.family === 4 && !a.text.startsWith("127.")).map((a) => a.text))];
+  return { version: 1, name, policy, subnet, gateway: gatewayOf(subnet), lan, hostAddresses, ...(uplink ? { uplink } : {}), dns, allowHost, peers: input.peers ?? false, ipv6: "disabled" };
 }
 
 /** A rule about a member's packet, before it says where the packet is seen (ZoneView). */
@@ -276,8 +278,8 @@ export function zoneTable(z: Zone): ZoneTable {
  * a host that flushes its ruleset (nftables.service does on every start and reload) cannot
  * touch it, so a running member stays closed until `nsbox gc` puts the host's tables back. The
  * same rules as the host's (beyondRules, toHostRules), split where the host's hooks split them:
- * to the gateway is to the host; the zone's own subnet is the bridge's business (ports isolated
- * unless --peers); the rest is beyond. Only egress: what enters the zone, the NAT and the forward
+ * to the gateway or an address the host had at create is to the host; the zone's own subnet is
+ * the bridge's business (ports isolated unless --peers); the rest is beyond. Only egress: what enters the zone, the NAT and the forward
  * guard stay on the host. Removable by whoever holds CAP_NET_ADMIN over the member's namespace:
  * the host's root, and a payload run as real root (--share user) that keeps CAP_NET_ADMIN.
  */
@@ -285,7 +287,7 @@ export function mirrorTable(z: Zone): ZoneTable {
   const v: ZoneView = { member: (r) => r, internetExit: {} };
   const out = (r: MemberRule): ZoneRule => ({ oifname: MEMBER_LINK, ...r });
   const output: ZoneRule[] = [
-    out({ daddr: z.gateway, verdict: { jump: "to_host" } }),
+    ...[z.gateway, ...(z.hostAddresses ?? [])].map((a) => out({ daddr: a, verdict: { jump: "to_host" } })),
     out({ daddr: z.subnet, verdict: z.peers ? "accept" : "drop" }),
     out({ verdict: { jump: "beyond" } }),
   ];
