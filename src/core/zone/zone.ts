@@ -279,9 +279,11 @@ export function zoneTable(z: Zone): ZoneTable {
  * touch it, so a running member stays closed until `nsbox gc` puts the host's tables back. The
  * same rules as the host's (beyondRules, toHostRules), split where the host's hooks split them:
  * to the gateway or an address the host had at create is to the host; the zone's own subnet is
- * the bridge's business (ports isolated unless --peers); the rest is beyond. Only egress: what enters the zone, the NAT and the forward
- * guard stay on the host. Removable by whoever holds CAP_NET_ADMIN over the member's namespace:
- * the host's root, and a payload run as real root (--share user) that keeps CAP_NET_ADMIN.
+ * the bridge's business (ports isolated unless --peers); the rest is beyond. Only egress: what
+ * enters the zone, the NAT and the forward guard stay on the host. Removable by whoever holds
+ * CAP_NET_ADMIN over the member's namespace, which the host's user namespace owns (it is made by
+ * nsbox as root, zone-netns.ts): the host's root, and a payload run as real root (--share user)
+ * that keeps CAP_NET_ADMIN; not a payload in a user namespace of its own, whatever it keeps.
  */
 export function mirrorTable(z: Zone): ZoneTable {
   const v: ZoneView = { member: (r) => r, internetExit: {} };
