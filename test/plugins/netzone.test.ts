@@ -176,14 +176,14 @@ describe("rules per policy", () => {
     expect(render("isolated", { dns: ["192.168.1.1"] })).not.toContain("masquerade");
   });
 
-  test("the mirror inside a member: the host's own rules for what a member sends, split by destination as the host's hooks split them", () => {
+  test("the mirror inside a member: the host's own rules for what a member sends (split by destination as the host's hooks split them) and receives", () => {
     for (const policy of ["internet", "lan", "isolated"]) {
       for (const peers of [false, true]) {
         const z = buildZone({ name: "z", policy, peers, dns: ["192.168.1.1"], allowHost: ["3128"] }, host);
         const chains = Object.fromEntries(zoneTable(z).chains.map((c) => [c.name, c.rules]));
         const m = mirrorTable(z);
         const mirror = Object.fromEntries(m.chains.map((c) => [c.name, c.rules]));
-        expect({ policy, zone: m.zone, base: m.chains.filter((c) => c.base).map((c) => `${c.name} ${c.base!.type} ${c.base!.hook}`) }).toEqual({ policy, zone: "z", base: ["output filter output"] });
+        expect({ policy, zone: m.zone, base: m.chains.filter((c) => c.base).map((c) => `${c.name} ${c.base!.type} ${c.base!.hook}`) }).toEqual({ policy, zone: "z", base: ["input filter input", "output filter output"] });
         // Only what leaves by eth0 (lo is the member's own): the gateway and the host's
         // addresses go to the host's input rules, the zone's subnet is the bridge's, the rest
         // meets the host's forward rules.
@@ -197,6 +197,13 @@ describe("rules per policy", () => {
         const fromBridge = (rules: readonly ZoneRule[]) => rules.filter((r) => r.iifname === "nz-z" && r.oifname !== "nz-z").map(({ iifname: _, oifname: __, ...r }) => r);
         expect(mirror.to_host).toEqual(fromBridge(chains.input!));
         expect(mirror.beyond).toEqual(fromBridge(chains.forward!));
+        // In by eth0: what the host lets into the bridge, and the host itself by its addresses
+        // (its own packets never pass its forward hook), other members only with --peers.
+        const fromHost = ["10.87.0.1", "10.0.2.15", "192.168.1.7"].map((a): ZoneRule => ({ iifname: "eth0", saddr: a, verdict: "accept" }));
+        const intoBridge = chains.forward!.filter((r) => r.oifname === "nz-z" && r.iifname === undefined).map(({ oifname: _, ...r }): ZoneRule => ({ iifname: "eth0", ...r }));
+        const peer: ZoneRule[] = peers ? [{ iifname: "eth0", saddr: z.subnet, verdict: "accept" }] : [];
+        expect(mirror.input).toEqual([...intoBridge.slice(0, -1), ...fromHost, ...peer, intoBridge.at(-1)!]);
+        expect(intoBridge.at(-1)).toEqual({ iifname: "eth0", verdict: "drop" });
         // Rendered, it is a table nft takes.
         expect(renderZoneTable(m)).toContain("type filter hook output priority 0; policy accept;");
       }

@@ -225,6 +225,31 @@ function beyondRules(z: Zone, v: ZoneView): ZoneRule[] {
 /** The LAN a lan zone reaches: its prefixes but loopback and link-local. */
 const lanReached = (z: Zone) => z.lan.filter((n) => !NEVER_FORWARDED.includes(n));
 
+/** Where packets into a member are seen: the host's view names what only it can match. */
+interface IntoMemberView {
+  /** Marks a rule as about a packet into a member. */
+  into(r: MemberRule): ZoneRule;
+  /** The host itself, whose own packets the host's table never sees (they skip its forward hook). */
+  fromHost: ZoneRule[];
+  /** Another member of the zone (--peers). */
+  peer: ZoneRule;
+}
+
+/** What may enter a member from outside: replies, the host itself, its peers; nothing new else. */
+function intoMemberRules(z: Zone, v: IntoMemberView): ZoneRule[] {
+  return [
+    v.into({ nfproto: "ipv6", verdict: "drop" }),
+    // Replies to what a member started.
+    v.into({ ct: ["established", "related"], verdict: "accept" }),
+    ...v.fromHost,
+    // --peers: member to member (bridged frames reach the host's hook only with br_netfilter,
+    // which names the bridge as both interfaces; routed through the gateway, they do too).
+    ...(z.peers ? [v.peer] : []),
+    // Nothing new enters a zone from outside it: not from the LAN, the internet or another zone.
+    v.into({ verdict: "drop" }),
+  ];
+}
+
 /** What a member may send to the host itself (the host's input hook). */
 function toHostRules(z: Zone, v: ZoneView): ZoneRule[] {
   return [
@@ -247,17 +272,8 @@ function toHostRules(z: Zone, v: ZoneView): ZoneRule[] {
 export function zoneTable(z: Zone): ZoneTable {
   const br = bridgeName(z.name);
   const v: ZoneView = { member: (r) => ({ iifname: br, ...r }), internetExit: { oifname: z.uplink! } };
-  const forward: ZoneRule[] = [
-    { oifname: br, nfproto: "ipv6", verdict: "drop" },
-    // Replies to what a member started.
-    { oifname: br, ct: ["established", "related"], verdict: "accept" },
-    // --peers: member to member (bridged frames reach this hook only with br_netfilter, which
-    // names the bridge as both interfaces; routed through the gateway, they do too).
-    ...(z.peers ? [{ iifname: br, oifname: br, verdict: "accept" as const }] : []),
-    // Nothing new enters a zone from outside it: not from the LAN, the internet or another zone.
-    { oifname: br, verdict: "drop" },
-    ...beyondRules(z, v),
-  ];
+  const into: IntoMemberView = { into: (r) => ({ oifname: br, ...r }), fromHost: [], peer: { iifname: br, oifname: br, verdict: "accept" } };
+  const forward: ZoneRule[] = [...intoMemberRules(z, into), ...beyondRules(z, v)];
   // Answers of servers the host does not route back to the zone: out of the uplink, to the LAN,
   // and to the --dns servers wherever they sit (a resolver behind another interface than the
   // uplink would otherwise see the zone's own address, which it has no route back to).
@@ -274,13 +290,14 @@ export function zoneTable(z: Zone): ZoneTable {
 }
 
 /**
- * The zone's policy again, inside one member's own network namespace, on what leaves its eth0:
+ * The zone's policy again, inside one member's own network namespace, on what passes its eth0:
  * a host that flushes its ruleset (nftables.service does on every start and reload) cannot
  * touch it, so a running member stays closed until `nsbox gc` puts the host's tables back. The
- * same rules as the host's (beyondRules, toHostRules), split where the host's hooks split them:
- * to the gateway or an address the host had at create is to the host; the zone's own subnet is
- * the bridge's business (ports isolated unless --peers); the rest is beyond. Only egress: what
- * enters the zone, the NAT and the forward guard stay on the host. Removable by whoever holds
+ * same rules as the host's (intoMemberRules, beyondRules, toHostRules). Out, split where the
+ * host's hooks split them: to the gateway or an address the host had at create is to the host;
+ * the zone's own subnet is the bridge's business (ports isolated unless --peers); the rest is
+ * beyond. In: the host's own packets come from those addresses. The NAT and the forward guard
+ * stay on the host alone. Removable by whoever holds
  * CAP_NET_ADMIN over the member's namespace, which the host's user namespace owns (it is made by
  * nsbox as root, zone-netns.ts): the host's root, and a payload run as real root (--share user)
  * that keeps CAP_NET_ADMIN; not a payload in a user namespace of its own, whatever it keeps.
@@ -288,14 +305,18 @@ export function zoneTable(z: Zone): ZoneTable {
 export function mirrorTable(z: Zone): ZoneTable {
   const v: ZoneView = { member: (r) => r, internetExit: {} };
   const out = (r: MemberRule): ZoneRule => ({ oifname: MEMBER_LINK, ...r });
+  const host = [z.gateway, ...(z.hostAddresses ?? [])];
+  const into = (r: MemberRule): ZoneRule => ({ iifname: MEMBER_LINK, ...r });
+  const input = intoMemberRules(z, { into, fromHost: host.map((a) => into({ saddr: a, verdict: "accept" })), peer: into({ saddr: z.subnet, verdict: "accept" }) });
   const output: ZoneRule[] = [
-    ...[z.gateway, ...(z.hostAddresses ?? [])].map((a) => out({ daddr: a, verdict: { jump: "to_host" } })),
+    ...host.map((a) => out({ daddr: a, verdict: { jump: "to_host" } })),
     out({ daddr: z.subnet, verdict: z.peers ? "accept" : "drop" }),
     out({ verdict: { jump: "beyond" } }),
   ];
   return {
     zone: z.name,
     chains: [
+      { name: "input", base: { type: "filter", hook: "input", priority: 0, policy: "accept" }, rules: input },
       { name: "output", base: { type: "filter", hook: "output", priority: 0, policy: "accept" }, rules: output },
       { name: "to_host", rules: toHostRules(z, v) },
       { name: "beyond", rules: beyondRules(z, v) },

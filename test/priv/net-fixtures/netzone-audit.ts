@@ -151,16 +151,16 @@ async function flush() {
 
 /**
  * A member that says "ready", then waits for a line on stdin: it tries to flush its own ruleset,
- * sends the datagram `tag` to port 7010 of the LAN and the internet peer, and probes the host's
- * LAN address (its service on PORT).
+ * sends the datagram `tag` to port 7010 of the LAN and the internet peer, and probes `targets`
+ * (their services on PORT).
  */
-async function waitingMember(zone: string, tag: string, extra: string[], procs: Bun.Subprocess[]) {
+async function waitingMember(zone: string, tag: string, extra: string[], targets: string[], procs: Bun.Subprocess[]) {
   const script = [
     "echo ready; read go",
     "/usr/sbin/nft flush ruleset 2>/dev/null; echo flush=$?",
     // A datagram its own table drops fails with EPERM there; the next one still goes.
     `for a in ${LAN} ${INTERNET}; do python3 -c "import socket,sys;socket.socket(2,2).sendto(b'${tag}',(sys.argv[1],7010))" $a 2>/dev/null; done`,
-    `exec python3 ${INSIDE}/probe.py ${PORT} ${HOST_LAN}`,
+    `exec python3 ${INSIDE}/probe.py ${PORT} ${targets.join(" ")}`,
   ].join("; ");
   const p = Bun.spawn([NSBOX, "run", "--zone", zone, ...BIND_FIXTURES, ...extra, "--", "sh", "-c", script], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
   procs.push(p);
@@ -175,7 +175,7 @@ async function waitingMember(zone: string, tag: string, extra: string[], procs: 
       for (let r = await reader.read(); !r.done; r = await reader.read()) out += new TextDecoder().decode(r.value);
       const code = await p.exited;
       const [flush, reach] = out.trim().split("\n");
-      return { code, flush, reach: JSON.parse(reach ?? "{}")[HOST_LAN] };
+      return { code, flush, reach: JSON.parse(reach ?? "{}") };
     },
   };
 }
@@ -184,8 +184,8 @@ async function waitingMember(zone: string, tag: string, extra: string[], procs: 
  * The host's ruleset flushed while members run: each member's own copy of its zone's egress
  * policy (a table in its network namespace, which a flush of the host's cannot reach) keeps it
  * closed. An internet member reaches neither the LAN peer nor the host's LAN address, a lan
- * member not the internet peer; each still reaches what its zone allows, which shows the flushed
- * host forwards at all. The payload cannot flush its own table, not even with CAP_NET_ADMIN in
+ * member not the internet peer, the host's LAN address nor the other zone's member; each still
+ * reaches what its zone allows, and the host its members, which shows the flushed host forwards. The payload cannot flush its own table, not even with CAP_NET_ADMIN in
  * its own user namespace (the member's network namespace belongs to the host's); real root
  * (--share user) with CAP_NET_ADMIN can, and then reaches the LAN.
  */
@@ -196,18 +196,22 @@ async function mirror() {
     const created = ["web --policy internet", "lab --policy lan"].map((a) => nsbox(["netzone", "create", ...a.split(" ")]).code);
     const lanSink = await datagramSink(lan.enter, "0.0.0.0", 7010, procs);
     const inetSink = await datagramSink(inet.enter, INTERNET, 7010, procs);
+    // A member of the internet zone serving on PORT: "another zone's member" to the lan member.
+    procs.push(await listen([NSBOX, "run", "--zone", "web", ...BIND_FIXTURES, "--"], "member"));
+    const server = readdirSync("/run/nsbox/zones/web.leases")[0]!;
     const members = {
-      web: await waitingMember("web", "web", [], procs),
-      lab: await waitingMember("lab", "lab", [], procs),
-      webCap: await waitingMember("web", "webCap", ["--cap-add", "CAP_NET_ADMIN"], procs),
-      webRoot: await waitingMember("web", "webRoot", ["--share", "user", "--cap-add", "CAP_NET_ADMIN"], procs),
+      web: await waitingMember("web", "web", [], [HOST_LAN], procs),
+      lab: await waitingMember("lab", "lab", [], [HOST_LAN, server], procs),
+      webCap: await waitingMember("web", "webCap", ["--cap-add", "CAP_NET_ADMIN"], [HOST_LAN], procs),
+      webRoot: await waitingMember("web", "webRoot", ["--share", "user", "--cap-add", "CAP_NET_ADMIN"], [], procs),
     };
     must(["nft", "flush", "ruleset"]);
     const flushed = must(["nft", "list", "ruleset"]).trim();
+    const hostToMember = JSON.parse(must(["python3", PROBE, PORT, server]))[server];
     const after: Record<string, unknown> = {};
     for (const [name, m] of Object.entries(members)) after[name] = await m.go();
     must(["python3", "-c", `import socket;s=socket.socket(2,2);[s.sendto(b'control',(a,7010)) for a in ('${LAN}','${INTERNET}')]`]);
-    return { created, flushed, after, lanReceived: (await lanSink.upTo("control")).sort(), internetReceived: (await inetSink.upTo("control")).sort() };
+    return { created, flushed, server, hostToMember, after, lanReceived: (await lanSink.upTo("control")).sort(), internetReceived: (await inetSink.upTo("control")).sort() };
   } finally {
     await cleanup(procs, [inet, lan], ["web", "lab"]);
   }
