@@ -15,6 +15,7 @@ import type { HostWire } from "../../native/wire.ts";
 import { bridgeName, MEMBER_LINK, mirrorTable } from "./zone.ts";
 import { nftClient } from "../net/nft.ts";
 import { openLibnftables } from "../sys/libnftables.ts";
+import { tracePhase } from "../trace.ts";
 import { readZone, takeLease, zoneStore } from "./zone-store.ts";
 import { writeZoneResolv } from "./zone-resolv.ts";
 import { requireZoneFirewall } from "./zone-firewall.ts";
@@ -81,7 +82,9 @@ export function prepareZoneNetns(spec: NormalSpec): ZoneNetns {
     });
     // The zone's egress policy inside the member too, before eth0 is up: the host's
     // tables go with a flush of its ruleset, this one does not (zone.ts mirrorTable).
+    tracePhase("zone: member's namespace and veth");
     nftClient(openLibnftables(), { nsFd: fd }).applyZoneTable(mirrorTable(zone));
+    tracePhase("zone: member's own table");
     const inner = openNetlinkIn(fd);
     let mac: string | undefined;
     try {
