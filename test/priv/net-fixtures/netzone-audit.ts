@@ -181,13 +181,14 @@ async function waitingMember(zone: string, tag: string, extra: string[], targets
 }
 
 /**
- * The host's ruleset flushed while members run: each member's own copy of its zone's egress
- * policy (a table in its network namespace, which a flush of the host's cannot reach) keeps it
- * closed. An internet member reaches neither the LAN peer nor the host's LAN address, a lan
- * member not the internet peer, the host's LAN address nor the other zone's member; each still
- * reaches what its zone allows, and the host its members, which shows the flushed host forwards. The payload cannot flush its own table, not even with CAP_NET_ADMIN in
- * its own user namespace (the member's network namespace belongs to the host's); real root
- * (--share user) with CAP_NET_ADMIN can, and then reaches the LAN.
+ * The host's ruleset flushed while members run: each member's own copy of its zone's policy (a
+ * table in its network namespace, which a flush of the host's cannot reach) keeps it closed. An
+ * internet member reaches neither the LAN peer nor the host's LAN address; a lan member neither
+ * the internet peer, the host's LAN address nor the other zone's member. Each still reaches what
+ * its zone allows, and the host its members, which shows the flushed host forwards. The payload
+ * cannot flush its own table, not even with CAP_NET_ADMIN in its own user namespace (the
+ * member's network namespace belongs to the host's); real root (--share user) with
+ * CAP_NET_ADMIN can, and then reaches the LAN.
  */
 async function mirror() {
   const procs: Bun.Subprocess[] = [];
