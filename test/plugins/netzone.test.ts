@@ -93,15 +93,20 @@ describe("buildZone", () => {
 
 describe("rules per policy", () => {
   const render = (policy: string, extra = {}) => renderZoneTable(zoneTable(buildZone({ name: "z", policy, ...extra }, host)));
+  // The line matching `net` (alone or in an anonymous set) with this verdict, by its prefix.
+  const setLine = (lines: string[], prefix: string, net: string, verdict: string) =>
+    lines.findIndex((l) => l.startsWith(prefix) && l.endsWith(` ${verdict}`) && (l.includes(` ${net} `) || l.includes(` ${net},`) || l.includes(`{ ${net},`)));
 
   test("internet: replies in, nothing new in, LAN dropped, out of the uplink masqueraded, the host closed", () => {
     const t = render("internet", { allowHost: ["3128"] });
     const lines = t.split("\n").map((l) => l.trim());
     expect(lines).toContain('oifname "nz-z" ct state established,related accept');
     expect(lines).toContain('oifname "nz-z" drop');
-    expect(lines).toContain('iifname "nz-z" ip daddr 10.0.0.0/8 drop');
-    expect(lines).toContain('iifname "nz-z" ip6 daddr fc00::/7 drop');
-    expect(lines.indexOf('iifname "nz-z" ip daddr 10.0.0.0/8 drop')).toBeLessThan(lines.indexOf('iifname "nz-z" oifname "eth0" accept'));
+    const lanDrop = setLine(lines, 'iifname "nz-z" ip daddr {', "10.0.0.0/8", "drop");
+    expect(lanDrop).toBeGreaterThan(0);
+    for (const net of ["172.16.0.0/12", "192.168.0.0/16", "10.0.2.15", "192.168.1.0/24"]) expect({ net, line: setLine(lines, 'iifname "nz-z" ip daddr {', net, "drop") }).toEqual({ net, line: lanDrop });
+    expect(setLine(lines, 'iifname "nz-z" ip6 daddr {', "fc00::/7", "drop")).toBe(lanDrop + 1);
+    expect(lanDrop).toBeLessThan(lines.indexOf('iifname "nz-z" oifname "eth0" accept'));
     expect(lines).toContain('iifname "nz-z" oifname "eth0" masquerade');
     expect(lines).toContain('iifname "nz-z" tcp dport 3128 accept');
     expect(lines).toContain('iifname "nz-z" udp dport 3128 accept');
@@ -135,11 +140,10 @@ describe("rules per policy", () => {
   test("link-local (the metadata service) and loopback are never forwarded, in lan zones too; a --dns server there still answers", () => {
     for (const policy of ["internet", "lan"]) {
       const lines = render(policy, { dns: ["169.254.169.253"] }).split("\n").map((l) => l.trim());
-      const drop = lines.indexOf('iifname "nz-z" ip daddr 169.254.0.0/16 drop');
+      const drop = lines.indexOf('iifname "nz-z" ip daddr { 127.0.0.0/8, 169.254.0.0/16 } drop');
       expect({ policy, drop: drop > 0 }).toEqual({ policy, drop: true });
       expect(lines.indexOf('iifname "nz-z" ip daddr 169.254.169.253 udp dport 53 accept')).toBeLessThan(drop);
-      expect(lines).toContain('iifname "nz-z" ip daddr 127.0.0.0/8 drop');
-      const accept = lines.indexOf('iifname "nz-z" ip daddr 169.254.0.0/16 accept');
+      const accept = setLine(lines, 'iifname "nz-z" ip daddr', "169.254.0.0/16", "accept");
       if (accept >= 0) expect(drop).toBeLessThan(accept);
     }
   });
@@ -149,14 +153,16 @@ describe("rules per policy", () => {
     const udp = 'iifname "nz-z" ip daddr 192.168.1.1 udp dport 53 accept';
     expect(lines.filter((l) => l === udp)).toHaveLength(2);
     expect(lines).toContain('iifname "nz-z" ip daddr 192.168.1.1 tcp dport 53 accept');
-    expect(lines.indexOf(udp)).toBeLessThan(lines.indexOf('iifname "nz-z" ip daddr 192.168.0.0/16 drop'));
+    expect(lines.indexOf(udp)).toBeLessThan(setLine(lines, 'iifname "nz-z" ip daddr {', "192.168.0.0/16", "drop"));
     expect(render("isolated", { dns: ["192.168.1.1"] })).not.toContain("dport 53");
   });
 
   test("lan: only the LAN prefixes, masqueraded; nothing else", () => {
     const lines = render("lan").split("\n").map((l) => l.trim());
-    expect(lines).toContain('iifname "nz-z" ip daddr 192.168.0.0/16 accept');
-    expect(lines).toContain('iifname "nz-z" ip daddr 192.168.0.0/16 masquerade');
+    expect(setLine(lines, 'iifname "nz-z" ip daddr {', "192.168.0.0/16", "accept")).toBeGreaterThan(0);
+    expect(setLine(lines, 'iifname "nz-z" ip daddr {', "192.168.0.0/16", "masquerade")).toBeGreaterThan(0);
+    // Link-local and loopback are not the LAN a lan zone reaches.
+    expect(lines.filter((l) => l.endsWith(" accept") && (l.includes("169.254.0.0/16") || l.includes("127.0.0.0/8")))).toEqual([]);
     expect(lines.some((l) => l.includes('oifname "eth0"'))).toBe(false);
     expect(lines.at(lines.indexOf("chain input {") - 2)).toBe('iifname "nz-z" drop');
   });
@@ -188,7 +194,7 @@ describe("rules per policy", () => {
         // addresses go to the host's input rules, the zone's subnet is the bridge's, the rest
         // meets the host's forward rules.
         expect(mirror.output).toEqual([
-          ...["10.87.0.1", "10.0.2.15", "192.168.1.7"].map((a) => ({ oifname: "eth0", daddr: a, verdict: { jump: "to_host" } })),
+          { oifname: "eth0", daddr: ["10.87.0.1", "10.0.2.15", "192.168.1.7"], verdict: { jump: "to_host" } },
           { oifname: "eth0", daddr: z.subnet, verdict: peers ? "accept" : "drop" },
           { oifname: "eth0", verdict: { jump: "beyond" } },
         ]);
@@ -199,7 +205,7 @@ describe("rules per policy", () => {
         expect(mirror.beyond).toEqual(fromBridge(chains.forward!));
         // In by eth0: what the host lets into the bridge, and the host itself by its addresses
         // (its own packets never pass its forward hook), other members only with --peers.
-        const fromHost = ["10.87.0.1", "10.0.2.15", "192.168.1.7"].map((a): ZoneRule => ({ iifname: "eth0", saddr: a, verdict: "accept" }));
+        const fromHost: ZoneRule[] = [{ iifname: "eth0", saddr: ["10.87.0.1", "10.0.2.15", "192.168.1.7"], verdict: "accept" }];
         const intoBridge = chains.forward!.filter((r) => r.oifname === "nz-z" && r.iifname === undefined).map(({ oifname: _, ...r }): ZoneRule => ({ iifname: "eth0", ...r }));
         const peer: ZoneRule[] = peers ? [{ iifname: "eth0", saddr: z.subnet, verdict: "accept" }] : [];
         expect(mirror.input).toEqual([...intoBridge.slice(0, -1), ...fromHost, ...peer, intoBridge.at(-1)!]);
@@ -213,10 +219,11 @@ describe("rules per policy", () => {
   test("the mirror of an internet zone: the LAN and the host dropped, the rest accepted; the uplink is the host's business", () => {
     const lines = renderZoneTable(mirrorTable(buildZone({ name: "z", policy: "internet", dns: ["192.168.1.1"] }, host))).split("\n").map((l) => l.trim());
     const beyond = lines.slice(lines.indexOf("chain beyond {"));
-    expect(beyond).toContain("ip daddr 192.168.0.0/16 drop");
-    expect(beyond).toContain("ip daddr 169.254.0.0/16 drop");
-    expect(beyond.indexOf("ip daddr 192.168.1.1 udp dport 53 accept")).toBeLessThan(beyond.indexOf("ip daddr 192.168.0.0/16 drop"));
-    expect(beyond.indexOf("ip daddr 192.168.0.0/16 drop")).toBeLessThan(beyond.indexOf("accept"));
+    const lanDrop = setLine(beyond, "ip daddr {", "192.168.0.0/16", "drop");
+    expect(lanDrop).toBeGreaterThan(0);
+    expect(beyond).toContain("ip daddr { 127.0.0.0/8, 169.254.0.0/16 } drop");
+    expect(beyond.indexOf("ip daddr 192.168.1.1 udp dport 53 accept")).toBeLessThan(lanDrop);
+    expect(lanDrop).toBeLessThan(beyond.indexOf("accept"));
     expect(beyond.slice(0, 2)).toEqual(["chain beyond {", "meta nfproto ipv6 drop"]);
     expect(lines.some((l) => l.includes("masquerade") || l.includes("nz-z"))).toBe(false);
   });

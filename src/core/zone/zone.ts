@@ -211,15 +211,20 @@ function dnsRules(z: Zone, v: ZoneView, verdict: ZoneRule["verdict"] = "accept")
 /** What a member may send beyond the host (the host's forward hook). */
 function beyondRules(z: Zone, v: ZoneView): ZoneRule[] {
   const rules = [...memberHead(z, v), v.member({ ct: ["invalid"], verdict: "drop" }), ...dnsRules(z, v)];
-  rules.push(...NEVER_FORWARDED.map((n) => v.member({ daddr: n, verdict: "drop" })));
+  rules.push(...perFamily(NEVER_FORWARDED, (set) => v.member({ daddr: set, verdict: "drop" })));
   if (z.policy === "internet") {
-    rules.push(...z.lan.map((n) => v.member({ daddr: n, verdict: "drop" })));
+    rules.push(...perFamily(z.lan, (set) => v.member({ daddr: set, verdict: "drop" })));
     rules.push(v.member({ ...v.internetExit, verdict: "accept" }));
   } else if (z.policy === "lan") {
-    rules.push(...lanReached(z).map((n) => v.member({ daddr: n, verdict: "accept" })));
+    rules.push(...perFamily(lanReached(z), (set) => v.member({ daddr: set, verdict: "accept" })));
   }
   rules.push(v.member({ verdict: "drop" }));
   return rules;
+}
+
+/** One rule per address family present in `nets`, each matching them as one set. */
+function perFamily(nets: readonly string[], rule: (set: readonly string[]) => ZoneRule): ZoneRule[] {
+  return [nets.filter((n) => !n.includes(":")), nets.filter((n) => n.includes(":"))].filter((set) => set.length > 0).map(rule);
 }
 
 /** The LAN a lan zone reaches: its prefixes but loopback and link-local. */
@@ -280,7 +285,7 @@ export function zoneTable(z: Zone): ZoneTable {
   const postrouting: ZoneRule[] = [...dnsRules(z, v, "masquerade")];
   if (z.policy === "internet") postrouting.push(v.member({ oifname: z.uplink!, verdict: "masquerade" }));
   // The LAN has no route back to a zone's subnet: members appear as the host, on the LAN only.
-  if (z.policy === "lan") postrouting.push(...lanReached(z).filter((n) => !n.includes(":")).map((n) => v.member({ daddr: n, verdict: "masquerade" })));
+  if (z.policy === "lan") postrouting.push(...perFamily(lanReached(z).filter((n) => !n.includes(":")), (set) => v.member({ daddr: set, verdict: "masquerade" })));
   const chains: ZoneChain[] = [
     { name: "forward", base: { type: "filter", hook: "forward", priority: 0, policy: "accept" }, rules: forward },
     { name: "input", base: { type: "filter", hook: "input", priority: 0, policy: "accept" }, rules: toHostRules(z, v) },
@@ -307,9 +312,9 @@ export function mirrorTable(z: Zone): ZoneTable {
   const out = (r: MemberRule): ZoneRule => ({ oifname: MEMBER_LINK, ...r });
   const host = [z.gateway, ...(z.hostAddresses ?? [])];
   const into = (r: MemberRule): ZoneRule => ({ iifname: MEMBER_LINK, ...r });
-  const input = intoMemberRules(z, { into, fromHost: host.map((a) => into({ saddr: a, verdict: "accept" })), peer: into({ saddr: z.subnet, verdict: "accept" }) });
+  const input = intoMemberRules(z, { into, fromHost: [into({ saddr: host, verdict: "accept" })], peer: into({ saddr: z.subnet, verdict: "accept" }) });
   const output: ZoneRule[] = [
-    ...host.map((a) => out({ daddr: a, verdict: { jump: "to_host" } })),
+    out({ daddr: host, verdict: { jump: "to_host" } }),
     out({ daddr: z.subnet, verdict: z.peers ? "accept" : "drop" }),
     out({ verdict: { jump: "beyond" } }),
   ];
