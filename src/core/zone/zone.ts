@@ -302,10 +302,10 @@ export function zoneTable(z: Zone): ZoneTable {
  * host's hooks split them: to the gateway or an address the host had at create is to the host;
  * the zone's own subnet is the bridge's business (ports isolated unless --peers); the rest is
  * beyond. In: the host's own packets come from those addresses. The NAT and the forward guard
- * stay on the host alone. Removable by whoever holds
- * CAP_NET_ADMIN over the member's namespace, which the host's user namespace owns (it is made by
- * nsbox as root, zone-netns.ts): the host's root, and a payload run as real root (--share user)
- * that keeps CAP_NET_ADMIN; not a payload in a user namespace of its own, whatever it keeps.
+ * stay on the host alone. Removable by whoever holds CAP_NET_ADMIN over the member's namespace,
+ * which the host's user namespace owns (nsbox makes it as root, zone-netns.ts): the host's root,
+ * and a payload run as real root (--share user) that keeps CAP_NET_ADMIN; not a payload in a
+ * user namespace of its own, whatever it keeps.
  */
 export function mirrorTable(z: Zone): ZoneTable {
   const v: ZoneView = { member: (r) => r, internetExit: {} };
