@@ -45,15 +45,6 @@ export function binaryIdentity(): string | undefined {
   }
 }
 
-/**
- * Whether the caller's real and effective ids agree. Entries are trusted as the real uid's files;
- * a set-user-ID caller that kept its user's real uid would run what that user wrote with the
- * effective uid's rights (the stage refuses such a caller too: stage/owner-checks.c caller_ids).
- */
-export function singleIdentity(): boolean {
-  return process.getuid!() === process.geteuid!() && process.getgid!() === process.getegid!();
-}
-
 /** The directory of the caller's entries: /run/nsbox/plans for root, the runtime dir's otherwise. */
 export function planCacheDir(uid: number, env: Readonly<Record<string, string | undefined>>): string {
   return join(stateRoot(uid, env), "plans");
