@@ -65,7 +65,7 @@ function depTokens(d: FileDep): string[] {
 }
 
 /** Dependencies an entry may hold (FRONT.md: FRONT_MAX_DEPS in stage/front.c). */
-export const FRONT_MAX_DEPS = 64;
+const FRONT_MAX_DEPS = 64;
 
 export interface FrontEntry {
   stage: FileIdentity;
