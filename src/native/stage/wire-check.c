@@ -135,6 +135,32 @@ static int check_publish(const struct spec *s, struct wire_error *e)
 	return 0;
 }
 
+/* The log's directory fd is the supervisor's alone (output-log.c), in no other fd role; the
+ * log is the payload's output, so there must be a payload. */
+static int check_log(const struct spec *s, struct wire_error *e)
+{
+	const unsigned at = s->op_at[OP_LOG];
+	uint32_t fd = s->log_dir;
+	unsigned k;
+	if (!s->log_name)
+		return 0;
+	if (s->persist)
+		return wire_fail(e, at, "log needs a payload: it cannot be combined with persist");
+	for (k = 0; k < s->n_keep_fd; k++)
+		if (s->keep_fd[k] == fd)
+			return wire_fail(e, at, "fd %u is both the log's directory and a keep-fd", fd);
+	for (k = 0; k < s->n_pass_fd; k++)
+		if (s->pass_fd[k] == fd)
+			return wire_fail(e, at, "fd %u is both the log's directory and a pass-fd", fd);
+	for (k = 0; k < s->n_ns_fd; k++)
+		if (s->ns_fd[k] == fd)
+			return wire_fail(e, at, "fd %u is both the log's directory and an ns-fd", fd);
+	for (k = 0; k < s->n_publish; k++)
+		if (s->publish[k].fd == fd)
+			return wire_fail(e, at, "fd %u is both the log's directory and a publish fd", fd);
+	return 0;
+}
+
 /* Every idmapped bind has a uid and a gid map, each line names an idmapped bind, and the lines
  * of one map do not overlap on either side (the kernel would refuse the helper's map). */
 static int check_bind_idmap(const struct spec *s, struct wire_error *e)
@@ -213,7 +239,7 @@ int wire_check(struct spec *s, struct wire_error *e)
 			if (s->keep_fd[k] == s->ns_fd[i])
 				return wire_fail(e, at[OP_NS_FD], "fd %u is both an ns-fd and a keep-fd", s->ns_fd[i]);
 
-	if (check_pass_fds(s, e) || check_publish(s, e))
+	if (check_pass_fds(s, e) || check_publish(s, e) || check_log(s, e))
 		return -1;
 
 	for (i = 0; i < NS_COUNT; i++)
