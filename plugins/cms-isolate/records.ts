@@ -1,6 +1,7 @@
 // What the plugin keeps per instance in its own state (ctx.state): the instance's record
 // (`NAME.json`: its code, data, listen address, limits and command, as parsed) and its log
-// (`NAME.log`: the server's stdout and stderr when `up` started it). A record is the instance's
+// (`NAME.log`: the server's stdout and stderr when `up` started it, which the stage's supervisor
+// writes and rotates to `NAME.log.1` under the instance's cap). A record is the instance's
 // definition: it stays while the instance is stopped, and only `down` removes it. Whether an
 // instance runs is read from the core's records (ctx.sandboxes.findByName); the record adds only
 // `owner`, the process that claimed its last start (owner.ts: pid and start time), which makes a
