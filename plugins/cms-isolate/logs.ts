@@ -80,6 +80,9 @@ async function follow(path: string, first: { fd: number; at: number }, ctx: Comm
         const reading = fstatSync(fd).ino;
         if (now === undefined) return stop();
         if (now === reading) return;
+        // Rotated: what reached this file between the read above and the rotation, then the
+        // generation in between, if there was one.
+        copyFrom(fd, at, ctx, text);
         printGeneration(`${path}.1`, [reading, now], ctx, text);
         let next: number;
         try {
