@@ -61,6 +61,17 @@ describeRoot("--log: the payload's output, capped by the supervisor", () => {
     expect(read(file).endsWith("line-79999\nsecond run\n")).toBe(true);
   });
 
+  test("a supervisor whose stderr is the log (as cms-isolate's up sets it) writes its own last words to the newest generation", () => {
+    const file = join(d, "last-words", "out.log");
+    mkdirSync(join(d, "last-words"));
+    // 45 KB (a rotation at 32K), then a process that grows past the memory limit.
+    const payload = `${writer(6000)}; head -c 200M /dev/zero | tail`;
+    const r = host(`exec "${NSBOX}" run --memory 32M --log ${file} --log-max 64K -- sh -c '${payload}' 2>> ${file}`);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 137, stderr: "" });
+    expect(read(file)).toEndWith("nsbox: a process was killed at the memory limit (--memory 33554432 bytes) (oom_kill +1)\n");
+    expect(read(`${file}.1`)).not.toContain("nsbox:");
+  });
+
   test("a sandbox that writes the log's directory plants symlinks at FILE.1, FILE.new and FILE: the supervisor never writes through them", () => {
     const n = name("planted");
     const top = join(d, "planted");

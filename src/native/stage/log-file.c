@@ -98,6 +98,7 @@ void log_file_rotate(struct log_file *l)
 		close(l->fd);
 		l->fd = fd;
 		l->size = 0;
+		l->rotations++;
 		return;
 	}
 	/* Gone, replaced, or the directory refuses: the history goes, the cap stays. */

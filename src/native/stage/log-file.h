@@ -14,6 +14,7 @@ struct log_file {
 	int fd;         /* the generation being written: DIR/NAME */
 	uint64_t max;   /* bytes a generation holds; at most 2 * max on disk */
 	uint64_t size;  /* bytes in the current generation */
+	unsigned rotations; /* new files begun since the open */
 	char name[LOG_FILE_MAX_NAME + 1];
 	char old[LOG_FILE_MAX_NAME + 3];  /* NAME.1: the generation before */
 	char next[LOG_FILE_MAX_NAME + 5]; /* NAME.new: the next one, until it is renamed to NAME */

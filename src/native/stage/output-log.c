@@ -18,6 +18,14 @@
 
 static struct log_file out = {.dir = -1, .fd = -1};
 static int pipe_r = -1, pipe_w = -1;
+/* The supervisor's own stderr is the log (cms-isolate's up gives it the same file). */
+static int stderr_is_log;
+
+static int same_file(int a, int b)
+{
+	struct stat x, y;
+	return fstat(a, &x) == 0 && fstat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
 
 /* Before the clone, in the caller's namespaces: the file is opened (or made) now, so a log that
  * cannot be written fails the start with one line instead of losing the output. */
@@ -35,6 +43,7 @@ void output_log_open(const struct spec *s)
 		die(EXIT_SETUP, "log", errno, "fd %u: set close-on-exec", s->log_dir);
 	if (log_file_open(&out, (int)s->log_dir, s->log_name, s->log_max) < 0)
 		die(EXIT_SETUP, "log", errno, "open %s", s->log_name);
+	stderr_is_log = same_file(2, out.fd);
 	/* Only the read end is nonblocking: the payload's writes wait for the supervisor, as they
 	 * would for a terminal or a file. */
 	if (pipe2(p, O_CLOEXEC) < 0 || fcntl(p[0], F_SETFL, O_NONBLOCK) < 0)
@@ -77,25 +86,45 @@ int output_log_fd(void)
 	return pipe_r;
 }
 
+/* After a rotation, a supervisor whose stderr was the log writes its own last words (a limit
+ * the sandbox reached, a failure) to the new log, not into the generation rotated away: an
+ * O_APPEND fd on the new file, checked to be the one written, becomes its fd 2. */
+static void stderr_to_new_log(unsigned before)
+{
+	int fd;
+	if (!stderr_is_log || out.rotations == before)
+		return;
+	fd = openat(out.dir, out.name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (same_file(fd, out.fd))
+		dup2(fd, 2);
+	close(fd);
+}
+
 /* Moves what the pipe holds now into the log. Returns 1 once it is empty for now, 0 when it
  * is closed (every writer gone) or its turn is over with more to move. */
 int output_log_pump(void)
 {
-	unsigned round;
+	unsigned round, before = out.rotations;
+	int empty = 0;
 	ssize_t n;
 	for (round = 0; round < LOG_ROUNDS && pipe_r >= 0; round++) {
 		if ((n = log_file_pump(&out, pipe_r)) > 0)
 			continue;
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN)
-			return 1;
+		if (n < 0 && errno == EAGAIN) {
+			empty = 1;
+			break;
+		}
 		if (n < 0)
 			warn("log", errno, "read the sandbox's output; it is no longer kept");
 		close(pipe_r);
 		pipe_r = -1;
 	}
-	return 0;
+	stderr_to_new_log(before);
+	return empty;
 }
 
 /* Without published ports (publish.c polls the pipe itself): logs until the child exits, then
