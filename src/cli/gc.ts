@@ -7,7 +7,7 @@ import type { CliIo } from "./io.ts";
 
 export function registerGc(cli: CAC, io: CliIo): void {
   const cmd = cli
-    .command("gc", "Remove what killed runs left behind (records, namespaces, cgroups, veths, nft tables) and stamps of state directories that are gone; put back zone firewall tables a flushed ruleset lost; only what nsbox recorded, never data")
+    .command("gc", "Remove what killed runs left behind (records, namespaces, cgroups, veths, nft tables), stamps of state directories that are gone and plan-cache entries that can no longer be used; put back zone firewall tables a flushed ruleset lost; only what nsbox recorded, never data")
     .option("--dry-run", "only list what would be removed")
     .action((options: { dryRun?: unknown } & Record<string, unknown>) => {
       applyLogOptions(options);
