@@ -3,6 +3,7 @@
 // in the plugin's state holds (so `unit` and a restart run exactly what was asked). Everything
 // here is checked before a file, a process or a socket exists; host facts are checked in checks.ts.
 import { flagsOf, parseListenAddress, scanArgs, UsageError, ZONE_NAME_PATTERN } from "nsbox/plugin";
+import { parseLogMax } from "./log-max.ts";
 
 /** Instance names: they become a sandbox name (`cms-NAME`), a hostname, a systemd instance (%i) and state keys. */
 export const INSTANCE_NAME = /^[a-z0-9][a-z0-9-]{0,47}$/;
@@ -30,6 +31,10 @@ export interface Instance {
   command: string[];
   /** Whether `command` is the default one (so a missing php names the package). */
   defaultCommand: boolean;
+  /** Whether the server's output goes to the instance's log (`up` always; `run --log`). */
+  log: boolean;
+  /** --log-max as given (`8M`); undefined: the operator's setting or the default (log-max.ts). */
+  logMax: string | undefined;
 }
 
 interface InstanceFlag {
@@ -46,9 +51,11 @@ export const INSTANCE_FLAGS: readonly InstanceFlag[] = [
   { name: "pids", args: ["N|none"], repeatable: false },
   { name: "zone", args: ["ZONE"], repeatable: false },
   { name: "php-ini", args: ["KEY=VALUE"], repeatable: true },
+  { name: "log", args: [], repeatable: false },
+  { name: "log-max", args: ["SIZE"], repeatable: false },
 ];
 
-export const INSTANCE_USAGE = "NAME --code DIR --data DIR --listen ADDR:PORT [--memory SIZE|none] [--pids N|none] [--zone ZONE] [--php-ini KEY=VALUE...]";
+export const INSTANCE_USAGE = "NAME --code DIR --data DIR --listen ADDR:PORT [--memory SIZE|none] [--pids N|none] [--zone ZONE] [--php-ini KEY=VALUE...] [--log-max SIZE]";
 
 /**
  * Where the server listens inside: the instance's loopback, on the port of --listen, in its
@@ -144,6 +151,8 @@ export function parseInstance(args: readonly string[], usage: string): Instance 
     phpIni: (flags.get("php-ini") ?? []).map(parsePhpIni),
     command,
     defaultCommand: scan.rest.length === 0,
+    log: flags.has("log"),
+    logMax: flags.has("log-max") ? parseLogMax(flags.get("log-max")![0]!, "--log-max") : undefined,
   };
 }
 
@@ -154,6 +163,8 @@ export function instanceArgs(i: Instance): string[] {
   if (i.pids !== DEFAULT_PIDS) out.push("--pids", i.pids);
   if (i.zone !== undefined) out.push("--zone", i.zone);
   for (const [k, val] of i.phpIni) out.push("--php-ini", `${k}=${val}`);
+  if (i.log) out.push("--log");
+  if (i.logMax !== undefined) out.push("--log-max", i.logMax);
   return i.defaultCommand ? out : [...out, "--", ...i.command];
 }
 

@@ -5,7 +5,7 @@
 import { flagsOf, PluginError, scanArgs, UsageError, type CommandContext } from "nsbox/plugin";
 import { withInstancesLock } from "./instance.ts";
 import { iniDirOf, removeIniDir } from "./php-ini.ts";
-import { activityOf, listRecords, logKey, readRecord, removeRecord } from "./records.ts";
+import { activityOf, listRecords, readRecord, removeLog, removeRecord } from "./records.ts";
 import { recordOf } from "./status.ts";
 import { stopSupervisor } from "./stop.ts";
 
@@ -22,7 +22,7 @@ export async function downInstance(ctx: CommandContext, name: string): Promise<s
     const again = activityOf(ctx.sandboxes, { name, owner: readRecord(ctx.state, name)?.owner });
     if (again) throw new PluginError("cms-isolate", `instance ${name} is ${again.state} again (pid ${again.pid}) after this down stopped it; nothing was removed`, 125, `run nsbox cms-isolate down ${name} again`);
     removeRecord(ctx.state, name); // and the owner it names with it
-    ctx.state.remove(logKey(name));
+    removeLog(ctx.state, name);
     removeIniDir(iniDirOf(name, ctx.plan.uid, ctx.state.dir));
   });
   return how;

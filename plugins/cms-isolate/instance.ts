@@ -8,7 +8,8 @@ import type { Instance } from "./args.ts";
 import { checkCodeDir, checkCommand, checkDataOwner, checkDataPath, checkLimits, checkNotRunning, checkPortFree, hostIdsOf, type HostIds } from "./checks.ts";
 import { iniDirOf, removeIniDir, writeIniDir } from "./php-ini.ts";
 import { ownerOf, type Owner } from "./owner.ts";
-import { readRecord, sameConfig, writeRecord } from "./records.ts";
+import { logPath, readRecord, sameConfig, writeRecord } from "./records.ts";
+import { logMaxOf } from "./log-max.ts";
 import { sandboxArgs, withSessionDir } from "./sandbox-args.ts";
 
 export interface PlannedInstance {
@@ -39,7 +40,8 @@ export function planInstance(i: Instance, ctx: CommandContext): PlannedInstance 
   checkLimits(i, ctx.plan.uid);
   checkDataPath(i.data, i.code);
   const iniDir = i.phpIni.length ? iniDirOf(i.name, ctx.plan.uid, ctx.state.dir) : undefined;
-  const spec = withSessionDir(ctx.sandbox(sandboxArgs(i, iniDir)).spec);
+  const log = i.log ? { path: logPath(ctx.state, i.name), max: logMaxOf(i.logMax, ctx.config) } : undefined;
+  const spec = withSessionDir(ctx.sandbox(sandboxArgs(i, iniDir, log)).spec);
   // The ids the instance's root maps to on the host: its name's range (root), or the caller.
   const ids = hostIdsOf(ctx.normalize(spec));
   checkCodeDir(i.code, ids);

@@ -1,7 +1,9 @@
 // `logs NAME [--follow]`: the server's stdout and stderr as `up` kept them (the instance's log in
-// the plugin's state). `--follow` prints what is appended as it comes, woken by inotify through
-// fs.watch, and ends when the log is removed (`down`) or on Ctrl-C.
-import { closeSync, existsSync, fstatSync, openSync, readSync, watch } from "node:fs";
+// the plugin's state, and the generation before it, NAME.log.1, oldest first). `--follow` prints
+// what is appended as it comes, across rotations, woken by inotify through fs.watch, and ends
+// when the log is removed (`down`) or on Ctrl-C.
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync, watch } from "node:fs";
+import { basename, dirname } from "node:path";
 import { flagsOf, scanArgs, UsageError, type CommandContext } from "nsbox/plugin";
 import { logPath } from "./records.ts";
 import { recordOf } from "./status.ts";
@@ -37,8 +39,33 @@ function copyFrom(fd: number, from: number, ctx: CommandContext, text: TextDecod
   return at;
 }
 
-async function follow(path: string, fd: number, from: number, ctx: CommandContext, text: TextDecoder): Promise<void> {
-  let at = from;
+const inodeOf = (path: string) => statSync(path, { throwIfNoEntry: false })?.ino;
+
+/** Prints a whole generation the reader has not seen (when its inode is none of `seen`). */
+function printGeneration(path: string, seen: readonly (number | undefined)[], ctx: CommandContext, text: TextDecoder): void {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return; // rotated away meanwhile: the next generation has what follows
+  }
+  try {
+    if (!seen.includes(fstatSync(fd).ino)) copyFrom(fd, 0, ctx, text);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The log as it grows, across rotations. The supervisor rotates by making `NAME.log.1` a link of
+ * the full log and renaming a new file over `NAME.log` (src/native/stage/log-file.c), so the name
+ * is never missing: the file being read is read to its end, and when `NAME.log` is another file
+ * now, reading goes on there from its start (after a whole generation in between, if two
+ * rotations came before this looked). A log cut shorter (truncated by hand) is read again from
+ * its start. Ends when the log is removed (`down`).
+ */
+async function follow(path: string, first: { fd: number; at: number }, ctx: CommandContext, text: TextDecoder): Promise<void> {
+  let { fd, at } = first;
   await new Promise<void>((resolve) => {
     const stop = () => {
       watcher.close();
@@ -46,18 +73,40 @@ async function follow(path: string, fd: number, from: number, ctx: CommandContex
       resolve();
     };
     const catchUp = () => {
-      if (!existsSync(path)) return stop();
-      // A log cut shorter (rotated by hand) is read again from its start.
-      if (fstatSync(fd).size < at) at = 0;
-      at = copyFrom(fd, at, ctx, text);
+      for (;;) {
+        if (fstatSync(fd).size < at) at = 0;
+        at = copyFrom(fd, at, ctx, text);
+        const now = inodeOf(path);
+        const reading = fstatSync(fd).ino;
+        if (now === undefined) return stop();
+        if (now === reading) return;
+        // Rotated: what reached this file between the read above and the rotation, then the
+        // generation in between, if there was one.
+        copyFrom(fd, at, ctx, text);
+        printGeneration(`${path}.1`, [reading, now], ctx, text);
+        let next: number;
+        try {
+          next = openSync(path, "r");
+        } catch {
+          return stop();
+        }
+        closeSync(fd);
+        fd = next;
+        at = 0;
+      }
     };
-    const watcher = watch(path, catchUp);
+    // The directory, not the file: a rotation puts a new file at the name.
+    const name = basename(path);
+    const watcher = watch(dirname(path), (_event, file) => {
+      if (file === name || file === `${name}.1`) catchUp();
+    });
     watcher.on("error", stop);
     // inotify can drop events (a full queue: inotify(7)); like tail -F, look once a second too.
     const poll = setInterval(catchUp, 1000);
     // What was appended between the first read and the watch.
     catchUp();
   });
+  closeSync(fd);
 }
 
 export async function logsCommand(args: readonly string[], ctx: CommandContext): Promise<number> {
@@ -73,11 +122,16 @@ export async function logsCommand(args: readonly string[], ctx: CommandContext):
   }
   const fd = openSync(path, "r");
   const text = new TextDecoder();
+  let end: number;
   try {
-    const end = copyFrom(fd, 0, ctx, text);
-    if (flagsOf(s).length) await follow(path, fd, end, ctx, text);
-  } finally {
+    // Oldest first: the generation before (unless a rotation made it the file just opened).
+    printGeneration(`${path}.1`, [fstatSync(fd).ino], ctx, text);
+    end = copyFrom(fd, 0, ctx, text);
+  } catch (e) {
     closeSync(fd);
+    throw e;
   }
+  if (flagsOf(s).length) await follow(path, { fd, at: end }, ctx, text);
+  else closeSync(fd);
   return 0;
 }

@@ -1,6 +1,7 @@
 // What the plugin keeps per instance in its own state (ctx.state): the instance's record
 // (`NAME.json`: its code, data, listen address, limits and command, as parsed) and its log
-// (`NAME.log`: the server's stdout and stderr when `up` started it). A record is the instance's
+// (`NAME.log`: the server's stdout and stderr when `up` started it, which the stage's supervisor
+// writes and rotates to `NAME.log.1` under the instance's cap). A record is the instance's
 // definition: it stays while the instance is stopped, and only `down` removes it. Whether an
 // instance runs is read from the core's records (ctx.sandboxes.findByName); the record adds only
 // `owner`, the process that claimed its last start (owner.ts: pid and start time), which makes a
@@ -13,8 +14,13 @@ import { INSTANCE_NAME, sandboxName, type Instance } from "./args.ts";
 import { liveOwner, phaseOf, type Owner } from "./owner.ts";
 
 const recordKey = (name: string) => `${name}.json`;
-export const logKey = (name: string) => `${name}.log`;
+const logKey = (name: string) => `${name}.log`;
 export const logPath = (state: StateStore, name: string) => join(state.dir, logKey(name));
+
+/** Removes the log and what its writer, the stage's supervisor, makes beside it: the generation before, and the next one while it is renamed into place. */
+export function removeLog(state: StateStore, name: string): void {
+  for (const key of [logKey(name), `${logKey(name)}.1`, `${logKey(name)}.new`]) state.remove(key);
+}
 
 export interface InstanceRecord extends Instance {
   version: 1;
@@ -54,7 +60,7 @@ export function listRecords(state: StateStore): InstanceRecord[] {
 
 /** Whether two records describe the same instance (what a restart must not change silently). */
 export function sameConfig(a: Instance, b: Instance): boolean {
-  const keyOf = (i: Instance) => JSON.stringify([i.code, i.data, i.listen, i.memory, i.pids, i.zone, i.phpIni, i.command]);
+  const keyOf = (i: Instance) => JSON.stringify([i.code, i.data, i.listen, i.memory, i.pids, i.zone, i.phpIni, i.command, i.logMax]);
   return keyOf(a) === keyOf(b);
 }
 

@@ -6,7 +6,7 @@ import type { CommandContext, CommandRun } from "nsbox/plugin";
 import { INSTANCE_USAGE, parseInstance } from "./args.ts";
 import { claimInstance, planInstance, withInstancesLock } from "./instance.ts";
 
-export const RUN_USAGE = `nsbox cms-isolate run ${INSTANCE_USAGE} [-- COMMAND...]`;
+export const RUN_USAGE = `nsbox cms-isolate run ${INSTANCE_USAGE} [--log] [-- COMMAND...]`;
 
 export function runCommand(args: readonly string[], ctx: CommandContext): CommandRun {
   const planned = planInstance(parseInstance(args, RUN_USAGE), ctx);

@@ -17,8 +17,11 @@ export const SESSION_DIR = "/var/lib/php/sessions";
 /** The only variables the server sees: nothing of the caller's environment leaks in. */
 export const SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/** The run options; `iniDir` is the directory of the instance's php.ini additions, when it has some. */
-export function sandboxArgs(i: Instance, iniDir: string | undefined): string[] {
+/**
+ * The run options; `iniDir` is the directory of the instance's php.ini additions, when it has
+ * some; `log` the file its output goes to and the most it keeps on disk, when it has one.
+ */
+export function sandboxArgs(i: Instance, iniDir: string | undefined, log?: { path: string; max: string }): string[] {
   const args = [
     "--name", sandboxName(i.name),
     "--hostname", i.name,
@@ -43,6 +46,9 @@ export function sandboxArgs(i: Instance, iniDir: string | undefined): string[] {
   // nsbox listens on the host's ADDR:PORT; the stage's supervisor forwards each connection into
   // the instance's own network namespace, to its loopback at PORT, where the server listens.
   args.push("--publish", `${i.listen}:${i.port}`);
+  // The server's stdout and stderr are a pipe; the stage's supervisor writes them to the log and
+  // rotates it (log → log.1) so both stay under the cap, whatever the server or its visitors do.
+  if (log) args.push("--log", log.path, "--log-max", log.max);
   return [...args, "--", ...i.command];
 }
 

@@ -3,7 +3,7 @@
 // started in a session of its own (setsid) with its output in the instance's log. It execs into
 // the stage, whose small supervisor is what stays resident: no Bun process per instance. `up`
 // returns once the server listens inside the instance, or reports the run's last log line.
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, constants, openSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { PluginError, type CommandContext } from "nsbox/plugin";
 import { INSTANCE_USAGE, innerAddress, instanceArgs, parseInstance, sandboxName, type Instance } from "./args.ts";
@@ -11,8 +11,9 @@ import { claimInstance, planInstance, withInstancesLock, type PlannedInstance } 
 import { sameOwner, type Owner } from "./owner.ts";
 import { removeIniDir } from "./php-ini.ts";
 import { lastLogLine } from "./logs.ts";
+import { logMaxOf } from "./log-max.ts";
 import { listensInside } from "./proc-facts.ts";
-import { findInstance, logKey, logPath, readRecord, removeRecord } from "./records.ts";
+import { findInstance, logPath, readRecord, removeLog, removeRecord } from "./records.ts";
 import { stopSupervisor } from "./stop.ts";
 
 export const UP_USAGE = `nsbox cms-isolate up ${INSTANCE_USAGE} [-- COMMAND...]`;
@@ -36,9 +37,14 @@ async function serving(i: Instance, child: Bun.Subprocess, ctx: CommandContext, 
   }
 }
 
-/** Starts `nsbox cms-isolate run` for the instance, detached, its output appended to the log. */
+/**
+ * Starts `nsbox cms-isolate run --log` for the instance, detached. The server's output reaches
+ * the log through the stage's supervisor, which caps it; this fd takes only what nsbox itself
+ * says before and after the sandbox runs (its checks, the supervisor's own last words).
+ */
 function spawnRun(i: Instance, ctx: CommandContext, log: string): Bun.Subprocess {
-  const fd = openSync(log, "a", 0o600);
+  // O_NOFOLLOW: the log is the file at this name, never one a symlink leads to.
+  const fd = openSync(log, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   try {
     writeSync(fd, `--- ${new Date().toISOString()} up ${i.name}\n`);
     return Bun.spawn([...ctx.nsboxArgv, "cms-isolate", "run", ...instanceArgs(i)], {
@@ -90,13 +96,16 @@ function forgetFailedStart(planned: PlannedInstance, s: Started, ctx: CommandCon
     const record = readRecord(ctx.state, name);
     if (!record || !sameOwner(record.owner, s.owner)) return;
     removeRecord(ctx.state, name);
-    ctx.state.remove(logKey(name));
+    removeLog(ctx.state, name);
     if (planned.iniDir) removeIniDir(planned.iniDir);
   });
 }
 
 export async function upCommand(args: readonly string[], ctx: CommandContext): Promise<number> {
-  const i = parseInstance(args, UP_USAGE);
+  const parsed = parseInstance(args, UP_USAGE);
+  // The cap is decided here and handed to the run explicitly: the run reads the plugin's settings
+  // where nsbox finds them by default, which a --config-dir given to up does not move.
+  const i = { ...parsed, log: true, logMax: logMaxOf(parsed.logMax, ctx.config) };
   const planned = planInstance(i, ctx);
   const started = withInstancesLock(ctx, () => start(planned, ctx));
   const { child, log } = started;

@@ -4,6 +4,7 @@
 // imports only what it needs, so `run` does not pay for every other command's modules.
 import { isHelpRequest } from "../base/argv.ts";
 import { EXIT, NsboxError } from "../base/errors.ts";
+import { assertSingleIdentity } from "../core/caller-ids.ts";
 import type { CliIo } from "./io.ts";
 import { VERSION } from "./version.ts";
 
@@ -46,6 +47,9 @@ export async function main(argv: readonly string[], io?: CliIo): Promise<number>
     return EXIT.ok;
   }
   try {
+    // Every command but --version plans, reads or makes something for the caller: none may
+    // run with another uid's rights than the one it works for (core/caller-ids.ts).
+    assertSingleIdentity();
     if (isPlainRun(argv)) {
       const args = argv.slice(3);
       if (io) return await (await import("./run.ts")).runCommand(args, io.context(), io);

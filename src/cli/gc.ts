@@ -27,7 +27,7 @@ export function parseGcFilter(options: { only?: unknown; pid?: unknown }): GcFil
 
 export function registerGc(cli: CAC, io: CliIo): void {
   const cmd = cli
-    .command("gc", "Remove what killed runs left behind (records, namespaces, cgroups, veths, nft tables) and stamps of state directories that are gone; put back zone firewall tables a flushed ruleset lost; only what nsbox recorded, never data")
+    .command("gc", "Remove what killed runs left behind (records, namespaces, cgroups, veths, nft tables), stamps of state directories that are gone and plan-cache entries that can no longer be used; put back zone firewall tables a flushed ruleset lost; only what nsbox recorded, never data")
     .option("--dry-run", "only list what would be removed")
     .option("--only <kinds>", `only these kinds, comma-separated: ${KINDS.join(", ")}`)
     .option("--pid <pid>", "only what the run with this pid left (its records, cgroups and network); kinds that name no run are skipped")

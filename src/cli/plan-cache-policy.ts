@@ -17,7 +17,8 @@ export const UNCACHED_OPTIONS: Readonly<Record<string, string>> = {
 
 /**
  * Options whose planning reads argv and the context alone. What some of them ask for is made at
- * each start (--state's directory, --memory's cgroup, --keep-fd's check, --publish's listener):
+ * each start (--state's directory, --memory's cgroup, --keep-fd's check, --publish's listener,
+ * --log's directory):
  * only the spec is kept.
  * --name also plans in the name's recorded id range: the entry keeps that range, and a hit claims
  * the name's range again and must get the same one (cli/run-cache.ts).
@@ -25,7 +26,7 @@ export const UNCACHED_OPTIONS: Readonly<Record<string, string>> = {
 export const PURE_OPTIONS: ReadonlySet<string> = new Set([
   "unshare", "share", "hostname", "root", "propagation", "map-root", "map-host-root", "map-users", "uid", "gid",
   "chdir", "setenv", "unsetenv", "clearenv", "keep-fd", "no-init", "die-with-parent", "net", "cap-add", "rlimit",
-  "memory", "pids", "cpu", "new-session", "allow-userns", "idmap-bind", "idmap-host-root", "state", "name", "publish",
+  "memory", "pids", "cpu", "new-session", "allow-userns", "idmap-bind", "idmap-host-root", "state", "name", "publish", "log", "log-max",
   "ro-bind", "bind", "ro-bind-try", "bind-try", "tmpfs", "proc", "dev", "mqueue", "dir", "symlink",
 ]);
 

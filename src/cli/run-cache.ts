@@ -5,7 +5,7 @@
 import { execute } from "../core/execute.ts";
 import { contextForSandbox } from "../core/id-ranges.ts";
 import { logger, setLogLevel } from "../core/log.ts";
-import { binaryIdentity, planCacheDir, singleIdentity, readCachedPlan, storeCachedPlan, type CachedPlan } from "../core/plan-cache.ts";
+import { binaryIdentity, planCacheDir, readCachedPlan, storeCachedPlan, type CachedPlan } from "../core/plan-cache.ts";
 import { tracePhase } from "../core/trace.ts";
 import type { PlanContext } from "../model/context.ts";
 import { planContextDeps, readPlanContext } from "./context.ts";
@@ -54,7 +54,7 @@ function inSameRange(entry: CachedPlan, ctx: PlanContext): boolean {
 export function runFromCache(args: readonly string[]): PlanCacheMiss {
   const ctx = readPlanContext();
   tracePhase("context read");
-  const binary = (process.env.NSBOX_PLAN_CACHE ?? "1") === "0" || mentionsPlugin(args) || !singleIdentity() ? undefined : binaryIdentity();
+  const binary = (process.env.NSBOX_PLAN_CACHE ?? "1") === "0" || mentionsPlugin(args) ? undefined : binaryIdentity();
   if (binary === undefined) return { ctx };
   const key = planCacheKey(args, ctx, binary);
   const dir = planCacheDir(ctx.uid, process.env);

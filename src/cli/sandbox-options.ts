@@ -15,6 +15,7 @@ import { parseBytes, parseCpu, parseRlimit } from "../model/limits.ts";
 import { SECCOMP_OPTIONS } from "./seccomp-options.ts";
 import { parseIdmap, stateDirProblem } from "../model/host-data.ts";
 import { parsePublish } from "../model/publish.ts";
+import { DEFAULT_LOG_MAX, logPathProblem, MIN_LOG_MAX } from "../model/output-log.ts";
 import type { MountInput, SandboxOption, SpecDraft } from "./spec-draft.ts";
 
 export type { SandboxOption, SpecDraft };
@@ -173,6 +174,24 @@ export const SANDBOX_OPTIONS: readonly SandboxOption[] = [
   { name: "no-init", args: [], help: "run the command as PID 1 itself (it then must reap and handle signals)", apply: (d) => void (d.spec.process.init = false) },
   { name: "die-with-parent", args: [], help: "kill the sandbox when nsbox's parent dies", apply: (d) => void (d.spec.process.dieWithParent = true) },
   {
+    name: "log", args: ["FILE"], help: `the command's stdout and stderr to FILE, written by nsbox's supervisor and rotated to FILE.1 so both stay under --log-max (default ${DEFAULT_LOG_MAX / 1024 / 1024}M)`,
+    apply: (d, values, w) => {
+      checkPaths(values, ["FILE"], w);
+      const problem = logPathProblem(values[0]!);
+      if (problem) throw new UsageError(`${w}: '${values[0]}': ${problem}`);
+      d.spec.process.log = { maxBytes: DEFAULT_LOG_MAX, ...d.spec.process.log, path: values[0]! };
+    },
+  },
+  {
+    name: "log-max", args: ["SIZE"], help: "most bytes --log keeps on disk, FILE and FILE.1 together, e.g. 8M (at least 64K)",
+    apply: (d, [text], w) => {
+      const bytes = parseBytes(text!);
+      if (bytes === undefined || bytes < MIN_LOG_MAX) throw new UsageError(`${w}: '${text}' is not a size of at least 64K (e.g. 512K, 8M)`);
+      // Kept when --log comes later; one without --log is refused by toSpecInput.
+      d.spec.process.log = { path: "", ...d.spec.process.log, maxBytes: bytes };
+    },
+  },
+  {
     name: "net", args: ["MODE"], help: "loopback (default): only lo; none: no interface; host: the host's network", choices: NET_MODES,
     apply: (d, [m], w) => {
       const mode = pickOne(m!, NET_MODES, w);
@@ -271,6 +290,7 @@ export function toSpecInput(draft: SpecDraft, argv: string[]): SandboxSpecInput 
   const procOf = (m: MountInput): MountInput[] =>
     m.kind !== "proc" || !shared("pid") ? [m] : draft.root === "os" ? [{ kind: "bind", src: "/proc", dst: "/proc", readonly: true }] : [];
   const defaults = shared("mnt") ? [] : [...rootMounts(draft.root, draft.layout), ...PRIVATE_MOUNTS.flatMap(procOf)];
+  if (draft.spec.process.log?.path === "") throw new UsageError("--log-max: there is no --log FILE to cap");
   return {
     ...draft.spec,
     namespaces: draft.namespaces,

@@ -3,10 +3,11 @@
 // entry in a directory on that way (another sandbox's --state dir, an idmapped writable bind)
 // could swap it for a link between two starts and choose what the next one binds (runc
 // CVE-2021-30465 is the classic). Such binds get wire flag 16: the stage then refuses any link
-// on the way with one line instead of following it.
+// on the way with one line instead of following it. The front, which starts a kept line without
+// asking again, checks the owners and modes this answer was read from (bindWayDeps).
 import { lstatSync, type BigIntStats } from "node:fs";
 import type { NormalSpec } from "../model/normalize.ts";
-import { resolutionSteps } from "./file-deps.ts";
+import { resolutionSteps, wayDep, type FileDep } from "./file-deps.ts";
 
 type Owned = Pick<BigIntStats, "uid" | "mode">;
 
@@ -28,9 +29,10 @@ export function replaceable(dir: Owned, entry: Owned | undefined, uid: number): 
 
 /**
  * Whether a name on the way to PATH (links followed, as the stage follows them) could be replaced
- * by others. `dirs`: directories already stat'ed, shared by the binds of one start.
+ * by others. `dirs`: directories already stat'ed, shared by the binds of one start; `deps`, when
+ * given, gets every name the answer was read from (wayDep).
  */
-export function exposedPath(path: string, uid: number, dirs = new Map<string, Owned>()): boolean {
+export function exposedPath(path: string, uid: number, dirs = new Map<string, BigIntStats>(), deps?: FileDep[]): boolean {
   const dirStat = (p: string) => {
     const known = dirs.get(p) ?? lstatSync(p, { bigint: true });
     dirs.set(p, known);
@@ -38,7 +40,9 @@ export function exposedPath(path: string, uid: number, dirs = new Map<string, Ow
   };
   try {
     for (const step of resolutionSteps(path)) {
-      if (replaceable(dirStat(step.dir), step.st, uid)) return true;
+      const dir = dirStat(step.dir);
+      deps?.push(wayDep(step.dir, dir), wayDep(step.path, step.st));
+      if (replaceable(dir, step.st, uid)) return true;
       if (step.st?.isDirectory()) dirs.set(step.path, step.st);
     }
     return false;
@@ -47,12 +51,26 @@ export function exposedPath(path: string, uid: number, dirs = new Map<string, Ow
   }
 }
 
+/** The binds whose way is asked about: state directories have the flag already; an idmapped bind's source the supervisor opens without following links itself (stage/idmap.c). */
+const askedBinds = (spec: NormalSpec) => spec.mounts.flatMap((m, i) => (m.kind === "bind" && !m.state && !m.idmap ? [{ src: m.src, i }] : []));
+
 /**
  * The indexes in spec.mounts of plain binds whose SRC is exposed, for HostWire.noSymlinkBinds.
- * State directories have the flag already; an idmapped bind's source the supervisor opens
- * without following links itself (stage/idmap.c). A few lstat(2)s per bind, at each start.
+ * A few lstat(2)s per bind, at each start.
  */
 export function exposedBinds(spec: NormalSpec, uid: number, exposed = exposedPath): number[] {
-  const dirs = new Map<string, Owned>();
-  return spec.mounts.flatMap((m, i) => (m.kind === "bind" && !m.state && !m.idmap && exposed(m.src, uid, dirs) ? [i] : []));
+  const dirs = new Map<string, BigIntStats>();
+  return askedBinds(spec).flatMap(({ src, i }) => (exposed(src, uid, dirs) ? [i] : []));
+}
+
+/**
+ * What the front checks instead of asking exposedBinds again (src/native/FRONT.md): the owner
+ * and mode of every directory and name on each asked bind's way, each link by identity. While
+ * they lstat the same, no bind is exposed and none needs the flag. Undefined when one is exposed
+ * now (such a line is nsbox's at every start).
+ */
+export function bindWayDeps(spec: NormalSpec, uid: number): FileDep[] | undefined {
+  const dirs = new Map<string, BigIntStats>();
+  const deps: FileDep[] = [];
+  return askedBinds(spec).some(({ src }) => exposedPath(src, uid, dirs, deps)) ? undefined : deps;
 }

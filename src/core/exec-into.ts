@@ -54,12 +54,14 @@ export function planExec(record: SandboxRecord, argv: string[], only: NsKind[] |
     for (const k of NS_KINDS) namespaces[k] = kinds.includes(k) ? { mode: "join", path: `/proc/self/fd/${nsFds[kinds.indexOf(k)]}` } : { mode: "host" };
     log.debug(`joining the namespaces of pid ${member}`);
     const s = record.spec;
+    // The command's output is the caller's: the sandbox's --log keeps its own payload's.
+    const { log: _payloadLog, ...joined } = s.process;
     const input: SandboxSpecInput = {
       namespaces,
       users: { uid: s.users.uid, gid: s.users.gid },
       mounts: [],
       network: { mode: kinds.includes("net") ? "none" : "host" },
-      process: { ...s.process, argv, keepFds: [], init: false, dieWithParent: false },
+      process: { ...joined, argv, keepFds: [], init: false, dieWithParent: false },
       security: s.security,
       limits: s.limits,
     };

@@ -1,6 +1,7 @@
 // What a decision read from the file system, recorded so a later start can tell by lstat alone
 // whether it would read the same (the front, src/native/FRONT.md): a file whose contents mattered
-// by its identity (device, inode, mode, size, modify and change times), anything else by its
+// by its identity (device, inode, mode, size, modify and change times), one whose owner and mode
+// mattered (who may replace names in it: core/bind-sources.ts) by those, anything else by its
 // type. A symlink is always kept by identity: its target cannot change without a new inode or
 // change time.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, type BigIntStats } from "node:fs";
@@ -10,6 +11,7 @@ export type FileType = "missing" | "dir" | "file" | "symlink" | "other";
 
 export type FileDep =
   | { path: string; type: FileType }
+  | { path: string; uid: bigint; mode: bigint }
   | { path: string; dev: bigint; ino: bigint; mode: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint };
 
 /** What names one version of a file: a new file has another inode, a write another change time. */
@@ -119,12 +121,26 @@ export function resolutionDeps(path: string, contents: boolean): FileDep[] {
   });
 }
 
-/** One entry per path, by identity when any reading of it wanted its identity. */
+/**
+ * A name on a way whose owners matter (core/bind-sources.ts): a directory or the last name by
+ * owner and whole st_mode (its type included), a symlink by identity (its target), a missing
+ * name as missing. While all of a way's names lstat the same, the kernel walks the same names,
+ * and no one but their owners could have renamed any.
+ */
+export function wayDep(path: string, st: BigIntStats | undefined): FileDep {
+  if (!st) return { path, type: "missing" };
+  return st.isSymbolicLink() ? identity(path, st) : { path, uid: st.uid, mode: st.mode };
+}
+
+/** How much of a file a dep pins: its type < its owner and mode < its identity (which a chown or chmod changes too). */
+const strength = (d: FileDep) => ("type" in d ? 0 : "uid" in d ? 1 : 2);
+
+/** One entry per path, the strongest any reading of it wanted. */
 export function uniqueDeps(deps: readonly FileDep[]): FileDep[] {
   const seen = new Map<string, FileDep>();
   for (const d of deps) {
     const had = seen.get(d.path);
-    if (!had || ("type" in had && !("type" in d))) seen.set(d.path, d);
+    if (!had || strength(had) < strength(d)) seen.set(d.path, d);
   }
   return [...seen.values()];
 }

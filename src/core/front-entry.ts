@@ -10,7 +10,8 @@ import { riskWarnings } from "../model/risks.ts";
 import { encodeWire, type HostWire } from "../native/wire.ts";
 import { sha256Hex } from "../native/sha256.ts";
 import { unwritableBindWarnings } from "./bind-access.ts";
-import { identityFields, type FileDep, type FileIdentity } from "./file-deps.ts";
+import { bindWayDeps } from "./bind-sources.ts";
+import { identityFields, uniqueDeps, type FileDep, type FileIdentity } from "./file-deps.ts";
 import { recordedRangeDeps, type NamedRangeUse } from "./id-ranges.ts";
 import { NAME_PATTERN } from "../model/names.ts";
 import { planCacheDir, storeCacheFile } from "./plan-cache.ts";
@@ -58,8 +59,13 @@ export function frontEntryName(argv: readonly string[], ctx: Caller): string {
 }
 
 function depTokens(d: FileDep): string[] {
-  return "type" in d ? ["dep-type", d.path, d.type] : ["dep", d.path, ...[d.dev, d.ino, d.mode, d.size, d.mtimeNs, d.ctimeNs].map(String)];
+  if ("type" in d) return ["dep-type", d.path, d.type];
+  if ("uid" in d) return ["dep-owner", d.path, String(d.uid), String(d.mode)];
+  return ["dep", d.path, ...[d.dev, d.ino, d.mode, d.size, d.mtimeNs, d.ctimeNs].map(String)];
 }
+
+/** Dependencies an entry may hold (FRONT.md: FRONT_MAX_DEPS in stage/front.c). */
+const FRONT_MAX_DEPS = 64;
 
 export interface FrontEntry {
   stage: FileIdentity;
@@ -72,7 +78,7 @@ export interface FrontEntry {
 }
 
 /** The entry's format: the front serves only entries of its own (FRONT.md "The entry"). */
-export const FRONT_ENTRY_FORMAT = "2";
+export const FRONT_ENTRY_FORMAT = "3";
 
 /** The entry's bytes (FRONT.md "The entry"); the sandbox's name (empty: `pid-PID`) is the spec's. */
 export function encodeFrontEntry(e: FrontEntry): Buffer {
@@ -97,7 +103,8 @@ export function frontRefusal(spec: NormalSpec, host: HostWire, stage: string): s
   if (stage !== DEFAULT_STAGE_PATH) return "the sandbox does not run the installed stage";
   // The name becomes a file name and a JSON string in C: only what nsbox itself accepts.
   if (spec.name !== undefined && !NAME_PATTERN.test(spec.name)) return "a name the front cannot record";
-  // Decided at each start (core/bind-sources.ts): the entry would keep one start's answer.
+  // Decided at each start (core/bind-sources.ts): the entry keeps what a safe answer was read
+  // from (bindWayDeps), never the flag.
   if (host.noSymlinkBinds?.length) return "a bind on a way others can write";
   const extra = Object.keys(host).filter((k) => !FRONT_HOST_KEYS.has(k));
   if (extra.length || host.onExitUnlink?.length !== 2) return `the start prepares ${extra.join(", ") || "more than a record"}`;
@@ -121,11 +128,16 @@ export function keepFrontEntry(line: FrontLine, spec: NormalSpec, host: HostWire
   // A named root sandbox runs in its name's range for as long as the files recording it stay.
   const rangeDeps = line.range ? recordedRangeDeps(line.ctx, line.range) : [];
   if (!rangeDeps) return "the name's id range is not recorded as planned";
+  // The binds' ways as they are now: a directory on one given to another uid later misses.
+  const wayDeps = bindWayDeps(spec, line.ctx.uid);
+  if (!wayDeps) return "a bind on a way others can write";
+  const deps = uniqueDeps([...line.deps(), ...rangeDeps, ...wayDeps]);
+  if (deps.length > FRONT_MAX_DEPS) return `more than ${FRONT_MAX_DEPS} files to check`;
   const entry = encodeFrontEntry({
     stage: statSync(stage, { bigint: true }),
     nsbox: statSync("/proc/self/exe", { bigint: true }),
     kernel: [readKernel("osrelease"), readKernel("version")],
-    deps: [...line.deps(), ...rangeDeps],
+    deps,
     state,
     spec,
     // The front adds the record's on-exit-unlink lines itself: they name its own pid.

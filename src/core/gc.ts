@@ -11,6 +11,7 @@ import { netCollector } from "./net/net-gc.ts";
 import { zoneFirewallCollector } from "./zone/zone-firewall.ts";
 import type { Collector, Leftover } from "./gc-collector.ts";
 import { staleStamps } from "./state-directories.ts";
+import { planCacheCollector } from "./plan-cache-gc.ts";
 
 export type { Collector, Leftover };
 
@@ -90,7 +91,7 @@ const cgroupParents: Collector = {
 /** Stamps of state directories that no longer exist (docs/ids.md); the directories are data, never collected. */
 const stateStamps: Collector = { key: "stamps", name: "state-directory stamps", find: staleStamps };
 
-export const COLLECTORS: Collector[] = [sandboxRecords, halfPersisted, persistMount, cgroups, cgroupParents, netCollector(), zoneFirewallCollector(), stateStamps];
+export const COLLECTORS: Collector[] = [sandboxRecords, halfPersisted, persistMount, cgroups, cgroupParents, netCollector(), zoneFirewallCollector(), stateStamps, planCacheCollector()];
 
 export interface GcResult {
   removed: string[];

@@ -5,7 +5,7 @@
 // to the caller, and is checked before use as a saved plan is (src/native/PLAN.md): owner, mode,
 // sum, and the whole key compared byte for byte. Anything wrong means "no entry": the run plans
 // afresh. What each start prepares (records, cgroups, state dirs, the filter, fds) is never here.
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { NormalSpec } from "../model/normalize.ts";
 import type { NamedRangeUse } from "./id-ranges.ts";
@@ -13,7 +13,8 @@ import { sha256Hex } from "../native/sha256.ts";
 import { assertGuardedDirs } from "./stage-install.ts";
 import { stateRoot } from "./state-dir.ts";
 
-const MAGIC = "nsbox-plan-cache 1";
+/** An entry's first line starts with it; 2: the binary in the key is named by its path too (for gc). */
+export const PLAN_CACHE_MAGIC = "nsbox-plan-cache 2";
 /**
  * Files kept (a line's entry, and its front entry: src/native/FRONT.md); past it the least
  * recently written go (a shell's changing $OLDPWD makes new keys).
@@ -29,29 +30,29 @@ export interface CachedPlan {
 }
 
 /**
- * This binary, as the kernel knows the file (device, inode, size, change and modify times), and
- * the kernel's own release and build: a rebuilt or upgraded nsbox, or a new kernel, misses.
- * Undefined when nsbox runs from its sources (tests, development), where the code can change
- * under the same `bun`: no cache there at all.
+ * This binary, as the kernel knows the file (device, inode, size, change and modify times) and
+ * by its path, and the kernel's own release and build: a rebuilt or upgraded nsbox, or a new
+ * kernel, misses. Undefined when nsbox runs from its sources (tests, development), where the code
+ * can change under the same `bun`: no cache there at all.
  */
 export function binaryIdentity(): string | undefined {
   if (!Bun.main.startsWith("/$bunfs/")) return undefined;
   try {
-    const st = statSync("/proc/self/exe", { bigint: true });
-    const kernel = ["osrelease", "version"].map((f) => readFileSync(`/proc/sys/kernel/${f}`, "utf8").trim());
-    return JSON.stringify([`${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, ...kernel]);
+    return binaryIdentityOf(readlinkSync("/proc/self/exe"), "/proc/self/exe");
   } catch {
     return undefined;
   }
 }
 
 /**
- * Whether the caller's real and effective ids agree. Entries are trusted as the real uid's files;
- * a set-user-ID caller that kept its user's real uid would run what that user wrote with the
- * effective uid's rights (the stage refuses such a caller too: stage/owner-checks.c caller_ids).
+ * The binary at `path` as a key names it (the file stat'ed at `file`: /proc/self/exe for the
+ * running one). Once it differs from a key's, that key's entries are never used again: the
+ * file's identity does not come back, nor does a kernel before a reboot (`nsbox gc`).
  */
-export function singleIdentity(): boolean {
-  return process.getuid!() === process.geteuid!() && process.getgid!() === process.getegid!();
+export function binaryIdentityOf(path: string, file = path): string {
+  const st = statSync(file, { bigint: true });
+  const kernel = ["osrelease", "version"].map((f) => readFileSync(`/proc/sys/kernel/${f}`, "utf8").trim());
+  return JSON.stringify([path, `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, ...kernel]);
 }
 
 /** The directory of the caller's entries: /run/nsbox/plans for root, the runtime dir's otherwise. */
@@ -65,7 +66,7 @@ function entryPath(dir: string, key: string): string {
 }
 
 /** The directory is the caller's alone (and every one above it root's or the caller's, none writable by others). */
-function isPrivateDir(dir: string, uid: number): boolean {
+export function isPrivateDir(dir: string, uid: number): boolean {
   try {
     const st = lstatSync(dir);
     if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) return false;
@@ -79,14 +80,31 @@ function isPrivateDir(dir: string, uid: number): boolean {
 /** The body of an entry: the key it was made for and what planning gave. */
 function encodeEntry(key: string, plan: CachedPlan): string {
   const body = JSON.stringify({ key, ...plan });
-  return `${MAGIC} ${sha256Hex(body)}\n${body}`;
+  return `${PLAN_CACHE_MAGIC} ${sha256Hex(body)}\n${body}`;
 }
 
-function decodeEntry(text: string, key: string): CachedPlan | undefined {
+/** An entry's body, when it is of this format and its sum holds. */
+function checkedBody(text: string): string | undefined {
   const nl = text.indexOf("\n");
   const [magic, version, sum] = text.slice(0, nl).split(" ");
   const body = text.slice(nl + 1);
-  if (nl < 0 || `${magic} ${version}` !== MAGIC || sum !== sha256Hex(body)) return undefined;
+  return nl < 0 || `${magic} ${version}` !== PLAN_CACHE_MAGIC || sum !== sha256Hex(body) ? undefined : body;
+}
+
+/** The binary an entry's key names (binaryIdentity), or undefined for an entry of another format or whose sum does not hold. */
+export function entryBinary(text: string): string | undefined {
+  const body = checkedBody(text);
+  try {
+    const { binary } = JSON.parse((JSON.parse(body ?? "null") as { key: string }).key) as { binary?: unknown };
+    return typeof binary === "string" ? binary : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function decodeEntry(text: string, key: string): CachedPlan | undefined {
+  const body = checkedBody(text);
+  if (body === undefined) return undefined;
   const entry = JSON.parse(body) as { key?: unknown } & Partial<CachedPlan>;
   if (entry.key !== key || typeof entry.spec !== "object" || entry.spec === null) return undefined;
   const { spec, logLevel, range } = entry as CachedPlan;

@@ -1,5 +1,5 @@
 // The host side of starting any sandbox, before the stage runs: compile the seccomp filter, open
-// the --publish listeners, make the state directories, hand declared fds across exec, record the
+// the --publish listeners, make the state directories, open --log's directory, hand declared fds across exec, record the
 // sandbox, make its cgroups. An ordered list of steps over the Sys seam (host-steps.ts): each is
 // recorded before it is made, and a start that fails before the stage took over undoes the steps
 // done, in reverse.
@@ -16,6 +16,7 @@ import { exposedBinds } from "./bind-sources.ts";
 import type { Sys } from "./sys/sys.ts";
 import type { SocketSys } from "./sys/socket.ts";
 import { openPublishListeners } from "./publish-listeners.ts";
+import { openOutputLog } from "./output-log.ts";
 
 export interface PrepareOptions {
   /** What the caller adds for this run (fds to join or pass, persist mode, a joined sandbox's cgroups). */
@@ -79,6 +80,17 @@ export const HOST_STEPS: readonly HostStep<HostContext>[] = [
     name: "state directories",
     prepare(ctx) {
       prepareStateDirs(ctx.spec, ctx.sys.uid());
+    },
+  },
+  {
+    // After the state directories: the log may be kept in one. The supervisor writes the file.
+    name: "output log",
+    prepare(ctx) {
+      if (!ctx.spec.process.log) return;
+      const log = openOutputLog(ctx.spec.process.log);
+      ctx.sys.keepAcrossExec(log.wire.dir);
+      ctx.host = { ...ctx.host, log: log.wire };
+      return log.close;
     },
   },
   {

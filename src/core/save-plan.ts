@@ -34,6 +34,7 @@ export function unsavable(spec: NormalSpec, plugin: boolean): string | undefined
   if (spec.name !== undefined) return "--name (a named sandbox is recorded at each start for ps, exec and stop)";
   if (spec.network.mode === "zone") return "a zone (its network is wired at each start)";
   if (spec.network.publish?.length) return "--publish (its listening sockets are opened at each start)";
+  if (spec.process.log) return "--log (its directory is opened at each start)";
   if (spec.mounts.some((m) => m.kind === "bind" && m.state)) return "--state (a state directory is made and given to the sandbox at each start)";
   return undefined;
 }

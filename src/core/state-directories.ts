@@ -26,14 +26,15 @@ export interface Stamp {
   gid: number;
 }
 
-const refuse = (dir: string, why: string, hint?: string) => new NsboxError(`--state ${dir}: ${why}`, 125, hint);
+const refuse = (dir: string, why: string, hint?: string, flag = "--state") => new NsboxError(`${flag} ${dir}: ${why}`, 125, hint);
 
 /**
  * Opens DIR from / one component at a time without following any symlink, creating what is
  * missing (0755, owned by the caller). Returns a readable directory fd. `searchable`, when
- * given, must hold for every directory above DIR: the sandbox reaches DIR through them.
+ * given, must hold for every directory above DIR: the sandbox reaches DIR through them. `flag`
+ * names the option that asked, in messages.
  */
-export function openStateDir(dir: string, searchable?: (st: FileStat, at: string) => void): number {
+export function openStateDir(dir: string, searchable?: (st: FileStat, at: string) => void, flag = "--state"): number {
   const parts = dir.split("/").filter(Boolean);
   let fd = openSync("/", constants.O_RDONLY | constants.O_DIRECTORY);
   let at = "";
@@ -51,7 +52,7 @@ export function openStateDir(dir: string, searchable?: (st: FileStat, at: string
       const link = path >= 0 && (statFd(path, at).mode & S_IFMT) === S_IFLNK;
       if (path >= 0) closeFd(path);
       closeFd(fd);
-      throw refuse(dir, link ? (at === dir ? "is a symlink; give the directory itself" : `${at} is a symlink; give the real path`) : `${at} is not a directory`);
+      throw refuse(dir, link ? (at === dir ? "is a symlink; give the directory itself" : `${at} is a symlink; give the real path`) : `${at} is not a directory`, undefined, flag);
     }
     try {
       if (next >= 0 && at !== dir) searchable?.(statFd(next, at), at);
@@ -61,7 +62,7 @@ export function openStateDir(dir: string, searchable?: (st: FileStat, at: string
       throw e;
     }
     closeFd(fd);
-    if (next < 0) throw refuse(dir, `cannot open ${at}: ${errnoName(-next)}`);
+    if (next < 0) throw refuse(dir, `cannot open ${at}: ${errnoName(-next)}`, undefined, flag);
     fd = next;
   }
   return fd;

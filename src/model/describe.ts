@@ -7,6 +7,7 @@ import { blocksNestedUserns } from "./userns.ts";
 import { describeSeccomp } from "./seccomp-policy.ts";
 import { rootModeOf } from "./root-view.ts";
 import { describePublish } from "./publish.ts";
+import { describeLog } from "./output-log.ts";
 
 const octal = (mode: number) => `0${mode.toString(8)}`;
 
@@ -127,6 +128,7 @@ function describeProcess(spec: NormalSpec): string[] {
   const envKeys = Object.keys(p.env);
   return [
     `process: ${p.init ? "init as PID 1 forwards signals and reaps, payload is PID 2" : "payload is PID 1 (no init)"}; ${p.newSession ? "new session (setsid)" : "caller's session"}${p.dieWithParent ? "; dies with its parent" : ""}`,
+    ...(p.log ? [describeLog(p.log)] : []),
     `process: cwd ${p.cwd}; env ${envKeys.length} variable${envKeys.length === 1 ? "" : "s"}${envKeys.length ? ` (${envKeys.slice(0, 6).join(", ")}${envKeys.length > 6 ? ", ..." : ""})` : ""}; fds 0-2${p.keepFds.length ? `, ${p.keepFds.join(", ")}` : ""}, every other fd closed`,
   ];
 }

@@ -163,6 +163,7 @@ function processNotes(spec: NormalSpec): string[] {
     ...(p.init ? ["no PID-1 init: the command is PID 1 and must reap its children (or use the runtime's own, e.g. docker --init)"] : []),
     ...(p.keepFds.length ? [`keep-fd ${p.keepFds.join(",")}: pass them with the runtime (crun run --preserve-fds N)`] : []),
     ...(p.dieWithParent ? ["die-with-parent: the runtime's caller decides the container's lifetime"] : []),
+    ...(p.log ? [`log ${p.log.path}: not expressible in config.json (the engine keeps the output: podman/docker --log-opt max-size)`] : []),
     ...(spec.network.mode === "zone" ? [`zone ${spec.network.zone}: a new network namespace without the zone's veth (wire it with a CNI plugin)`] : []),
     // Runtimes allow only sysctls they know to be namespaced (kernel.*, net.* ...), not user.*:
     // the seccomp filter still refuses new user namespaces.

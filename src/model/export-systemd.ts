@@ -146,6 +146,7 @@ function processLines(spec: NormalSpec, out: Lines): void {
   if (p.keepFds.length) out.notes.push(`keep-fd ${p.keepFds.join(",")}: not expressible (use socket activation: a .socket unit)`);
   if (p.init && spec.namespaces.pid.mode === "new") out.notes.push("no PID-1 init needed: systemd reaps the service's processes");
   if (p.dieWithParent) out.notes.push("die-with-parent: the service lives as long as systemd runs it");
+  if (p.log) out.notes.push(`log ${p.log.path}: not expressible with its cap (the journal keeps the output, within its own SystemMaxUse=)`);
   if (!p.newSession) out.notes.push("new-session no: services never have the caller's terminal");
 }
 

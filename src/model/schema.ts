@@ -6,6 +6,7 @@ import { RLIMIT_NAMES } from "./limits.ts";
 import { NAME_PATTERN, NS_KINDS, ZONE_NAME_PATTERN, type NsKind } from "./names.ts";
 import { SeccompPolicy } from "./seccomp-policy.ts";
 import { publishAddressProblem } from "./publish.ts";
+import { logPathProblem, MIN_LOG_MAX } from "./output-log.ts";
 
 export { NAME_PATTERN, NS_KINDS, ZONE_NAME_PATTERN, type NsKind };
 
@@ -157,6 +158,24 @@ const EnvName = v.pipe(
 );
 const EnvValue = v.pipe(v.string(), v.check((s) => !s.includes("\0"), "must not contain a NUL byte"));
 
+/**
+ * The payload's stdout and stderr kept in `path` (`--log`): they are a pipe the stage's
+ * supervisor reads, and it writes them to the file, rotating it (path → path.1) so both together
+ * never pass `maxBytes` (model/output-log.ts).
+ */
+export const OutputLog = v.strictObject({
+  path: v.pipe(
+    AbsPath,
+    v.check((p) => p !== "/", "must name a file"),
+    v.rawCheck(({ dataset, addIssue }) => {
+      const problem = dataset.typed ? logPathProblem(dataset.value) : undefined;
+      if (problem) addIssue({ message: problem });
+    }),
+  ),
+  maxBytes: v.pipe(v.number(), v.integer("must be an integer"), v.minValue(MIN_LOG_MAX, "must be at least 64K"), v.maxValue(2 ** 50, "must be at most 1024T")),
+});
+export type OutputLog = v.InferOutput<typeof OutputLog>;
+
 export const Process = v.strictObject({
   argv: v.pipe(
     v.array(v.pipe(v.string(), v.check((s) => !s.includes("\0"), "must not contain a NUL byte"))),
@@ -169,6 +188,8 @@ export const Process = v.strictObject({
   newSession: v.optional(v.boolean(), true),
   init: v.optional(v.boolean(), true),
   dieWithParent: v.optional(v.boolean(), false),
+  /** Where stdout and stderr go, capped (`--log`); absent: the caller's, unchanged. */
+  log: v.optional(OutputLog),
 });
 
 export const Security = v.strictObject({

@@ -58,6 +58,11 @@ export interface HostWire {
    * port on the sandbox's loopback it forwards to: the stage's supervisor alone holds them.
    */
   publish?: readonly { fd: number; port: number }[];
+  /**
+   * --log (core/output-log.ts): the log's directory, opened by nsbox without following symlinks,
+   * the file's name in it and the bytes of one generation: the supervisor writes and rotates it.
+   */
+  log?: { dir: number; name: string; max: number };
   /** The sandbox's cgroups (core/cgroup.ts): v2 to clone into, v1 dirs to join, counters to report. */
   cgroups?: {
     cloneInto?: string;
@@ -90,6 +95,7 @@ function hostRecords(host: HostWire): Record_[] {
     // Only the stage knows the payload's pid as seen inside its PID namespace.
     ...(host.passFds?.length ? [["env-pid", "LISTEN_PID"] as const] : []),
     ...(host.publish ?? []).map((p) => ["publish", p.fd, p.port] as const),
+    ...(host.log ? [["log", host.log.dir, host.log.name, host.log.max] as const] : []),
     ...(host.persist ? [["persist", host.persist.dir] as const, ...host.persist.links.map((l) => ["persist-link", l.kind, l.path] as const)] : []),
     ...(host.seccompBpf ? [["seccomp", hex(host.seccompBpf)] as const] : []),
     ...(host.cgroups?.cloneInto ? [["cgroup", host.cgroups.cloneInto] as const] : []),

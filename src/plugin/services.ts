@@ -107,6 +107,11 @@ export interface Zone {
   gateway: string;
   /** Networks that count as "the LAN": internet zones never reach them, lan zones only them. */
   lan: string[];
+  /**
+   * The host's own IPv4 addresses at create (the gateway aside): to them a member reaches the
+   * host itself. Absent in zones recorded before it was kept.
+   */
+  hostAddresses?: string[];
   /** The interface internet zones go out of (masquerade); lan zones go out anywhere but zones. */
   uplink?: string;
   dns: string[];

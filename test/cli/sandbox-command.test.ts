@@ -3,6 +3,9 @@ import { parseSandboxArgs } from "../../src/cli/parse-args.ts";
 import { parseProfile } from "../../src/cli/profile.ts";
 import { planFromArgs } from "../../src/cli/sandbox-command.ts";
 import { rootCtx, usageError } from "../helpers.ts";
+import { describeSpec } from "../../src/model/describe.ts";
+import { SandboxSpec } from "../../src/model/schema.ts";
+import * as v from "valibot";
 
 const plan = (...args: string[]) => planFromArgs(args, [], "nsbox run", rootCtx).spec;
 
@@ -139,6 +142,27 @@ describe("writable host data", () => {
   test("profile keys state and idmap-bind", () => {
     const entries = parseProfile('state = ["/srv/a", "/srv/b"]\nidmap-bind = [["/srv/c", "/c", "0:1000"]]\nidmap-host-root = true\n', "p.toml");
     expect(entries.map((e) => [e.option.name, e.values])).toEqual([["state", ["/srv/a"]], ["state", ["/srv/b"]], ["idmap-bind", ["/srv/c", "/c", "0:1000"]], ["idmap-host-root", []]]);
+  });
+});
+
+describe("--log", () => {
+  test("FILE with the default cap, or --log-max before or after it; the spec describes it", () => {
+    expect(plan("--log", "/var/log/app/out.log", "--", "srv").process.log).toEqual({ path: "/var/log/app/out.log", maxBytes: 8 * 1024 * 1024 });
+    expect(plan("--log-max", "1M", "--log", "/l/a.log", "--", "srv").process.log).toEqual({ path: "/l/a.log", maxBytes: 1024 * 1024 });
+    expect(plan("--log", "/l/a.log", "--log-max", "64K", "--", "srv").process.log).toEqual({ path: "/l/a.log", maxBytes: 64 * 1024 });
+    expect(plan("--", "srv").process.log).toBeUndefined();
+    expect(describeSpec(plan("--log", "/l/a.log", "--log-max", "1M", "--", "srv"))).toContain("output: stdout and stderr to /l/a.log (written by the supervisor; at 524288 bytes it becomes /l/a.log.1: at most 1048576 bytes on disk)");
+  });
+  test("bad input names the flag", () => {
+    expect(usageError(() => plan("--log-max", "1M", "--", "srv"))).toBe("--log-max: there is no --log FILE to cap");
+    expect(usageError(() => plan("--log", "/l/a.log", "--log-max", "63K", "--", "srv"))).toContain("'63K' is not a size of at least 64K");
+    expect(usageError(() => plan("--log", "a.log", "--", "srv"))).toContain("FILE 'a.log' must be an absolute path");
+    expect(usageError(() => plan("--log", "/", "--", "srv"))).toContain("its file name '' may hold only");
+    expect(usageError(() => plan("--log", `/l/${"x".repeat(201)}`, "--", "srv"))).toContain("its file name is longer than 200 bytes");
+  });
+  test("a plugin's spec is checked by the schema", () => {
+    const r = v.safeParse(SandboxSpec, { process: { argv: ["x"], log: { path: "/l/a b", maxBytes: 1024 } } });
+    expect(r.success ? [] : r.issues.map((i) => i.message)).toEqual(["its file name 'a b' may hold only letters, digits, '_', '.' and '-'", "must be at least 64K"]);
   });
 });
 

@@ -1,8 +1,8 @@
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, chownSync, lchownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { exposedBinds, exposedPath, replaceable } from "../../src/core/bind-sources.ts";
+import { bindWayDeps, exposedBinds, exposedPath, replaceable } from "../../src/core/bind-sources.ts";
 import { planSpec } from "../../src/model/plan.ts";
 import { rootCtx } from "../helpers.ts";
 
@@ -62,4 +62,28 @@ test.if(process.getuid!() === 0)("a path is exposed by any directory on its way,
   // A link's owner does not matter, only who may replace it.
   lchownSync(join(own, "via"), 65534, 65534);
   expect(exposedPath(join(own, "x"), 0)).toBe(false);
+});
+
+test.if(process.getuid!() === 0)("the front keeps what a safe answer was read from: each directory and name by owner and mode, a link by identity; nothing when a way is exposed", () => {
+  const way = join(dir, "way");
+  mkdirSync(join(way, "real", "data"), { recursive: true });
+  symlinkSync("real", join(way, "link"));
+  chmodSync(dir, 0o755);
+  const bind = (src: string) => {
+    const r = planSpec({ process: { argv: ["true"], env: {} }, mounts: [{ kind: "bind", src, dst: "/w", readonly: true }] }, rootCtx);
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    return r.spec;
+  };
+  const deps = bindWayDeps(bind(join(way, "link", "data")), 0)!;
+  const byPath = new Map(deps.map((d) => [d.path, d]));
+  const owner = (p: string) => {
+    const st = lstatSync(p, { bigint: true });
+    return { path: p, uid: st.uid, mode: st.mode };
+  };
+  for (const p of ["/", dir, way, join(way, "real"), join(way, "real", "data")]) expect(byPath.get(p)).toEqual(owner(p));
+  expect(byPath.get(join(way, "link"))).toMatchObject({ path: join(way, "link"), ino: lstatSync(join(way, "link"), { bigint: true }).ino });
+  // Given to another uid: the way is exposed now, and the front keeps nothing for it.
+  chownSync(join(way, "real"), 65534, 65534);
+  expect(bindWayDeps(bind(join(way, "link", "data")), 0)).toBeUndefined();
+  expect(bindWayDeps(bind(join(way, "link", "data")), 65534)).toBeDefined();
 });

@@ -79,4 +79,11 @@ describe("the plan context's files", () => {
     const id: FileDep = { path: "/x", dev: 1n, ino: 2n, mode: 3n, size: 4n, mtimeNs: 5n, ctimeNs: 6n };
     expect(uniqueDeps([{ path: "/x", type: "file" }, id, { path: "/x", type: "file" }])).toEqual([id]);
   });
+  test("uniqueDeps keeps owner and mode over the type, and the identity over both (a chown or chmod changes the change time)", () => {
+    const id: FileDep = { path: "/x", dev: 1n, ino: 2n, mode: 3n, size: 4n, mtimeNs: 5n, ctimeNs: 6n };
+    const owner: FileDep = { path: "/x", uid: 0n, mode: 0o40755n };
+    expect(uniqueDeps([{ path: "/x", type: "dir" }, owner])).toEqual([owner]);
+    expect(uniqueDeps([owner, { path: "/x", type: "dir" }])).toEqual([owner]);
+    expect(uniqueDeps([owner, id, owner])).toEqual([id]);
+  });
 });

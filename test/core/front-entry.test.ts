@@ -39,14 +39,14 @@ describe("the entry", () => {
     const spec = plan();
     const st = statSync("/", { bigint: true });
     const wire = encodeWire(spec, {});
-    const bytes = encodeFrontEntry({ stage: st, nsbox: st, kernel: ["6.1.0", "#1 SMP"], deps: [{ path: "/etc", type: "dir" }, { path: "/etc/subuid", dev: 1n, ino: 2n, mode: 0o100644n, size: 3n, mtimeNs: 4n, ctimeNs: 5n }], state: "/run/nsbox", spec, wire });
-    const head = ["nsbox-front", "2", "sum"].map((t) => `${t}\0`).join("");
+    const bytes = encodeFrontEntry({ stage: st, nsbox: st, kernel: ["6.1.0", "#1 SMP"], deps: [{ path: "/etc", type: "dir" }, { path: "/etc/subuid", dev: 1n, ino: 2n, mode: 0o100644n, size: 3n, mtimeNs: 4n, ctimeNs: 5n }, { path: "/srv", uid: 0n, mode: 0o40755n }], state: "/run/nsbox", spec, wire });
+    const head = ["nsbox-front", "3", "sum"].map((t) => `${t}\0`).join("");
     expect(bytes.subarray(0, head.length).toString()).toBe(head);
     const sumEnd = bytes.indexOf(0, head.length);
     const body = bytes.subarray(sumEnd + 1);
     expect(bytes.subarray(head.length, sumEnd).toString()).toBe(sha256Hex(body));
     const id = [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].map(String);
-    const tokens = ["stage", ...id, "nsbox", ...id, "kernel", "6.1.0", "#1 SMP", "dep-type", "/etc", "dir", "dep", "/etc/subuid", "1", "2", "33188", "3", "4", "5", "state", "/run/nsbox", "name", "", "record", JSON.stringify(spec), "wire"];
+    const tokens = ["stage", ...id, "nsbox", ...id, "kernel", "6.1.0", "#1 SMP", "dep-type", "/etc", "dir", "dep", "/etc/subuid", "1", "2", "33188", "3", "4", "5", "dep-owner", "/srv", "0", "16877", "state", "/run/nsbox", "name", "", "record", JSON.stringify(spec), "wire"];
     const header = tokens.map((t) => `${t}\0`).join("");
     expect(body.subarray(0, Buffer.byteLength(header)).toString()).toBe(header);
     expect(Buffer.from(body.subarray(Buffer.byteLength(header))).equals(Buffer.from(wire))).toBe(true);

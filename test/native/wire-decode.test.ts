@@ -476,6 +476,24 @@ describe("publish", () => {
   });
 });
 
+describe("log", () => {
+  test("fd, name and max bounds; once", () => {
+    expectOk(check(wire("clone", 0, "log", 9, "web.log", 4096, "argv", "true")));
+    expectRejected(check(wire("clone", 0, "log", 2, "web.log", 4096, "argv", "true")), /log must be 3 to 65535/, 5);
+    expectRejected(check(wire("clone", 0, "log", 9, "a/b", 4096, "argv", "true")), /bad log name 'a\/b'/, 6);
+    expectRejected(check(wire("clone", 0, "log", 9, "..", 4096, "argv", "true")), /log name must be a file name, not '\.\.'/, 6);
+    expectRejected(check(wire("clone", 0, "log", 9, "x".repeat(201), 4096, "argv", "true")), /log name must be 1 to 200 bytes/, 6);
+    expectRejected(check(wire("clone", 0, "log", 9, "web.log", 4095, "argv", "true")), /log max must be at least 4096 bytes/, 7);
+    expectRejected(check(wire("clone", 0, "log", 9, "a", 4096, "log", 10, "b", 4096, "argv", "true")), /duplicate 'log' \(allowed once\)/, 8);
+  });
+  test("the log's directory fd is the supervisor's alone, and the log needs a payload", () => {
+    expectRejected(check(wire("clone", 0, "log", 9, "a", 4096, "keep-fd", 9, "argv", "true")), /fd 9 is both the log's directory and a keep-fd/, 4);
+    expectRejected(check(wire("clone", 0, "pass-fd", 9, "log", 9, "a", 4096, "argv", "true")), /fd 9 is both the log's directory and a pass-fd/, 6);
+    expectRejected(check(wire("clone", NET, "publish", 9, 80, "log", 9, "a", 4096, "argv", "true")), /fd 9 is both the log's directory and a publish fd/, 7);
+    expectRejected(check(wire("clone", NET, "log", 9, "a", 4096, "persist", "/run/x")), /log needs a payload/, 4);
+  });
+});
+
 describe("on-exit-unlink, on-exit-rmdir, cgroup-join", () => {
   for (const op of ["on-exit-unlink", "on-exit-rmdir", "cgroup-join"]) {
     test(`${op}: paths are checked, at most 16, no duplicates`, () => {

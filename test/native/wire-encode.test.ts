@@ -71,6 +71,14 @@ test("published ports: publish FD PORT records from the host side; lo up for the
   expect(text(spec({ mode: "none" }))).not.toContain("publish");
 });
 
+test("--log: the log DIR NAME MAX record from the host side (MAX: one generation, half the cap)", () => {
+  const r = planSpec({ process: { argv: ["srv"], log: { path: "/var/log/app/out.log", maxBytes: 8 << 20 } } }, rootCtx);
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  const text = (host: object) => new TextDecoder().decode(encodeWire(r.spec, host)).split("\0").join(" ");
+  expect(text({ log: { dir: 9, name: "out.log", max: 4 << 20 } })).toContain(" log 9 out.log 4194304 ");
+  expect(text({})).not.toContain(" log ");
+});
+
 test("an idmapped bind: flag 8, and its map from on-disk ids to the host ids of the sandbox's own", () => {
   const t = tokens({ mounts: [{ kind: "bind", src: "/srv/a", dst: "/a", idmap: [{ inside: 33, onDisk: 1000, count: 2 }] }] });
   const at = t.indexOf("bind");

@@ -12,6 +12,8 @@ import { lastLogLine } from "../../plugins/cms-isolate/logs.ts";
 import { iniText } from "../../plugins/cms-isolate/php-ini.ts";
 import { isAlive, listensInside, startTicksOf, uptimeOf } from "../../plugins/cms-isolate/proc-facts.ts";
 import { SESSION_DIR, sandboxArgs, withSessionDir } from "../../plugins/cms-isolate/sandbox-args.ts";
+import { logMaxOf } from "../../plugins/cms-isolate/log-max.ts";
+import * as v from "valibot";
 import { isMe, liveOwner, ownerOf, phaseOf } from "../../plugins/cms-isolate/owner.ts";
 import { activityOf } from "../../plugins/cms-isolate/records.ts";
 import { formatTable, type InstanceStatus } from "../../plugins/cms-isolate/status.ts";
@@ -32,15 +34,15 @@ describe("an instance's arguments", () => {
   test("defaults: 256M, 128 pids, loopback, PHP's built-in server on 127.0.0.1:PORT with the code as document root", () => {
     expect(parse(BASE)).toEqual({
       name: "wiki", code: "/srv/code", data: "/srv/wiki", listen: "127.0.0.1:8080", port: 8080, memory: DEFAULT_MEMORY, pids: DEFAULT_PIDS,
-      zone: undefined, phpIni: [], command: ["php", "-S", "127.0.0.1:8080", "-t", "/srv/code"], defaultCommand: true,
+      zone: undefined, phpIni: [], command: ["php", "-S", "127.0.0.1:8080", "-t", "/srv/code"], defaultCommand: true, log: false, logMax: undefined,
     });
     expect([DEFAULT_MEMORY, DEFAULT_PIDS]).toEqual(["256M", "128"]);
   });
 
   test("every option, and back to arguments unchanged", () => {
-    const args = [...BASE, "--memory", "1g", "--pids", "none", "--zone", "inet", "--php-ini", "upload_max_filesize=8M", "--php-ini", "session.name=S", "--", "php-fpm8.2", "-F", "-R", "-y", "/etc/pool.conf"];
+    const args = [...BASE, "--memory", "1g", "--pids", "none", "--zone", "inet", "--php-ini", "upload_max_filesize=8M", "--php-ini", "session.name=S", "--log", "--log-max", "512k", "--", "php-fpm8.2", "-F", "-R", "-y", "/etc/pool.conf"];
     const i = parse(args);
-    expect(i).toMatchObject({ memory: "1G", pids: "none", zone: "inet", phpIni: [["upload_max_filesize", "8M"], ["session.name", "S"]], command: ["php-fpm8.2", "-F", "-R", "-y", "/etc/pool.conf"], defaultCommand: false });
+    expect(i).toMatchObject({ memory: "1G", pids: "none", zone: "inet", phpIni: [["upload_max_filesize", "8M"], ["session.name", "S"]], command: ["php-fpm8.2", "-F", "-R", "-y", "/etc/pool.conf"], defaultCommand: false, log: true, logMax: "512K" });
     expect(parse(instanceArgs(i))).toEqual(i);
     expect(parse(instanceArgs(parse(BASE)))).toEqual(parse(BASE));
     // IPv6 and trailing slashes
@@ -74,6 +76,9 @@ describe("an instance's arguments", () => {
       [["w", "--code", "/a", "--data", "/b", "--listen", "127.0.0.1:1", "--code", "/c"], "--code is given twice"],
       [["w", "--code", "/a", "--data", "/b", "--listen", "127.0.0.1:1", "--"], "no server command after --"],
       [["w", "--code", "/a", "--data", "/b", "--listen", "127.0.0.1:1", "--share", "net"], "unknown option '--share'"],
+      [["w", "--code", "/a", "--data", "/b", "--listen", "127.0.0.1:1", "--log-max", "8"], "--log-max: '8' is not a size such as 512K, 8M or 1G"],
+      [["w", "--code", "/a", "--data", "/b", "--listen", "127.0.0.1:1", "--log-max", "32K"], "--log-max: '32K' is below 64K"],
+      [["w", "--code", "/a", "--data", "/b", "--listen", "127.0.0.1:1", "--log-max", "2048G"], "is above 1024G"],
     ];
     for (const [args, message] of cases) expect(() => parse(args)).toThrow(message);
   });
@@ -112,6 +117,17 @@ describe("the sandbox a run starts (nsbox run options, planned by nsbox)", () =>
     expect(spec.mounts).toContainEqual(expect.objectContaining({ kind: "bind", src: "/run/nsbox-cms/wiki", readonly: true }));
     const args = sandboxArgs(parse([...BASE, "--zone", "inet"]), undefined);
     expect(args.slice(args.indexOf("--zone"), args.indexOf("--zone") + 2)).toEqual(["--zone", "inet"]);
+  });
+
+  test("--log: the server's output to the log through the supervisor, capped by --log-max, the operator's setting or 8M", async () => {
+    const spec = await planned(sandboxArgs(parse(BASE), undefined, { path: "/var/lib/nsbox/cms/wiki.log", max: logMaxOf(undefined, {}) }));
+    expect(spec.process.log).toEqual({ path: "/var/lib/nsbox/cms/wiki.log", maxBytes: 8 * 1024 * 1024 });
+    expect((await planned(sandboxArgs(parse(BASE), undefined))).process.log).toBeUndefined();
+    expect(logMaxOf(undefined, { "log-max": "16m" })).toBe("16M");
+    expect(logMaxOf("1M", { "log-max": "16M" })).toBe("1M");
+    expect(() => logMaxOf(undefined, { "log-max": "lots" })).toThrow("the setting log-max");
+    const config = v.safeParse(plugin.config!, { "log-max": "1K" });
+    expect(config.success ? "" : config.issues[0].message).toContain("below 64K");
   });
 
   test("PHP's session dir: a private tmpfs, mode 1733 like Debian's", () => {

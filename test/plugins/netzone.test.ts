@@ -5,8 +5,8 @@ import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import plugin from "../../plugins/netzone/index.ts";
 import { parseArgs } from "../../plugins/netzone/args.ts";
-import { buildZone, checkSubnet, checkZoneName, chooseSubnet, cidrsOverlap, gatewayOf, pickLease, zoneTable, type HostView } from "../../src/core/zone/zone.ts";
-import { renderZoneTable } from "../../src/core/net/nft.ts";
+import { buildZone, checkSubnet, checkZoneName, chooseSubnet, cidrsOverlap, gatewayOf, mirrorTable, pickLease, zoneTable, type HostView } from "../../src/core/zone/zone.ts";
+import { renderZoneTable, type ZoneRule } from "../../src/core/net/nft.ts";
 import { findSandboxOption, newDraft, toSpecInput } from "../../src/cli/sandbox-options.ts";
 import { planSpec } from "../../src/model/plan.ts";
 import { wireRecords } from "../../src/native/wire.ts";
@@ -62,7 +62,7 @@ describe("zone values", () => {
 describe("buildZone", () => {
   test("defaults: internet, a free subnet, the default route's uplink, LAN = private ranges and the host's networks", () => {
     const z = buildZone({ name: "web" }, host);
-    expect(z).toMatchObject({ name: "web", policy: "internet", subnet: "10.87.0.0/24", gateway: "10.87.0.1", uplink: "eth0", peers: false, ipv6: "disabled" });
+    expect(z).toMatchObject({ name: "web", policy: "internet", subnet: "10.87.0.0/24", gateway: "10.87.0.1", uplink: "eth0", hostAddresses: ["10.0.2.15", "192.168.1.7"], peers: false, ipv6: "disabled" });
     expect(z.lan).toEqual(expect.arrayContaining(["10.0.0.0/8", "100.64.0.0/10", "fc00::/7", "fe80::/10", "224.0.0.0/4", "10.0.2.0/24", "10.0.2.15/32", "192.168.1.0/24"]));
   });
 
@@ -93,15 +93,20 @@ describe("buildZone", () => {
 
 describe("rules per policy", () => {
   const render = (policy: string, extra = {}) => renderZoneTable(zoneTable(buildZone({ name: "z", policy, ...extra }, host)));
+  // The line matching `net` (alone or in an anonymous set) with this verdict, by its prefix.
+  const setLine = (lines: string[], prefix: string, net: string, verdict: string) =>
+    lines.findIndex((l) => l.startsWith(prefix) && l.endsWith(` ${verdict}`) && (l.includes(` ${net} `) || l.includes(` ${net},`) || l.includes(`{ ${net},`)));
 
   test("internet: replies in, nothing new in, LAN dropped, out of the uplink masqueraded, the host closed", () => {
     const t = render("internet", { allowHost: ["3128"] });
     const lines = t.split("\n").map((l) => l.trim());
     expect(lines).toContain('oifname "nz-z" ct state established,related accept');
     expect(lines).toContain('oifname "nz-z" drop');
-    expect(lines).toContain('iifname "nz-z" ip daddr 10.0.0.0/8 drop');
-    expect(lines).toContain('iifname "nz-z" ip6 daddr fc00::/7 drop');
-    expect(lines.indexOf('iifname "nz-z" ip daddr 10.0.0.0/8 drop')).toBeLessThan(lines.indexOf('iifname "nz-z" oifname "eth0" accept'));
+    const lanDrop = setLine(lines, 'iifname "nz-z" ip daddr {', "10.0.0.0/8", "drop");
+    expect(lanDrop).toBeGreaterThan(0);
+    for (const net of ["172.16.0.0/12", "192.168.0.0/16", "10.0.2.15", "192.168.1.0/24"]) expect({ net, line: setLine(lines, 'iifname "nz-z" ip daddr {', net, "drop") }).toEqual({ net, line: lanDrop });
+    expect(setLine(lines, 'iifname "nz-z" ip6 daddr {', "fc00::/7", "drop")).toBe(lanDrop + 1);
+    expect(lanDrop).toBeLessThan(lines.indexOf('iifname "nz-z" oifname "eth0" accept'));
     expect(lines).toContain('iifname "nz-z" oifname "eth0" masquerade');
     expect(lines).toContain('iifname "nz-z" tcp dport 3128 accept');
     expect(lines).toContain('iifname "nz-z" udp dport 3128 accept');
@@ -118,7 +123,12 @@ describe("rules per policy", () => {
   test("IPv6 from or to the bridge is dropped before any rule, in every policy: the uplink accept does not depend on IPv6 being off", () => {
     for (const policy of ["internet", "lan", "isolated"]) {
       const lines = render(policy, { peers: true }).split("\n").map((l) => l.trim());
-      const first = (chain: string) => lines.slice(lines.indexOf(`chain ${chain} {`) + 2).slice(0, chain === "forward" ? 2 : 1);
+      // The first rule to the bridge (the chain's first), and the first rule from it to anywhere
+      // else (a rule that also names the bridge as output comes after that first drop).
+      const first = (chain: string) => {
+        const rules = lines.slice(lines.indexOf(`chain ${chain} {`) + 2);
+        return [rules.find((l) => l.startsWith('iifname "nz-z"') && !l.includes('oifname "nz-z"')), ...(chain === "forward" ? [rules[0]] : [])];
+      };
       expect({ policy, forward: first("forward"), input: first("input") }).toEqual({
         policy,
         forward: ['iifname "nz-z" meta nfproto ipv6 drop', 'oifname "nz-z" meta nfproto ipv6 drop'],
@@ -130,11 +140,10 @@ describe("rules per policy", () => {
   test("link-local (the metadata service) and loopback are never forwarded, in lan zones too; a --dns server there still answers", () => {
     for (const policy of ["internet", "lan"]) {
       const lines = render(policy, { dns: ["169.254.169.253"] }).split("\n").map((l) => l.trim());
-      const drop = lines.indexOf('iifname "nz-z" ip daddr 169.254.0.0/16 drop');
+      const drop = lines.indexOf('iifname "nz-z" ip daddr { 127.0.0.0/8, 169.254.0.0/16 } drop');
       expect({ policy, drop: drop > 0 }).toEqual({ policy, drop: true });
       expect(lines.indexOf('iifname "nz-z" ip daddr 169.254.169.253 udp dport 53 accept')).toBeLessThan(drop);
-      expect(lines).toContain('iifname "nz-z" ip daddr 127.0.0.0/8 drop');
-      const accept = lines.indexOf('iifname "nz-z" ip daddr 169.254.0.0/16 accept');
+      const accept = setLine(lines, 'iifname "nz-z" ip daddr', "169.254.0.0/16", "accept");
       if (accept >= 0) expect(drop).toBeLessThan(accept);
     }
   });
@@ -144,14 +153,16 @@ describe("rules per policy", () => {
     const udp = 'iifname "nz-z" ip daddr 192.168.1.1 udp dport 53 accept';
     expect(lines.filter((l) => l === udp)).toHaveLength(2);
     expect(lines).toContain('iifname "nz-z" ip daddr 192.168.1.1 tcp dport 53 accept');
-    expect(lines.indexOf(udp)).toBeLessThan(lines.indexOf('iifname "nz-z" ip daddr 192.168.0.0/16 drop'));
+    expect(lines.indexOf(udp)).toBeLessThan(setLine(lines, 'iifname "nz-z" ip daddr {', "192.168.0.0/16", "drop"));
     expect(render("isolated", { dns: ["192.168.1.1"] })).not.toContain("dport 53");
   });
 
   test("lan: only the LAN prefixes, masqueraded; nothing else", () => {
     const lines = render("lan").split("\n").map((l) => l.trim());
-    expect(lines).toContain('iifname "nz-z" ip daddr 192.168.0.0/16 accept');
-    expect(lines).toContain('iifname "nz-z" ip daddr 192.168.0.0/16 masquerade');
+    expect(setLine(lines, 'iifname "nz-z" ip daddr {', "192.168.0.0/16", "accept")).toBeGreaterThan(0);
+    expect(setLine(lines, 'iifname "nz-z" ip daddr {', "192.168.0.0/16", "masquerade")).toBeGreaterThan(0);
+    // Link-local and loopback are not the LAN a lan zone reaches.
+    expect(lines.filter((l) => l.endsWith(" accept") && (l.includes("169.254.0.0/16") || l.includes("127.0.0.0/8")))).toEqual([]);
     expect(lines.some((l) => l.includes('oifname "eth0"'))).toBe(false);
     expect(lines.at(lines.indexOf("chain input {") - 2)).toBe('iifname "nz-z" drop');
   });
@@ -160,6 +171,61 @@ describe("rules per policy", () => {
     const t = render("isolated");
     expect(t).not.toContain("postrouting");
     expect(t.split("\n").filter((l) => l.includes("iifname") && l.includes("accept") && !l.includes("established"))).toEqual([]);
+  });
+
+  test("--dns servers are masqueraded wherever the host reaches them (a resolver behind another interface than the uplink); not in isolated zones", () => {
+    for (const policy of ["internet", "lan"]) {
+      const lines = render(policy, { dns: ["192.168.1.1", "8.8.8.8"] }).split("\n").map((l) => l.trim());
+      const nat = lines.slice(lines.indexOf("chain postrouting {"));
+      for (const d of ["192.168.1.1", "8.8.8.8"]) for (const proto of ["udp", "tcp"]) expect(nat).toContain(`iifname "nz-z" ip daddr ${d} ${proto} dport 53 masquerade`);
+    }
+    expect(render("isolated", { dns: ["192.168.1.1"] })).not.toContain("masquerade");
+  });
+
+  test("the mirror inside a member: the host's own rules for what a member sends (split by destination as the host's hooks split them) and receives", () => {
+    for (const policy of ["internet", "lan", "isolated"]) {
+      for (const peers of [false, true]) {
+        const z = buildZone({ name: "z", policy, peers, dns: ["192.168.1.1"], allowHost: ["3128"] }, host);
+        const chains = Object.fromEntries(zoneTable(z).chains.map((c) => [c.name, c.rules]));
+        const m = mirrorTable(z);
+        const mirror = Object.fromEntries(m.chains.map((c) => [c.name, c.rules]));
+        expect({ policy, zone: m.zone, base: m.chains.filter((c) => c.base).map((c) => `${c.name} ${c.base!.type} ${c.base!.hook}`) }).toEqual({ policy, zone: "z", base: ["input filter input", "output filter output"] });
+        // Only what leaves by eth0 (lo is the member's own): the gateway and the host's
+        // addresses go to the host's input rules, the zone's subnet is the bridge's, the rest
+        // meets the host's forward rules.
+        expect(mirror.output).toEqual([
+          { oifname: "eth0", daddr: ["10.87.0.1", "10.0.2.15", "192.168.1.7"], verdict: { jump: "to_host" } },
+          { oifname: "eth0", daddr: z.subnet, verdict: peers ? "accept" : "drop" },
+          { oifname: "eth0", verdict: { jump: "beyond" } },
+        ]);
+        // The same rules as the host's, without the bridge (and the uplink, which only the
+        // host's routing knows): one source for both tables.
+        const fromBridge = (rules: readonly ZoneRule[]) => rules.filter((r) => r.iifname === "nz-z" && r.oifname !== "nz-z").map(({ iifname: _, oifname: __, ...r }) => r);
+        expect(mirror.to_host).toEqual(fromBridge(chains.input!));
+        expect(mirror.beyond).toEqual(fromBridge(chains.forward!));
+        // In by eth0: what the host lets into the bridge, and the host itself by its addresses
+        // (its own packets never pass its forward hook), other members only with --peers.
+        const fromHost: ZoneRule[] = [{ iifname: "eth0", saddr: ["10.87.0.1", "10.0.2.15", "192.168.1.7"], verdict: "accept" }];
+        const intoBridge = chains.forward!.filter((r) => r.oifname === "nz-z" && r.iifname === undefined).map(({ oifname: _, ...r }): ZoneRule => ({ iifname: "eth0", ...r }));
+        const peer: ZoneRule[] = peers ? [{ iifname: "eth0", saddr: z.subnet, verdict: "accept" }] : [];
+        expect(mirror.input).toEqual([...intoBridge.slice(0, -1), ...fromHost, ...peer, intoBridge.at(-1)!]);
+        expect(intoBridge.at(-1)).toEqual({ iifname: "eth0", verdict: "drop" });
+        // Rendered, it is a table nft takes.
+        expect(renderZoneTable(m)).toContain("type filter hook output priority 0; policy accept;");
+      }
+    }
+  });
+
+  test("the mirror of an internet zone: the LAN and the host dropped, the rest accepted; the uplink is the host's business", () => {
+    const lines = renderZoneTable(mirrorTable(buildZone({ name: "z", policy: "internet", dns: ["192.168.1.1"] }, host))).split("\n").map((l) => l.trim());
+    const beyond = lines.slice(lines.indexOf("chain beyond {"));
+    const lanDrop = setLine(beyond, "ip daddr {", "192.168.0.0/16", "drop");
+    expect(lanDrop).toBeGreaterThan(0);
+    expect(beyond).toContain("ip daddr { 127.0.0.0/8, 169.254.0.0/16 } drop");
+    expect(beyond.indexOf("ip daddr 192.168.1.1 udp dport 53 accept")).toBeLessThan(lanDrop);
+    expect(lanDrop).toBeLessThan(beyond.indexOf("accept"));
+    expect(beyond.slice(0, 2)).toEqual(["chain beyond {", "meta nfproto ipv6 drop"]);
+    expect(lines.some((l) => l.includes("masquerade") || l.includes("nz-z"))).toBe(false);
   });
 
   test("member pinning: port learning and unknown-unicast flooding off, a static FDB entry, a permanent neighbour, a bridge MAC of its own", () => {

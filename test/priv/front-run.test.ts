@@ -108,6 +108,33 @@ describeRoot("the front", () => {
     expect(runs).toEqual(["kept", "hit", "kept", "hit", "kept", "hit", "kept", "hit"]);
   });
 
+  test("a bind whose way is later given to another uid goes back to nsbox, which resolves it without following links", () => {
+    // A safe way when the line is kept; then a directory on it is given to nobody, who swaps the
+    // bound directory for a link. Served from the entry, the sandbox would bind the link's target.
+    const dir = tempDir("nsbox-front-way-");
+    made.push(dir);
+    chmodSync(dir, 0o755);
+    const r = withFront(`
+      mkdir -p ${dir}/way/data ${dir}/elsewhere; echo safe >${dir}/way/data/f; echo elsewhere >${dir}/elsewhere/f
+      run() { NSBOX_TRACE=1 nsbox run --ro-bind ${dir}/way/data /w -- cat /w/f >${dir}/out 2>${dir}/err && s=0 || s=$?; echo "$s $(cat ${dir}/out) $(grep -oE 'front: (hit|miss|entry kept|not kept.*)' ${dir}/err | tr '\n' ' ')"; grep '^nsbox:' ${dir}/err || :; }
+      run; run
+      chown ${NOBODY} ${dir}/way
+      setpriv --reuid=${NOBODY} --regid=${NOBODY} --clear-groups sh -c 'mv ${dir}/way/data ${dir}/way/old && ln -s ../elsewhere ${dir}/way/data'
+      run
+      chmod o+w ${dir}; chown 0 ${dir}/way; rm ${dir}/way/data; mv ${dir}/way/old ${dir}/way/data
+      run`);
+    expect(r.stderr).toBe("");
+    expect(r.stdout.split("\n")).toEqual([
+      "0 safe front: miss front: entry kept ",
+      "0 safe front: hit ",
+      "125  front: miss front: not kept: a bind on a way others can write ",
+      `nsbox: ro-bind: ${dir}/way/data -> /w: a symlink on the way; give the real path: Symbolic link loop (ELOOP)`,
+      // Back as it was, but a directory above it is now writable by others.
+      "0 safe front: miss front: not kept: a bind on a way others can write ",
+      "",
+    ]);
+  });
+
   test("a line whose start needs more than a record is never kept: nsbox starts it every time", () => {
     const r = withFront(`
       for opts in "--memory 64M" "--keep-fd 3" "-q"; do

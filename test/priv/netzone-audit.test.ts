@@ -1,7 +1,7 @@
 // Attacks on netzone's isolation on the real kernel, in a throwaway world
 // (test/priv/net-fixtures/netzone-audit.ts): the cloud metadata service from each policy, a member
-// spoofing a LAN source on a host that already forwards, and the host's ruleset flushed while
-// zones exist.
+// spoofing a LAN source on a host that already forwards, the host's ruleset flushed while
+// zones exist (before and while members run), and --dns servers behind another interface.
 import { expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { describeRoot } from "./harness.ts";
@@ -59,6 +59,34 @@ describeRoot("netzone under attack (in throwaway namespaces)", () => {
     expect(f.withTable).toEqual(["control"]);
     // Without the zone's table the same datagram arrives: the IPv6 path itself works.
     expect(f.withoutTable).toEqual(["member", "control"]);
+  }, 120_000);
+
+  test("the host's ruleset flushed while members run: each member's own table keeps its zone's policy; the payload cannot flush it", () => {
+    const f = scenario("mirror");
+    expect(f.created).toEqual([0, 0]);
+    expect(f.flushed).toBe("");
+    // Without CAP_NET_ADMIN over its namespace (also with it in its own user namespace) the
+    // payload cannot remove the table; the host's own LAN address stays closed to every member
+    // (to a lan member too: the host's addresses at create go to the host's rules).
+    for (const m of ["web", "lab", "webCap"]) expect({ m, flush: f.after[m].flush, code: f.after[m].code }).toEqual({ m, flush: "flush=1", code: 0 });
+    for (const m of ["web", "lab", "webCap"]) expect({ m, reach: f.after[m].reach["10.99.0.1"] }).toEqual({ m, reach: none });
+    // Nothing new enters a member from another zone; the host itself still reaches it.
+    expect(f.after.lab.reach[f.server]).toEqual(none);
+    expect(f.hostToMember).toEqual({ tcp: "member:t", udp: "member:u", icmp: true });
+    // The LAN peer got the lan member's datagram and no internet member's, the internet peer the
+    // internet members' and not the lan member's. Real root with CAP_NET_ADMIN (--share user)
+    // owns the member's namespace: it can flush the table, and its datagrams go everywhere.
+    expect(f.after.webRoot.flush).toBe("flush=0");
+    expect(f.lanReceived).toEqual(["control", "lab", "webRoot"]);
+    expect(f.internetReceived).toEqual(["control", "web", "webCap", "webRoot"]);
+  }, 180_000);
+
+  test("--dns servers reached through another interface than the zone's way out are masqueraded, so they answer (port 53 only)", () => {
+    const f = scenario("dnsElsewhere");
+    expect(f.created).toEqual([0, 0]);
+    expect({ tcp: f.web.tcp, udp: f.web.udp }).toEqual({ tcp: "lan-dns:t", udp: "lan-dns:u" });
+    expect({ tcp: f.lab.tcp, udp: f.lab.udp }).toEqual({ tcp: "internet-dns:t", udp: "internet-dns:u" });
+    expect(f.other).toEqual({ web: none, lab: none });
   }, 120_000);
 
   test("the host's ruleset flushed: new members refused, show says so, gc puts the tables back and the policy holds again", () => {

@@ -55,8 +55,11 @@ describeRoot("netzone (in throwaway namespaces)", () => {
         expect(c.pre).toContain("tricks-done");
         for (const a of Object.keys(c.reach)) expect(c.reach[a]).toEqual(none);
       }
-      // As real root the payload did re-address itself: the host side still held.
+      // As real root the payload did remove its own copy of the zone's table and re-address
+      // itself: the host side still held. In its own user namespace it could do neither.
+      for (const k of ["labRoot", "isoRoot", "webRoot"]) expect(f.capped[k].pre).toContain("nft=0");
       for (const k of ["labRoot", "isoRoot", "webRoot"]) expect(f.capped[k].pre).toContain("198.51.100.77/24");
+      for (const k of ["lab", "iso", "web"]) expect(f.capped[k].pre).toContain("nft=1");
       for (const k of ["lab", "iso", "web"]) expect(f.capped[k].pre).toContain("Operation not permitted");
       expect(f.control).toEqual({ tcp: "member:t", udp: "member:u", icmp: true });
       // Forwarding is on for the zones, and for nothing else.

@@ -71,8 +71,13 @@ afterAll(() => {
 
 /** `nsbox run ARGS` as nobody (no subordinate ids), with the test's runtime dir and tracing on. */
 function asNobody(args: string[], env: Record<string, string> = {}) {
+  return nobodyRuns([nobodyNsbox, "run", ...args], env);
+}
+
+/** argv as nobody, with the test's runtime dir and tracing on. */
+function nobodyRuns(argv: string[], env: Record<string, string> = {}) {
   const envArgs = Object.entries({ XDG_RUNTIME_DIR: join(nobodyHome, "run"), PATH: "/usr/bin:/bin", NSBOX_TRACE: "1", ...env }).map(([k, v]) => `${k}=${v}`);
-  const r = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "-i", ...envArgs, nobodyNsbox, "run", ...args], { cwd: "/", timeout: 20_000 });
+  const r = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "-i", ...envArgs, ...argv], { cwd: "/", timeout: 20_000 });
   return { code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 const nobodyPlans = () => join(nobodyHome, "run", "nsbox", "plans");
@@ -224,6 +229,32 @@ describeRoot("plan cache (nobody, in its own runtime dir)", () => {
     } finally {
       chmodSync(nobodyPlans(), 0o700);
     }
+    expect(cacheEvents(asNobody(line).stderr)).toEqual(["plan cache hit"]);
+  });
+  test("nsbox gc removes the entries that can never be used again (an nsbox that is gone, another format) and keeps the rest", () => {
+    const line = ["--setenv", "T", "gc-kept", "--", "true"];
+    expect(cacheEvents(asNobody(line).stderr)).toEqual(["plan cache miss", "plan cached"]);
+    // Another nsbox, since removed: its entry's key names a binary that is not there any more.
+    const other = join(nobodyHome, "nsbox-other");
+    host(`cp ${nobodyNsbox} ${other} && chmod 755 ${other}`);
+    const otherLine = ["run", "--setenv", "T", "gc-gone", "--", "true"];
+    expect(cacheEvents(nobodyRuns([other, ...otherLine]).stderr)).toEqual(["plan cache miss", "plan cached"]);
+    rmSync(other);
+    const gone = nobodyEntries().find((f) => readFileSync(f, "utf8").includes('"gc-gone"'))!;
+    // An entry of the format before this one (its key named the binary without its path).
+    const kept = nobodyEntries().find((f) => readFileSync(f, "utf8").includes('"gc-kept"'))!;
+    const old = join(nobodyPlans(), "e".repeat(64));
+    writeFileSync(old, readFileSync(kept, "utf8").replace(/^nsbox-plan-cache 2 /, "nsbox-plan-cache 1 "), { mode: 0o600 });
+    chownSync(old, 65534, 65534);
+    // gc's other collectors see host-wide leftovers (nsbox's cgroup parents) nobody cannot
+    // remove: only the lines about this cache are the test's.
+    const r = nobodyRuns([nobodyNsbox, "gc"]);
+    expect(r.stderr).not.toContain(nobodyPlans());
+    expect(r.stdout.split("\n").filter((l) => l.includes(nobodyPlans())).sort()).toEqual(
+      [`removed plan-cache entry ${gone} (its nsbox ${other} is gone)`, `removed plan-cache entry ${old} (another format, or its sum fails)`].sort(),
+    );
+    expect(nobodyEntries()).toContain(kept);
+    expect(nobodyEntries()).not.toContain(gone);
     expect(cacheEvents(asNobody(line).stderr)).toEqual(["plan cache hit"]);
   });
 });

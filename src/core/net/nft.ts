@@ -18,9 +18,12 @@ export type Verdict = "accept" | "drop" | "reject" | "return" | "masquerade" | {
 export interface ZoneRule {
   iifname?: string;
   oifname?: string;
-  /** An address or a network (`10.0.0.2`, `10.0.0.0/24`, `fd00::/64`). */
-  saddr?: string;
-  daddr?: string;
+  /**
+   * An address or a network (`10.0.0.2`, `10.0.0.0/24`, `fd00::/64`), or several of one family:
+   * an anonymous set, which the kernel looks up at once instead of rule by rule (overlaps merge).
+   */
+  saddr?: string | readonly string[];
+  daddr?: string | readonly string[];
   /** The source is NOT in this address or network (`ip saddr != 10.0.0.0/24`). */
   saddrNot?: string;
   /** The packet's family (`meta nfproto ipv6`): in an inet table, a rule with no address matches both. */
@@ -69,13 +72,25 @@ function checkPort(port: number, what: string): number {
   return port;
 }
 
-/** `ip saddr 10.0.0.0/24`, `ip6 daddr fd00::1` or `ip saddr != 10.0.0.0/24`, with the family it implies. */
-function addrMatch(dir: "saddr" | "daddr", value: string, negate = false): { text: string; family: Family } {
+/** `10.0.0.0/24` or `fd00::1`, validated, with its family. */
+function addrText(value: string): { text: string; family: Family } {
   const cidr = value.includes("/") ? networkOf(parseCidr(value)) : undefined;
   const addr = cidr ? cidr.address : parseAddress(value);
   const full = addr.family === 4 ? 32 : 128;
-  const text = cidr && cidr.prefix !== full ? cidr.text : addr.text;
-  return { text: `${addr.family === 4 ? "ip" : "ip6"} ${dir} ${negate ? "!= " : ""}${text}`, family: addr.family };
+  return { text: cidr && cidr.prefix !== full ? cidr.text : addr.text, family: addr.family };
+}
+
+/**
+ * `ip saddr 10.0.0.0/24`, `ip6 daddr fd00::1`, `ip saddr != 10.0.0.0/24` or `ip daddr { 10.0.0.0/8,
+ * 192.168.0.0/16 }`, with the family it implies.
+ */
+function addrMatch(dir: "saddr" | "daddr", value: string | readonly string[], negate = false): { text: string; family: Family } {
+  const all = (typeof value === "string" ? [value] : value).map(addrText);
+  if (all.length === 0) throw new UsageError(`${dir}: an empty list of addresses`);
+  const family = all[0]!.family;
+  if (all.some((a) => a.family !== family)) throw new UsageError(`${dir} { ${all.map((a) => a.text).join(", ")} } mixes IPv4 and IPv6`);
+  const text = all.length === 1 ? all[0]!.text : `{ ${all.map((a) => a.text).join(", ")} }`;
+  return { text: `${family === 4 ? "ip" : "ip6"} ${dir} ${negate ? "!= " : ""}${text}`, family };
 }
 
 function renderVerdict(v: Verdict, family: Family | undefined): string {

@@ -1,10 +1,11 @@
 // Whether the zones' nftables policy is still in the host's ruleset, and putting it back. An
 // admin's `nft flush ruleset` (nftables.service runs one on every start and reload) removes
 // nsbox's tables with everyone else's; the bridges, routes and forwarding stay, so members would
-// then reach the host's own services, other zones and the LAN, and lan zones the internet. Fail
-// closed where nsbox acts: a new member is refused while its zone's tables are missing,
-// `netzone show` says so, and `nsbox gc` puts them back (members already running are exposed
-// until then: nothing of nsbox's runs between its commands to notice).
+// then reach the host's own services, other zones and the LAN, and lan zones the internet, but
+// for each member's own copy of its zone's egress rules (zone.ts mirrorTable). What only the
+// host's tables do (nothing new into a zone, NAT, the forward guard) is gone until they are back.
+// Fail closed where nsbox acts: a new member is refused while its zone's tables are missing,
+// `netzone show` says so, and `nsbox gc` puts them back.
 import { NsboxError } from "../../base/errors.ts";
 import type { Collector, Leftover } from "../gc-collector.ts";
 import { nftClient, zoneTableName, type NftClient } from "../net/nft.ts";

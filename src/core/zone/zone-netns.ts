@@ -1,6 +1,7 @@
 // A zone member's network namespace, made before the stage runs (DESIGN.md §2): a new netns (fd),
 // a veth with one end on the zone's bridge and the other born inside as eth0, the leased address,
-// a default route via the gateway (not in isolated zones), lo up, IPv6 off. The stage joins it
+// a default route via the gateway (not in isolated zones), lo up, IPv6 off, and the zone's egress
+// policy mirrored in its own nftables (zone.ts mirrorTable). The stage joins it
 // through the fd (HostWire.netns); when the sandbox ends the namespace dies and takes the veth
 // with it, and the stage unlinks the lease and the veth's record. The spec is not changed here:
 // planning already bound the zone's resolv.conf (zone-resolv.ts), so `plan` shows what runs.
@@ -11,7 +12,10 @@ import { NetRecorder, selfOwner } from "../net/net-record.ts";
 import { closeNetns, createNetns, withNetns } from "../sys/netns-window.ts";
 import type { NormalSpec } from "../../model/normalize.ts";
 import type { HostWire } from "../../native/wire.ts";
-import { bridgeName } from "./zone.ts";
+import { bridgeName, MEMBER_LINK, mirrorTable } from "./zone.ts";
+import { nftClient } from "../net/nft.ts";
+import { openLibnftables } from "../sys/libnftables.ts";
+import { tracePhase } from "../trace.ts";
 import { readZone, takeLease, zoneStore } from "./zone-store.ts";
 import { writeZoneResolv } from "./zone-resolv.ts";
 import { requireZoneFirewall } from "./zone-firewall.ts";
@@ -53,7 +57,7 @@ export function prepareZoneNetns(spec: NormalSpec): ZoneNetns {
     const rec = new NetRecorder(owner);
     rec.link(hostEnd);
     undo.push(() => rec.discard());
-    nl.createVeth(hostEnd, "eth0", fd);
+    nl.createVeth(hostEnd, MEMBER_LINK, fd);
     undo.push(() => {
       const n = openNetlink();
       try {
@@ -76,14 +80,19 @@ export function prepareZoneNetns(spec: NormalSpec): ZoneNetns {
       // ping(8) without CAP_NET_RAW (ICMP datagram sockets), as most distributions allow on the host.
       writeFileSync("/proc/sys/net/ipv4/ping_group_range", "0 2147483647");
     });
+    // The zone's egress policy inside the member too, before eth0 is up: the host's
+    // tables go with a flush of its ruleset, this one does not (zone.ts mirrorTable).
+    tracePhase("zone: member's namespace and veth");
+    nftClient(openLibnftables(), { nsFd: fd }).applyZoneTable(mirrorTable(zone));
+    tracePhase("zone: member's own table");
     const inner = openNetlinkIn(fd);
     let mac: string | undefined;
     try {
       inner.setUp("lo");
-      inner.addAddress("eth0", `${lease.address}/${zone.subnet.split("/")[1]}`);
-      inner.setUp("eth0");
-      if (zone.policy !== "isolated") inner.addRoute({ dst: "default", gateway: zone.gateway, dev: "eth0" });
-      mac = inner.getLink("eth0")?.mac;
+      inner.addAddress(MEMBER_LINK, `${lease.address}/${zone.subnet.split("/")[1]}`);
+      inner.setUp(MEMBER_LINK);
+      if (zone.policy !== "isolated") inner.addRoute({ dst: "default", gateway: zone.gateway, dev: MEMBER_LINK });
+      mac = inner.getLink(MEMBER_LINK)?.mac;
     } finally {
       inner.close();
     }

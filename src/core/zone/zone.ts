@@ -168,7 +168,101 @@ export function buildZone(input: ZoneInput, host: HostView): Zone {
     if (!/^[1-9][0-9]{0,4}$/.test(p) || Number(p) > 65535) throw new UsageError(`--allow-host ${p}: not a port (1-65535)`);
     return Number(p);
   }))];
-  return { version: 1, name, policy, subnet, gateway: gatewayOf(subnet), lan, ...(uplink ? { uplink } : {}), dns, allowHost, peers: input.peers ?? false, ipv6: "disabled" };
+  // Loopback aside: a member's 127.x is its own.
+  const hostAddresses = [...new Set(host.addresses.map((a) => parseCidr(a).address).filter((a) => a.family === 4 && !a.text.startsWith("127.")).map((a) => a.text))];
+  return { version: 1, name, policy, subnet, gateway: gatewayOf(subnet), lan, hostAddresses, ...(uplink ? { uplink } : {}), dns, allowHost, peers: input.peers ?? false, ipv6: "disabled" };
+}
+
+/** A rule about a member's packet, before it says where the packet is seen (ZoneView). */
+type MemberRule = Omit<ZoneRule, "iifname">;
+
+/**
+ * Where the zone's policy meets a member's packets. On the host they arrive from the zone's
+ * bridge; inside the member (the mirror) they leave by eth0, and the host's routing is unknown.
+ */
+interface ZoneView {
+  /** Marks a rule as about a member's packet. */
+  member(r: MemberRule): ZoneRule;
+  /** How an internet zone's accepted traffic must leave: the host names the uplink. */
+  internetExit: Omit<MemberRule, "verdict">;
+}
+
+/** The interface a member's end of its veth has inside its namespace (zone-netns.ts). */
+export const MEMBER_LINK = "eth0";
+
+/** The first rules for a member's packet in every chain: no IPv6, only its own subnet, replies. */
+function memberHead(z: Zone, v: ZoneView): ZoneRule[] {
+  return [
+    v.member({ nfproto: "ipv6", verdict: "drop" }),
+    // A member that gives itself another address (real root with CAP_NET_ADMIN or CAP_NET_RAW)
+    // is dropped: masqueraded out, a spoofed LAN source would have the answer forwarded onto
+    // the LAN. First, so no conntrack entry of another network is ever matched from the zone.
+    v.member({ saddrNot: z.subnet, verdict: "drop" }),
+    v.member({ ct: ["established", "related"], verdict: "accept" }),
+  ];
+}
+
+/** Port 53 of the zone's --dns servers, whatever the policy (they may sit on the LAN). */
+function dnsRules(z: Zone, v: ZoneView, verdict: ZoneRule["verdict"] = "accept"): ZoneRule[] {
+  if (z.policy === "isolated") return [];
+  return z.dns.flatMap((d) => (["udp", "tcp"] as const).map((proto) => v.member({ daddr: d, proto, dport: 53, verdict })));
+}
+
+/** What a member may send beyond the host (the host's forward hook). */
+function beyondRules(z: Zone, v: ZoneView): ZoneRule[] {
+  const rules = [...memberHead(z, v), v.member({ ct: ["invalid"], verdict: "drop" }), ...dnsRules(z, v)];
+  rules.push(...perFamily(NEVER_FORWARDED, (set) => v.member({ daddr: set, verdict: "drop" })));
+  if (z.policy === "internet") {
+    rules.push(...perFamily(z.lan, (set) => v.member({ daddr: set, verdict: "drop" })));
+    rules.push(v.member({ ...v.internetExit, verdict: "accept" }));
+  } else if (z.policy === "lan") {
+    rules.push(...perFamily(lanReached(z), (set) => v.member({ daddr: set, verdict: "accept" })));
+  }
+  rules.push(v.member({ verdict: "drop" }));
+  return rules;
+}
+
+/** One rule per address family present in `nets`, each matching them as one set. */
+function perFamily(nets: readonly string[], rule: (set: readonly string[]) => ZoneRule): ZoneRule[] {
+  return [nets.filter((n) => !n.includes(":")), nets.filter((n) => n.includes(":"))].filter((set) => set.length > 0).map(rule);
+}
+
+/** The LAN a lan zone reaches: its prefixes but loopback and link-local. */
+const lanReached = (z: Zone) => z.lan.filter((n) => !NEVER_FORWARDED.includes(n));
+
+/** Where packets into a member are seen: the host's view names what only it can match. */
+interface IntoMemberView {
+  /** Marks a rule as about a packet into a member. */
+  into(r: MemberRule): ZoneRule;
+  /** The host itself, whose own packets the host's table never sees (they skip its forward hook). */
+  fromHost: ZoneRule[];
+  /** Another member of the zone (--peers). */
+  peer: ZoneRule;
+}
+
+/** What may enter a member from outside: replies, the host itself, its peers; nothing new else. */
+function intoMemberRules(z: Zone, v: IntoMemberView): ZoneRule[] {
+  return [
+    v.into({ nfproto: "ipv6", verdict: "drop" }),
+    // Replies to what a member started.
+    v.into({ ct: ["established", "related"], verdict: "accept" }),
+    ...v.fromHost,
+    // --peers: member to member (bridged frames reach the host's hook only with br_netfilter,
+    // which names the bridge as both interfaces; routed through the gateway, they do too).
+    ...(z.peers ? [v.peer] : []),
+    // Nothing new enters a zone from outside it: not from the LAN, the internet or another zone.
+    v.into({ verdict: "drop" }),
+  ];
+}
+
+/** What a member may send to the host itself (the host's input hook). */
+function toHostRules(z: Zone, v: ZoneView): ZoneRule[] {
+  return [
+    ...memberHead(z, v),
+    ...dnsRules(z, v),
+    ...z.allowHost.flatMap((p) => (["tcp", "udp"] as const).map((proto) => v.member({ proto, dport: p, verdict: "accept" as const }))),
+    v.member({ verdict: "drop" }),
+  ];
 }
 
 /**
@@ -182,56 +276,57 @@ export function buildZone(input: ZoneInput, host: HostView): Zone {
  */
 export function zoneTable(z: Zone): ZoneTable {
   const br = bridgeName(z.name);
-  const fromZone = (r: Omit<ZoneRule, "iifname">): ZoneRule => ({ iifname: br, ...r });
-  const noIpv6 = fromZone({ nfproto: "ipv6", verdict: "drop" });
-  const forward: ZoneRule[] = [
-    noIpv6,
-    { oifname: br, nfproto: "ipv6", verdict: "drop" },
-    // Replies to what a member started.
-    { oifname: br, ct: ["established", "related"], verdict: "accept" },
-    // --peers: member to member (bridged frames reach this hook only with br_netfilter, which
-    // names the bridge as both interfaces; routed through the gateway, they do too).
-    ...(z.peers ? [{ iifname: br, oifname: br, verdict: "accept" as const }] : []),
-    // Nothing new enters a zone from outside it: not from the LAN, the internet or another zone.
-    { oifname: br, verdict: "drop" },
-    // A member that gives itself another address (real root with CAP_NET_ADMIN or CAP_NET_RAW)
-    // is dropped: masqueraded out, a spoofed LAN source would have the answer forwarded onto
-    // the LAN. First, so no conntrack entry of another network is ever matched from the zone.
-    fromZone({ saddrNot: z.subnet, verdict: "drop" }),
-    fromZone({ ct: ["established", "related"], verdict: "accept" }),
-    fromZone({ ct: ["invalid"], verdict: "drop" }),
-  ];
-  const postrouting: ZoneRule[] = [];
-  // The zone's --dns servers answer on port 53 whatever the policy (they may sit on the LAN).
-  const dns = (extra: Partial<ZoneRule> = {}) =>
-    z.dns.flatMap((d) => (["udp", "tcp"] as const).map((proto) => fromZone({ daddr: d, proto, dport: 53, verdict: "accept", ...extra })));
-  if (z.policy !== "isolated") forward.push(...dns());
-  forward.push(...NEVER_FORWARDED.map((n) => fromZone({ daddr: n, verdict: "drop" })));
-  if (z.policy === "internet") {
-    forward.push(...z.lan.map((n) => fromZone({ daddr: n, verdict: "drop" })));
-    forward.push(fromZone({ oifname: z.uplink!, verdict: "accept" }));
-    postrouting.push(fromZone({ oifname: z.uplink!, verdict: "masquerade" }));
-  } else if (z.policy === "lan") {
-    const lan = z.lan.filter((n) => !NEVER_FORWARDED.includes(n));
-    forward.push(...lan.map((n) => fromZone({ daddr: n, verdict: "accept" })));
-    // The LAN has no route back to a zone's subnet: members appear as the host, on the LAN only.
-    postrouting.push(...lan.filter((n) => !n.includes(":")).map((n) => fromZone({ daddr: n, verdict: "masquerade" })));
-  }
-  forward.push(fromZone({ verdict: "drop" }));
-  const input: ZoneRule[] = [
-    noIpv6,
-    fromZone({ saddrNot: z.subnet, verdict: "drop" }),
-    fromZone({ ct: ["established", "related"], verdict: "accept" }),
-    ...(z.policy !== "isolated" ? dns() : []),
-    ...z.allowHost.flatMap((p) => (["tcp", "udp"] as const).map((proto) => fromZone({ proto, dport: p, verdict: "accept" as const }))),
-    fromZone({ verdict: "drop" }),
-  ];
+  const v: ZoneView = { member: (r) => ({ iifname: br, ...r }), internetExit: { oifname: z.uplink! } };
+  const into: IntoMemberView = { into: (r) => ({ oifname: br, ...r }), fromHost: [], peer: { iifname: br, oifname: br, verdict: "accept" } };
+  const forward: ZoneRule[] = [...intoMemberRules(z, into), ...beyondRules(z, v)];
+  // Answers of servers the host does not route back to the zone: out of the uplink, to the LAN,
+  // and to the --dns servers wherever they sit (a resolver behind another interface than the
+  // uplink would otherwise see the zone's own address, which it has no route back to).
+  const postrouting: ZoneRule[] = [...dnsRules(z, v, "masquerade")];
+  if (z.policy === "internet") postrouting.push(v.member({ oifname: z.uplink!, verdict: "masquerade" }));
+  // The LAN has no route back to a zone's subnet: members appear as the host, on the LAN only.
+  if (z.policy === "lan") postrouting.push(...perFamily(lanReached(z).filter((n) => !n.includes(":")), (set) => v.member({ daddr: set, verdict: "masquerade" })));
   const chains: ZoneChain[] = [
     { name: "forward", base: { type: "filter", hook: "forward", priority: 0, policy: "accept" }, rules: forward },
-    { name: "input", base: { type: "filter", hook: "input", priority: 0, policy: "accept" }, rules: input },
+    { name: "input", base: { type: "filter", hook: "input", priority: 0, policy: "accept" }, rules: toHostRules(z, v) },
   ];
   if (postrouting.length) chains.push({ name: "postrouting", base: { type: "nat", hook: "postrouting", priority: 100 }, rules: postrouting });
   return { zone: z.name, chains };
+}
+
+/**
+ * The zone's policy again, inside one member's own network namespace, on what passes its eth0:
+ * a host that flushes its ruleset (nftables.service does on every start and reload) cannot
+ * touch it, so a running member stays closed until `nsbox gc` puts the host's tables back. The
+ * same rules as the host's (intoMemberRules, beyondRules, toHostRules). Out, split where the
+ * host's hooks split them: to the gateway or an address the host had at create is to the host;
+ * the zone's own subnet is the bridge's business (ports isolated unless --peers); the rest is
+ * beyond. In: the host's own packets come from those addresses. The NAT and the forward guard
+ * stay on the host alone. Removable by whoever holds CAP_NET_ADMIN over the member's namespace,
+ * which the host's user namespace owns (nsbox makes it as root, zone-netns.ts): the host's root,
+ * and a payload run as real root (--share user) that keeps CAP_NET_ADMIN; not a payload in a
+ * user namespace of its own, whatever it keeps.
+ */
+export function mirrorTable(z: Zone): ZoneTable {
+  const v: ZoneView = { member: (r) => r, internetExit: {} };
+  const out = (r: MemberRule): ZoneRule => ({ oifname: MEMBER_LINK, ...r });
+  const host = [z.gateway, ...(z.hostAddresses ?? [])];
+  const into = (r: MemberRule): ZoneRule => ({ iifname: MEMBER_LINK, ...r });
+  const input = intoMemberRules(z, { into, fromHost: [into({ saddr: host, verdict: "accept" })], peer: into({ saddr: z.subnet, verdict: "accept" }) });
+  const output: ZoneRule[] = [
+    out({ daddr: host, verdict: { jump: "to_host" } }),
+    out({ daddr: z.subnet, verdict: z.peers ? "accept" : "drop" }),
+    out({ verdict: { jump: "beyond" } }),
+  ];
+  return {
+    zone: z.name,
+    chains: [
+      { name: "input", base: { type: "filter", hook: "input", priority: 0, policy: "accept" }, rules: input },
+      { name: "output", base: { type: "filter", hook: "output", priority: 0, policy: "accept" }, rules: output },
+      { name: "to_host", rules: toHostRules(z, v) },
+      { name: "beyond", rules: beyondRules(z, v) },
+    ],
+  };
 }
 
 /** `show`: the zone as lines of text. */

@@ -200,6 +200,22 @@ static int same_stat(char **at, char *end, const struct stat *st, int mode)
 	return 1;
 }
 
+/* UID MODE of path's lstat equal the next tokens: a directory on a bind's way still lets no one
+ * but root and the caller rename names in it (core/bind-sources.ts), as when nsbox kept the entry. */
+static int same_owner(char **at, char *end, const char *path)
+{
+	struct stat st;
+	char b[24];
+
+	if (lstat(path, &st) < 0)
+		return 0;
+	snprintf(b, sizeof b, "%llu", (unsigned long long)st.st_uid);
+	if (!is(next(at, end), b))
+		return 0;
+	snprintf(b, sizeof b, "%llu", (unsigned long long)st.st_mode);
+	return is(next(at, end), b);
+}
+
 static const char *file_type(const char *path)
 {
 	struct stat st;
@@ -216,6 +232,7 @@ static const char *check_header(char **at, char *end, const struct stat *self, c
 	struct stat st;
 	unsigned deps = 0;
 	char *t, *path;
+	int same;
 
 	if (!is(next(at, end), "stage") || !same_stat(at, end, self, 0))
 		return "the stage is not the file the entry was written for";
@@ -224,10 +241,16 @@ static const char *check_header(char **at, char *end, const struct stat *self, c
 	if (uname(&u) < 0 || !is(next(at, end), "kernel") || !is(next(at, end), u.release) ||
 	    !is(next(at, end), u.version))
 		return "another kernel";
-	while ((t = next(at, end)) && (is(t, "dep") || is(t, "dep-type"))) {
+	while ((t = next(at, end)) && (is(t, "dep") || is(t, "dep-type") || is(t, "dep-owner"))) {
 		if (++deps > FRONT_MAX_DEPS || !(path = next(at, end)))
 			return "bad dependencies";
-		if (is(t, "dep") ? lstat(path, &st) < 0 || !same_stat(at, end, &st, 1) : !is(next(at, end), file_type(path)))
+		if (is(t, "dep"))
+			same = lstat(path, &st) == 0 && same_stat(at, end, &st, 1);
+		else if (is(t, "dep-owner"))
+			same = same_owner(at, end, path);
+		else
+			same = is(next(at, end), file_type(path));
+		if (!same)
 			return missf("%.250s changed", path);
 	}
 	if (!is(t, "state") || !is(next(at, end), f.root))
@@ -283,15 +306,15 @@ static size_t read_entry(const char *hex, uid_t uid, const char **why)
 	return got;
 }
 
-/* "nsbox-front" "2" "sum" HEX, and HEX the sha256 of every byte after it. */
+/* "nsbox-front" "3" "sum" HEX, and HEX the sha256 of every byte after it. */
 static const char *check_sum(char **at, char *end)
 {
 	char hex[65], *sum;
 	struct sha256 c;
 
-	if (!is(next(at, end), "nsbox-front") || !is(next(at, end), "2") || !is(next(at, end), "sum") ||
+	if (!is(next(at, end), "nsbox-front") || !is(next(at, end), "3") || !is(next(at, end), "sum") ||
 	    !(sum = next(at, end)))
-		return "not a front entry of format 2";
+		return "not a front entry of format 3";
 	sha256_init(&c);
 	sha256_update(&c, *at, (size_t)(end - *at));
 	sha256_hex(&c, hex);

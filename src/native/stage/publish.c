@@ -66,7 +66,7 @@ static struct {
 	int starved; /* out of fds or memory: stop accepting until a connection ends or 100 ms pass */
 	struct listener listeners[WIRE_MAX_PUBLISH];
 	int pool[PIPE_POOL][2];
-	struct pollfd pfd[1 + WIRE_MAX_PUBLISH + 2 * PUBLISH_MAX_CONN];
+	struct pollfd pfd[2 + WIRE_MAX_PUBLISH + 2 * PUBLISH_MAX_CONN];
 	struct conn conns[PUBLISH_MAX_CONN];
 } fwd;
 
@@ -360,12 +360,14 @@ static void poll_conn(const struct conn *c, struct pollfd *p)
 
 static void serve(int pidfd)
 {
-	unsigned i, first = 1 + n_listeners;
+	unsigned i, first = 2 + n_listeners;
 	int r;
 	for (;;) {
 		fwd.pfd[0] = (struct pollfd){pidfd, POLLIN, 0};
+		/* The sandbox's output log, when it has one (output-log.c); -1 is skipped by poll. */
+		fwd.pfd[1] = (struct pollfd){output_log_fd(), POLLIN, 0};
 		for (i = 0; i < n_listeners; i++)
-			fwd.pfd[1 + i] = (struct pollfd){fwd.n_conns < fwd.max_conns && !fwd.starved ? fwd.listeners[i].fd : -1, POLLIN, 0};
+			fwd.pfd[2 + i] = (struct pollfd){fwd.n_conns < fwd.max_conns && !fwd.starved ? fwd.listeners[i].fd : -1, POLLIN, 0};
 		for (i = 0; i < fwd.n_conns; i++)
 			poll_conn(&fwd.conns[i], &fwd.pfd[first + 2 * i]);
 		/* EINTR: a forwarded signal; the pidfd says when the sandbox is over. Starved, the
@@ -378,6 +380,8 @@ static void serve(int pidfd)
 				continue;
 			die(EXIT_SETUP, "publish", errno, "poll");
 		}
+		if (fwd.pfd[1].revents)
+			output_log_pump();
 		if (fwd.pfd[0].revents)
 			return;
 		/* Backwards: closing swaps the last connection into the slot, already handled. */
@@ -388,7 +392,7 @@ static void serve(int pidfd)
 				close_conn(i, r < 0);
 		}
 		for (i = 0; i < n_listeners; i++)
-			if (fwd.pfd[1 + i].revents)
+			if (fwd.pfd[2 + i].revents)
 				accept_from(&fwd.listeners[i]);
 	}
 }

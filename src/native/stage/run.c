@@ -38,6 +38,7 @@ static _Noreturn void child(const struct spec *s, int err[2], int sync[2], int p
 	persist_close();
 	publish_close();
 	on_exit_close();
+	output_log_child();
 	/* Killing the supervisor, even with SIGKILL, kills the whole sandbox. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		die(EXIT_SETUP, "lifeline", errno, "PR_SET_PDEATHSIG");
@@ -100,6 +101,8 @@ static void check_fds(const struct spec *s)
 	for (i = 0; i < s->n_publish; i++)
 		if (fcntl((int)s->publish[i].fd, F_GETFD) < 0)
 			die(EXIT_SETUP, "publish", errno, "%u", s->publish[i].fd);
+	if (s->log_name && fcntl((int)s->log_dir, F_GETFD) < 0)
+		die(EXIT_SETUP, "log", errno, "%u", s->log_dir);
 }
 
 /* The supervisor: everything before the clone, then the id maps, then supervising. */
@@ -118,6 +121,7 @@ _Noreturn void stage_run(struct spec *s, char *buf, size_t cap)
 	report_at_exit(supervisor_finish);
 	check_fds(s);
 	publish_open(s);
+	output_log_open(s);
 	/* If the caller left SIGCHLD ignored, children would be reaped for us and the exit
 	 * status lost (wait(2) NOTES). */
 	dfl.sa_handler = SIG_DFL;
@@ -151,6 +155,7 @@ _Noreturn void stage_run(struct spec *s, char *buf, size_t cap)
 	report_kill_on_die(pid);
 	publish_hold(pid, (s->clone_flags & CLONE_NEWUSER) != 0);
 	idmap_close(s);
+	output_log_release();
 	close(err[1]);
 	close(sync[0]);
 	/* Into the v1 cgroups while the child still waits: it never runs outside its limits. */

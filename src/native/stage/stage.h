@@ -118,6 +118,19 @@ void publish_hold(pid_t child, int new_user);
 void publish_serve(void);
 int publish_pending(void);
 
+/* output-log.c: the payload's stdout and stderr through a pipe into a capped, rotated log
+ * written by the supervisor: opened before the clone, the pipe given to the child, the write end
+ * closed in the supervisor after the clone, then pumped while the sandbox runs (by publish.c's
+ * loop when it serves, else by output_log_serve) and drained once the child is over. */
+void output_log_open(const struct spec *s);
+void output_log_child(void);
+void output_log_release(void);
+int output_log_pending(void);
+int output_log_fd(void);
+int output_log_pump(void);
+void output_log_serve(pid_t child);
+void output_log_drain(void);
+
 /* on-exit.c: on-exit-unlink and on-exit-rmdir. */
 void on_exit_init(const struct spec *s);
 void on_exit_close(void);

@@ -110,12 +110,13 @@ _Noreturn void supervisor_wait(pid_t child, int error_r, int persist)
 		stage_give_back();
 		persist_bind(child); /* binds, then kills the child; dies on failure */
 	} else {
-		/* A publishing supervisor serves from now on: no grace before it starts. */
-		if (publish_pending())
+		/* A publishing or logging supervisor serves from now on: no grace before it starts. */
+		if (publish_pending() || output_log_pending())
 			stage_give_back();
 		else
 			give_back_unless_over(child);
-		publish_serve(); /* forwards until the child exits (nothing to do without publish) */
+		publish_serve(); /* forwards (and logs) until the child exits (nothing to do without publish) */
+		output_log_serve(child); /* logs until the child exits, then drains (nothing to do without log) */
 	}
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR)

@@ -106,13 +106,31 @@ static int check_pass_fds(const struct spec *s, struct wire_error *e)
 	return 0;
 }
 
+/* The role fd has that reaches the payload or the joins (keep-fd, pass-fd, ns-fd), for "fd N is
+ * both ... and ROLE"; NULL when it has none. */
+static const char *payload_fd_role(const struct spec *s, uint32_t fd)
+{
+	unsigned k;
+	for (k = 0; k < s->n_keep_fd; k++)
+		if (s->keep_fd[k] == fd)
+			return "a keep-fd";
+	for (k = 0; k < s->n_pass_fd; k++)
+		if (s->pass_fd[k] == fd)
+			return "a pass-fd";
+	for (k = 0; k < s->n_ns_fd; k++)
+		if (s->ns_fd[k] == fd)
+			return "an ns-fd";
+	return NULL;
+}
+
 /* A publish fd is a host listener only the supervisor holds (publish.c): the payload must never
  * get it too, so it is in no other fd role. It forwards into the sandbox's own network namespace
  * and needs a payload whose end ends it. */
 static int check_publish(const struct spec *s, struct wire_error *e)
 {
 	const unsigned at = s->op_at[OP_PUBLISH];
-	unsigned i, k;
+	const char *role;
+	unsigned i;
 	if (!s->n_publish)
 		return 0;
 	if (s->persist)
@@ -120,18 +138,29 @@ static int check_publish(const struct spec *s, struct wire_error *e)
 	if (!(s->clone_flags & CLONE_NEWNET) && !s->join[NS_NET])
 		return wire_fail(e, at, "publish requires a network namespace of the sandbox's own "
 				 "(CLONE_NEWNET in clone, or join net)");
-	for (i = 0; i < s->n_publish; i++) {
-		uint32_t fd = s->publish[i].fd;
-		for (k = 0; k < s->n_keep_fd; k++)
-			if (s->keep_fd[k] == fd)
-				return wire_fail(e, at, "fd %u is both a publish fd and a keep-fd", fd);
-		for (k = 0; k < s->n_pass_fd; k++)
-			if (s->pass_fd[k] == fd)
-				return wire_fail(e, at, "fd %u is both a publish fd and a pass-fd", fd);
-		for (k = 0; k < s->n_ns_fd; k++)
-			if (s->ns_fd[k] == fd)
-				return wire_fail(e, at, "fd %u is both a publish fd and an ns-fd", fd);
-	}
+	for (i = 0; i < s->n_publish; i++)
+		if ((role = payload_fd_role(s, s->publish[i].fd)))
+			return wire_fail(e, at, "fd %u is both a publish fd and %s", s->publish[i].fd, role);
+	return 0;
+}
+
+/* The log's directory fd is the supervisor's alone (output-log.c), in no other fd role; the
+ * log is the payload's output, so there must be a payload. */
+static int check_log(const struct spec *s, struct wire_error *e)
+{
+	const unsigned at = s->op_at[OP_LOG];
+	const uint32_t fd = s->log_dir;
+	const char *role;
+	unsigned k;
+	if (!s->log_name)
+		return 0;
+	if (s->persist)
+		return wire_fail(e, at, "log needs a payload: it cannot be combined with persist");
+	if ((role = payload_fd_role(s, fd)))
+		return wire_fail(e, at, "fd %u is both the log's directory and %s", fd, role);
+	for (k = 0; k < s->n_publish; k++)
+		if (s->publish[k].fd == fd)
+			return wire_fail(e, at, "fd %u is both the log's directory and a publish fd", fd);
 	return 0;
 }
 
@@ -213,7 +242,7 @@ int wire_check(struct spec *s, struct wire_error *e)
 			if (s->keep_fd[k] == s->ns_fd[i])
 				return wire_fail(e, at[OP_NS_FD], "fd %u is both an ns-fd and a keep-fd", s->ns_fd[i]);
 
-	if (check_pass_fds(s, e) || check_publish(s, e))
+	if (check_pass_fds(s, e) || check_publish(s, e) || check_log(s, e))
 		return -1;
 
 	for (i = 0; i < NS_COUNT; i++)

@@ -35,6 +35,7 @@ static const struct {
 	[OP_ON_EXIT_RMDIR] = {"on-exit-rmdir", 1, WIRE_MAX_ON_EXIT},
 	[OP_BIND_IDMAP] = {"bind-idmap", 5, WIRE_MAX_BIND_IDMAP},
 	[OP_PUBLISH] = {"publish", 2, WIRE_MAX_PUBLISH},
+	[OP_LOG] = {"log", 3, 1},
 };
 
 struct cursor {
@@ -345,6 +346,20 @@ static int parse_record(struct spec *s, enum op op, struct tok *a, unsigned at, 
 				return wire_fail(e, a[0].idx, "duplicate publish fd %u", p->fd);
 		p->port = (uint16_t)port;
 		s->n_publish++;
+		return 0;
+	}
+	case OP_LOG: {
+		uint64_t max;
+		if (arg_fd(&a[0], "log", &s->log_dir, e) ||
+		    arg_word(&a[1], WIRE_MAX_LOG_NAME, "log name", e) ||
+		    arg_num(&a[2], UINT64_MAX >> 2, &max, e))
+			return -1;
+		if (!strcmp(a[1].p, ".") || !strcmp(a[1].p, ".."))
+			return wire_fail(e, a[1].idx, "log name must be a file name, not '%s'", a[1].p);
+		if (max < WIRE_MIN_LOG_MAX)
+			return wire_fail(e, a[2].idx, "log max must be at least %u bytes", WIRE_MIN_LOG_MAX);
+		s->log_name = a[1].p;
+		s->log_max = max;
 		return 0;
 	}
 	case OP_ARGV:

@@ -32,6 +32,8 @@
 #define WIRE_MAX_SYSCTL_VALUE 64u
 #define WIRE_MAX_BIND_IDMAP 64u     /* bind-idmap records, uid and gid lines of all binds */
 #define WIRE_MAX_PUBLISH 16u        /* host listeners the supervisor forwards (publish.c) */
+#define WIRE_MAX_LOG_NAME 200u      /* log NAME: NAME.1 and NAME.new stay names (log-file.h) */
+#define WIRE_MIN_LOG_MAX 4096u      /* log MAX: bytes of one generation */
 
 enum ns_kind { NS_USER, NS_MNT, NS_PID, NS_NET, NS_UTS, NS_IPC, NS_CGROUP, NS_TIME, NS_COUNT };
 struct ns_kind_info {
@@ -109,7 +111,7 @@ enum op {
 	OP_HOSTNAME, OP_LO_UP, OP_SYSCTL, OP_UID, OP_GID, OP_CWD, OP_ENV, OP_ENV_PID, OP_KEEP_FD,
 	OP_PASS_FD, OP_INIT, OP_NEW_SESSION, OP_DIE_WITH_PARENT, OP_NO_NEW_PRIVS, OP_CAPS, OP_RLIMIT,
 	OP_SECCOMP, OP_CGROUP, OP_CGROUP_JOIN, OP_WATCH, OP_ARGV, OP_PERSIST, OP_PERSIST_LINK,
-	OP_ON_EXIT_UNLINK, OP_ON_EXIT_RMDIR, OP_BIND_IDMAP, OP_PUBLISH, OP_COUNT
+	OP_ON_EXIT_UNLINK, OP_ON_EXIT_RMDIR, OP_BIND_IDMAP, OP_PUBLISH, OP_LOG, OP_COUNT
 };
 
 /* Field order: the scalars and counts first, then the arrays from small to large. The arrays
@@ -137,6 +139,9 @@ struct spec {
 	size_t seccomp_len;                      /* bytes, a multiple of 8 */
 	const char *cgroup;
 	const char *persist;                     /* persist mode: DIR; NULL = run argv */
+	const char *log_name;                    /* log: NAME in the directory log_dir; NULL = none */
+	uint32_t log_dir;
+	uint64_t log_max;                        /* log: bytes of one generation (output-log.c) */
 	unsigned op_at[OP_COUNT];
 	unsigned end_at;
 	uint32_t ns_fd[WIRE_MAX_NS_FD];

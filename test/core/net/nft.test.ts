@@ -108,6 +108,16 @@ describe("renderZoneTable", () => {
     expect(renderRule({ saddr: "FD00::1/128", verdict: "drop" })).toBe("ip6 saddr fd00::1 drop");
   });
 
+  test("several addresses of one family: an anonymous set, each validated; none, or both families, refused", () => {
+    expect(renderRule({ daddr: ["10.0.0.0/8", "10.0.2.15/32", "192.168.1.0/24"], verdict: "drop" })).toBe("ip daddr { 10.0.0.0/8, 10.0.2.15, 192.168.1.0/24 } drop");
+    expect(renderRule({ iifname: "eth0", saddr: ["10.87.0.1"], verdict: "accept" })).toBe('iifname "eth0" ip saddr 10.87.0.1 accept');
+    expect(() => renderRule({ daddr: ["10.0.0.0/8", "fc00::/7"], verdict: "drop" })).toThrow("mixes IPv4 and IPv6");
+    expect(() => renderRule({ daddr: [], verdict: "drop" })).toThrow("an empty list");
+    expect(() => renderRule({ daddr: ["10.0.0.1", "example.com"], verdict: "drop" })).toThrow(UsageError);
+    expect(() => renderRule({ daddr: ["10.0.0.1 } drop; flush ruleset; {"], verdict: "drop" })).toThrow(UsageError);
+    expect(() => renderRule({ nfproto: "ipv6", daddr: ["10.0.0.1", "10.0.0.2"], verdict: "drop" })).toThrow(UsageError);
+  });
+
   test("a family match: meta nfproto, before any address, which must agree with it", () => {
     expect(renderRule({ iifname: "nz-z", nfproto: "ipv6", verdict: "drop" })).toBe('iifname "nz-z" meta nfproto ipv6 drop');
     expect(renderRule({ nfproto: "ipv4", daddr: "10.0.0.0/8", verdict: "accept" })).toBe("meta nfproto ipv4 ip daddr 10.0.0.0/8 accept");

@@ -101,7 +101,10 @@ async function spoof() {
     const victim = await datagramSink(lan.enter, "0.0.0.0", 7008, procs);
     // Then an honest datagram from the lease, answered: the echo server answers in order, so the
     // spoofed datagram's answer, if any, left the internet peer before this one's came back.
+    // Real root owns the member's network namespace: it removes the zone's table there first
+    // (zone.ts mirrorTable), so what is tested is the host's own table.
     const send = [
+      "/usr/sbin/nft flush ruleset",
       "LEASE=$(ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1)",
       `ip addr add ${LAN}/32 dev eth0`,
       `python3 -c "import socket;s=socket.socket(2,2);s.bind(('${LAN}',7008));s.sendto(b'spoofed',('${INTERNET}',${PORT}));t=socket.socket(2,2);t.bind(('$LEASE',0));t.settimeout(5);t.sendto(b'honest',('${INTERNET}',${PORT}));print(t.recvfrom(64)[0].decode())"`,
@@ -142,6 +145,97 @@ async function flush() {
       restored: { web: restored.web.reach, lab: restored.lab.reach },
       zones: existsSync("/run/nsbox/zones") ? readdirSync("/run/nsbox/zones").sort() : [],
     };
+  } finally {
+    await cleanup(procs, [inet, lan], ["web", "lab"]);
+  }
+}
+
+/**
+ * A member that says "ready", then waits for a line on stdin: it tries to flush its own ruleset,
+ * sends the datagram `tag` to port 7010 of the LAN and the internet peer, and probes `targets`
+ * (their services on PORT).
+ */
+async function waitingMember(zone: string, tag: string, extra: string[], targets: string[], procs: Bun.Subprocess[]) {
+  const script = [
+    "echo ready; read go",
+    "/usr/sbin/nft flush ruleset 2>/dev/null; echo flush=$?",
+    // A datagram its own table drops fails with EPERM there; the next one still goes.
+    `for a in ${LAN} ${INTERNET}; do python3 -c "import socket,sys;socket.socket(2,2).sendto(b'${tag}',(sys.argv[1],7010))" $a 2>/dev/null; done`,
+    `exec python3 ${INSIDE}/probe.py ${PORT} ${targets.join(" ")}`,
+  ].join("; ");
+  const p = Bun.spawn([NSBOX, "run", "--zone", zone, ...BIND_FIXTURES, ...extra, "--", "sh", "-c", script], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+  procs.push(p);
+  const reader = p.stdout.getReader();
+  const { value } = await reader.read();
+  if (!value || new TextDecoder().decode(value) !== "ready\n") throw new Error(`member ${tag} did not start: ${await new Response(p.stderr).text()}`);
+  return {
+    async go() {
+      p.stdin.write("go\n");
+      p.stdin.end();
+      let out = "";
+      for (let r = await reader.read(); !r.done; r = await reader.read()) out += new TextDecoder().decode(r.value);
+      const code = await p.exited;
+      const [flush, reach] = out.trim().split("\n");
+      return { code, flush, reach: JSON.parse(reach ?? "{}") };
+    },
+  };
+}
+
+/**
+ * The host's ruleset flushed while members run: each member's own copy of its zone's policy (a
+ * table in its network namespace, which a flush of the host's cannot reach) keeps it closed. An
+ * internet member reaches neither the LAN peer nor the host's LAN address; a lan member neither
+ * the internet peer, the host's LAN address nor the other zone's member. Each still reaches what
+ * its zone allows, and the host its members, which shows the flushed host forwards. The payload
+ * cannot flush its own table, not even with CAP_NET_ADMIN in its own user namespace (the
+ * member's network namespace belongs to the host's); real root (--share user) with
+ * CAP_NET_ADMIN can, and then reaches the LAN.
+ */
+async function mirror() {
+  const procs: Bun.Subprocess[] = [];
+  const { inet, lan } = await world(procs);
+  try {
+    const created = ["web --policy internet", "lab --policy lan"].map((a) => nsbox(["netzone", "create", ...a.split(" ")]).code);
+    const lanSink = await datagramSink(lan.enter, "0.0.0.0", 7010, procs);
+    const inetSink = await datagramSink(inet.enter, INTERNET, 7010, procs);
+    // A member of the internet zone serving on PORT: "another zone's member" to the lan member.
+    procs.push(await listen([NSBOX, "run", "--zone", "web", ...BIND_FIXTURES, "--"], "member"));
+    const server = readdirSync("/run/nsbox/zones/web.leases")[0]!;
+    const members = {
+      web: await waitingMember("web", "web", [], [HOST_LAN], procs),
+      lab: await waitingMember("lab", "lab", [], [HOST_LAN, server], procs),
+      webCap: await waitingMember("web", "webCap", ["--cap-add", "CAP_NET_ADMIN"], [HOST_LAN], procs),
+      webRoot: await waitingMember("web", "webRoot", ["--share", "user", "--cap-add", "CAP_NET_ADMIN"], [], procs),
+    };
+    must(["nft", "flush", "ruleset"]);
+    const flushed = must(["nft", "list", "ruleset"]).trim();
+    const hostToMember = JSON.parse(must(["python3", PROBE, PORT, server]))[server];
+    const after: Record<string, unknown> = {};
+    for (const [name, m] of Object.entries(members)) after[name] = await m.go();
+    must(["python3", "-c", `import socket;s=socket.socket(2,2);[s.sendto(b'control',(a,7010)) for a in ('${LAN}','${INTERNET}')]`]);
+    return { created, flushed, server, hostToMember, after, lanReceived: (await lanSink.upTo("control")).sort(), internetReceived: (await inetSink.upTo("control")).sort() };
+  } finally {
+    await cleanup(procs, [inet, lan], ["web", "lab"]);
+  }
+}
+
+/**
+ * --dns servers the host reaches through another interface than the zone's way out: a resolver
+ * on the LAN for an internet zone, one on the internet for a lan zone. Neither peer has a route
+ * back to the zone's subnet, so answers come only if the host masquerades the queries.
+ */
+async function dnsElsewhere() {
+  const procs: Bun.Subprocess[] = [];
+  const { inet, lan } = await world(procs);
+  try {
+    const created = ["web --policy internet --dns " + LAN, "lab --policy lan --dns " + INTERNET].map((a) => nsbox(["netzone", "create", ...a.split(" ")]).code);
+    procs.push(await listen(lan.enter, "lan-dns", undefined, "53"));
+    procs.push(await listen(inet.enter, "internet-dns", INTERNET, "53"));
+    const web = probe("web", [LAN], [], "", "53");
+    const lab = probe("lab", [INTERNET], [], "", "53");
+    // Port 53 only: the same peers' other port stays closed to these zones.
+    const other = { web: probe("web", [LAN]).reach[LAN], lab: probe("lab", [INTERNET]).reach[INTERNET] };
+    return { created, web: web.reach[LAN], lab: lab.reach[INTERNET], other };
   } finally {
     await cleanup(procs, [inet, lan], ["web", "lab"]);
   }
@@ -228,6 +322,9 @@ async function ipv6() {
     const ns = memberNetns(member.pid);
     if (!ns) throw new Error("the member's network namespace was not found");
     const inMember = (argv: string[]) => must(["nsenter", `--net=${ns}`, "--", ...argv]);
+    // Such a member owns its network namespace and removes the zone's table there (zone.ts
+    // mirrorTable): what is tested is the host's table.
+    inMember(["nft", "flush", "ruleset"]);
     // The admin's sysctls, in this throwaway namespace only.
     writeFileSync("/proc/sys/net/ipv6/conf/all/disable_ipv6", "0");
     writeFileSync("/proc/sys/net/ipv6/conf/all/forwarding", "1");
@@ -260,5 +357,5 @@ async function ipv6() {
   }
 }
 
-const scenarios: Record<string, () => unknown> = { linkLocal, spoof, flush, impersonate, ipv6 };
+const scenarios: Record<string, () => unknown> = { linkLocal, spoof, flush, mirror, dnsElsewhere, impersonate, ipv6 };
 emit(await scenarios[process.argv[2]!]!());

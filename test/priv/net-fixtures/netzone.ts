@@ -80,8 +80,10 @@ async function matrix() {
       iso: probe("iso", [INTERNET, LAN, ...hostAddrs, gw.iso!, member]),
     };
     // The payload keeps CAP_NET_ADMIN and CAP_NET_RAW and tries to route or address its way out.
+    // Real root owns the member's network namespace and first removes the zone's table there
+    // (zone.ts mirrorTable), so the host's tables alone must hold.
     const tricks =
-      "ip addr add 198.51.100.77/24 dev eth0 2>&1; ip route replace default via 10.99.0.1 dev eth0 onlink 2>&1; ip route add 198.51.100.0/24 dev eth0 2>&1; ip link set eth0 address 02:00:00:00:00:99 2>&1; ip -4 -o addr show eth0; echo tricks-done; ";
+      "/usr/sbin/nft flush ruleset 2>&1; echo nft=$?; ip addr add 198.51.100.77/24 dev eth0 2>&1; ip route replace default via 10.99.0.1 dev eth0 onlink 2>&1; ip route add 198.51.100.0/24 dev eth0 2>&1; ip link set eth0 address 02:00:00:00:00:99 2>&1; ip -4 -o addr show eth0; echo tricks-done; ";
     // Real root (--share user): here the tricks take effect inside, and still lead nowhere.
     const root = ["--share", "user", "--cap-add", "CAP_NET_ADMIN,CAP_NET_RAW"];
     const capped = {

@@ -34,10 +34,10 @@ export function peerLink(peer: Netns, host: string, inner: string, hostAddr: str
   peer.run(["ip", "link", "set", inner, "up"]);
 }
 
-/** The echo listener on PORT under `argv` (a prefix: nsenter, nsbox run), once it says ready. */
-export async function listen(argv: string[], tag: string, udpAddr?: string): Promise<Bun.Subprocess<"ignore", "pipe", "pipe">> {
+/** The echo listener on `port` (PORT) under `argv` (a prefix: nsenter, nsbox run), once it says ready. */
+export async function listen(argv: string[], tag: string, udpAddr?: string, port = PORT): Promise<Bun.Subprocess<"ignore", "pipe", "pipe">> {
   const echo = argv[0] === NSBOX ? `${INSIDE}/echo.py` : ECHO;
-  const p = Bun.spawn([...argv, "python3", echo, PORT, tag, "170", ...(udpAddr ? [udpAddr] : [])], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn([...argv, "python3", echo, port, tag, "170", ...(udpAddr ? [udpAddr] : [])], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const reader = p.stdout.getReader();
   const { value } = await Promise.race([reader.read(), Bun.sleep(8000).then(() => ({ value: undefined }))]);
   reader.releaseLock();
@@ -45,9 +45,9 @@ export async function listen(argv: string[], tag: string, udpAddr?: string): Pro
   return p;
 }
 
-/** A member of `zone` probing TCP, UDP and ICMP to each target, after the shell text `pre`. */
-export function probe(zone: string, targets: string[], extra: string[] = [], pre = ""): { code: number | null; reach: Reach; stderr: string; pre: string } {
-  const script = `${pre}exec python3 ${INSIDE}/probe.py ${PORT} ${targets.join(" ")}`;
+/** A member of `zone` probing TCP and UDP on `port` (PORT) and ICMP to each target, after the shell text `pre`. */
+export function probe(zone: string, targets: string[], extra: string[] = [], pre = "", port = PORT): { code: number | null; reach: Reach; stderr: string; pre: string } {
+  const script = `${pre}exec python3 ${INSIDE}/probe.py ${port} ${targets.join(" ")}`;
   const r = nsbox(["run", "--zone", zone, ...BIND_FIXTURES, ...extra, "--", "sh", "-c", script], 40_000);
   const lines = r.stdout.trim().split("\n");
   let reach = {};
