@@ -99,6 +99,7 @@ function staleFile(dir: string, name: string, uid: number, stage: string): strin
 /** The caller's plan cache: entries and front entries that can no longer be used. */
 export function planCacheCollector(dir = planCacheDir(process.getuid!(), process.env), uid = process.getuid!(), stage = DEFAULT_STAGE_PATH): Collector {
   return {
+    key: "plan-cache",
     name: "plan cache",
     find(): Leftover[] {
       // A directory others could write is not nsbox's to clean: nothing in it is ever read.

@@ -48,7 +48,7 @@ describe("gc", () => {
     expect(parseGcFilter({ only: "cgroups,net", pid: 4242 })).toEqual({ only: ["cgroups", "net"], pid: 4242 });
     expect(parseGcFilter({ only: ["records", "stamps"] })).toEqual({ only: ["records", "stamps"] });
     expect(parseGcFilter({})).toEqual({});
-    expect(COLLECTORS.map((c) => c.key)).toEqual(["records", "persist", "persist-mount", "cgroups", "cgroup-parents", "net", "zone-firewall", "stamps"]);
+    expect(COLLECTORS.map((c) => c.key)).toEqual(["records", "persist", "persist-mount", "cgroups", "cgroup-parents", "net", "zone-firewall", "stamps", "plan-cache"]);
     expect(usageError(() => parseGcFilter({ only: "cgroups,bogus" }))).toBe("--only: unknown kind 'bogus'");
     for (const pid of ["abc", 0, -3, 1.5, true]) expect(usageError(() => parseGcFilter({ pid }))).toBe(`--pid: '${String(pid)}' is not a pid`);
   });
