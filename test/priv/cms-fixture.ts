@@ -1,7 +1,8 @@
 // What the cms-isolate tests share: their directories, a free port, whether something accepts
 // on it, a page from it, and whether a process is still there.
-import { chmodSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { stampPath } from "../../src/core/state-directories.ts";
 import { tempDir } from "./harness.ts";
 
 /** A temporary root with the plugin's config dir (cfg, made by nsbox), an empty code dir and a data dir. */
@@ -12,6 +13,16 @@ export function cmsRoot(prefix: string): { root: string; cfg: string; code: stri
   mkdirSync(code, { mode: 0o755 });
   mkdirSync(join(root, "data"), { mode: 0o755 });
   return { root, cfg: join(root, "cfg"), code };
+}
+
+/**
+ * Removes a cmsRoot and the stamps of the data dirs below it: they are state dirs, and a stamp
+ * left behind would show under whichever name takes the released range's slot next.
+ */
+export function removeCmsRoot(root: string): void {
+  const data = join(root, "data");
+  for (const n of existsSync(data) ? readdirSync(data) : []) rmSync(stampPath(join(data, n)), { force: true });
+  rmSync(root, { recursive: true, force: true });
 }
 
 /** A port nothing listens on now. */

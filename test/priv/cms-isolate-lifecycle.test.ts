@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { InstanceStatus } from "../../plugins/cms-isolate/status.ts";
-import { accepting, alive, cmsRoot, freePort, get } from "./cms-fixture.ts";
+import { accepting, alive, cmsRoot, freePort, get, removeCmsRoot } from "./cms-fixture.ts";
 import { describeRoot, forgetRanges, NSBOX, nsbox, readUntil, tempDir, waitFor } from "./harness.ts";
 
 const T = `t${process.pid}`;
@@ -73,8 +73,8 @@ describeRoot("cms-isolate with php -S", () => {
 
   afterAll(() => {
     cms(["down", "--all"]);
+    removeCmsRoot(root);
     forgetRanges([A, B, C, `${T}-d`, `${T}-race`, `${T}-six`, `${T}-x`, `${T}-z`].map((n) => `cms-${n}`));
-    rmSync(root, { recursive: true, force: true });
   });
 
   test("up: two instances from one code dir, each serving its own page at its listen address, no nsbox process left but the stage's", async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { buildCodeDir, buildDataDir, missingDokuwiki, startTitle } from "./cms/dokuwiki-site.ts";
-import { cmsRoot, freePort, get } from "./cms-fixture.ts";
+import { cmsRoot, freePort, get, removeCmsRoot } from "./cms-fixture.ts";
 import { describeRoot, forgetRanges, NSBOX, nsbox, waitFor } from "./harness.ts";
 
 const missing = missingDokuwiki();
@@ -61,6 +61,7 @@ describeWiki("cms-isolate: the instance's log under its cap", () => {
 
   afterAll(() => {
     if (cfg) cms(["down", "--all"]);
+    if (root) removeCmsRoot(root);
     forgetRanges([A, B].map((n) => `cms-${n}`));
   });
 

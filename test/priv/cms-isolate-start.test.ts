@@ -4,13 +4,12 @@
 // yet, and a run that died leaves a claim that blocks nothing. The test holds a start at the
 // run's own claim by taking the plugin's instances lock (the same flock(2) nsbox takes) itself.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { holdFileLock } from "../../src/core/file-lock.ts";
-import { stampPath } from "../../src/core/state-directories.ts";
 import type { HeldLock } from "../../src/plugin/services.ts";
 import type { InstanceStatus } from "../../plugins/cms-isolate/status.ts";
-import { accepting, alive, cmsRoot, freePort, get } from "./cms-fixture.ts";
+import { accepting, alive, cmsRoot, freePort, get, removeCmsRoot } from "./cms-fixture.ts";
 import { describeRoot, forgetRanges, NSBOX, nsbox, waitFor } from "./harness.ts";
 
 const T = `s${process.pid}`;
@@ -68,10 +67,8 @@ describeRoot("cms-isolate: a start in progress", () => {
 
   afterAll(() => {
     cms(["down", "--all"]);
-    // The instances' data dirs are state dirs: their stamps go with them.
-    for (const n of NAMES) rmSync(stampPath(join(root, "data", n)), { force: true });
+    removeCmsRoot(root);
     forgetRanges(NAMES.map((n) => `cms-${n}`));
-    rmSync(root, { recursive: true, force: true });
   });
 
   test("a second up while the first is starting: one line naming its run, exit 125; the first comes up", async () => {

@@ -133,6 +133,10 @@ const RANGES = "/var/lib/nsbox/id-ranges";
  * nsbox's persistent directories only when nothing else is left in them.
  */
 export function forgetRanges(names: readonly string[]): void {
+  // A state dir stamped for one of these ranges would be owned by whichever name takes the slot
+  // next (another file's test): the test that made it must remove its stamp first.
+  const listed = names.length ? nsbox(["ranges", "--json"]) : undefined;
+  const owning = listed?.code === 0 ? (JSON.parse(listed.stdout) as { name: string; stateDirs: string[] }[]).filter((r) => names.includes(r.name) && r.stateDirs.length) : [];
   for (const n of names) {
     const file = `${RANGES}/name-${n}`;
     const slot = existsSync(file) ? readFileSync(file, "utf8").trim() : undefined;
@@ -144,4 +148,5 @@ export function forgetRanges(names: readonly string[]): void {
       rmdirSync(d);
     } catch {}
   }
+  if (owning.length) throw new Error(`forgetRanges: stamps left for ${owning.map((r) => `${r.name} (${r.stateDirs.join(", ")})`).join("; ")}: remove them (stampPath) before the ranges`);
 }
