@@ -1,7 +1,7 @@
 // The remaining run options, each observed from inside the sandbox (or, for --die-with-parent,
 // from the host): mount steps, environment, ids, cwd, kept fds, profiles.
 import { afterAll, expect, test } from "bun:test";
-import { openSync, closeSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { commOf, descendantsOf, describeRoot, inSandbox, nsbox, NSBOX, sessionPids, tempDir, waitFor } from "./harness.ts";
 
 const dirs: string[] = [];
@@ -61,9 +61,14 @@ describeRoot("run options", () => {
     const stages = () => sessionPids(parent.pid).filter((p) => commOf(p) !== "sh" && commOf(p) !== "sleep");
     const payloadRuns = () => stages().some((p) => descendantsOf(p).some((d) => commOf(d) === "sleep"));
     await waitFor(payloadRuns, "the sandbox's payload runs");
+    // The supervisor is nsbox's pid: its record is named after it.
+    const supervisor = stages().find((p) => existsSync(`/run/nsbox/sandboxes/${p}.json`));
+    expect(supervisor).toBeDefined();
     parent.kill("SIGKILL");
     await parent.exited;
     await waitFor(() => stages().length === 0, "the sandbox is gone with its parent");
+    // It ended the sandbox and cleaned up after it, not died leaving its record to nsbox gc.
+    expect(existsSync(`/run/nsbox/sandboxes/${supervisor}.json`)).toBe(false);
     // The parent's own `sleep 60`, orphaned in the same session.
     for (const p of sessionPids(parent.pid)) process.kill(p, "SIGKILL");
   });

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { stampPath } from "../../src/core/state-directories.ts";
 import { describeRoot, forgetRanges, host, NSBOX, nsbox, sessionPids, tempDir, waitFor, type Result } from "./harness.ts";
 
 const PKG = "nsbox-fixture-hello";
@@ -132,6 +133,8 @@ beforeAll(() => {
 
 afterAll(() => {
   if (nobodyHome) asNobody.nsbox(["gc"]);
+  // The jobs' state dirs are stamped (core/state-directories.ts): the stamps go with them.
+  if (stateRoot && existsSync(stateRoot)) for (const d of readdirSync(stateRoot)) rmSync(stampPath(join(stateRoot, d)), { force: true });
   for (const d of [fx, cfg, stateRoot, nobodyHome]) if (d) rmSync(d, { recursive: true, force: true });
   // What runs killed here (--timeout, SIGKILL) left: found by their names' pid files, so that
   // other runs on this host are not touched.

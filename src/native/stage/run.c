@@ -138,16 +138,11 @@ _Noreturn void stage_run(struct spec *s, char *buf, size_t cap)
 	ns_join(s);
 	/* Idmapped binds are made here, with the caller's (host) privileges: see idmap.c. */
 	idmap_prepare(s);
-	/* Armed after the joins: joining a user namespace changes credentials, which clears it. */
-	if (s->die_with_parent) {
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-			die(EXIT_SETUP, "die-with-parent", errno, "PR_SET_PDEATHSIG");
-		if (getppid() != ppid)
-			die(EXIT_SETUP, "die-with-parent", 0, "the parent already exited");
-	}
+	supervisor_block_signals();
+	if (s->die_with_parent)
+		supervisor_die_with_parent(ppid);
 	if (pipe2(err, O_CLOEXEC) < 0 || pipe2(sync, O_CLOEXEC) < 0)
 		die(EXIT_SETUP, "pipe", errno, "error and sync pipes");
-	supervisor_block_signals();
 	trace("clone");
 	if ((pid = ns_clone(s, cgroup_fd)) == 0)
 		child(s, err, sync, proc_fd);

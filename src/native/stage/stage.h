@@ -160,6 +160,7 @@ int stage_grace_left_ms(const struct timespec *since);
 void supervisor_finish(void);
 _Noreturn void supervisor_exit(int code);
 void supervisor_block_signals(void);
+void supervisor_die_with_parent(pid_t ppid);
 void supervisor_forward_to(pid_t child);
 _Noreturn void supervisor_wait(pid_t child, int error_r, int persist);
 void tie_to_supervisor(void);

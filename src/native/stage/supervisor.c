@@ -27,12 +27,27 @@ static void forward(int sig)
 	errno = saved;
 }
 
+/* --die-with-parent: the kernel sends the supervisor this on its parent's death (prctl(2)
+ * PR_SET_PDEATHSIG). Not SIGKILL: the supervisor must live on to end the sandbox and remove
+ * its record, cgroups and on-exit files; a real-time signal, which no caller sends by habit. */
+#define PARENT_DEATH_SIGNAL SIGRTMIN
+
+static void parent_died(int sig)
+{
+	int saved = errno;
+	(void)sig;
+	if (child_pid > 0)
+		kill(child_pid, SIGKILL);
+	errno = saved;
+}
+
 static void forwarded_set(sigset_t *set)
 {
 	unsigned i;
 	sigemptyset(set);
 	for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
 		sigaddset(set, forwarded[i]);
+	sigaddset(set, PARENT_DEATH_SIGNAL);
 }
 
 /* Called before the clone: a signal arriving before the handlers exist stays pending
@@ -44,6 +59,17 @@ void supervisor_block_signals(void)
 	forwarded_set(&set);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		die(EXIT_SETUP, "signals", errno, "block the forwarded signals");
+}
+
+/* Armed after the joins (joining a user namespace changes credentials, which clears it) and
+ * after supervisor_block_signals: a parent dying before the handler exists leaves the signal
+ * pending, not the supervisor dead with the sandbox half-built. */
+void supervisor_die_with_parent(pid_t ppid)
+{
+	if (prctl(PR_SET_PDEATHSIG, PARENT_DEATH_SIGNAL, 0, 0, 0) < 0)
+		die(EXIT_SETUP, "die-with-parent", errno, "PR_SET_PDEATHSIG");
+	if (getppid() != ppid)
+		die(EXIT_SETUP, "die-with-parent", 0, "the parent already exited");
 }
 
 void supervisor_forward_to(pid_t child)
@@ -59,6 +85,9 @@ void supervisor_forward_to(pid_t child)
 	for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
 		if (sigaction(forwarded[i], &sa, NULL) < 0)
 			die(EXIT_SETUP, "signals", errno, "forward signal %d", forwarded[i]);
+	sa.sa_handler = parent_died;
+	if (sigaction(PARENT_DEATH_SIGNAL, &sa, NULL) < 0)
+		die(EXIT_SETUP, "signals", errno, "parent-death signal");
 	forwarded_set(&set);
 	if (sigprocmask(SIG_UNBLOCK, &set, NULL) < 0)
 		die(EXIT_SETUP, "signals", errno, "unblock the forwarded signals");
