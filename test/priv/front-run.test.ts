@@ -25,6 +25,9 @@ function withFront(script: string): { code: number | null; stdout: string; stder
     mount -t tmpfs -o mode=0700 nsbox-test /run/nsbox 2>/dev/null || { mkdir -p /run/nsbox && mount -t tmpfs -o mode=0700 nsbox-test /run/nsbox; }
     mkdir /usr/local/bin
     ${NSBOX} stage install --front /usr/local/bin/nsbox >/dev/null
+    # The scripts' own scratch files ($S/out, $S/err): not fixed names in the host's /tmp.
+    S=$(mktemp -d /tmp/nsbox-front-run-XXXXXX)
+    trap 'rm -rf "$S"' EXIT
     cd /
   `;
   const r = Bun.spawnSync(["env", "-i", "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/root", "unshare", "-m", "--propagation", "private", "sh", "-ec", prelude + script], { timeout: 60_000 });
@@ -39,8 +42,8 @@ describeRoot("the front", () => {
     const probe = `grep -E "^(Cap|NoNewPrivs|Seccomp)" /proc/self/status; cut -d" " -f5,6 /proc/self/mountinfo; hostname; id; for n in mnt pid net user ipc uts cgroup; do readlink /proc/self/ns/$n; done; exit 3`;
     const r = withFront(`
       for i in 1 2 3; do
-        NSBOX_TRACE=1 nsbox run -- sh -c '${probe}' >/tmp/out 2>/tmp/err && s=0 || s=$?
-        echo "== run $i status $s"; cat /tmp/out; echo "== trace $i"; cat /tmp/err
+        NSBOX_TRACE=1 nsbox run -- sh -c '${probe}' >$S/out 2>$S/err && s=0 || s=$?
+        echo "== run $i status $s"; cat $S/out; echo "== trace $i"; cat $S/err
       done
       echo "== host"; for n in mnt pid net user ipc uts cgroup; do readlink /proc/self/ns/$n; done`);
     expect(r.code).toBe(0);
@@ -74,7 +77,7 @@ describeRoot("the front", () => {
       mkfifo ${dir}/go; chmod 0666 ${dir}/go
       export NSBOX_TRACE=1
       { echo first >${dir}/go & } ; nsbox run --ro-bind ${dir} /w -- sh -c 'read x </w/go; echo got $x' >/dev/null 2>&1
-      nsbox run --ro-bind ${dir} /w -- sh -c 'read x </w/go; echo got $x' >/tmp/out 2>/tmp/err & pid=$!
+      nsbox run --ro-bind ${dir} /w -- sh -c 'read x </w/go; echo got $x' >$S/out 2>$S/err & pid=$!
       # Until the front has recorded it and cloned its init: a condition, polled (bounded).
       for i in $(seq 100000); do
         test -e /run/nsbox/sandboxes/$pid.json && test -n "$(cat /proc/$pid/task/$pid/children 2>/dev/null)" && break
@@ -82,8 +85,8 @@ describeRoot("the front", () => {
       echo "== ps"; NSBOX_TRACE= nsbox ps
       echo "== exec"; NSBOX_TRACE= nsbox exec pid-$pid -- hostname
       echo second >${dir}/go
-      wait $pid; echo "== status $?"; cat /tmp/out
-      echo "== trace"; cat /tmp/err
+      wait $pid; echo "== status $?"; cat $S/out
+      echo "== trace"; cat $S/err
       echo "== left"; ls /run/nsbox/sandboxes /run/nsbox/names`);
     expect(r.stderr).toBe("");
     const parts = Object.fromEntries(r.stdout.split(/^== /m).slice(1).map((p) => [p.split(/[\n ]/)[0]!, p]));
@@ -257,12 +260,12 @@ describeRoot("the front", () => {
     chmodSync(xdg, 0o700);
     const r = withFront(`
       for i in 1 2; do
-        setpriv --reuid=${NOBODY} --regid=${NOBODY} --clear-groups env XDG_RUNTIME_DIR=${xdg} NSBOX_TRACE=1 nsbox run -- id -u 2>/tmp/err || echo "status $?"
-        grep -E "front" /tmp/err | sed 's/.*front/front/'
+        setpriv --reuid=${NOBODY} --regid=${NOBODY} --clear-groups env XDG_RUNTIME_DIR=${xdg} NSBOX_TRACE=1 nsbox run -- id -u 2>$S/err || echo "status $?"
+        grep -E "front" $S/err | sed 's/.*front/front/'
       done
       for i in 1 2; do
-        setpriv --reuid=${NOBODY} --regid=${NOBODY} --clear-groups env XDG_RUNTIME_DIR=${xdg} NSBOX_TRACE=1 nsbox run --name front-rootless -- hostname 2>/tmp/err || echo "status $?"
-        grep -E "front" /tmp/err | sed 's/.*front/front/'
+        setpriv --reuid=${NOBODY} --regid=${NOBODY} --clear-groups env XDG_RUNTIME_DIR=${xdg} NSBOX_TRACE=1 nsbox run --name front-rootless -- hostname 2>$S/err || echo "status $?"
+        grep -E "front" $S/err | sed 's/.*front/front/'
       done
       ls ${xdg}/nsbox/plans | sed 's/-.*//' | sort | uniq -c | awk '{print $2, $1}'
       ls ${xdg}/nsbox/names ${xdg}/nsbox/sandboxes`);
