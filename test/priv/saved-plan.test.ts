@@ -184,7 +184,7 @@ describeRoot("saved plans", () => {
     chownSync(file, 65534, 65534);
     const r = Bun.spawnSync(["setpriv", "--ruid=65534", "--rgid=65534", "--euid=0", "--egid=0", "--clear-groups", file], { env: ENV, stdin: "ignore", timeout: 20_000 });
     expect(r.stdout.toString()).toBe("");
-    expect(r.stderr.toString()).toBe("nsbox: plan: started with real uid 65534 gid 65534 but effective uid 0 gid 0 (a set-user-ID caller); start it with one identity\n");
+    expect(r.stderr.toString()).toBe("nsbox: plan: started with real uid 65534 gid 65534 but effective uid 0 gid 0 (a set-user-ID or set-group-ID caller); start it with one identity\n");
     expect(r.exitCode).toBe(125);
   });
 

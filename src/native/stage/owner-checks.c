@@ -77,7 +77,7 @@ int caller_ids(uid_t *uid, gid_t *gid, struct check_fail *f)
 	/* execve(2) sets the saved ids to the effective ones: the real and effective pairs are
 	 * all there is to compare. */
 	if (ru != eu || rg != eg)
-		return fail(f, 0, "started with real uid %u gid %u but effective uid %u gid %u (a set-user-ID caller); start it with one identity",
+		return fail(f, 0, "started with real uid %u gid %u but effective uid %u gid %u (a set-user-ID or set-group-ID caller); start it with one identity",
 			    (unsigned)ru, (unsigned)rg, (unsigned)eu, (unsigned)eg);
 	*uid = ru;
 	*gid = rg;
