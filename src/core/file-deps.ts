@@ -20,6 +20,9 @@ export type FileIdentity = Pick<BigIntStats, "dev" | "ino" | "size" | "mtimeNs" 
 /** DEV INO SIZE MTIME_NS CTIME_NS, as decimal text: how an entry or a saved plan names a file. */
 export const identityFields = (st: FileIdentity): string[] => [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].map(String);
 
+/** DEV INO MODE SIZE MTIME_NS CTIME_NS: a front entry's `dep` after its path (front.c same_stat with its mode). */
+export const depIdentityFields = (st: FileIdentity & Pick<BigIntStats, "mode">): string[] => [st.dev, st.ino, st.mode, st.size, st.mtimeNs, st.ctimeNs].map(String);
+
 function typeOf(st: BigIntStats): FileType {
   return st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : "other";
 }

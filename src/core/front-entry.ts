@@ -11,7 +11,7 @@ import { encodeWire, type HostWire } from "../native/wire.ts";
 import { sha256Hex } from "../native/sha256.ts";
 import { unwritableBindWarnings } from "./bind-access.ts";
 import { bindWayDeps } from "./bind-sources.ts";
-import { identityFields, uniqueDeps, type FileDep, type FileIdentity } from "./file-deps.ts";
+import { depIdentityFields, identityFields, uniqueDeps, type FileDep, type FileIdentity } from "./file-deps.ts";
 import { recordedRangeDeps, type NamedRangeUse } from "./id-ranges.ts";
 import { NAME_PATTERN } from "../model/names.ts";
 import { planCacheDir, storeCacheFile } from "./plan-cache.ts";
@@ -61,7 +61,7 @@ export function frontEntryName(argv: readonly string[], ctx: Caller): string {
 function depTokens(d: FileDep): string[] {
   if ("type" in d) return ["dep-type", d.path, d.type];
   if ("uid" in d) return ["dep-owner", d.path, String(d.uid), String(d.mode)];
-  return ["dep", d.path, ...[d.dev, d.ino, d.mode, d.size, d.mtimeNs, d.ctimeNs].map(String)];
+  return ["dep", d.path, ...depIdentityFields(d)];
 }
 
 /** Dependencies an entry may hold (FRONT.md: FRONT_MAX_DEPS in stage/front.c). */

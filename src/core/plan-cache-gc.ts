@@ -8,7 +8,7 @@
 import { lstatSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { sha256Hex } from "../native/sha256.ts";
-import { identityFields } from "./file-deps.ts";
+import { depIdentityFields, identityFields } from "./file-deps.ts";
 import { FRONT_ENTRY_FORMAT } from "./front-entry.ts";
 import type { Collector, Leftover } from "./gc-collector.ts";
 import { binaryIdentityOf, entryBinary, isPrivateDir, planCacheDir } from "./plan-cache.ts";
@@ -62,11 +62,7 @@ export function staleFrontEntry(bytes: Buffer, stage = DEFAULT_STAGE_PATH): stri
   for (let i = 19; i < t.length && t[i] !== "state"; ) {
     const [kind, path] = [t[i]!, t[i + 1]!];
     const n = kind === "dep" ? 6 : kind === "dep-owner" ? 2 : 1;
-    // dep: DEV INO MODE SIZE MTIME CTIME, lstat's.
-    const fields = () => {
-      const st = lstatSync(Buffer.from(path, "latin1"), { bigint: true });
-      return [st.dev, st.ino, st.mode, st.size, st.mtimeNs, st.ctimeNs].map(String);
-    };
+    const fields = () => depIdentityFields(lstatSync(Buffer.from(path, "latin1"), { bigint: true }));
     if (kind === "dep" && !same(i + 2, fields)) return `${Buffer.from(path, "latin1").toString()} changed`;
     i += 2 + n;
   }
