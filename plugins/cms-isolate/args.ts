@@ -4,6 +4,7 @@
 // here is checked before a file, a process or a socket exists; host facts are checked in checks.ts.
 import { flagsOf, parseListenAddress, scanArgs, UsageError, ZONE_NAME_PATTERN } from "nsbox/plugin";
 import { parseLogMax } from "./log-max.ts";
+import { sizeBytes } from "./sizes.ts";
 
 /** Instance names: they become a sandbox name (`cms-NAME`), a hostname, a systemd instance (%i) and state keys. */
 export const INSTANCE_NAME = /^[a-z0-9][a-z0-9-]{0,47}$/;
@@ -89,9 +90,8 @@ function parseListen(text: string): number {
 
 function parseMemory(text: string): string {
   if (text === "none") return text;
-  const m = /^([0-9]+)([KMGT]?)$/i.exec(text);
-  const bytes = m ? Number(m[1]) * 1024 ** " KMGT".indexOf((m[2] || " ").toUpperCase()) : 0;
-  if (!m || !Number.isSafeInteger(bytes) || bytes < 1024 * 1024) throw new UsageError(`--memory: '${text}' is not a size of at least 1M (e.g. 256M, 1G) or none`);
+  const bytes = sizeBytes(text);
+  if (bytes === undefined || bytes < 1024 * 1024) throw new UsageError(`--memory: '${text}' is not a size of at least 1M (e.g. 256M, 1G) or none`);
   return text.toUpperCase();
 }
 

@@ -4,19 +4,18 @@
 // every instance by the operator (`nsbox plugin add cms-isolate --set log-max=SIZE`); both are
 // checked by one valibot schema.
 import { UsageError, v } from "nsbox/plugin";
+import { sizeBytes } from "./sizes.ts";
 
 /** A few MiB: tens of thousands of requests of PHP's built-in server, two generations of 4M. */
 export const DEFAULT_LOG_MAX = "8M";
 
-const UNIT = { K: 1024, M: 1024 ** 2, G: 1024 ** 3 } as const;
-const bytesOf = (text: string) => Number(text.slice(0, -1)) * UNIT[text.at(-1)!.toUpperCase() as keyof typeof UNIT];
 
 /** A size with its unit, from 64K (a generation of a few hundred lines) to 1024G. */
 export const LogMax = v.pipe(
   v.string(),
   v.regex(/^[1-9][0-9]{0,9}[KMG]$/i, "is not a size such as 512K, 8M or 1G"),
-  v.check((t) => bytesOf(t) >= 64 * 1024, "is below 64K: the log would keep only a few lines"),
-  v.check((t) => bytesOf(t) <= 1024 ** 4, "is above 1024G"),
+  v.check((t) => (sizeBytes(t) ?? 0) >= 64 * 1024, "is below 64K: the log would keep only a few lines"),
+  v.check((t) => (sizeBytes(t) ?? Infinity) <= 1024 ** 4, "is above 1024G"),
   v.transform((t) => t.toUpperCase()),
   v.metadata({ metavar: "SIZE" }),
 );
